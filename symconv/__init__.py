@@ -1,0 +1,18 @@
+"""symconv: the mathematics of convolution layers, derived, rendered, generated and verified."""
+
+from symconv.errors import CodegenError, FormulaError, SpecError, SymconvError
+from symconv.spec import ConvSpec
+from symconv.symbolic import Derivation, derive
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CodegenError",
+    "ConvSpec",
+    "Derivation",
+    "FormulaError",
+    "SpecError",
+    "SymconvError",
+    "__version__",
+    "derive",
+]

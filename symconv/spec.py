@@ -1,0 +1,327 @@
+"""ConvSpec: a convolution's hyper-parameters, validated once, and its size arithmetic.
+
+Conventions (DESIGN.md): cross-correlation without kernel flip, PyTorch layouts,
+output size per dimension ``floor((n + 2p - d(k-1) - 1)/s) + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from symconv.errors import SpecError
+
+IntOrTuple = Union[int, tuple[int, ...]]
+Padding = Union[int, tuple[int, ...], Literal["same", "valid"]]
+
+_PER_DIM = ("input_size", "kernel_size", "stride", "padding", "dilation")
+
+
+def _as_int(name: str, value: Any) -> int:
+    """An integer from ``value`` (Python or NumPy ints; never bool or float)."""
+    if isinstance(value, bool):
+        raise SpecError(name, value, "must be an integer, not a bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise SpecError(name, value, "must be an integer") from None
+
+
+def _dims_of(name: str, value: Any) -> int | None:
+    """The number of dimensions a per-dimension value implies (None for a scalar)."""
+    if isinstance(value, (tuple, list)):
+        if not 1 <= len(value) <= 3:
+            raise SpecError(name, value, "must have 1, 2 or 3 entries (one per spatial dimension)")
+        return len(value)
+    return None
+
+
+def _per_dim(name: str, value: Any, dims: int, minimum: int) -> tuple[int, ...]:
+    """Broadcast ``value`` to ``dims`` integers, each at least ``minimum``."""
+    items = list(value) if isinstance(value, (tuple, list)) else [value] * dims
+    if len(items) != dims:
+        raise SpecError(
+            name, value, f"has {len(items)} entries but the convolution is {dims}-D "
+            f"(give one value, or {dims})"
+        )
+    out = tuple(_as_int(name, v) for v in items)
+    for v in out:
+        if v < minimum:
+            bound = "≥ 0" if minimum == 0 else f"≥ {minimum}"
+            raise SpecError(name, value, f"must be {bound} in every dimension")
+    return out
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """The hyper-parameters of one convolution layer, validated and normalised.
+
+    Integers broadcast over the spatial dimensions; per-dimension values are
+    tuples. ``dims`` is inferred from any tuple given (default 2). After
+    construction every per-dimension field is a tuple of ``dims`` ints, and
+    ``padding`` is such a tuple or the string ``"same"`` / ``"valid"``.
+
+    Example:
+        >>> spec = ConvSpec(input_size=(3, 3), kernel_size=2)
+        >>> spec.output_size
+        (2, 2)
+        >>> ConvSpec(kernel_size=3, dilation=2).effective_kernel
+        (5, 5)
+    """
+
+    input_size: IntOrTuple | None = None
+    kernel_size: IntOrTuple = 3
+    in_channels: int = 1
+    out_channels: int = 1
+    stride: IntOrTuple = 1
+    padding: Padding = 0
+    dilation: IntOrTuple = 1
+    groups: int = 1
+    bias: bool = True
+    dims: int | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        dims = self._infer_dims()
+        set_(self, "dims", dims)
+        if self.input_size is not None:
+            set_(self, "input_size", _per_dim("input_size", self.input_size, dims, 1))
+        set_(self, "kernel_size", _per_dim("kernel_size", self.kernel_size, dims, 1))
+        set_(self, "stride", _per_dim("stride", self.stride, dims, 1))
+        set_(self, "dilation", _per_dim("dilation", self.dilation, dims, 1))
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise SpecError(
+                    "padding", self.padding, "is not a padding: give an integer, 'same' or 'valid'"
+                )
+            if self.padding == "same" and any(s != 1 for s in self.strides):
+                raise SpecError(
+                    "padding", self.padding,
+                    "needs stride 1 (as in PyTorch), but {stride}: give the padding as an integer",
+                    {"stride": self._show(self.stride)},
+                )
+        else:
+            set_(self, "padding", _per_dim("padding", self.padding, dims, 0))
+        for name in ("in_channels", "out_channels", "groups"):
+            value = _as_int(name, getattr(self, name))
+            if value < 1:
+                raise SpecError(name, value, "must be ≥ 1")
+            set_(self, name, value)
+        if not isinstance(self.bias, bool):
+            raise SpecError("bias", self.bias, "must be True or False")
+        for channels in ("in_channels", "out_channels"):
+            if getattr(self, channels) % self.groups:
+                raise SpecError(
+                    "groups", self.groups, "does not divide {%s}" % channels,
+                    {channels: getattr(self, channels)},
+                )
+        if self.input_size is not None:
+            padded = tuple(n + a + b for n, a, b in zip(self.sizes, self.pad_before, self.pad_after))
+            for i, (span, room) in enumerate(zip(self.effective_kernel, padded)):
+                if span > room:
+                    raise SpecError(
+                        "kernel_size", self._show(self.kernel_size),
+                        f"spans {span} (with {{dilation}}) in dimension {i + 1}, more than the "
+                        f"padded input's {room} (with {{input_size}}, {{padding}}): the output "
+                        "would be empty; use a smaller kernel or dilation, or more padding",
+                        {
+                            "dilation": self._show(self.dilation),
+                            "input_size": self._show(self.input_size),
+                            "padding": self._show(self.padding),
+                        },
+                    )
+
+    def _infer_dims(self) -> int:
+        given = {n: _dims_of(n, getattr(self, n)) for n in _PER_DIM}
+        implied = {n: d for n, d in given.items() if d is not None}
+        if self.dims is not None:
+            dims = _as_int("dims", self.dims)
+            if not 1 <= dims <= 3:
+                raise SpecError("dims", self.dims, "must be 1, 2 or 3")
+            for n, d in implied.items():
+                if d != dims:
+                    raise SpecError(
+                        n, getattr(self, n),
+                        f"has {d} entries but {{dims}}: give one value, or {dims}",
+                        {"dims": dims},
+                    )
+            return dims
+        distinct = sorted(set(implied.values()))
+        if len(distinct) > 1:
+            (a, da), (b, db) = [(n, d) for n, d in implied.items() if d in distinct[:2]][:2]
+            raise SpecError(
+                a, getattr(self, a), f"has {da} entries but {{{b}}} has {db}: give them the same length",
+                {b: getattr(self, b)},
+            )
+        return distinct[0] if distinct else 2
+
+    @staticmethod
+    def _show(value: Any) -> Any:
+        """A per-dimension tuple shown as one int when all entries are equal."""
+        if isinstance(value, tuple) and value and all(v == value[0] for v in value):
+            return value[0]
+        return value
+
+    # -- normalised views (types narrowed for callers) -------------------------
+
+    @property
+    def ndim(self) -> int:
+        """The number of spatial dimensions (1, 2 or 3)."""
+        assert self.dims is not None
+        return self.dims
+
+    @property
+    def kernel(self) -> tuple[int, ...]:
+        assert isinstance(self.kernel_size, tuple)
+        return self.kernel_size
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        assert isinstance(self.stride, tuple)
+        return self.stride
+
+    @property
+    def dilations(self) -> tuple[int, ...]:
+        assert isinstance(self.dilation, tuple)
+        return self.dilation
+
+    @property
+    def has_input_size(self) -> bool:
+        return self.input_size is not None
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """The spatial input size; raises SpecError when the spec leaves it open."""
+        if self.input_size is None:
+            raise SpecError(
+                "input_size", None, "is open, but this needs a fixed input size: give input_size "
+                "(on the CLI, --input)"
+            )
+        assert isinstance(self.input_size, tuple)
+        return self.input_size
+
+    @property
+    def group_in(self) -> int:
+        """Input channels per group (``C_in / groups``): the weight's second axis."""
+        return self.in_channels // self.groups
+
+    @property
+    def group_out(self) -> int:
+        """Output channels per group (``C_out / groups``)."""
+        return self.out_channels // self.groups
+
+    @property
+    def is_depthwise(self) -> bool:
+        return self.groups == self.in_channels and self.in_channels > 1
+
+    # -- size arithmetic -------------------------------------------------------
+
+    @property
+    def effective_kernel(self) -> tuple[int, ...]:
+        """The span of one dilated kernel per dimension: ``k + (k-1)(d-1)``."""
+        return tuple(k + (k - 1) * (d - 1) for k, d in zip(self.kernel, self.dilations))
+
+    @property
+    def pad_before(self) -> tuple[int, ...]:
+        """Zeros added before the input per dimension."""
+        if self.padding == "valid":
+            return (0,) * self.ndim
+        if self.padding == "same":
+            return tuple((e - 1) // 2 for e in self.effective_kernel)
+        assert isinstance(self.padding, tuple)
+        return self.padding
+
+    @property
+    def pad_after(self) -> tuple[int, ...]:
+        """Zeros added after the input per dimension (``same`` puts the odd one here, as PyTorch)."""
+        if self.padding == "same":
+            return tuple(e - 1 - (e - 1) // 2 for e in self.effective_kernel)
+        return self.pad_before
+
+    @property
+    def padded_size(self) -> tuple[int, ...]:
+        return tuple(n + a + b for n, a, b in zip(self.sizes, self.pad_before, self.pad_after))
+
+    @property
+    def output_size(self) -> tuple[int, ...]:
+        """``floor((n + p_before + p_after - d(k-1) - 1)/s) + 1`` per dimension."""
+        return tuple(
+            (m - e) // s + 1 for m, e, s in zip(self.padded_size, self.effective_kernel, self.strides)
+        )
+
+    @property
+    def taps(self) -> int:
+        """Kernel taps per channel: the product of the kernel size."""
+        return math.prod(self.kernel)
+
+    @property
+    def params(self) -> int:
+        """Learned parameters: ``C_out · C_in/g · Πk`` weights, plus ``C_out`` biases."""
+        return self.out_channels * self.group_in * self.taps + (self.out_channels if self.bias else 0)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates for one sample: every output value costs ``C_in/g · Πk``."""
+        return math.prod(self.output_size) * self.out_channels * self.group_in * self.taps
+
+    # -- presentation -----------------------------------------------------------
+
+    def describe(self) -> str:
+        """One line naming the spec: ``Conv2d 1→1, kernel 3, stride 1, padding 0, dilation 2``."""
+        parts = [f"Conv{self.ndim}d {self.in_channels}→{self.out_channels}"]
+        if self.input_size is not None:
+            parts.append(f"input {_fmt(self.input_size)}")
+        parts.append(f"kernel {_fmt(self.kernel)}")
+        parts.append(f"stride {_fmt(self.strides)}")
+        parts.append(f"padding {_fmt(self.padding)}")
+        parts.append(f"dilation {_fmt(self.dilations)}")
+        if self.groups > 1:
+            parts.append(f"groups {self.groups}" + (" (depthwise)" if self.is_depthwise else ""))
+        if not self.bias:
+            parts.append("no bias")
+        return ", ".join(parts)
+
+    def cli_args(self) -> list[str]:
+        """The ``symconv`` SPEC options that rebuild this spec (defaults left out)."""
+        args: list[str] = []
+        if self.ndim != 2 and not _any_tuple_shows_dims(self):
+            args += ["--dims", str(self.ndim)]
+        if self.input_size is not None:
+            args += ["--input", _fmt(self.input_size)]
+        args += ["--kernel", _fmt(self.kernel)]
+        for option, value, default in (
+            ("--stride", self.strides, 1),
+            ("--padding", self.padding, 0),
+            ("--dilation", self.dilations, 1),
+        ):
+            if _fmt(value) != str(default):
+                args += [option, _fmt(value)]
+        for option, number, default in (
+            ("--in-channels", self.in_channels, 1),
+            ("--out-channels", self.out_channels, 1),
+            ("--groups", self.groups, 1),
+        ):
+            if number != default:
+                args += [option, str(number)]
+        if not self.bias:
+            args.append("--no-bias")
+        return args
+
+
+def _fmt(value: Any) -> str:
+    """``3`` for (3, 3), ``3x5`` for (3, 5), strings as they are."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, tuple):
+        if all(v == value[0] for v in value):
+            return str(value[0])
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def _any_tuple_shows_dims(spec: ConvSpec) -> bool:
+    """Whether some option written by ``cli_args`` already has ``dims`` entries."""
+    values = [spec.input_size, spec.kernel, spec.strides, spec.padding, spec.dilations]
+    return any(isinstance(v, tuple) and "x" in _fmt(v) for v in values)

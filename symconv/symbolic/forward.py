@@ -1,0 +1,46 @@
+"""The forward pass by its definition, entry by entry.
+
+``y[o, i..] = b[o] + Σ_c Σ_u w[o, c, u..] · xpad[g(o)·C_in/g + c, i·s + u·d ..]``
+(cross-correlation, PyTorch layouts). This is the reference the im2col form and
+the gradients are checked against, so it is written as the plain sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from symconv.spec import ConvSpec
+from symconv.symbolic.tensors import Tensor
+
+
+def padded_index(spec: ConvSpec, position: tuple[int, ...], tap: tuple[int, ...]) -> tuple[int, ...]:
+    """Where output ``position`` meets kernel ``tap`` in the unpadded input (may lie outside it)."""
+    return tuple(
+        i * s + u * d - p
+        for i, u, s, d, p in zip(position, tap, spec.strides, spec.dilations, spec.pad_before)
+    )
+
+
+def input_value(spec: ConvSpec, x: Tensor, channel: int, index: tuple[int, ...]) -> sp.Expr:
+    """``xpad`` at an unpadded ``index``: the input there, or zero in the padding."""
+    if all(0 <= i < n for i, n in zip(index, spec.sizes)):
+        value: sp.Expr = x[(channel, *index)]
+        return value
+    return sp.S.Zero
+
+
+def forward(spec: ConvSpec, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+    """Y for one sample, shape ``(C_out, *out)``, summed straight from the definition."""
+    y = np.empty((spec.out_channels, *spec.output_size), dtype=object)
+    taps = list(np.ndindex(*spec.kernel))
+    for o in range(spec.out_channels):
+        first = (o // spec.group_out) * spec.group_in
+        for position in np.ndindex(*spec.output_size):
+            terms: list[sp.Expr] = [] if b is None else [b[o]]
+            for c in range(spec.group_in):
+                for tap in taps:
+                    value = input_value(spec, x, first + c, padded_index(spec, position, tap))
+                    terms.append(value * w[(o, c, *tap)])
+            y[(o, *position)] = sp.Add(*terms)
+    return y

@@ -1,0 +1,44 @@
+"""The unrolled (im2col) form Ŷ = X̂·K̂ in the note's layout.
+
+X̂ has one row per output position (row-major) and one column per kernel tap,
+channel-major, then row-major taps, over all input channels. K̂ has one column
+per output channel; with groups it holds zeros where a channel lies outside the
+output channel's group, so Ŷ = X̂·K̂ stays one product.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from symconv.spec import ConvSpec
+from symconv.symbolic.forward import input_value, padded_index
+from symconv.symbolic.tensors import Tensor
+
+
+def unroll_input(spec: ConvSpec, x: Tensor) -> sp.ImmutableMatrix:
+    """X̂: ``Π out`` rows by ``C_in · Π k`` columns."""
+    taps = list(np.ndindex(*spec.kernel))
+    rows = [
+        [
+            input_value(spec, x, c, padded_index(spec, position, tap))
+            for c in range(spec.in_channels)
+            for tap in taps
+        ]
+        for position in np.ndindex(*spec.output_size)
+    ]
+    return sp.ImmutableMatrix(rows)
+
+
+def unroll_kernel(spec: ConvSpec, w: Tensor) -> sp.ImmutableMatrix:
+    """K̂: ``C_in · Π k`` rows by ``C_out`` columns, zero outside each output channel's group."""
+    taps = list(np.ndindex(*spec.kernel))
+    rows = []
+    for c in range(spec.in_channels):
+        group, c_in_group = divmod(c, spec.group_in)
+        for tap in taps:
+            rows.append([
+                w[(o, c_in_group, *tap)] if o // spec.group_out == group else sp.S.Zero
+                for o in range(spec.out_channels)
+            ])
+    return sp.ImmutableMatrix(rows)
