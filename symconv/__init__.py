@@ -3,6 +3,7 @@
 from symconv.errors import CodegenError, FormulaError, SpecError, SymconvError
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
+from symconv.symbolic.separable import SeparableDerivation, derive_separable
 
 __version__ = "0.1.0"
 
@@ -11,8 +12,10 @@ __all__ = [
     "ConvSpec",
     "Derivation",
     "FormulaError",
+    "SeparableDerivation",
     "SpecError",
     "SymconvError",
     "__version__",
     "derive",
+    "derive_separable",
 ]

@@ -114,7 +114,7 @@ class ConvSpec:
         for channels in ("in_channels", "out_channels"):
             if getattr(self, channels) % self.groups:
                 raise SpecError(
-                    "groups", self.groups, "does not divide {%s}" % channels,
+                    "groups", self.groups, "does not divide {" + channels + "}",
                     {channels: getattr(self, channels)},
                 )
         if self.input_size is not None:

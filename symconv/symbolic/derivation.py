@@ -16,6 +16,7 @@ import sympy as sp
 from symconv.errors import SpecError
 from symconv.spec import ConvSpec
 from symconv.symbolic import differentiate
+from symconv.symbolic.chain import LayerChain, layer_chain
 from symconv.symbolic.closed_form import ClosedForm, closed_form
 from symconv.symbolic.forward import forward
 from symconv.symbolic.im2col import unroll_input, unroll_kernel
@@ -132,6 +133,11 @@ class Derivation:
         """The gradients by rot180 / pad / dilate / conv, with every intermediate."""
         return closed_form(self.spec, self.x_t, self.w_t, self.delta_t)
 
+    @cached_property
+    def chain(self) -> LayerChain:
+        """The note's chain rule with an activation σ, this convolution as layer ``l+1``."""
+        return layer_chain(self)
+
     def unrolled_output(self) -> Tensor:
         """Ŷ rearranged to Y's layout ``(C_out, *out)``."""
         y_hat = np.array(self.Y_hat.tolist(), dtype=object)  # (positions, C_out)
@@ -175,5 +181,5 @@ def derive(spec: ConvSpec) -> Derivation:
     """
     if not isinstance(spec, ConvSpec):
         raise SpecError("spec", spec, "must be a ConvSpec")
-    spec.sizes  # raises SpecError naming input_size when it is open
+    _ = spec.sizes  # raises SpecError naming input_size when it is open
     return Derivation(spec)
