@@ -150,7 +150,8 @@ class ConvSpec:
             return dims
         distinct = sorted(set(implied.values()))
         if len(distinct) > 1:
-            (a, da), (b, db) = [(n, d) for n, d in implied.items() if d in distinct[:2]][:2]
+            (a, da), *rest = implied.items()
+            b, db = next((n, d) for n, d in rest if d != da)
             raise SpecError(
                 a, getattr(self, a), f"has {da} entries but {{{b}}} has {db}: give them the same length",
                 {b: getattr(self, b)},

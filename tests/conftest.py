@@ -11,3 +11,24 @@ from pathlib import Path
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# In CI runs are reproducible (derandomized) so a landing never hinges on luck;
+# locally hypothesis explores new examples every run.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: everything a test needs is installed there."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped:
+        names = ", ".join(getattr(r, "nodeid", "?") for r in skipped)
+        print(f"\nCI: {len(skipped)} test(s) skipped, which CI does not allow: {names}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from symconv.symbolic.proof import Proof, prove_all
-from symconv.symbolic.tensors import Tensor, symbol_tensor, to_array
+from symconv.symbolic.tensors import Tensor, entries, symbol_tensor, to_array
 
 if TYPE_CHECKING:
     from symconv.symbolic.derivation import Derivation
@@ -38,11 +38,6 @@ def _map(f: object, t: Tensor) -> Tensor:
     for index in np.ndindex(*t.shape):
         out[index] = f(t[index])  # type: ignore[operator]
     return out
-
-
-def _flat(array: sp.NDimArray) -> list[sp.Expr]:
-    """The entries of a SymPy Array in row-major order."""
-    return list(sp.flatten(array.tolist())) if array.rank() else [array[()]]
 
 
 @dataclass(frozen=True)
@@ -66,10 +61,10 @@ class LayerChain:
         that contain an entry are differentiated for it; still, this is a full
         symbolic differentiation through σ, meant for small specs.
         """
-        replace = dict(zip(_flat(self.delta_next), _flat(self.delta_last)))
+        replace = dict(zip(entries(self.delta_next), entries(self.delta_last)))
         terms = sp.Add.make_args(sp.expand(self.J, deep=False, mul=True, multinomial=False))
         by_diff, closed = [], []
-        for z_j, delta_j in zip(_flat(self.z), _flat(self.delta)):
+        for z_j, delta_j in zip(entries(self.z), entries(self.delta)):
             related = [t for t in terms if t.has(z_j)]
             by_diff.append(sp.diff(sp.Add(*related), z_j))
             closed.append(delta_j.xreplace(replace))

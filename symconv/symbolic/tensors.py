@@ -60,10 +60,15 @@ def to_array(tensor: Tensor) -> sp.ImmutableDenseNDimArray:
     return sp.ImmutableDenseNDimArray(tensor.ravel().tolist(), tensor.shape)
 
 
+def entries(array: sp.NDimArray) -> list[sp.Expr]:
+    """The entries of a SymPy Array in row-major order (iterating one yields rows)."""
+    return list(sp.flatten(array.tolist())) if array.rank() else [array[()]]
+
+
 def from_array(array: sp.NDimArray) -> Tensor:
     """A tensor from a SymPy Array (the inverse of :func:`to_array`)."""
     out = np.empty(array.shape, dtype=object)
-    flat = list(array)
+    flat = entries(array)
     for k, index in enumerate(np.ndindex(*array.shape)):
         out[index] = flat[k]
     return out
