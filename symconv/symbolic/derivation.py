@@ -157,12 +157,12 @@ class Derivation:
                 for index in np.ndindex(*self.y_t.shape[1:]):
                     y_less_bias[(o, *index)] = self.y_t[(o, *index)] - self.b_t[o]
         pairs = [
-            ("Y_hat (as Y - b)", y_less_bias, self.unrolled_output()),
-            ("grad_input", grads[0], cf.grad_input),
-            ("grad_weight", grads[1], cf.grad_weight),
+            ("Y_hat = X_hat*K_hat vs Y - b", y_less_bias, self.unrolled_output()),
+            ("grad_input: closed form vs diff", grads[0], cf.grad_input),
+            ("grad_weight: closed form vs diff", grads[1], cf.grad_weight),
         ]
         if cf.grad_bias is not None:
-            pairs.append(("grad_bias", grads[2], cf.grad_bias))
+            pairs.append(("grad_bias: closed form vs diff", grads[2], cf.grad_bias))
         return prove_all(self.spec.describe(), pairs)
 
     def __repr__(self) -> str:

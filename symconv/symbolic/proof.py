@@ -40,9 +40,11 @@ class Proof:
         return self.holds
 
     def __str__(self) -> str:
-        what = ", ".join(f"{q} ({n} entries)" for q, n in self.checked)
         if self.holds:
-            return f"proved for {self.subject}: {what} equal exactly"
+            width = max(len(q) for q, _ in self.checked)
+            lines = [f"proved exactly for {self.subject}:"]
+            lines += [f"  {q:<{width}}  {n} {'entry' if n == 1 else 'entries'} equal" for q, n in self.checked]
+            return "\n".join(lines)
         lines = [f"NOT proved for {self.subject}: {len(self.mismatches)} entries differ"]
         lines += [f"  {m}" for m in self.mismatches[:10]]
         if len(self.mismatches) > 10:
