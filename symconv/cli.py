@@ -119,21 +119,24 @@ class SizeType(ParamTypeBase):
             self.fail(f"{_quoted(value)} {error}", param, ctx)
 
 
-class PaddingType(SizeType):
+class PaddingType(ParamTypeBase):
     """A size, or ``same`` / ``valid``."""
 
-    name = "N|NxM|same|valid"
+    name = "padding"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+        if not isinstance(value, str):
+            return value
+        if value.strip().lower() in ("same", "valid"):
             return value.strip().lower()
-        if isinstance(value, str) and not _SIZE.fullmatch(re.split(r"[x×X]", value)[0]):
+        try:
+            return parse_sizes(value)
+        except ValueError:
             self.fail(
-                f"{_quoted(value)} is not a padding: give whole numbers joined by x, 'same' or 'valid', "
+                f"{_quoted(value)} is not a padding: give whole numbers joined by x, or same or valid, "
                 "e.g. 1, 1x2 or same",
                 param, ctx,
             )
-        return super().convert(value, param, ctx)
 
 
 class IntType(ParamTypeBase):
@@ -367,7 +370,13 @@ def _check_out(out: Path) -> None:
 def _write(text: str, out: Path | None) -> None:
     """Print ``text``, or write it to ``out`` atomically: a temp file beside it, then os.replace."""
     if out is None:
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (symconv derive … | head): stop quietly, as if by SIGPIPE.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
         return
     try:
         fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -450,7 +459,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(short_help="Derive a convolution: sizes, tensors, im2col form Ŷ = X̂·K̂, gradients.")
 @spec_options
 @click.option(
     "--backward", is_flag=True,
@@ -550,11 +559,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo(f"{PROG}: interrupted", err=True)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (symconv derive … | head): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
     return result if isinstance(result, int) else 0
 
 

@@ -16,9 +16,10 @@ import click
 import pytest
 
 import symconv
-from symconv import SpecError
+from symconv import ConvSpec, SpecError, derive
 from symconv.cli import derive as derive_command
 from symconv.cli import main, parse_sizes
+from symconv.symbolic.separable import derive_separable
 
 SPEC_OPTIONS = [
     "--input", "--kernel", "--stride", "--padding", "--dilation", "--in-channels", "--out-channels",
@@ -172,8 +173,8 @@ def test_backward_shows_gradients_and_the_proof(capsys: pytest.CaptureFixture[st
     assert "∂J/∂x_{22} = delta_{11}*k_{22} + delta_{12}*k_{21} + delta_{21}*k_{12} + delta_{22}*k_{11}" in out
     assert "∂J/∂k_{11} = delta_{11}*x_{11} + delta_{12}*x_{12} + delta_{21}*x_{21} + delta_{22}*x_{22}" in out
     assert "∂J/∂b = delta_{11} + delta_{12} + delta_{21} + delta_{22}" in out
-    last = out.rstrip("\n").splitlines()[-1]
-    assert last.startswith("proved for Conv2d 1→1, input 3, kernel 2") and "equal exactly" in last
+    proof = str(derive(ConvSpec(input_size=3, kernel_size=2)).prove())
+    assert proof.startswith("proved") and out.endswith(f"\n{proof}\n")  # the closing lines
     assert out.startswith(NOTE_TEXT)
 
 
@@ -192,7 +193,7 @@ def test_channels_groups_and_padding(capsys: pytest.CaptureFixture[str]) -> None
     assert "padding           before 1×1, after 1×1   (same)" in out
     assert "X[c=4]" in out and "W[o=2, c=2]" in out and "[ b_{1}  b_{2} ]" in out
     assert "zero outside each output channel's group" in out
-    assert "proved for Conv2d 4→2" in out
+    assert "proved" in out and "NOT proved" not in out
 
 
 def test_depthwise(capsys: pytest.CaptureFixture[str]) -> None:
@@ -217,7 +218,8 @@ def test_separable(capsys: pytest.CaptureFixture[str]) -> None:
     assert "stage 1, depthwise: Conv2d 2→2" in out and "stage 2, pointwise: Conv2d 2→3" in out
     assert "29 = 20 + 9" in out and "96 = 72 + 24" in out  # parameters, MACs
     assert "Stage 1: depthwise" in out and "Stage 2: pointwise" in out
-    assert "proved for depthwise-separable Conv2d 2→3" in out
+    proof = str(derive_separable(ConvSpec(input_size=4, in_channels=2, out_channels=3)).prove())
+    assert proof.startswith("proved") and out.endswith(f"\n{proof}\n")
 
 
 def test_one_and_three_dimensions(capsys: pytest.CaptureFixture[str]) -> None:
@@ -467,3 +469,15 @@ def test_console_script() -> None:
 def test_console_script_bad_input(args: list[str]) -> None:
     done = _run(_script(), *args)
     assert_bad_input(done.returncode, done.stdout, done.stderr)
+
+
+def test_a_closed_pipe_stops_quietly() -> None:
+    """``symconv derive … | head``: no traceback, the exit status of a SIGPIPE death (141)."""
+    # About 370 kB of output, far more than a pipe buffers, so the write must hit the closed end.
+    command = [_script(), "derive", "--input", "30", "--max-entries", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        err = process.stderr.read()
+        code = process.wait(timeout=120)
+    assert (code, err) == (141, b"")

@@ -191,7 +191,8 @@ def _backward(doc: _Doc, d: Derivation, out_axes: tuple[str, ...], progress: Pro
         doc.add("", "grad_bias: ∂J/∂b, the shape of b")
         _equations(doc, d.b, d.grad_bias, prefix="∂J/∂")
     progress("proving …")
-    doc.add("", "Closed forms (rot180, pad, dilate, conv) against differentiation:", str(d.prove()))
+    doc.add("", "The closed forms (rot180, pad, dilate, conv) checked against differentiation:",
+            str(d.prove()))
 
 
 def _closing_note(doc: _Doc) -> None:

@@ -43,7 +43,8 @@ class Proof:
         if self.holds:
             width = max(len(q) for q, _ in self.checked)
             lines = [f"proved exactly for {self.subject}:"]
-            lines += [f"  {q:<{width}}  {n} {'entry' if n == 1 else 'entries'} equal" for q, n in self.checked]
+            for q, n in self.checked:
+                lines.append(f"  {q:<{width}}  {n} {'entry' if n == 1 else 'entries'} equal")
             return "\n".join(lines)
         lines = [f"NOT proved for {self.subject}: {len(self.mismatches)} entries differ"]
         lines += [f"  {m}" for m in self.mismatches[:10]]
