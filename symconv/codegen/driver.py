@@ -50,7 +50,9 @@ class GeneratedCode:
         return loader.load(self)
 
 
-def generate(spec: ConvSpec, target: str = "numpy", dtype: str = "float64", name: str | None = None) -> GeneratedCode:
+def generate(
+    spec: ConvSpec, target: str = "numpy", dtype: str = "float64", name: str | None = None
+) -> GeneratedCode:
     """Generate specialised code for ``spec``: forward, grad_input, grad_weight, grad_bias.
 
     Example:
@@ -66,8 +68,10 @@ def generate(spec: ConvSpec, target: str = "numpy", dtype: str = "float64", name
     lay = layout(config.spec)
     if config.target == "numpy":
         template = "numpy/module.py.j2"
-        text = render(template, preamble=preamble(config, template), title=f"{config.name}: {spec.describe()}",
-                      dtype=config.dtype, **numpy_backend.context(lay))
+        text = render(
+            template, preamble=preamble(config, template), title=f"{config.name}: {spec.describe()}",
+            dtype=config.dtype, **numpy_backend.context(lay),
+        )
         return GeneratedCode(config, {f"{config.name}.py": text})
     files = {}
     for kind, ext in (("header", "h"), ("source", "c")):

@@ -13,7 +13,7 @@ from sympy.printing.c import C99CodePrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 
-class PyIntPrinter(PythonCodePrinter):
+class PyIntPrinter(PythonCodePrinter):  # type: ignore[misc]
     """Python source for integer index and size expressions."""
 
     def _print_floor(self, expr: sp.floor) -> str:
@@ -24,7 +24,7 @@ class PyIntPrinter(PythonCodePrinter):
         return f"({self._print(num)}) // {self._print(den)}"
 
 
-class CIntPrinter(C99CodePrinter):
+class CIntPrinter(C99CodePrinter):  # type: ignore[misc]
     """C source for integer index and size expressions (``long`` arithmetic)."""
 
     def _print_floor(self, expr: sp.floor) -> str:

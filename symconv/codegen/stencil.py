@@ -48,7 +48,8 @@ def probe_spec(spec: ConvSpec) -> ConvSpec:
     sizes = []
     for s, b, a, e in zip(spec.strides, spec.pad_before, spec.pad_after, spec.effective_kernel):
         steps = -(-b // s) + -(-a // s) + 1  # room for an interior position between the paddings
-        sizes.append(steps * s - b - a + e)  # (n + b + a − e) divisible by s: the last position reaches the end
+        # (n + b + a − e) divisible by s: the last position reaches the end
+        sizes.append(steps * s - b - a + e)
     groups = min(spec.groups, 2)
     return replace(
         spec,
@@ -84,7 +85,7 @@ def stencil(spec: ConvSpec) -> Stencil:
     # g(o)·C_in/g + c through weight (o, c); the code generator relies on it.
     for o in range(probe.out_channels):
         first = (o // probe.group_out) * probe.group_in
-        for (oo, c, *u), (cx, *_) in _terms(d, o, interior).items():
+        for (oo, c, *_u), (cx, *_) in _terms(d, o, interior).items():
             assert oo == o and cx == first + c, "the derivation breaks the group layout"
 
     taps = []
@@ -94,9 +95,9 @@ def stencil(spec: ConvSpec) -> Stencil:
         offset = tuple(i - p * s for i, p, s in zip(at, interior, probe.strides))
         low, high = [], []
         for dim in range(spec.ndim):
-            first = interior[:dim] + (0,) + interior[dim + 1:]
-            last = interior[:dim] + (out[dim] - 1,) + interior[dim + 1:]
-            low.append((0, 0, *u) not in _terms(d, 0, first))
-            high.append((0, 0, *u) not in _terms(d, 0, last))
+            at_start = (*interior[:dim], 0, *interior[dim + 1:])
+            at_end = (*interior[:dim], out[dim] - 1, *interior[dim + 1:])
+            low.append((0, 0, *u) not in _terms(d, 0, at_start))
+            high.append((0, 0, *u) not in _terms(d, 0, at_end))
         taps.append(Tap(u, flat, offset, tuple(low), tuple(high)))
     return Stencil(spec, tuple(taps))
