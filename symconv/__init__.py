@@ -1,21 +1,24 @@
 """symconv: the mathematics of convolution layers, derived, rendered, generated and verified."""
 
+__version__ = "0.1.0"
+
+from symconv.codegen import GeneratedCode, generate
 from symconv.errors import CodegenError, FormulaError, SpecError, SymconvError
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
 from symconv.symbolic.separable import SeparableDerivation, derive_separable
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CodegenError",
     "ConvSpec",
     "Derivation",
     "FormulaError",
+    "GeneratedCode",
     "SeparableDerivation",
     "SpecError",
     "SymconvError",
     "__version__",
     "derive",
     "derive_separable",
+    "generate",
 ]
