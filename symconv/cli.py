@@ -13,6 +13,7 @@ import contextlib
 import functools
 import os
 import re
+import shlex
 import sys
 import tempfile
 import textwrap
@@ -24,11 +25,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from symconv import __version__
-from symconv.errors import SpecError, SymconvError
+from symconv.codegen import GeneratedCode, default_name, generate
+from symconv.codegen.config import DTYPES, TARGETS, check_name
+from symconv.codegen.driver import MARKER
+from symconv.errors import CodegenError, SpecError, SymconvError
 from symconv.render import AVAILABLE_FORMATS, DEFAULT_MAX_ENTRIES, FORMATS, render_separable_text, render_text
 from symconv.spec import ConvSpec, Padding
 from symconv.symbolic import derive as derive_convolution
-from symconv.symbolic.separable import derive_separable
+from symconv.symbolic.separable import derive_separable, separable_specs
 
 PROG = "symconv"
 EXIT_BAD_INPUT = 2
@@ -265,7 +269,8 @@ _SPEC_OPTIONS = [
     click.option(
         "--input", "input_", type=SizeType(), metavar="SIZE", default=None,
         help="Spatial input size: one number for every dimension, or one per dimension joined by x: "
-        "--input 7, --input 7x9, --input 4x4x4 (3-D). Required by derive.",
+        "--input 7, --input 7x9, --input 4x4x4 (3-D). Required by derive; optional for gen, where a "
+        "size left open is a run-time argument of the generated code.",
     ),
     click.option(
         "--kernel", type=SizeType(), metavar="SIZE", default=3, show_default=True,
@@ -309,8 +314,8 @@ _SPEC_OPTIONS = [
         "--separable", is_flag=True,
         help="Depthwise-separable layer in place of the plain one: a depthwise stage C_in→C_in "
         "(groups C_in, with the kernel, stride, padding and dilation given), then a 1×1 stage "
-        "C_in→C_out; parameters and MACs are compared with the plain layer: "
-        "--in-channels 3 --out-channels 8 --separable.",
+        "C_in→C_out. derive compares parameters and MACs with the plain layer; gen writes the stages "
+        "as NAME_depthwise and NAME_pointwise: --in-channels 3 --out-channels 8 --separable.",
     ),
     click.option(
         "--dims", type=ChoiceType(["1", "2", "3"]), default=None,
@@ -367,6 +372,47 @@ def _check_out(out: Path) -> None:
         raise CliError(f"--out {out}: the directory {out.parent} does not exist")
 
 
+def _stage(text: str, out: Path) -> str:
+    """Write ``text`` to a new temp file beside ``out`` (same directory, so os.replace is atomic).
+
+    Returns the temp file's path; on failure nothing is left behind and the OSError propagates.
+    """
+    fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return temp
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every file atomically, all or none as far as the file system allows.
+
+    Every text goes to a temp file first (where a full disk or a missing permission
+    shows up); only when all are staged are they moved into place, one os.replace each.
+    """
+    staged: dict[Path, str] = {}
+    try:
+        for out, text in files.items():
+            staged[out] = _stage(text, out)
+        while staged:
+            out = next(iter(staged))
+            os.replace(staged[out], out)
+            del staged[out]
+    except OSError as error:
+        raise CliError(f"--out {out}: {error.strerror or error}") from None
+    finally:
+        for temp in staged.values():
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+
 def _write(text: str, out: Path | None) -> None:
     """Print ``text``, or write it to ``out`` atomically: a temp file beside it, then os.replace."""
     if out is None:
@@ -378,21 +424,7 @@ def _write(text: str, out: Path | None) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
         return
-    try:
-        fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-            os.replace(temp, out)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-    except OSError as error:
-        raise CliError(f"--out {out}: {error.strerror or error}") from None
+    _write_all({out: text})
     _progress(f"wrote {out}")
 
 
@@ -448,7 +480,8 @@ def cli() -> None:
     symconv takes a convolution's hyper-parameters (the SPEC options) and derives
     the layer symbolically: the output by the definition, its unrolled (im2col)
     form Ŷ = X̂·K̂, and the back-propagation gradients, proved equal by two
-    independent routes.
+    independent routes; and it generates specialised NumPy and C code for the
+    forward and backward pass.
 
     \b
     Examples:
@@ -456,6 +489,7 @@ def cli() -> None:
       symconv derive --input 5 --kernel 3 --stride 2 --padding 1 --backward
       symconv derive --input 7 --in-channels 2 --out-channels 4 --groups 2
       symconv derive --input 6 --in-channels 3 --out-channels 8 --separable
+      symconv gen --kernel 3 --dilation 2
     """
 
 
@@ -509,6 +543,177 @@ def derive(spec: SpecOptions, backward: bool, fmt: str, out: Path | None, max_en
     except SpecError as error:
         raise CliError(error.render(spec.option_name)) from None
     _write(text, out)
+
+
+TARGET_CHOICES = (*TARGETS, "all")
+DTYPE_CHOICES = tuple(sorted(DTYPES))  # float32, float64
+DEFAULT_OUT = Path("generated")
+SEPARABLE_STAGES = ("depthwise", "pointwise")
+
+
+def _check_name(name: str) -> None:
+    """Refuse a ``--name`` that is no C identifier or a C keyword, worded with the option."""
+    try:
+        check_name(name)
+    except CodegenError as error:
+        message = str(error)
+        prefix = f"name {name!r} "
+        shown = f"--name {_quoted(name)}"
+        raise CliError(
+            f"{shown} {message[len(prefix):]}" if message.startswith(prefix) else f"{shown}: {message}"
+        ) from None
+
+
+def _check_out_dir(out: Path) -> None:
+    """``--out`` must be a directory, or not exist yet (it is created)."""
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is not a directory: give a directory, e.g. --out generated")
+
+
+def _generated_by_symconv(path: Path) -> bool:
+    """Whether ``path``'s first line carries the marker every generated file starts with."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(4096)
+    except OSError as error:
+        reason = error.strerror or error
+        raise CliError(f"--out: cannot read {path} to check who wrote it: {reason}") from None
+    return MARKER.encode("utf-8") in first
+
+
+def _check_overwrites(paths: Iterable[Path], force: bool) -> None:
+    """Refuse, before anything is written, to replace a directory or a file symconv did not generate."""
+    foreign = []
+    for path in paths:
+        if path.is_dir():
+            raise CliError(f"--out: {path} is a directory, so the generated file cannot be written there")
+        if path.exists() and not force and not _generated_by_symconv(path):
+            foreign.append(str(path))
+    if foreign:
+        were = "was" if len(foreign) == 1 else "were"
+        raise CliError(
+            f"refusing to overwrite {', '.join(foreign)}: it {were} not generated by symconv (the first "
+            f"line lacks {MARKER!r}); nothing was written; pass --force to replace it, or choose another "
+            "--out or --name"
+        )
+
+
+def _make_dirs(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; the directories created, deepest first."""
+    missing = [d for d in (out, *out.parents) if not d.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"--out {out}: cannot create the directory: {error.strerror or error}") from None
+    return missing
+
+
+def _usage_hints(out: Path, written: Sequence[GeneratedCode]) -> list[str]:
+    """How to use what was written: an import for NumPy, a compile line for C."""
+    names = list(dict.fromkeys(code.name for code in written))
+    targets = {code.config.target for code in written}
+    spec = written[0].spec
+    lines = []
+    if "numpy" in targets:
+        lines.append(f"Python: sys.path.insert(0, {str(out)!r}); import {', '.join(names)}")
+        if len(names) == 2:
+            depthwise, pointwise = names
+            bk, bw = (", b_k", ", b_w") if spec.bias else ("", "")
+            lines.append(f"        y = {pointwise}.forward({depthwise}.forward(x, k{bk}), w{bw})")
+        else:
+            b = ", b" if spec.bias else ""
+            size = "" if spec.has_input_size else ", input_size"
+            bias = ", .grad_bias(dy)" if spec.bias else ""
+            lines.append(
+                f"        {names[0]}.forward(x, w{b}), .grad_input(dy, w{size}), .grad_weight(x, dy){bias}"
+            )
+    if "c" in targets:
+        sources = " ".join(shlex.quote(str(out / f"{name}.c")) for name in names)
+        headers = ", ".join(f'"{name}.h"' for name in names)
+        lines.append(f"C:      cc -std=c99 -O2 -c {sources}   (#include {headers})")
+    return lines
+
+
+@cli.command(short_help="Generate specialised NumPy and C code: forward, grad_input, grad_weight, grad_bias.")
+@spec_options
+@click.option(
+    "--target", type=ChoiceType(TARGET_CHOICES), default="all", show_default=True,
+    help="What to generate: --target numpy for one Python module NAME.py (needs numpy only), "
+    "--target c for a C99 header NAME.h and source NAME.c (libc only), --target all for both.",
+)
+@click.option(
+    "--dtype", type=ChoiceType(DTYPE_CHOICES), default="float64", show_default=True,
+    help="Element type of every array the code takes and returns: --dtype float32 (C float) or "
+    "--dtype float64 (C double).",
+)
+@click.option(
+    "--name", default=None, metavar="NAME",
+    help="Name of the module and prefix of the C functions; a C identifier, not a C keyword "
+    "(default: from the spec, e.g. conv2d_k3_d2 for --kernel 3 --dilation 2): --name blur3. "
+    "With --separable the two stages are NAME_depthwise and NAME_pointwise.",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+    metavar="DIR",
+    help="Directory for the files, created if missing; every file is replaced atomically, and if "
+    "any file cannot be written none is: --out build/conv.",
+)
+@click.option(
+    "--force", is_flag=True,
+    help="Replace existing files that symconv did not generate (their first line lacks "
+    "'Generated by symconv'); without --force such a file stops the run: --out src --force.",
+)
+def gen(spec: SpecOptions, target: str, dtype: str, name: str | None, out: Path, force: bool) -> None:
+    """Generate specialised code for a convolution: forward, grad_input, grad_weight, grad_bias.
+
+    Kernel size, stride, padding, dilation, channels and groups are constants in
+    the code; the batch size is a run-time argument, and so is the spatial input
+    size unless --input fixes it. Every file starts with a comment naming the spec
+    and the command that regenerates it. Existing files symconv generated are
+    replaced; any other file is left alone unless --force.
+
+    \b
+    Examples:
+      symconv gen --kernel 3 --dilation 2
+      symconv gen --input 3 --kernel 2 --target numpy
+      symconv gen --in-channels 4 --out-channels 8 --groups 2 --kernel 3 --stride 2 --padding 1
+      symconv gen --in-channels 4 --out-channels 8 --padding 1 --separable --out build
+      symconv gen --dims 1 --kernel 5 --padding same --dtype float32 --name smooth5 --target c
+    """
+    _check_out_dir(out)
+    conv = spec.build(require_input=False)
+    if name is not None:
+        _check_name(name)
+    base = default_name(conv) if name is None else name
+    try:
+        if spec.separable:
+            stages = zip(separable_specs(conv), SEPARABLE_STAGES)
+            jobs = [(stage, f"{base}_{label}") for stage, label in stages]
+        else:
+            jobs = [(conv, base)]
+        targets = TARGETS if target == "all" else (target,)
+        written = [generate(s, target=t, dtype=dtype, name=n) for s, n in jobs for t in targets]
+    except SpecError as error:
+        raise CliError(error.render(spec.option_name)) from None
+    files: dict[Path, str] = {}
+    for code in written:
+        for filename, text in code.files.items():
+            assert out / filename not in files, f"two generated files named {filename}"
+            files[out / filename] = text
+    _check_overwrites(files, force)
+    created = _make_dirs(out)
+    try:
+        _write_all(files)
+    except BaseException:
+        for directory in created:  # leave no trace: remove the directories made for this run
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    for path in files:
+        click.echo(f"wrote {path}")
+    click.echo()
+    for line in _usage_hints(out, written):
+        click.echo(line)
 
 
 # -- entry point ------------------------------------------------------------------------------

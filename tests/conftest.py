@@ -32,3 +32,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         names = ", ".join(getattr(r, "nodeid", "?") for r in skipped)
         print(f"\nCI: {len(skipped)} test(s) skipped, which CI does not allow: {names}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-generated", action="store_true", default=False,
+        help="rewrite generated/ from the examples in tests/test_generated.py instead of failing "
+        "when the committed files differ from freshly generated ones",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ C_KEYWORDS = frozenset((
     "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
     "volatile", "while", "_Bool", "_Complex", "_Imaginary",
 ))
+_SHADOWED = frozenset(("numpy", "np", "ctypes"))  # a module file of that name would hide the real one
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -54,6 +56,9 @@ def check_name(name: str) -> str:
         )
     if name in C_KEYWORDS:
         raise CodegenError(f"name {name!r} is a C keyword: choose another, e.g. {name}_conv")
+    if keyword.iskeyword(name) or name in _SHADOWED:
+        what = "a Python keyword" if keyword.iskeyword(name) else "the name of a module the code imports"
+        raise CodegenError(f"name {name!r} is {what}: choose another, e.g. {name}_conv")
     return name
 
 
