@@ -39,8 +39,14 @@ def console_blocks() -> list[tuple[str, list[str]]]:
     return blocks
 
 
-def test_readme_console_excerpts_match_the_tool(capsys: pytest.CaptureFixture[str]) -> None:
-    """Every line the README shows (``…`` marks a cut) appears, in order, in the real output."""
+def test_readme_console_excerpts_match_the_tool(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every line the README shows (``…`` marks a cut) appears, in order, in the real output.
+
+    Runs in a scratch directory: ``gen`` writes files, never into the repository's ``generated/``.
+    """
+    monkeypatch.chdir(tmp_path)
     blocks = console_blocks()
     assert len(blocks) >= 2
     for command, shown in blocks:
