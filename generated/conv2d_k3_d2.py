@@ -9,6 +9,8 @@ b (C_out,), y and dy (N, C_out, H_out, W_out). Every array must be a NumPy array
 dtype float64; a wrong shape or dtype raises ValueError naming the expected one.
 """
 
+import operator
+
 import numpy as np
 
 __all__ = ["forward", "grad_bias", "grad_input", "grad_weight", "output_size"]
@@ -120,7 +122,7 @@ def grad_bias(dy):
 def _spatial(name, size):
     """A spatial size as a tuple of 2 positive ints."""
     try:
-        size = tuple(int(v) for v in size)
+        size = tuple(operator.index(v) for v in size)
     except TypeError:
         raise ValueError(f"{name} must be a tuple of 2 ints (H, W), got {size!r}") from None
     if len(size) != 2 or min(size) < 1:

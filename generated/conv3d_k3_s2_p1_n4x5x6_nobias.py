@@ -9,6 +9,8 @@ b (C_out,), y and dy (N, C_out, 2, 3, 3). Every array must be a NumPy array of
 dtype float64; a wrong shape or dtype raises ValueError naming the expected one.
 """
 
+import operator
+
 import numpy as np
 
 __all__ = ["forward", "grad_bias", "grad_input", "grad_weight", "output_size"]
@@ -179,7 +181,7 @@ def grad_bias(dy):
 def _spatial(name, size):
     """A spatial size as a tuple of 3 positive ints."""
     try:
-        size = tuple(int(v) for v in size)
+        size = tuple(operator.index(v) for v in size)
     except TypeError:
         raise ValueError(f"{name} must be a tuple of 3 ints (4, 5, 6), got {size!r}") from None
     if len(size) != 3 or min(size) < 1:

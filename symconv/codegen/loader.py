@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import operator
 import os
 import shutil
 import subprocess
@@ -119,7 +120,7 @@ class CKernel:
     def _spatial(self, name: str, size: Any) -> tuple[int, ...]:
         nd = self.spec.ndim
         try:
-            sizes = tuple(int(v) for v in size)
+            sizes = tuple(operator.index(v) for v in size)
         except TypeError:
             raise ValueError(f"{name} must be a tuple of {nd} ints, got {size!r}") from None
         if len(sizes) != nd or min(sizes) < 1:
