@@ -22,6 +22,7 @@ GROUPS = 1
 KERNEL_SIZE = (1, 1)
 STRIDE = (1, 1)
 DILATION = (1, 1)
+SPAN = (1, 1)  # the dilated kernel's extent: k + (k - 1)(d - 1)
 PADDING = ((0, 0), (0, 0))  # (before, after) zeros per spatial dimension
 INPUT_SIZE = None  # None: any spatial input size
 
@@ -92,6 +93,8 @@ def grad_weight(x, dy):
 def grad_bias(dy):
     """∂J/∂b from dy = ∂J/∂y: the sum of dy over the batch and every position."""
     _check("dy", dy, ("N", OUT_CHANNELS, "H_out", "W_out"))
+    if INPUT_SIZE is None:
+        _check_output_size(dy.shape[2:])
     return dy.sum(axis=(0, 2, 3))
 
 
@@ -106,6 +109,15 @@ def _spatial(name, size):
     if INPUT_SIZE is not None and size != INPUT_SIZE:
         raise ValueError(f"{name} must be {INPUT_SIZE}: this code is specialised to that input size, got {size!r}")
     return size
+
+
+def _check_output_size(out):
+    """Raise ValueError unless some input size has the spatial output size ``out``."""
+    size = tuple(
+        max(1, (o - 1) * s + e - b - a) for o, s, e, (b, a) in zip(out, STRIDE, SPAN, PADDING)
+    )
+    if output_size(size) != tuple(out):
+        raise ValueError(f"dy's spatial size {tuple(out)} is not an output size of this convolution")
 
 
 def _input_size(input_size):

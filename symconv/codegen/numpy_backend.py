@@ -60,6 +60,7 @@ def context(lay: Layout) -> dict[str, Any]:
         "kernel": _tuple(spec.kernel),
         "stride": _tuple(spec.strides),
         "dilation": _tuple(spec.dilations),
+        "span": _tuple(spec.effective_kernel),
         "padding": _tuple(tuple(_tuple((b, a)) for b, a in zip(spec.pad_before, spec.pad_after))),
         "padded": any(spec.pad_before) or any(spec.pad_after),
         "input_size": _tuple(spec.sizes) if fixed else "None",
