@@ -14,11 +14,12 @@ from pathlib import Path
 
 import click
 import pytest
+from clitools import assert_bad_input, run
 
 import symconv
 from symconv import ConvSpec, SpecError, derive
 from symconv.cli import derive as derive_command
-from symconv.cli import main, parse_sizes
+from symconv.cli import parse_sizes
 from symconv.symbolic.separable import derive_separable
 
 SPEC_OPTIONS = [
@@ -92,22 +93,6 @@ K̂: the kernel unrolled, one row per tap, one column per output channel, 4×1
   [ k_{11}*x_{21} + k_{12}*x_{22} + k_{21}*x_{31} + k_{22}*x_{32} ]
   [ k_{11}*x_{22} + k_{12}*x_{23} + k_{21}*x_{32} + k_{22}*x_{33} ]
 """
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``symconv ARGS`` in-process: (exit code, stdout, stderr)."""
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_bad_input(code: int, out: str, err: str) -> None:
-    """The contract for bad input: exit 2, nothing on stdout, exactly one error line, no traceback."""
-    assert code == 2
-    assert out == ""
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    assert err.startswith("symconv: error: ")
-    assert "Traceback" not in err and "Usage:" not in err
 
 
 # -- help and version ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 import pytest
+from clitools import assert_bad_input, run
 
 from symconv import ConvSpec
 from symconv.cli import gen as gen_command
@@ -26,22 +27,6 @@ LOADED_TARGETS = ["numpy", "c"]
 HEADLINE = ["--kernel", "3", "--dilation", "2"]
 HEADLINE_FILES = ["conv2d_k3_d2.c", "conv2d_k3_d2.h", "conv2d_k3_d2.py"]
 FOREIGN = "# my own conv2d_k3_d2, written by hand\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``symconv ARGS`` in-process: (exit code, stdout, stderr)."""
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_bad_input(code: int, out: str, err: str) -> None:
-    """The contract for bad input: exit 2, nothing on stdout, exactly one error line, no traceback."""
-    assert code == 2
-    assert out == ""
-    assert err.endswith("\n") and err.count("\n") == 1, err
-    assert err.startswith("symconv: error: ")
-    assert "Traceback" not in err and "Usage:" not in err
 
 
 def names(directory: Path) -> list[str]:
