@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 from symconv.codegen import GeneratedCode, generate
-from symconv.errors import CodegenError, FormulaError, SpecError, SymconvError
+from symconv.errors import CodegenError, FormulaError, RenderError, SpecError, SymconvError
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
 from symconv.symbolic.separable import SeparableDerivation, derive_separable
@@ -14,6 +14,7 @@ __all__ = [
     "Derivation",
     "FormulaError",
     "GeneratedCode",
+    "RenderError",
     "SeparableDerivation",
     "SpecError",
     "SymconvError",

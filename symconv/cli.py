@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import re
 import shlex
@@ -29,10 +30,19 @@ from symconv.codegen import GeneratedCode, default_name, generate
 from symconv.codegen.config import DTYPES, TARGETS, check_name
 from symconv.codegen.driver import MARKER
 from symconv.errors import CodegenError, SpecError, SymconvError
-from symconv.render import AVAILABLE_FORMATS, DEFAULT_MAX_ENTRIES, FORMATS, render_separable_text, render_text
+from symconv.render import (
+    DEFAULT_MAX_ENTRIES,
+    FORMATS,
+    LANGUAGES,
+    render_latex,
+    render_markdown,
+    render_separable_text,
+    render_text,
+)
 from symconv.spec import ConvSpec, Padding
 from symconv.symbolic import derive as derive_convolution
-from symconv.symbolic.separable import derive_separable, separable_specs
+from symconv.symbolic.separable import SeparableDerivation, derive_separable, separable_specs
+from symconv.verify import QUANTITIES, FormulaParseError, load_claims, verify_claims, verify_options
 
 PROG = "symconv"
 EXIT_BAD_INPUT = 2
@@ -270,7 +280,8 @@ _SPEC_OPTIONS = [
         "--input", "input_", type=SizeType(), metavar="SIZE", default=None,
         help="Spatial input size: one number for every dimension, or one per dimension joined by x: "
         "--input 7, --input 7x9, --input 4x4x4 (3-D). Required by derive; optional for gen, where a "
-        "size left open is a run-time argument of the generated code.",
+        "size left open is a run-time argument of the generated code, and for verify, where it "
+        "fixes n (a tensor claim sweeps the smallest sizes when it is open).",
     ),
     click.option(
         "--kernel", type=SizeType(), metavar="SIZE", default=3, show_default=True,
@@ -503,7 +514,14 @@ def cli() -> None:
 )
 @click.option(
     "--format", "fmt", type=ChoiceType(list(FORMATS)), default="text", show_default=True,
-    help="Output format: --format text for the terminal (markdown and tex are planned).",
+    help="Output format: --format text for the terminal; --format markdown for a note ($…$ and "
+    "$$…$$ math, as KaTeX renders it); --format tex for a standalone LaTeX article that pdflatex "
+    "compiles: --format tex --out conv.tex.",
+)
+@click.option(
+    "--lang", type=ChoiceType(list(LANGUAGES)), default="en", show_default=True,
+    help="Language of the prose: en, or zh for Chinese, with --format markdown only (pdflatex "
+    "cannot typeset Chinese, and the text output is English): --format markdown --lang zh.",
 )
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
@@ -513,33 +531,45 @@ def cli() -> None:
 @click.option(
     "--max-entries", type=IntType(minimum=0), default=DEFAULT_MAX_ENTRIES, show_default=True,
     help="Elide a matrix or list with more entries than this, keeping its first and last rows and "
-    "columns and saying how many were left out; 0 shows everything: --max-entries 0.",
+    "columns and saying how many were left out; documents (markdown, tex) also keep each matrix, "
+    "list and sum within a page; 0 shows everything: --max-entries 0.",
 )
-def derive(spec: SpecOptions, backward: bool, fmt: str, out: Path | None, max_entries: int) -> None:
+def derive(
+    spec: SpecOptions, backward: bool, fmt: str, lang: str, out: Path | None, max_entries: int
+) -> None:
     """Derive a convolution: sizes, X, W, b, Y, the im2col form X̂, K̂, Ŷ = X̂·K̂ (and the gradients).
+
+    As text for the terminal, or as a Markdown or LaTeX document that follows
+    the study note and corrects it where it is wrong.
 
     \b
     Examples:
       symconv derive --input 3 --kernel 2 --backward
       symconv derive --input 7x9 --kernel 3x5 --padding same
       symconv derive --input 8 --in-channels 3 --depthwise --out conv.txt
+      symconv derive --input 3 --kernel 2 --backward --format markdown --lang zh --out conv.md
+      symconv derive --input 5 --kernel 3 --stride 2 --backward --format tex --out conv.tex
     """
-    if fmt not in AVAILABLE_FORMATS:
-        missing = "/".join(f for f in FORMATS if f not in AVAILABLE_FORMATS)
-        raise CliError(f"--format {fmt}: {missing} output is not available yet; use --format text")
+    if lang != "en" and fmt != "markdown":
+        why = "pdflatex cannot typeset Chinese" if fmt == "tex" else "the text output is English only"
+        raise CliError(
+            f"--lang {lang} cannot be used with --format {fmt}: {why}; use --format markdown --lang {lang}"
+        )
     if out is not None:
         _check_out(out)
     conv = spec.build(require_input=True)
     _progress("deriving …")
+    options: dict[str, Any] = {"backward": backward, "max_entries": max_entries, "progress": _progress}
     try:
-        if spec.separable:
-            text = render_separable_text(
-                derive_separable(conv), backward=backward, max_entries=max_entries, progress=_progress
-            )
+        d = derive_separable(conv) if spec.separable else derive_convolution(conv)
+        if fmt == "markdown":
+            text = render_markdown(d, lang=lang, **options)
+        elif fmt == "tex":
+            text = render_latex(d, **options)
+        elif isinstance(d, SeparableDerivation):
+            text = render_separable_text(d, **options)
         else:
-            text = render_text(
-                derive_convolution(conv), backward=backward, max_entries=max_entries, progress=_progress
-            )
+            text = render_text(d, **options)
     except SpecError as error:
         raise CliError(error.render(spec.option_name)) from None
     _write(text, out)
@@ -714,6 +744,114 @@ def gen(spec: SpecOptions, target: str, dtype: str, name: str | None, out: Path,
     click.echo()
     for line in _usage_hints(out, written):
         click.echo(line)
+
+
+# -- verify ------------------------------------------------------------------------------------
+
+# Parameters that can fix a claim's values, and verify's names for them (CLI spelling, no dashes).
+_VERIFY_OPTIONS = {
+    "input_": "input", "kernel": "kernel", "stride": "stride", "padding": "padding",
+    "dilation": "dilation", "in_channels": "in-channels", "out_channels": "out-channels",
+    "groups": "groups", "depthwise": "depthwise", "separable": "separable", "dims": "dims",
+    "no_bias": "no-bias", "layers": "layers", "output_padding": "output-padding",
+}
+
+
+def _given_options(ctx: click.Context) -> dict[str, Any]:
+    """The options the user typed (a default fixes nothing), as verify names them."""
+    typed = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return {
+        name: ctx.params[param] for param, name in _VERIFY_OPTIONS.items()
+        if ctx.get_parameter_source(param) in typed
+    }
+
+
+@cli.command(
+    name="verify",
+    short_help="Check a hand-written formula against the derivation: proved, or refuted with an example.",
+)
+@click.argument("quantity", required=False)
+@click.argument("formula", required=False)
+@spec_options
+@click.option(
+    "--layers", default=None, metavar="K,S,D;...",
+    help="receptive-field of a given stack: each layer's kernel, stride and dilation, layers separated "
+    "by ; (s and d default to 1); the formula may use k_1, s_1, d_1, k_2, … and L: --layers '3,1,1;3,2,1'.",
+)
+@click.option(
+    "--output-padding", type=IntType(minimum=0), default=None, metavar="A",
+    help="Fix the output padding a of transposed-output-size: --output-padding 1.",
+)
+@click.option(
+    "--claims", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+    help="Check every claim of a TOML file ([[claim]] tables with quantity, formula and an optional "
+    "spec) and print a table; exit 1 if any is refuted: --claims examples/claims-note.toml.",
+)
+@click.option(
+    "--format", "fmt", type=ChoiceType(["text", "json"]), default="text", show_default=True,
+    help="Output format: --format json for the result object (verdict, method, domain, counterexample, "
+    "correct formula).",
+)
+def verify_command(
+    quantity: str | None, formula: str | None, spec: SpecOptions, layers: str | None,
+    output_padding: int | None, claims: Path | None, fmt: str,
+) -> int:
+    """Check a hand-written FORMULA for QUANTITY against what symconv derives.
+
+    Exit 0 when the formula holds (proved symbolically, or checked exhaustively
+    on a bounded domain that is printed), 1 when it is refuted (with the smallest
+    counterexample, the claimed and the true value, and the correct formula), 2
+    for bad input.
+
+    \b
+    Scalar quantities, formulas in n k s p d (r = d) c_in c_out g a L:
+      output-size  effective-kernel  receptive-field  params  macs
+      transposed-output-size  im2col-shape (a tuple: rows, columns)
+    SPEC options given fix variables (--dilation 1 fixes d); defaults fix nothing.
+    Tensor quantities, formulas in x W b delta with conv pad crop dilate rot180
+    sum hadamard (A * B of two tensors is the note's conv):
+      forward  grad-input  grad-weight  grad-bias
+    Checked exactly for the spec the SPEC options make (an open --input is swept),
+    or on a sweep of small specs when no SPEC option is given.
+    Formulas in SymPy syntax or LaTeX (detected by a backslash or brace).
+
+    \b
+    Examples:
+      symconv verify effective-kernel "k+(r-1)*(k+1)"
+      symconv verify output-size '\\left\\lfloor \\frac{n+2p-k}{s} \\right\\rfloor + 1' --dilation 1
+      symconv verify receptive-field "1 + L*(k-1)" --stride 1 --dilation 1
+      symconv verify grad-input "conv(pad(delta, k-1), rot180(W))" --input 3 --kernel 2
+      symconv verify grad-bias "sum(delta)"
+      symconv verify --claims examples/claims-note.toml
+    """
+    ctx = click.get_current_context()
+    given = _given_options(ctx)
+    try:
+        if claims is not None:
+            if quantity is not None or given:
+                raise CliError("--claims takes every claim, with its spec, from FILE: give no QUANTITY, "
+                               "FORMULA or SPEC options with it")
+            _progress("checking the claims …")
+            report = verify_claims(load_claims(claims), str(claims))
+            holds, text, data = report.holds, report.table(), report.to_dict()
+        else:
+            if quantity is None or formula is None:
+                raise CliError(f"{'FORMULA' if quantity else 'QUANTITY'} is missing: give QUANTITY and "
+                               f"FORMULA, or --claims FILE; the quantities are {', '.join(QUANTITIES)}")
+            _progress("checking …")
+            result = verify_options(quantity, formula, given)
+            holds, text, data = result.holds, result.report(), result.to_dict()
+    except FormulaParseError as error:  # the one error with more than one line: the caret
+        click.echo(f"{PROG}: error: {error.message}", err=True)
+        for line in error.caret_lines():
+            click.echo(f"  {line}", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+    except SymconvError as error:
+        raise CliError(str(error)) from None
+    if fmt == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    _write(text, None)
+    return 0 if holds else 1
 
 
 # -- entry point ------------------------------------------------------------------------------

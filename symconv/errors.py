@@ -42,5 +42,13 @@ class FormulaError(SymconvError):
     """A hand-written formula cannot be parsed or uses unknown names."""
 
 
+class ClaimError(SymconvError):
+    """A claim to verify is malformed apart from its formula: quantity, fixed values, claims file."""
+
+
 class CodegenError(SymconvError):
     """Code cannot be generated for the request (bad name, target, dtype, …)."""
+
+
+class RenderError(SymconvError):
+    """A document cannot be rendered as asked (a language the format cannot carry, …)."""

@@ -118,7 +118,7 @@ def test_bare_symconv_shows_the_help(capsys: pytest.CaptureFixture[str]) -> None
 def test_derive_help_names_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "derive", "--help")
     assert code == 0
-    for option in [*SPEC_OPTIONS, "--backward", "--format", "--out", "--max-entries"]:
+    for option in [*SPEC_OPTIONS, "--backward", "--format", "--lang", "--out", "--max-entries"]:
         assert option in out
     assert "[text|markdown|tex]" in out
 
@@ -286,7 +286,9 @@ def test_out_replaces_an_existing_file(capsys: pytest.CaptureFixture[str], tmp_p
     assert target.read_text(encoding="utf-8") == NOTE_TEXT
 
 
-@pytest.mark.parametrize("bad", [["--groups", "3", "--in-channels", "4"], ["--format", "tex"], []])
+@pytest.mark.parametrize(
+    "bad", [["--groups", "3", "--in-channels", "4"], ["--format", "tex", "--lang", "zh"], []]
+)
 def test_a_failing_run_writes_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, bad: list[str]
 ) -> None:
@@ -368,8 +370,11 @@ BAD_INPUT = [
     (["--input", "5", "--dims", "4"], "--dims 4 is not one of 1, 2, 3"),
     (["--input", "3x3", "--dims", "3"], "--input 3x3 has 2 entries but --dims 3"),
     (["--input", "5x5", "--kernel", "3x3x3"], "has 2 entries but"),
-    (["--input", "5", "--format", "markdown"], "markdown/tex output is not available yet"),
-    (["--input", "5", "--format", "tex"], "markdown/tex output is not available yet"),
+    (["--input", "5", "--format", "tex", "--lang", "zh"],
+     "--lang zh cannot be used with --format tex: pdflatex cannot typeset Chinese; "
+     "use --format markdown --lang zh"),
+    (["--input", "5", "--lang", "zh"], "--lang zh cannot be used with --format text"),
+    (["--input", "5", "--format", "markdown", "--lang", "fr"], "--lang fr is not one of en, zh"),
     (["--input", "5", "--format", "html"], "--format html is not one of text, markdown, tex"),
     (["--input", "5", "--max-entries", "-1"], "--max-entries -1 must be ≥ 0"),
     (["--input", "5", "--bogus"], "No such option"),
@@ -449,7 +454,7 @@ def test_console_script() -> None:
 @pytest.mark.parametrize(
     "args",
     [["derive"], ["derive", "--input", "4", "--groups", "3", "--in-channels", "4"], ["derive", "--nope"],
-     ["derive", "--input", "5", "--format", "markdown"]],
+     ["derive", "--input", "5", "--format", "tex", "--lang", "zh"]],
 )
 def test_console_script_bad_input(args: list[str]) -> None:
     done = _run(_script(), *args)

@@ -1,23 +1,32 @@
-"""Rendering a Derivation for people: plain text now, Markdown and LaTeX later.
+"""Rendering a Derivation for people: plain text for the terminal, Markdown and LaTeX documents.
 
-``FORMATS`` is the one list of output formats the CLI offers; ``RENDERERS``
-holds those that exist so far. A renderer only reads the Derivation.
+``FORMATS`` is the one list of output formats the CLI offers. A renderer only
+reads the Derivation: :mod:`symconv.render.text` writes text;
+:mod:`symconv.render.markup` writes Markdown and LaTeX from the document model
+of :mod:`symconv.render.document` through ``templates/latex/``.
 """
 
 from __future__ import annotations
 
+from symconv.render.markup import check_language, render_latex, render_markdown, repr_latex
+from symconv.render.prose import LANGUAGES
 from symconv.render.text import DEFAULT_MAX_ENTRIES, render_separable_text, render_text
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "tex")
 """Every output format ``symconv derive --format`` accepts."""
 
-AVAILABLE_FORMATS: tuple[str, ...] = ("text",)
-"""The formats that can be rendered today (Markdown and LaTeX arrive with a later issue)."""
+AVAILABLE_FORMATS: tuple[str, ...] = FORMATS
+"""The formats that can be rendered today: all of them."""
 
 __all__ = [
     "AVAILABLE_FORMATS",
     "DEFAULT_MAX_ENTRIES",
     "FORMATS",
+    "LANGUAGES",
+    "check_language",
+    "render_latex",
+    "render_markdown",
     "render_separable_text",
     "render_text",
+    "repr_latex",
 ]

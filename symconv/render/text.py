@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sympy.printing.str import StrPrinter
 
+from symconv.render.elide import keep, plan_slices, window
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation
 from symconv.symbolic.separable import SeparableDerivation
@@ -267,7 +268,7 @@ def _tensor(doc: _Doc, name: str, array: Any, lead: Sequence[str], ndim: int) ->
     axis_names = [*lead, "depth"] if ndim == 3 else list(lead)
     slices = list(np.ndindex(*entries.shape[: len(axis_names)]))
     per_slice = math.prod(entries.shape[len(axis_names):])
-    shown, gap = _plan_slices(len(slices), per_slice, doc.max_entries)
+    shown, gap = plan_slices(len(slices), per_slice, doc.max_entries)
     for position, k in enumerate(shown):
         if gap is not None and position == gap:
             first, last = shown[gap - 1] + 1, k - 1
@@ -294,34 +295,6 @@ def _label(name: str, axis_names: Sequence[str], index: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(f'{a}={i + 1}' for a, i in zip(axis_names, index))}]"
 
 
-def _plan_slices(count: int, per_slice: int, max_entries: int) -> tuple[list[int], int | None]:
-    """Which of ``count`` slices to show: all when the tensor fits, else first and last few."""
-    if max_entries == 0 or count * per_slice <= max_entries:
-        return list(range(count)), None
-    keep = max(2, max_entries // min(per_slice, max_entries))
-    return _keep(count, keep)
-
-
-def _keep(n: int, keep: int) -> tuple[list[int], int | None]:
-    """The first ``ceil(keep/2)`` and last ``floor(keep/2)`` of ``n`` indices, and where the gap is."""
-    if keep >= n:
-        return list(range(n)), None
-    head, tail = (keep + 1) // 2, keep // 2
-    return list(range(head)) + list(range(n - tail, n)), head
-
-
-def _plan_matrix(rows: int, cols: int, max_entries: int) -> tuple[int, int]:
-    """How many rows and columns to keep so that about ``max_entries`` entries show."""
-    if max_entries == 0 or rows * cols <= max_entries:
-        return rows, cols
-    side = max(2, math.isqrt(max_entries))
-    if cols <= side:
-        return max(2, max_entries // cols), cols
-    if rows <= side:
-        return rows, max(2, max_entries // rows)
-    return side, side
-
-
 def _matrix(doc: _Doc, matrix: Any) -> None:
     _grid(doc, matrix, indent="  ")
     doc.add("")
@@ -334,9 +307,8 @@ def _grid(doc: _Doc, matrix: Any, *, indent: str) -> None:
     Matrix, a 2-D object array); only the entries shown are printed.
     """
     rows, cols = matrix.shape
-    keep_rows, keep_cols = _plan_matrix(rows, cols, doc.max_entries)
-    row_ids, row_gap = _keep(rows, keep_rows)
-    col_ids, col_gap = _keep(cols, keep_cols)
+    shown = window(rows, cols, doc.max_entries)
+    row_ids, row_gap, col_ids, col_gap = shown.rows, shown.row_gap, shown.cols, shown.col_gap
     table = [[_str(matrix[i, j]) for j in col_ids] for i in row_ids]
     if col_gap is not None:
         for line in table:
@@ -350,7 +322,7 @@ def _grid(doc: _Doc, matrix: Any, *, indent: str) -> None:
     for line in table:
         doc.add(f"{indent}[ " + "  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + " ]")
     if row_gap is not None or col_gap is not None:
-        hidden = rows * cols - len(row_ids) * len(col_ids)
+        hidden = shown.hidden
         doc.elided += hidden
         doc.add(f"{indent}({hidden} of {rows * cols} entries elided: showing {len(row_ids)} of {rows} "
                 f"rows, {len(col_ids)} of {cols} columns)")
@@ -363,7 +335,7 @@ def _equations(doc: _Doc, names: Any, values: Any, prefix: str = "") -> None:
     """
     lhs, rhs = _entries(names).ravel(), _entries(values).ravel()
     count = len(lhs)
-    shown, gap = _keep(count, count if doc.max_entries == 0 else doc.max_entries)
+    shown, gap = keep(count, count if doc.max_entries == 0 else doc.max_entries)
     left = {i: prefix + _str(lhs[i]) for i in shown}
     width = max(len(text) for text in left.values())
     for position, i in enumerate(shown):

@@ -11,6 +11,7 @@ needs a *full* convolution (δ padded by ``K − 1``), not the note's unpadded o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,8 +52,19 @@ class LayerChain:
     sigma_prime: sp.ImmutableDenseNDimArray  # σ'(z^l)
     delta: sp.ImmutableDenseNDimArray  # δ^l = (δ^{l+1} * rot180(W)) ⊙ σ'(z^l)
     target: sp.ImmutableDenseNDimArray  # t, the note's y
-    J: sp.Expr  # ½ Σ (σ(z^{l+1}) − t)², taking this layer as the last
-    delta_last: sp.ImmutableDenseNDimArray  # δ^L = (σ(z^L) − t) ⊙ σ'(z^L)
+
+    @cached_property
+    def J(self) -> sp.Expr:
+        """``½ Σ (σ(z^{l+1}) − t)²``, taking this layer as the last."""
+        pairs = zip(entries(self.z_next), entries(self.target))
+        return sp.Rational(1, 2) * sp.Add(*[(SIGMA(zn) - t) ** 2 for zn, t in pairs])
+
+    @cached_property
+    def delta_last(self) -> sp.ImmutableDenseNDimArray:
+        """``δ^L = (σ(z^L) − t) ⊙ σ'(z^L)`` (built on demand: the ``subs`` in σ' is slow)."""
+        pairs = zip(entries(self.z_next), entries(self.target))
+        values = [(SIGMA(zn) - t) * sigma_prime(zn) for zn, t in pairs]
+        return sp.ImmutableDenseNDimArray(values, self.z_next.shape)
 
     def prove(self) -> Proof:
         """Differentiate J by every ``z^l`` entry (SymPy ``diff``) and compare with δ^l.
@@ -87,11 +99,7 @@ def layer_chain(d: Derivation) -> LayerChain:
     for index in np.ndindex(*z.shape):
         delta[index] = grad_input[index] * sig_p[index]
     target = symbol_tensor("t", d.y_t.shape, 1)
-    J = sp.Rational(1, 2) * sp.Add(*[(SIGMA(zn) - t) ** 2 for zn, t in zip(z_next.flat, target.flat)])
-    delta_last = np.empty(z_next.shape, dtype=object)
-    for index in np.ndindex(*z_next.shape):
-        delta_last[index] = (SIGMA(z_next[index]) - target[index]) * sigma_prime(z_next[index])
     return LayerChain(
-        to_array(z), to_array(a), to_array(z_next), d.delta, to_array(sig_p),
-        to_array(delta), to_array(target), J, to_array(delta_last),
+        to_array(z), to_array(a), to_array(z_next), d.delta, to_array(sig_p), to_array(delta),
+        to_array(target),
     )

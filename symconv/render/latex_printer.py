@@ -1,0 +1,286 @@
+r"""LaTeX in the source note's notation: ``x_{11} k_{11}``, ``\delta_{11}``, ``\sigma'(z_{11})``, ``\odot``.
+
+:class:`NotePrinter` subclasses SymPy's LatexPrinter and changes only what the
+note writes differently:
+
+- symbols keep their names (``x_{11}``, ``k_{1,2,11}``); a Greek base is typeset
+  as Greek (``delta_{11}`` → ``\delta_{11}``, ``epsilon_{2,11}`` → ``\varepsilon_{2,11}``);
+- products put the data first, as the note does (``x_{11} k_{11}``,
+  ``\delta_{11} k_{22}``): factors are ranked by :data:`FACTOR_ORDER` — inputs
+  and activations (x, m, z, a, t) before upstream gradients (δ, ε) before
+  weights and biases (k, w, b, c), unknown names next, σ' last — and keep
+  SymPy's own order within a rank;
+- in a sum lone symbols, then numbers, come last (``… + x_{22} k_{22} + b``,
+  ``\sigma(…) - t_{11}``, ``K - 1``);
+- ``σ(z)`` and its derivative, whether SymPy holds it as ``Derivative(σ(z), z)``
+  or ``Subs(Derivative(σ(ξ), ξ), ξ, …)``, print as ``\sigma(z_{11})`` and
+  ``\sigma'(z_{11})``;
+- matrices are ``\begin{pmatrix} … \end{pmatrix}``.
+
+The operators of the note (rot180, ⊙, the convolution ``*``) and those its
+formulas leave out (padding, zero insertion, cropping) are unevaluated SymPy
+functions defined here, so formulas are SymPy expressions printed by the same
+printer: ``Hadamard(Conv(δ, Rot180(W)), σ'(z))`` → ``\left(\delta \ast
+\mathrm{rot}_{180}(W)\right) \odot \sigma'(z)``. Terms are printed in SymPy's
+argument order (``order="none"``), which is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+# Where a factor goes in a product, by the base name of its symbols (lowest first).
+FACTOR_ORDER: dict[str, int] = {
+    "x": 0, "m": 0, "z": 0, "a": 0, "t": 0,  # inputs and activations
+    "delta": 1, "epsilon": 1,  # upstream gradients
+    "k": 2, "w": 2, "W": 2, "K": 2, "b": 2, "c": 2,  # weights and biases
+}
+UNKNOWN_RANK = 3
+SIGMA_PRIME_RANK = 4
+
+# Base names typeset as Greek letters.
+GREEK: dict[str, str] = {
+    "delta": r"\delta",
+    "epsilon": r"\varepsilon",
+    "sigma": r"\sigma",
+    "xi": r"\xi",
+}
+
+SIGMA_NAME = "sigma"
+
+_NAME = re.compile(r"([A-Za-z]+)((?:[_^]\{.*\})*)")
+
+
+def pmatrix(rows: Sequence[Sequence[str]]) -> str:
+    r"""Rows of printed entries as ``\begin{pmatrix} a & b \\ c & d \end{pmatrix}``."""
+    body = r" \\ ".join(" & ".join(row) for row in rows)
+    return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
+
+
+def _base(symbol: sp.Symbol) -> str:
+    """The letters a symbol's name starts with: ``delta`` for ``delta_{11}``."""
+    match = _NAME.match(symbol.name)
+    return match[1] if match else symbol.name
+
+
+def _is_sigma(expr: sp.Basic) -> bool:
+    return isinstance(expr, sp.Function) and type(expr).__name__ == SIGMA_NAME and len(expr.args) == 1
+
+
+def _sigma_prime_at(expr: sp.Basic) -> sp.Expr | None:
+    """The point ``z`` when ``expr`` is σ'(z) in either of SymPy's forms, else None."""
+    if isinstance(expr, sp.Derivative):
+        inner = expr.expr
+        if _is_sigma(inner) and len(expr.variable_count) == 1:
+            variable, count = expr.variable_count[0]
+            if count == 1 and inner.args[0] == variable:
+                return variable
+    if isinstance(expr, sp.Subs):
+        inner, old, new = expr.args
+        if len(old) == 1 and _sigma_prime_at(inner) == old[0]:
+            return new[0]
+    return None
+
+
+def _rank(factor: sp.Basic) -> int:
+    """A factor's place in a product: data, then gradients, then weights, σ' last."""
+    if _sigma_prime_at(factor) is not None:
+        return SIGMA_PRIME_RANK
+    if isinstance(factor, sp.Symbol):
+        return FACTOR_ORDER.get(_base(factor), UNKNOWN_RANK)
+    ranks = [FACTOR_ORDER.get(_base(s), UNKNOWN_RANK) for s in factor.free_symbols]
+    return min(ranks, default=UNKNOWN_RANK)
+
+
+def _term_place(term: sp.Basic) -> int:
+    """Where a term goes in a sum: products first, then lone symbols (a bias, ``-t``), numbers last."""
+    if term.is_Number:
+        return 2
+    if isinstance(term, sp.Symbol):
+        return 1
+    lone = term.is_Mul and len(term.args) == 2 and term.args[0] == -1 and term.args[1].is_Symbol
+    return 1 if lone else 0
+
+
+class Rot180(sp.Function):  # type: ignore[misc]
+    r"""``rot180(A)``: A turned by 180° (every axis reversed); prints ``\mathrm{rot}_{180}(A)``."""
+
+    nargs = 1
+
+
+class Hadamard(sp.Function):  # type: ignore[misc]
+    r"""The entrywise (Hadamard) product ``A ⊙ B``; prints ``A \odot B``."""
+
+    nargs = 2
+
+
+class Conv(sp.Function):  # type: ignore[misc]
+    r"""The convolution (cross-correlation, no padding) ``A * B``, or with a stride ``A *_s B``."""
+
+    nargs = (2, 3)
+
+
+class Pad(sp.Function):  # type: ignore[misc]
+    r"""``pad_n(A)``: A with ``n`` zeros added on each side of every axis."""
+
+    nargs = 2
+
+
+class Dilate(sp.Function):  # type: ignore[misc]
+    r"""``dil_s(A)``: A with ``s − 1`` zeros inserted between neighbouring entries."""
+
+    nargs = 2
+
+
+class Crop(sp.Function):  # type: ignore[misc]
+    r"""``crop_p(A)``: A without its first and last ``p`` entries on every axis."""
+
+    nargs = 2
+
+
+class Fit(sp.Function):  # type: ignore[misc]
+    r"""``fit_P(A)``: A cut, or extended by zeros at the end, to the size ``P``."""
+
+    nargs = 2
+
+
+class SumOver(sp.Function):  # type: ignore[misc]
+    r"""``Σ_i A``: a sum over an index set written as a subscript (``o \in G(c)``)."""
+
+    nargs = 2
+
+
+# Operators written between their operands; an operand that is one of these is parenthesised.
+_INFIX = (Conv, Hadamard, SumOver, sp.Add)
+
+
+class NotePrinter(LatexPrinter):  # type: ignore[misc]
+    """SymPy's LaTeX printer in the note's notation (see the module docstring)."""
+
+    printmethod = "_note_latex"
+    _default_settings: ClassVar[dict[str, Any]] = {
+        **LatexPrinter._default_settings,
+        "order": "none",
+        "mat_str": "pmatrix",
+        "mat_delim": "",
+    }
+
+    def _operand(self, expr: sp.Basic) -> str:
+        tex = str(self._print(expr))
+        return rf"\left({tex}\right)" if isinstance(expr, _INFIX) else tex
+
+    def _applied(self, name: str, arg: sp.Basic) -> str:
+        r"""``name(arg)``: plain parentheses around a symbol, ``\left(…\right)`` around more."""
+        tex = self._print(arg)
+        return f"{name}({tex})" if isinstance(arg, sp.Symbol) else rf"{name}\left({tex}\right)"
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        """Names stay as written (``x_{11}``); only a Greek base changes (``\\delta_{11}``)."""
+        match = _NAME.fullmatch(expr.name)
+        if match is None or (not match[2] and match[1] not in GREEK):
+            return str(super()._print_Symbol(expr, style=style))
+        return GREEK.get(match[1], match[1]) + match[2]
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        """SymPy's sum, lone symbols and numbers last: ``x_{11} k_{11} + … + b``, ``K - 1``."""
+        terms = self._as_ordered_terms(expr, order=order)
+        ordered = sorted(terms, key=_term_place)
+        return str(super()._print_Add(sp.Add(*ordered, evaluate=False), order="none"))
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        """Products data-first as the note writes them (``x_{11} k_{11}``), ranked by FACTOR_ORDER."""
+        coeff, rest = expr.as_coeff_Mul()
+        factors = sp.Mul.make_args(rest)
+        if (not coeff.is_Rational or not expr.is_commutative
+                or any(f.is_Pow and f.exp.could_extract_minus_sign() for f in factors)):
+            return str(super()._print_Mul(expr))  # fractions and the like: SymPy's layout
+        ordered = sorted(factors, key=_rank)
+        parts = []
+        for i, factor in enumerate(ordered):
+            tex = self._print(factor)
+            if self._needs_mul_brackets(factor, first=i == 0, last=i == len(ordered) - 1):
+                tex = rf"\left({tex}\right)"
+            parts.append(tex)
+        body = " ".join(parts)
+        sign = "- " if coeff < 0 else ""
+        size = abs(coeff)
+        if size == 1:
+            return sign + body
+        number = str(size.p) if size.q == 1 else rf"\frac{{{size.p}}}{{{size.q}}}"
+        return f"{sign}{number} {body}"
+
+    def _print_AppliedUndef(self, expr: sp.Function, exp: str | None = None) -> str:
+        """``\\sigma(z_{11})`` for σ (SymPy: ``\\sigma{\\left(z_{11} \\right)}``); others as SymPy."""
+        if not _is_sigma(expr):
+            return str(super()._print_Function(expr, exp))
+        name = r"\sigma" if exp is None else rf"\sigma^{{{exp}}}"
+        return self._applied(name, expr.args[0])
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        """``\\sigma'(z_{11})`` for σ differentiated at a symbol; anything else as SymPy prints it."""
+        at = _sigma_prime_at(expr)
+        return str(super()._print_Derivative(expr)) if at is None else self._applied(r"\sigma'", at)
+
+    def _print_Subs(self, expr: sp.Subs) -> str:
+        """``\\sigma'(…)`` for SymPy's ``Subs(Derivative(σ(ξ), ξ), ξ, …)``; else SymPy's form."""
+        at = _sigma_prime_at(expr)
+        return str(super()._print_Subs(expr)) if at is None else self._applied(r"\sigma'", at)
+
+    def _print_MatrixBase(self, expr: sp.MatrixBase) -> str:
+        """``\\begin{pmatrix} … \\end{pmatrix}``, the note's round brackets, via :func:`pmatrix`."""
+        return pmatrix([[self._print(expr[i, j]) for j in range(expr.cols)] for i in range(expr.rows)])
+
+    def _print_Rot180(self, expr: Rot180) -> str:
+        """``\\mathrm{rot}_{180}(A)``, the note's rot_{180} upright as an operator name."""
+        return self._applied(r"\mathrm{rot}_{180}", expr.args[0])
+
+    def _print_Hadamard(self, expr: Hadamard) -> str:
+        """``A \\odot B``, the note's Hadamard product."""
+        return rf"{self._operand(expr.args[0])} \odot {self._operand(expr.args[1])}"
+
+    def _print_Conv(self, expr: Conv) -> str:
+        """``A \\ast B``, with a stride ``A \\ast_{s} B`` (the note writes ``*``)."""
+        op = r"\ast" if len(expr.args) == 2 else rf"\ast_{{{self._print(expr.args[2])}}}"
+        return f"{self._operand(expr.args[0])} {op} {self._operand(expr.args[1])}"
+
+    def _print_Pad(self, expr: Pad) -> str:
+        """``\\mathrm{pad}_{n}(A)``: zeros around A."""
+        return self._applied(rf"\mathrm{{pad}}_{{{self._print(expr.args[1])}}}", expr.args[0])
+
+    def _print_Dilate(self, expr: Dilate) -> str:
+        """``\\mathrm{dil}_{s}(A)``: zeros inserted between A's entries."""
+        return self._applied(rf"\mathrm{{dil}}_{{{self._print(expr.args[1])}}}", expr.args[0])
+
+    def _print_Crop(self, expr: Crop) -> str:
+        """``\\mathrm{crop}_{p}(A)``: A without its border."""
+        return self._applied(rf"\mathrm{{crop}}_{{{self._print(expr.args[1])}}}", expr.args[0])
+
+    def _print_Fit(self, expr: Fit) -> str:
+        """``\\mathrm{fit}_{P}(A)``: A cut or zero-extended to a size."""
+        return self._applied(rf"\mathrm{{fit}}_{{{self._print(expr.args[1])}}}", expr.args[0])
+
+    def _print_SumOver(self, expr: SumOver) -> str:
+        """``\\sum_{i} A`` with the index set as given."""
+        return rf"\sum_{{{self._print(expr.args[1])}}} {self._operand(expr.args[0])}"
+
+
+_PRINTER = NotePrinter()
+
+
+def note_latex(expr: Any) -> str:
+    r"""``expr`` in the note's LaTeX notation.
+
+    Example:
+        >>> x, k, b = sp.symbols("x_{11} k_{11} b")
+        >>> note_latex(b + k * x)
+        'x_{11} k_{11} + b'
+        >>> note_latex(Hadamard(Conv(sp.Symbol("delta^{l+1}"), Rot180(sp.Symbol("W^{l+1}"))),
+        ...                     sp.Symbol("s")))
+        '\\left(\\delta^{l+1} \\ast \\mathrm{rot}_{180}(W^{l+1})\\right) \\odot s'
+    """
+    return str(_PRINTER.doprint(expr))

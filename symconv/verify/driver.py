@@ -1,0 +1,99 @@
+"""``verify``: the driver — quantity → formula → setting → check → result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from symconv.spec import ConvSpec
+from symconv.verify.checking import check_scalar
+from symconv.verify.expressions import scalar_formula
+from symconv.verify.options import Setting, quantity_name, setting_from_api, setting_from_options
+from symconv.verify.parsing import parse
+from symconv.verify.quantities import SCALARS, VARIABLES, Context, layer_stack, layer_values
+from symconv.verify.result import VerifyResult
+from symconv.verify.tensors import TENSOR_QUANTITIES, check_tensor
+
+
+def verify(
+    quantity: str,
+    formula: str,
+    spec: ConvSpec | None = None,
+    *,
+    layers: str | Sequence[Any] | None = None,
+    dims: int | None = None,
+    bias: bool | None = None,
+    **fixed: int,
+) -> VerifyResult:
+    """Check a hand-written ``formula`` for ``quantity`` against what symconv derives.
+
+    Scalar quantities (``output-size``, ``effective-kernel``, ``receptive-field``,
+    ``params``, ``macs``, ``transposed-output-size``, ``im2col-shape``) take a
+    formula in the variables ``n, k, s, p, d`` (``r`` = ``d``), ``c_in, c_out, g,
+    a`` (and ``L``, the number of layers), in SymPy or LaTeX syntax. ``spec`` and
+    the keyword values (``d=1``) fix variables; the others range over a bounded
+    domain. Tensor quantities (``forward``, ``grad-input``, ``grad-weight``,
+    ``grad-bias``) take an operator formula (``conv(pad(delta, k-1), rot180(W))``),
+    checked exactly for ``spec`` (its open input size swept), for a spec built from
+    the keyword values, or on a sweep of small specs when neither is given.
+
+    Raises FormulaError (with the position) for a formula that cannot be read,
+    ClaimError for an unknown quantity or bad fixed values.
+
+    Example:
+        >>> result = verify("effective-kernel", "k+(r-1)*(k+1)")
+        >>> result.holds, str(result.counterexample)
+        (False, 'k = 1, r = 2: claimed 3, true 1')
+        >>> result.correct_formula
+        'k + (k - 1)*(r - 1)'
+        >>> verify("output-size", r"\\left\\lfloor \\frac{n+2p-k}{s} \\right\\rfloor + 1", d=1).method
+        'symbolic'
+        >>> spec = ConvSpec(input_size=3, kernel_size=2)
+        >>> verify("grad-input", "conv(pad(delta, k-1), rot180(W))", spec).holds
+        True
+    """
+    name = quantity_name(quantity)
+    parsed = parse(formula)
+    setting = setting_from_api(name, spec, fixed, layers, dims, bias)
+    return _check(name, parsed, setting)
+
+
+def verify_options(
+    quantity: str, formula: str, options: Mapping[str, Any], style: str = "cli"
+) -> VerifyResult:
+    """``verify`` with the fixed values given as SPEC options, as on the command line.
+
+    ``options`` maps option names without dashes (``kernel``, ``in-channels``,
+    ``layers``, ``output-padding``, …) to the values the user gave; ``style``
+    (``cli`` or ``toml``) words the error messages.
+    """
+    name = quantity_name(quantity)
+    parsed = parse(formula)
+    setting = setting_from_options(name, options, style)
+    return _check(name, parsed, setting)
+
+
+def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
+    if name in TENSOR_QUANTITIES:
+        return check_tensor(name, parsed, setting.specs)
+    if setting.layers is not None:
+        q = layer_stack(setting.layers)
+        values = layer_values(setting.layers)
+    else:
+        q = SCALARS[name]
+        values = {}
+    formula = scalar_formula(parsed, q.name, q.variables, q.aliases, q.arity)
+    notes = []
+    fixed = dict(values)
+    for var, value in setting.fixed.items():
+        if var in q.variables:
+            fixed[var] = value
+        else:
+            what = VARIABLES[var][0]
+            notes.append(f"{setting.named.get(var, var)} ({what}) is not a variable of {name}: ignored")
+    ctx = Context(dims=2 if setting.dims is None else setting.dims,
+                  bias=True if setting.bias is None else setting.bias)
+    tied = {}
+    if setting.depthwise:
+        tied = {"g": "c_in"} if "c_out" in fixed else {"g": "c_in", "c_out": "c_in"}
+    return check_scalar(q, formula, fixed, ctx, tied, tuple(notes))

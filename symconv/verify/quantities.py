@@ -1,0 +1,390 @@
+"""The scalar quantities: their variables, bounded domains, and the truth from the derivation machinery.
+
+The truth is never a copy of the formula under test. It is *counted* from what
+symconv derives: kernel placements along the padded input (walked with the
+forward pass's own index map), the input entries one output's expression
+depends on (read off the symbols of the forward pass, layer by layer), the
+symbols of W and b, the non-zero entries of K̂ and the columns of X̂. The
+reference formulas are the textbook ones (Dumoulin & Visin's guide, PyTorch's
+documentation); they are shown as the correct formula and used for symbolic
+proofs, and the test-suite checks each of them against the truth.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import sympy as sp
+
+from symconv.errors import SpecError
+from symconv.spec import ConvSpec
+from symconv.symbolic import Derivation, derive
+from symconv.symbolic.forward import forward, padded_index
+from symconv.symbolic.tensors import entries, symbol_tensor
+
+Truth = int | tuple[int, ...]
+
+# Every scalar variable: what it means and its smallest meaningful value.
+VARIABLES: dict[str, tuple[str, int]] = {
+    "n": ("input size", 1),
+    "k": ("kernel size", 1),
+    "s": ("stride", 1),
+    "p": ("padding", 0),
+    "d": ("dilation", 1),
+    "c_in": ("input channels", 1),
+    "c_out": ("output channels", 1),
+    "g": ("groups", 1),
+    "a": ("output padding", 0),
+    "L": ("number of layers", 1),
+}
+ALIASES = {"r": "d"}  # the note's dilation rate
+
+
+@dataclass(frozen=True)
+class Context:
+    """What is fixed about a check besides variables: spatial dimensions and bias."""
+
+    dims: int = 2
+    bias: bool = True
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A reference formula valid where ``var`` equals ``equals`` or is at least ``at_least``."""
+
+    formula: str
+    var: str | None = None
+    equals: int | None = None
+    at_least: int | None = None
+
+    def applies(self, value: int | None) -> bool:
+        if self.var is None or value is None:
+            return True
+        if self.equals is not None:
+            return value == self.equals
+        assert self.at_least is not None
+        return value >= self.at_least
+
+    @property
+    def condition(self) -> str:
+        if self.var is None:
+            return ""
+        return f"{self.var} = {self.equals}" if self.equals is not None else f"{self.var} ≥ {self.at_least}"
+
+
+@dataclass(frozen=True)
+class ScalarQuantity:
+    """A scalar quantity: variables, default ranges, the truth, and the reference formula."""
+
+    name: str
+    summary: str
+    variables: tuple[str, ...]
+    ranges: Mapping[str, tuple[int, int]]  # the bounded domain of each free variable
+    truth: Callable[[Mapping[str, int], Context], Truth | None]  # None: no such convolution
+    reference: Callable[[Context], tuple[Piece, ...]]
+    truth_text: str  # how the truth is obtained, for reports
+    validity: str  # which points count, for reports
+    arity: int | None = None  # a shape: that many components
+    aliases: Mapping[str, str] = field(default_factory=lambda: dict(ALIASES))
+
+
+# -- the truth, counted from the machinery -------------------------------------------------
+
+
+@cache
+def placements(n: int, k: int, s: int, p: int, d: int) -> int:
+    """How many times a k-tap kernel (dilation d) fits along n inputs padded by p, stepping by s.
+
+    Counted by walking output positions with the forward pass's index map until
+    the last tap leaves the padded input; 0 when not even one placement fits.
+    """
+    try:
+        spec = ConvSpec(input_size=n, kernel_size=k, stride=s, padding=p, dilation=d, dims=1)
+    except SpecError:
+        return 0
+    last_padded = n - 1 + p  # the last index of the padded input, in unpadded coordinates
+    count = 0
+    while padded_index(spec, (count,), (k - 1,))[0] <= last_padded:
+        count += 1
+    return count
+
+
+@cache
+def _layer_dependence(n_in: int, k: int, s: int, d: int) -> tuple[frozenset[int], ...]:
+    """For each output of a 1-D convolution, the input positions its derived expression contains."""
+    spec = ConvSpec(input_size=n_in, kernel_size=k, stride=s, dilation=d, dims=1, bias=False)
+    x = symbol_tensor("x", (1, n_in), 1)
+    w = symbol_tensor("k", (1, 1, k), 2)
+    y = forward(spec, x, w, None)
+    where = {x[0, i]: i for i in range(n_in)}
+    return tuple(
+        frozenset(where[v] for v in y[0, j].free_symbols if v in where) for j in range(y.shape[1])
+    )
+
+
+@cache
+def dependence_span(layers: tuple[tuple[int, int, int], ...]) -> int:
+    """The span of input positions the first output of a stack of 1-D convolutions depends on.
+
+    ``layers`` lists (k, s, d) from the input on; no padding, so the first output
+    sees no border. The input is made just long enough (doubling) for every
+    layer to have an output; the dependence is propagated back through the
+    symbols of each layer's derived forward pass.
+    """
+    n = 1
+    while True:
+        sizes = [n]
+        try:
+            for k, s, d in layers:
+                spec = ConvSpec(input_size=sizes[-1], kernel_size=k, stride=s, dilation=d, dims=1)
+                sizes.append(spec.output_size[0])
+        except SpecError:
+            n *= 2
+            assert n < 1 << 20, layers
+            continue
+        break
+    reached = {0}
+    for (k, s, d), n_in in reversed(list(zip(layers, sizes))):
+        deps = _layer_dependence(n_in, k, s, d)
+        reached = set().union(*(deps[j] for j in reached))
+    return max(reached) - min(reached) + 1
+
+
+@cache
+def _smallest(k: int, c_in: int, c_out: int, g: int, bias: bool, dims: int) -> Derivation:
+    """The derivation of the smallest convolution with these channels and kernel (one output)."""
+    return derive(ConvSpec(
+        input_size=k, kernel_size=k, in_channels=c_in, out_channels=c_out, groups=g, bias=bias, dims=dims
+    ))
+
+
+def _groups_fit(env: Mapping[str, int]) -> bool:
+    return env["c_in"] % env["g"] == 0 and env["c_out"] % env["g"] == 0
+
+
+def _output_size(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    count = placements(env["n"], env["k"], env["s"], env["p"], env["d"])
+    return count or None
+
+
+def _effective_kernel(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    return dependence_span(((env["k"], 1, env["d"]),))
+
+
+def _receptive_field(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    return dependence_span(((env["k"], env["s"], env["d"]),) * env["L"])
+
+
+def _params(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    if not _groups_fit(env):
+        return None
+    d = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], ctx.bias, ctx.dims)
+    weights = {v for e in entries(d.W) for v in e.free_symbols}
+    biases = {v for e in entries(d.b) for v in e.free_symbols} if d.b is not None else set()
+    return len(weights) + len(biases)
+
+
+def _macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    if not _groups_fit(env):
+        return None
+    positions: int = placements(env["n"], env["k"], env["s"], env["p"], env["d"]) ** ctx.dims
+    if not positions:
+        return None
+    k_hat = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], False, ctx.dims).K_hat
+    return positions * sum(1 for e in k_hat if e != 0)
+
+
+def _transposed_output_size(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    """The input size m whose convolution has ``n`` outputs, the ``a``-th such in increasing order.
+
+    Counted on the padded length P = m + 2p (so that sizes the padding alone
+    would cover are not cut off): P runs from the first length with ``n``
+    placements; ``a`` must leave P among them, and m = P − 2p must be ≥ 1.
+    """
+    n, k, s, p, d, a = (env[v] for v in ("n", "k", "s", "p", "d", "a"))
+    length = 1
+    while placements(length, k, s, 0, d) < n:
+        length += 1
+    if placements(length, k, s, 0, d) != n or placements(length + a, k, s, 0, d) != n:
+        return None
+    m = length + a - 2 * p
+    return m if m >= 1 else None
+
+
+def _im2col_shape(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    rows: int = placements(env["n"], env["k"], env["s"], env["p"], env["d"]) ** ctx.dims
+    if not rows:
+        return None
+    columns = _smallest(env["k"], env["c_in"], 1, 1, False, ctx.dims).X_hat.shape[1]
+    return (rows, columns)
+
+
+# -- the reference formulas ---------------------------------------------------------------------
+
+OUTPUT_SIZE = "floor((n + 2*p - d*(k - 1) - 1)/s) + 1"
+
+
+def _power(name: str, dims: int) -> str:
+    return name if dims == 1 else f"{name}^{dims}"
+
+
+def _output_power(dims: int) -> str:
+    return f"({OUTPUT_SIZE})" if dims == 1 else f"({OUTPUT_SIZE})^{dims}"
+
+
+SCALARS: dict[str, ScalarQuantity] = {}
+
+
+def _add(q: ScalarQuantity) -> None:
+    SCALARS[q.name] = q
+
+
+_add(ScalarQuantity(
+    "output-size", "output entries per dimension of a convolution",
+    ("n", "k", "s", "p", "d"),
+    {"n": (1, 8), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3)},
+    _output_size,
+    lambda ctx: (Piece(OUTPUT_SIZE),),
+    "kernel placements counted along the padded input",
+    "the kernel fits the padded input at least once",
+))
+_add(ScalarQuantity(
+    "effective-kernel", "span of one dilated kernel (its receptive field in one layer)",
+    ("k", "d"),
+    {"k": (1, 6), "d": (1, 5)},
+    _effective_kernel,
+    lambda ctx: (Piece("k + (k - 1)*(d - 1)"),),
+    "the span of the input entries in one derived output (stride 1)",
+    "all",
+))
+_add(ScalarQuantity(
+    "receptive-field", "span of the input one output of a stack of L equal layers depends on",
+    ("L", "k", "s", "d"),
+    {"L": (1, 4), "k": (1, 4), "s": (1, 3), "d": (1, 3)},
+    _receptive_field,
+    lambda ctx: (
+        Piece("1 + L*d*(k - 1)", "s", equals=1),
+        Piece("1 + d*(k - 1)*(s^L - 1)/(s - 1)", "s", at_least=2),
+    ),
+    "the span of the input entries the first output of the derived layers depends on",
+    "all",
+))
+_add(ScalarQuantity(
+    "params", "learned parameters: weights and biases",
+    ("k", "c_in", "c_out", "g"),
+    {"k": (1, 4), "c_in": (1, 4), "c_out": (1, 4), "g": (1, 4)},
+    _params,
+    lambda ctx: (Piece(f"c_out*(c_in/g)*{_power('k', ctx.dims)}" + (" + c_out" if ctx.bias else "")),),
+    "the symbols of the derived W and b, counted",
+    "g divides c_in and c_out",
+))
+_add(ScalarQuantity(
+    "macs", "multiply-accumulates for one sample (the im2col product without the group zeros)",
+    ("n", "k", "s", "p", "d", "c_in", "c_out", "g"),
+    {"n": (1, 6), "k": (1, 3), "s": (1, 2), "p": (0, 1), "d": (1, 2), "c_in": (1, 4), "c_out": (1, 4),
+     "g": (1, 4)},
+    _macs,
+    lambda ctx: (Piece(f"c_out*(c_in/g)*{_power('k', ctx.dims)}*{_output_power(ctx.dims)}"),),
+    "rows of X̂ (kernel placements, counted) times the non-zero entries of the derived K̂",
+    "g divides c_in and c_out, and the kernel fits the padded input",
+))
+_add(ScalarQuantity(
+    "transposed-output-size", "output size per dimension of a transposed convolution, as PyTorch",
+    ("n", "k", "s", "p", "d", "a"),
+    {"n": (1, 6), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3), "a": (0, 2)},
+    _transposed_output_size,
+    lambda ctx: (Piece("(n - 1)*s - 2*p + d*(k - 1) + a + 1"),),
+    "the input size of the convolution with n outputs that it is the gradient of (counted), "
+    "the a-th such size",
+    "the size is ≥ 1 and still maps back to n outputs (a < s)",
+))
+_add(ScalarQuantity(
+    "im2col-shape", "shape of X̂: (output positions, C_in · kernel taps)",
+    ("n", "k", "s", "p", "d", "c_in"),
+    {"n": (1, 6), "k": (1, 3), "s": (1, 2), "p": (0, 1), "d": (1, 2), "c_in": (1, 4)},
+    _im2col_shape,
+    lambda ctx: (Piece(f"({_output_power(ctx.dims)}, c_in*{_power('k', ctx.dims)})"),),
+    "rows: kernel placements, counted; columns: those of the derived X̂",
+    "the kernel fits the padded input",
+    arity=2,
+))
+
+
+def layer_stack(layers: Sequence[tuple[int, int, int]]) -> ScalarQuantity:
+    """receptive-field for one given stack: variables L and k_i, s_i, d_i (r_i), all fixed."""
+    count = len(layers)
+    names = ["L"] + [f"{v}_{i}" for i in range(1, count + 1) for v in ("k", "s", "d")]
+    terms = []
+    for i in range(1, count + 1):
+        strides = "*".join(f"s_{j}" for j in range(1, i))
+        terms.append(f"d_{i}*(k_{i} - 1)" + (f"*{strides}" if strides else ""))
+
+    def truth(env: Mapping[str, int], ctx: Context) -> Truth | None:
+        return dependence_span(tuple((env[f"k_{i}"], env[f"s_{i}"], env[f"d_{i}"])
+                                     for i in range(1, count + 1)))
+
+    reference = "1 + " + " + ".join(terms)
+    return ScalarQuantity(
+        "receptive-field", f"receptive field of the given stack of {count} layers",
+        tuple(names), {},
+        truth,
+        lambda ctx: (Piece(reference),),
+        SCALARS["receptive-field"].truth_text,
+        "all",
+        aliases={f"r_{i}": f"d_{i}" for i in range(1, count + 1)},
+    )
+
+
+def layer_values(layers: Sequence[tuple[int, int, int]]) -> dict[str, int]:
+    """The values ``layer_stack``'s variables take for ``layers``."""
+    values = {"L": len(layers)}
+    for i, (k, s, d) in enumerate(layers, start=1):
+        values.update({f"k_{i}": k, f"s_{i}": s, f"d_{i}": d})
+    return values
+
+
+# -- domains --------------------------------------------------------------------------------------
+
+
+def symbol(var: str) -> sp.Symbol:
+    """The SymPy symbol of a variable, with what is known about it (integer, sign)."""
+    base = var.split("_")[0] if var[0] in "ksd" and var[2:].isdigit() else var
+    minimum = VARIABLES.get(base, ("", 1))[1]
+    if minimum == 0:
+        return sp.Symbol(var, integer=True, nonnegative=True)
+    return sp.Symbol(var, integer=True, positive=True)
+
+
+@dataclass(frozen=True)
+class Points:
+    """The points of a bounded domain, smallest first, each a full assignment of the variables."""
+
+    free: tuple[tuple[str, tuple[int, int]], ...]  # variable, (low, high)
+    fixed: Mapping[str, int]
+    order: tuple[str, ...]  # the free variables in the order that breaks ties
+    tied: Mapping[str, str]  # variable → the free variable it equals
+
+    def __iter__(self) -> Iterator[dict[str, int]]:
+        names = [v for v, _ in self.free]
+        grids = [range(lo, hi + 1) for _, (lo, hi) in self.free]
+        for combo in sorted(itertools.product(*grids), key=lambda c: (sum(c), c)):
+            env = {**self.fixed, **dict(zip(names, combo))}
+            yield {**env, **{v: env[t] for v, t in self.tied.items()}}
+
+
+def points(q: ScalarQuantity, fixed: Mapping[str, int], tied: Mapping[str, str]) -> Points:
+    """The bounded domain of ``q``: ``fixed`` variables pinned, ``tied`` ones equal to another,
+    the others over their ranges."""
+    pinned = dict(fixed)
+    links = {}
+    for v, target in tied.items():
+        if v in q.variables and target in q.variables and v not in fixed:
+            if target in fixed:
+                pinned[v] = fixed[target]
+            else:
+                links[v] = target
+    free = tuple((v, q.ranges[v]) for v in q.variables if v not in pinned and v not in links)
+    return Points(free, pinned, tuple(v for v, _ in free), links)

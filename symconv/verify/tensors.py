@@ -1,0 +1,742 @@
+"""Tensor claims: a small operator language evaluated exactly against the derivation.
+
+Names: the tensors ``x`` (input), ``W`` (weight), ``b`` (bias), ``delta`` (δ = ∂J/∂Y),
+and the sizes ``n, k, s, p, d`` (``r`` = ``d``) per spatial dimension and
+``c_in, c_out, g``. Operators, all on the spatial axes of every channel:
+
+- ``conv(A, B, stride=1, padding=0, dilation=1)``: cross-correlation of A (zero-padded)
+  with the kernel B, as in deep learning; ``A * B`` between two tensors is the
+  note's ``*`` (stride 1, no padding);
+- ``pad(A, p)`` / ``pad(A, before, after)``, ``crop(A, p)`` / ``crop(A, before, after)``;
+- ``dilate(A, s)`` (s − 1 zeros between entries), ``rot180(A)`` (every spatial axis reversed);
+- ``sum(A)`` (over the spatial axes), ``hadamard(A, B)`` or ``A ⊙ B``;
+- ``+ -`` between tensors (a tensor without spatial axes, like b, is added to every
+  entry), a size times a tensor, and arithmetic on sizes. Per-axis amounts may be
+  tuples: ``pad(A, (1, 2))``.
+
+Channels follow from the names: x is indexed by input channels, δ and b by output
+channels, W by both. ``conv`` sums over the channel the two operands share
+(within each group) and keeps the others: ``conv(x, W)`` is indexed by output
+channels, ``conv(delta, rot180(W))`` by input channels, ``conv(x, delta)`` like W.
+With one channel this is exactly the note's single-channel algebra.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from symconv.errors import FormulaError, SpecError
+from symconv.spec import ConvSpec
+from symconv.symbolic import Derivation, derive
+from symconv.symbolic import operators as op
+from symconv.symbolic.proof import equal
+from symconv.symbolic.tensors import Tensor, from_array
+from symconv.verify.expressions import Undefined
+from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tuple
+from symconv.verify.result import Domain, EntryDifference, TensorCounterexample, VerifyResult
+
+SHOWN_ENTRIES = 4
+MAX_AMOUNT = 256  # pad, crop, dilate, stride, dilation: larger amounts are refused (tensors are symbolic)
+
+TENSOR_QUANTITIES = {
+    "forward": ("o", True, "C_out × output", "Y, summed from the definition of the convolution"),
+    "grad-input": ("i", True, "C_in × input", "∂J/∂x, by differentiating J through Σ δ ⊙ Y"),
+    "grad-weight": ("oi", True, "C_out × C_in/groups × kernel",
+                    "∂J/∂W, by differentiating J through Σ δ ⊙ Y"),
+    "grad-bias": ("o", False, "C_out", "∂J/∂b, by differentiating J through Σ δ ⊙ Y"),
+}
+
+# name → (channel role, has spatial axes); roles: i = input channels, o = output channels, oi = both.
+TENSORS = {"x": ("i", True), "W": ("oi", True), "b": ("o", False), "delta": ("o", True)}
+SIZES = ("n", "k", "s", "p", "d", "c_in", "c_out", "g")
+SIZE_ALIASES = {"r": "d"}
+OPERATORS = {  # name → (positional arguments: min, max; keyword arguments)
+    "conv": (2, 2, ("stride", "padding", "dilation")),
+    "pad": (2, 3, ()),
+    "crop": (2, 3, ()),
+    "dilate": (2, 2, ()),
+    "rot180": (1, 1, ()),
+    "sum": (1, 1, ()),
+    "hadamard": (2, 2, ()),
+    "floor": (1, 1, ()), "ceil": (1, 1, ()), "ceiling": (1, 1, ()), "max": (2, 9, ()),
+    "min": (2, 9, ()), "abs": (1, 1, ()),
+}
+_SIZE_FUNCTIONS = ("floor", "ceil", "ceiling", "max", "min", "abs")
+_CONV_ROLES = {
+    ("i", "oi"): "o", ("o", "oi"): "i", ("i", "o"): "oi", ("o", "i"): "oi",
+    ("oi", "i"): "o", ("oi", "o"): "i", ("i", "i"): "i", ("o", "o"): "o",
+}
+_ROLE_WORDS = {"i": "input channels", "o": "output channels", "oi": "output and input channels (like W)"}
+
+
+# -- static types --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a sub-formula is: a size, per-axis sizes (a tuple), or a tensor with a role."""
+
+    what: str  # "size", "sizes" or "tensor"
+    role: str = ""
+    spatial: bool = True
+
+
+SIZE = Kind("size")
+
+
+def check_tensor_formula(parsed: Parsed, quantity: str) -> Kind:
+    """The kind of ``parsed`` as a formula for ``quantity``; FormulaParseError at the first misuse."""
+    allowed = ", ".join(list(TENSORS) + list(SIZES) + list(SIZE_ALIASES))
+
+    def amount(node: Node, what: str) -> None:
+        kind = walk(node)
+        if kind.what == "tensor":
+            raise parsed.error(node, f"{what} must be a size, not a tensor")
+
+    def tensor(node: Node, what: str, spatial: bool = True) -> Kind:
+        kind = walk(node)
+        if kind.what != "tensor":
+            raise parsed.error(node, f"{what} must be a tensor (x, W, b, delta or an operator on them)")
+        if spatial and not kind.spatial:
+            raise parsed.error(node, f"{what} has no spatial axes (it is indexed by channels only)")
+        return kind
+
+    def walk(node: Node) -> Kind:
+        if isinstance(node, Num):
+            return SIZE
+        if isinstance(node, Name):
+            if node.id in TENSORS:
+                role, spatial = TENSORS[node.id]
+                return Kind("tensor", role, spatial)
+            if node.id in SIZES or node.id in SIZE_ALIASES:
+                return SIZE
+            raise parsed.error(node, f"unknown name {node.typed!r}: {quantity} formulas use {allowed}")
+        if isinstance(node, Neg):
+            return walk(node.operand)
+        if isinstance(node, Tuple):
+            for item in node.items:
+                amount(item, "each entry of a tuple")
+            return Kind("sizes")
+        if isinstance(node, BinOp):
+            return binary(node)
+        assert isinstance(node, Call)
+        return call(node)
+
+    def binary(node: BinOp) -> Kind:
+        left, right = walk(node.left), walk(node.right)
+        tensors = [k for k in (left, right) if k.what == "tensor"]
+        if "sizes" in (left.what, right.what):
+            raise parsed.error(node, "a tuple of sizes can only be an argument, e.g. pad(A, (1, 2))")
+        if not tensors:
+            return SIZE
+        if node.op in ("+", "-", "⊙"):
+            if len(tensors) == 1:
+                word = "add" if node.op != "⊙" else "multiply entrywise"
+                raise parsed.error(node, f"cannot {word} a size and a tensor")
+            return _same_role(parsed, node, left, right)
+        if node.op == "*":
+            if len(tensors) == 2:
+                return _conv_kind(parsed, node, left, right)
+            return tensors[0]
+        if node.op == "/" and right.what != "tensor":
+            return left
+        raise parsed.error(node, f"{node.op} is not defined for tensors")
+
+    def call(node: Call) -> Kind:
+        name_span = Node(node.start, node.name_end)
+        if node.func not in OPERATORS:
+            raise parsed.error(
+                name_span, f"unknown function {node.typed!r}: tensor formulas may call "
+                + ", ".join(f for f in OPERATORS if f not in ("ceiling",)),
+            )
+        low, high, keys = OPERATORS[node.func]
+        if not low <= len(node.args) <= high:
+            wanted = str(low) if low == high else f"{low} to {high}" if high < 9 else f"at least {low}"
+            raise parsed.error(node, f"{node.typed}() takes {wanted} arguments, not {len(node.args)}")
+        for key, value in node.kwargs:
+            if key not in keys:
+                listing = f"its keywords are {', '.join(keys)}" if keys else "it takes no keywords"
+                raise parsed.error(value, f"{node.typed}() has no keyword {key!r}: {listing}")
+            amount(value, f"{key}=")
+        f = node.func
+        if f in _SIZE_FUNCTIONS:
+            for arg in node.args:
+                amount(arg, f"the argument of {node.typed}()")
+            return SIZE
+        if f == "conv":
+            a = tensor(node.args[0], "the input of conv()")
+            b = tensor(node.args[1], "the kernel of conv()")
+            return _conv_kind(parsed, node, a, b)
+        if f in ("hadamard",):
+            a = tensor(node.args[0], f"the first argument of {f}()", spatial=False)
+            b = tensor(node.args[1], f"the second argument of {f}()", spatial=False)
+            return _same_role(parsed, node, a, b)
+        a = tensor(node.args[0], f"the first argument of {f}()")
+        for arg in node.args[1:]:
+            amount(arg, f"the amount in {f}()")
+        return Kind("tensor", a.role, f != "sum")
+
+    kind = walk(parsed.tree)
+    if kind.what != "tensor":
+        raise parsed.error(parsed.tree, f"{quantity} is a tensor, but the formula is a size")
+    return kind
+
+
+def _same_role(parsed: Parsed, node: Node, a: Kind, b: Kind) -> Kind:
+    if a.role != b.role:
+        raise parsed.error(
+            node, f"the operands are indexed differently: one by {_ROLE_WORDS[a.role]}, the other by "
+            f"{_ROLE_WORDS[b.role]}",
+        )
+    return Kind("tensor", a.role, a.spatial or b.spatial)
+
+
+def _conv_kind(parsed: Parsed, node: Node, a: Kind, b: Kind) -> Kind:
+    if not (a.spatial and b.spatial):
+        raise parsed.error(node, "a convolution needs spatial axes on both operands")
+    role = _CONV_ROLES.get((a.role, b.role))
+    if role is None:
+        raise parsed.error(node, "cannot convolve two weight-like tensors (both indexed like W)")
+    return Kind("tensor", role, True)
+
+
+# -- evaluation ------------------------------------------------------------------------------------
+
+Sizes = tuple[Fraction, ...]
+
+
+@dataclass
+class Value:
+    """A tensor during evaluation: channel axes (by role) first, then spatial axes (if any)."""
+
+    data: Tensor
+    role: str
+    spatial: bool
+
+    @property
+    def channel_axes(self) -> int:
+        return len(self.role)
+
+    def per_channel(self, f: Callable[[Tensor], Tensor]) -> Value:
+        """Apply ``f`` to every channel's spatial array."""
+        lead = self.data.shape[:self.channel_axes]
+        parts = {index: f(self.data[index]) for index in np.ndindex(*lead)}
+        return Value(_stack(lead, parts), self.role, self.spatial)
+
+
+def _stack(lead: tuple[int, ...], parts: Mapping[tuple[int, ...], Tensor]) -> Tensor:
+    """One array from per-channel arrays of equal shape."""
+    shapes = {p.shape for p in parts.values()}
+    if len(shapes) > 1:
+        raise Undefined(f"the channels have different shapes {sorted(shapes)}")
+    inner = shapes.pop() if shapes else ()
+    out = np.empty((*lead, *inner), dtype=object)
+    for index, part in parts.items():
+        out[index] = part
+    return out
+
+
+class Evaluator:
+    """Evaluates a checked tensor formula for one derivation, exactly."""
+
+    def __init__(self, parsed: Parsed, derivation: Derivation) -> None:
+        self.parsed = parsed
+        self.d = derivation
+        self.spec = derivation.spec
+
+    def run(self) -> Value:
+        result = self.eval(self.parsed.tree)
+        assert isinstance(result, Value)
+        return result
+
+    # sizes ---------------------------------------------------------------------------------
+
+    def size_of(self, name: str, node: Node) -> Sizes:
+        spec = self.spec
+        var = SIZE_ALIASES.get(name, name)
+        if var == "p":
+            if spec.pad_before != spec.pad_after:
+                raise Undefined(
+                    f"p is not one number here: the padding is {spec.pad_before} before and "
+                    f"{spec.pad_after} after (padding {spec.padding!r})"
+                )
+            values: Sequence[int] = spec.pad_before
+        elif var in ("c_in", "c_out", "g"):
+            number = {"c_in": spec.in_channels, "c_out": spec.out_channels, "g": spec.groups}[var]
+            values = (number,) * spec.ndim
+        else:
+            values = {"n": spec.sizes, "k": spec.kernel, "s": spec.strides, "d": spec.dilations}[var]
+        return tuple(Fraction(v) for v in values)
+
+    def amounts(self, node: Node, what: str, minimum: int) -> tuple[int, ...]:
+        """A size argument as one whole number per spatial axis, each at least ``minimum``."""
+        value = self.eval(node)
+        if isinstance(value, Value):  # the static check rules this out
+            raise Undefined(f"{what} is a tensor")
+        if len(value) != self.spec.ndim:
+            raise Undefined(f"{what} has {len(value)} entries but the convolution is {self.spec.ndim}-D")
+        out = []
+        for v in value:
+            if v > MAX_AMOUNT:
+                raise Undefined(f"{what} {_fmt(value)} is larger than symconv evaluates ({MAX_AMOUNT})")
+            if v.denominator != 1 or v < minimum:
+                text = self.parsed.formula[node.start:node.end].strip()
+                bound = "a whole number ≥ 0" if minimum == 0 else f"a whole number ≥ {minimum}"
+                raise Undefined(f"{what} {text} is {_fmt(value)}, but must be {bound}")
+            out.append(int(v))
+        return tuple(out)
+
+    # the tree -------------------------------------------------------------------------------
+
+    def eval(self, node: Node) -> Value | Sizes:
+        ndim = self.spec.ndim
+        if isinstance(node, Num):
+            return (node.value,) * ndim
+        if isinstance(node, Name):
+            if node.id in TENSORS:
+                return self.tensor(node.id)
+            return self.size_of(node.id, node)
+        if isinstance(node, Neg):
+            inner = self.eval(node.operand)
+            if isinstance(inner, Value):
+                return Value(-inner.data, inner.role, inner.spatial)
+            return tuple(-v for v in inner)
+        if isinstance(node, Tuple):
+            items = [self.size(i) for i in node.items]
+            if len(items) != ndim:
+                raise Undefined(
+                    f"the tuple {self.parsed.formula[node.start:node.end]} has {len(items)} entries, "
+                    f"but the convolution is {ndim}-D"
+                )
+            return tuple(_scalar(i) for i in items)
+        if isinstance(node, BinOp):
+            return self.binary(node)
+        assert isinstance(node, Call)
+        return self.call(node)
+
+    def size(self, node: Node) -> Sizes:
+        """A sub-formula the static check found to be a size."""
+        value = self.eval(node)
+        assert not isinstance(value, Value), "check_tensor_formula lets no tensor through here"
+        return value
+
+    def tensor(self, name: str) -> Value:
+        role, spatial = TENSORS[name]
+        data = {"x": self.d.x_t, "W": self.d.w_t, "b": self.d.b_t, "delta": self.d.delta_t}[name]
+        if data is None:
+            raise Undefined("the spec has no bias, so there is no b")
+        return Value(data, role, spatial)
+
+    def binary(self, node: BinOp) -> Value | Sizes:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if not isinstance(left, Value) and not isinstance(right, Value):
+            return _size_arithmetic(node.op, left, right)
+        if isinstance(left, Value) and isinstance(right, Value):
+            if node.op == "*":
+                return self.conv(left, right, (1,) * self.spec.ndim, (0,) * self.spec.ndim,
+                                 (1,) * self.spec.ndim)
+            ops: dict[str, Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
+                "+": lambda a, b: a + b, "-": lambda a, b: a - b, "⊙": lambda a, b: a * b,
+            }
+            return _entrywise(ops[node.op], left, right)
+        tensor = left if isinstance(left, Value) else right
+        size = right if isinstance(left, Value) else left
+        assert isinstance(tensor, Value) and not isinstance(size, Value)
+        factor = _uniform(size, "a factor")
+        if node.op == "/":
+            if factor == 0:
+                raise Undefined("division by zero")
+            factor = 1 / factor
+        scale = sp.Rational(factor.numerator, factor.denominator)
+        return Value(tensor.data * scale, tensor.role, tensor.spatial)
+
+    def call(self, node: Call) -> Value | Sizes:
+        f = node.func
+        if f in _SIZE_FUNCTIONS:
+            return _size_function(f, [self.size(a) for a in node.args])
+        first = self.eval(node.args[0])
+        assert isinstance(first, Value)
+        if f == "conv":
+            kernel = self.eval(node.args[1])
+            assert isinstance(kernel, Value)
+            keys = dict(node.kwargs)
+            ndim = self.spec.ndim
+            stride = self.amounts(keys["stride"], "stride=", 1) if "stride" in keys else (1,) * ndim
+            padding = self.amounts(keys["padding"], "padding=", 0) if "padding" in keys else (0,) * ndim
+            dilation = self.amounts(keys["dilation"], "dilation=", 1) if "dilation" in keys else (1,) * ndim
+            return self.conv(first, kernel, stride, padding, dilation)
+        if f == "hadamard":
+            other = self.eval(node.args[1])
+            assert isinstance(other, Value)
+            return _entrywise(lambda a, b: a * b, first, other)
+        if f == "rot180":
+            return first.per_channel(op.rot180)
+        if f == "sum":
+            lead = first.data.shape[:first.channel_axes]
+            out = np.empty(lead, dtype=object)
+            for index in np.ndindex(*lead):
+                out[index] = sp.Add(*first.data[index].flat)
+            return Value(out, first.role, False)
+        if f == "dilate":
+            factor = self.amounts(node.args[1], "the factor of dilate()", 1)
+            return first.per_channel(lambda a: op.dilate(a, factor))
+        before = self.amounts(node.args[1], f"the amount in {f}()", 0)
+        after = self.amounts(node.args[2], f"the amount in {f}()", 0) if len(node.args) == 3 else before
+        if f == "pad":
+            return first.per_channel(lambda a: op.pad(a, before, after))
+        assert f == "crop"
+
+        def crop(a: Tensor) -> Tensor:
+            if any(x + y >= n for x, y, n in zip(before, after, a.shape)):
+                raise Undefined(f"crop() by {_fmt(before)} and {_fmt(after)} leaves nothing of shape "
+                                f"{_shape(a.shape)}")
+            return op.crop(a, before, after)
+
+        return first.per_channel(crop)
+
+    def conv(
+        self, a: Value, b: Value, stride: tuple[int, ...], padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+    ) -> Value:
+        """``conv`` with the channels combined by role (see the module's docstring)."""
+        spec = self.spec
+        gi, go = spec.group_in, spec.group_out
+        role = _CONV_ROLES[(a.role, b.role)]
+
+        def one(x: Tensor, w: Tensor) -> Tensor:
+            padded = op.pad(x, padding)
+            try:
+                return op.conv(padded, w, stride=stride, dilation=dilation)
+            except ValueError:
+                raise Undefined(
+                    f"conv(): the kernel of shape {_shape(w.shape)} (dilation {_fmt(dilation)}) does not "
+                    f"fit the input of shape {_shape(padded.shape)}"
+                ) from None
+
+        def total(parts: list[Tensor]) -> Tensor:
+            if len({p.shape for p in parts}) > 1:
+                raise Undefined("conv(): the channels give different shapes")
+            out = np.empty(parts[0].shape, dtype=object)
+            for index in np.ndindex(*out.shape):
+                out[index] = sp.Add(*[p[index] for p in parts])
+            return out
+
+        def first_channel(o: int) -> int:
+            return (o // go) * gi  # the first input channel of output channel o's group
+
+        A, B = a.data, b.data
+        parts: dict[tuple[int, ...], Tensor] = {}
+        pair = (a.role, b.role)
+        if pair == ("i", "oi"):
+            for o in range(spec.out_channels):
+                parts[(o,)] = total([one(A[first_channel(o) + c], B[o, c]) for c in range(gi)])
+        elif pair == ("oi", "i"):
+            for o in range(spec.out_channels):
+                parts[(o,)] = total([one(A[o, c], B[first_channel(o) + c]) for c in range(gi)])
+        elif pair in (("o", "oi"), ("oi", "o")):
+            for c in range(spec.in_channels):
+                group, within = divmod(c, gi)
+                outs = range(group * go, (group + 1) * go)
+                if pair == ("o", "oi"):
+                    parts[(c,)] = total([one(A[o], B[o, within]) for o in outs])
+                else:
+                    parts[(c,)] = total([one(A[o, within], B[o]) for o in outs])
+        elif pair in (("i", "o"), ("o", "i")):
+            for o in range(spec.out_channels):
+                for c in range(gi):
+                    if pair == ("i", "o"):
+                        parts[(o, c)] = one(A[first_channel(o) + c], B[o])
+                    else:
+                        parts[(o, c)] = one(A[o], B[first_channel(o) + c])
+        else:  # same role: channel by channel
+            for index in np.ndindex(*A.shape[:a.channel_axes]):
+                parts[index] = one(A[index], B[index])
+        lead = (spec.out_channels, gi) if role == "oi" else (
+            (spec.out_channels,) if role == "o" else (spec.in_channels,)
+        )
+        return Value(_stack(lead, parts), role, True)
+
+
+def _scalar(value: Sizes) -> Fraction:
+    if len(set(value)) != 1:
+        raise Undefined(f"a tuple entry must be one number, not {_fmt(value)}")
+    return value[0]
+
+
+def _uniform(value: Sizes, what: str) -> Fraction:
+    if len(set(value)) != 1:
+        raise Undefined(f"{what} must be the same in every dimension, not {_fmt(value)}")
+    return value[0]
+
+
+def _size_arithmetic(operator: str, a: Sizes, b: Sizes) -> Sizes:
+    import math
+
+    def one(x: Fraction, y: Fraction) -> Fraction:
+        if operator in ("/", "//", "%") and y == 0:
+            raise Undefined("division by zero")
+        if operator == "+":
+            return x + y
+        if operator == "-":
+            return x - y
+        if operator == "*":
+            return x * y
+        if operator == "/":
+            return x / y
+        if operator == "//":
+            return Fraction(math.floor(x / y))
+        if operator == "%":
+            return x - y * math.floor(x / y)
+        if operator == "^":
+            if y.denominator != 1 or abs(y) > 64 or (x == 0 and y < 0):
+                raise Undefined(f"{x}^{y} is not a whole power")
+            return x ** int(y)
+        raise Undefined(f"{operator} is not defined for sizes")
+
+    return tuple(one(x, y) for x, y in zip(a, b))
+
+
+def _size_function(name: str, args: list[Sizes]) -> Sizes:
+    import math
+
+    if name == "floor":
+        return tuple(Fraction(math.floor(v)) for v in args[0])
+    if name in ("ceil", "ceiling"):
+        return tuple(Fraction(math.ceil(v)) for v in args[0])
+    if name == "abs":
+        return tuple(abs(v) for v in args[0])
+    pick = max if name == "max" else min
+    return tuple(pick(values) for values in zip(*args))
+
+
+def _entrywise(f: Callable[[sp.Expr, sp.Expr], sp.Expr], a: Value, b: Value) -> Value:
+    """``f`` entry by entry; a tensor without spatial axes is broadcast over the other's."""
+    if a.role != b.role:
+        raise Undefined("the operands are indexed by different channels")
+    if a.spatial == b.spatial:
+        if a.data.shape != b.data.shape:
+            raise Undefined(f"the shapes {_shape(a.data.shape)} and {_shape(b.data.shape)} differ")
+        out = np.empty(a.data.shape, dtype=object)
+        for index in np.ndindex(*out.shape):
+            out[index] = f(a.data[index], b.data[index])
+        return Value(out, a.role, a.spatial)
+    big, small = (a, b) if a.spatial else (b, a)
+    lead = big.data.shape[:big.channel_axes]
+    out = np.empty(big.data.shape, dtype=object)
+    for index in np.ndindex(*out.shape):
+        pair = (big.data[index], small.data[index[:len(lead)]])
+        out[index] = f(*pair) if big is a else f(pair[1], pair[0])
+    return Value(out, a.role, True)
+
+
+def _fmt(values: Sequence[Fraction] | Sequence[int]) -> str:
+    shown = [str(v) for v in values]
+    return shown[0] if len(set(shown)) == 1 else "(" + ", ".join(shown) + ")"
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "×".join(str(n) for n in shape) if len(shape) else "a scalar"
+
+
+# -- the correct closed forms ----------------------------------------------------------------------
+
+
+def _amount(values: Sequence[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
+
+
+def closed_form_text(quantity: str, spec: ConvSpec) -> str:
+    """The closed form of ``quantity`` for ``spec`` in the operator language (identities left out).
+
+    Example:
+        >>> closed_form_text("grad-input", ConvSpec(input_size=3, kernel_size=2))
+        'conv(pad(delta, 1), rot180(W))'
+        >>> closed_form_text("grad-input", ConvSpec(input_size=3, kernel_size=2, stride=2))
+        'pad(conv(pad(dilate(delta, 2), 1), rot180(W)), 0, 1)'
+    """
+    if quantity == "grad-bias":
+        return "sum(delta)"
+    K = spec.effective_kernel
+    s, d = spec.strides, spec.dilations
+    before, after = spec.pad_before, spec.pad_after
+    x = "x"
+    if any(before) or any(after):
+        amounts = _amount(before) if before == after else f"{_amount(before)}, {_amount(after)}"
+        x = f"pad(x, {amounts})"
+    if quantity == "forward":
+        keys = ""
+        if any(v != 1 for v in s):
+            keys += f", stride={_amount(s)}"
+        if any(v != 1 for v in d):
+            keys += f", dilation={_amount(d)}"
+        if before == after and any(before):
+            text = f"conv(x, W{keys}, padding={_amount(before)})"
+        else:
+            text = f"conv({x}, W{keys})"
+        return text + (" + b" if spec.bias else "")
+    delta = "delta" if all(v == 1 for v in s) else f"dilate(delta, {_amount(s)})"
+    # The rows the stride leaves unused at the end of the padded input.
+    unused = tuple((m - e) % step for m, e, step in zip(spec.padded_size, K, s))
+    if quantity == "grad-weight":
+        keys = f", stride={_amount(d)}" if any(v != 1 for v in d) else ""
+        text = f"conv({x}, {delta}{keys})"
+        extra = tuple(u // dd for u, dd in zip(unused, d))
+        return f"crop({text}, 0, {_amount(extra)})" if any(extra) else text
+    assert quantity == "grad-input", quantity
+    kernel = "W" if all(v == 1 for v in d) else f"dilate(W, {_amount(d)})"
+    full = tuple(e - 1 for e in K)
+    text = f"pad({delta}, {_amount(full)})" if any(full) else delta
+    text = f"conv({text}, rot180({kernel}))"
+    if any(unused):
+        text = f"pad({text}, 0, {_amount(unused)})"
+    if any(before) or any(after):
+        text = f"crop({text}, {_amount(before)})" if before == after else \
+            f"crop({text}, {_amount(before)}, {_amount(after)})"
+    return text
+
+
+# -- the sweep of small specs -----------------------------------------------------------------------
+
+SWEEP = (
+    dict(input_size=4, kernel_size=2, dims=1),
+    dict(input_size=3, kernel_size=2),  # the note's example
+    dict(input_size=5, kernel_size=3, padding=1, dims=1),
+    dict(input_size=5, kernel_size=2, stride=2, dims=1),
+    dict(input_size=6, kernel_size=2, dilation=2, dims=1),
+    dict(input_size=5, kernel_size=3, padding="same", dims=1),
+    dict(input_size=4, kernel_size=2, stride=2),
+    dict(input_size=(4, 5), kernel_size=(2, 3)),
+    dict(input_size=5, kernel_size=3, stride=2, padding=1),
+    dict(input_size=5, kernel_size=2, dilation=2, padding=1),
+    dict(input_size=3, kernel_size=2, in_channels=2, out_channels=3),
+    dict(input_size=3, kernel_size=2, in_channels=4, out_channels=2, groups=2),
+    dict(input_size=3, kernel_size=2, in_channels=2, out_channels=2, groups=2),
+    dict(input_size=3, kernel_size=2, dims=3),
+    dict(input_size=8, kernel_size=3, stride=2, padding=1, dilation=2, in_channels=2, out_channels=4,
+         groups=2, dims=1),
+)
+
+
+def sweep_specs() -> list[ConvSpec]:
+    """The small specs a tensor claim is checked on when no spec is given, smallest first."""
+    return [ConvSpec(**fields) for fields in SWEEP]
+
+
+def input_sweep(spec: ConvSpec, count: int = 4) -> list[ConvSpec]:
+    """``spec`` with its open input size filled in by the ``count`` smallest that work."""
+    found: list[ConvSpec] = []
+    n = 1
+    while len(found) < count:
+        try:
+            found.append(ConvSpec(
+                input_size=n, kernel_size=spec.kernel, in_channels=spec.in_channels,
+                out_channels=spec.out_channels, stride=spec.strides, padding=spec.padding,
+                dilation=spec.dilations, groups=spec.groups, bias=spec.bias, dims=spec.ndim,
+            ))
+        except SpecError:
+            if found:  # pragma: no cover - a valid size is followed by valid sizes
+                raise
+        n += 1
+        assert n < 1000
+    return found
+
+
+# -- checking ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Truth:
+    """The derived tensor for a quantity and spec, built on first use."""
+
+    quantity: str
+    derivation: Derivation
+
+    @cached_property
+    def array(self) -> Tensor:
+        d = self.derivation
+        if self.quantity == "forward":
+            return d.y_t
+        source = {"grad-input": d.grad_input, "grad-weight": d.grad_weight, "grad-bias": d.grad_bias}[
+            self.quantity
+        ]
+        if source is None:
+            raise FormulaError("grad-bias needs a bias, but the spec has none (--no-bias): drop --no-bias")
+        return from_array(source)
+
+
+def check_tensor(
+    quantity: str, parsed: Parsed, specs: Sequence[ConvSpec], notes: tuple[str, ...] = ()
+) -> VerifyResult:
+    """The verdict on a tensor formula for every spec (stopping at the first that refutes it)."""
+    check_tensor_formula(parsed, quantity)
+    _, _, layout, truth_text = TENSOR_QUANTITIES[quantity]
+    checked: list[str] = []
+    entries = 0
+    for spec in specs:
+        checked.append(" ".join(spec.cli_args()))
+        counterexample, size = _check_one(quantity, parsed, spec, layout)
+        entries += size
+        if counterexample is not None:
+            failures = 1 + sum(
+                1 for later in specs[len(checked):] if _check_one(quantity, parsed, later, layout)[0]
+            )
+            domain = Domain(points=len(specs), specs=tuple(" ".join(s.cli_args()) for s in specs))
+            return VerifyResult(
+                quantity=quantity, formula=parsed.formula, syntax=parsed.syntax, holds=False,
+                method="exact" if len(specs) == 1 else "sweep", domain=domain, truth=truth_text,
+                correct_formula=counterexample.correct, counterexample=counterexample,
+                failures=failures, order="the list of specs" if len(specs) > 1 else "", notes=notes,
+            )
+    domain = Domain(points=len(specs), specs=tuple(checked))
+    where = "" if len(specs) == 1 else f" over {len(specs)} specs"
+    return VerifyResult(
+        quantity=quantity, formula=parsed.formula, syntax=parsed.syntax, holds=True,
+        method="exact" if len(specs) == 1 else "sweep", domain=domain, truth=truth_text,
+        correct_formula=parsed.formula, notes=notes,
+        proof=f"all {entries} entries equal the derivation's{where}",
+    )
+
+
+def latex(expr: sp.Expr) -> str:
+    """An entry in LaTeX, δ written as ``\\delta`` (SymPy leaves a braced ``delta_{11}`` as it is)."""
+    return re.sub(r"(?<![\\A-Za-z])delta_", r"\\delta_", sp.latex(expr))
+
+
+def _check_one(
+    quantity: str, parsed: Parsed, spec: ConvSpec, layout: str
+) -> tuple[TensorCounterexample | None, int]:
+    """The counterexample ``spec`` gives (None if the formula holds there) and the entries compared."""
+    truth = _Truth(quantity, derive(spec))
+    expected = truth.array
+    base = TensorCounterexample(
+        spec=spec.describe(), options=" ".join(spec.cli_args()), kind="undefined", layout=layout,
+        claimed_shape=None, true_shape=tuple(expected.shape), correct=closed_form_text(quantity, spec),
+    )
+    try:
+        claimed = Evaluator(parsed, truth.derivation).run()
+    except Undefined as undefined:
+        return replace(base, reason=undefined.reason), 0
+    if claimed.data.shape != expected.shape:
+        return replace(base, kind="shape", claimed_shape=tuple(claimed.data.shape)), 0
+    differing = []
+    for index in np.ndindex(*expected.shape):
+        if not equal(expected[index], claimed.data[index]):
+            differing.append(index)
+    if not differing:
+        return None, int(expected.size)
+    shown = tuple(
+        EntryDifference(tuple(i + 1 for i in index), latex(claimed.data[index]), latex(expected[index]))
+        for index in differing[:SHOWN_ENTRIES]
+    )
+    counterexample = replace(
+        base, kind="entries", claimed_shape=tuple(claimed.data.shape), entries=shown,
+        differing=len(differing), total=int(expected.size),
+    )
+    return counterexample, int(expected.size)

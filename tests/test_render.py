@@ -1,0 +1,416 @@
+"""Markdown and LaTeX documents: the note reproduced, generalised honestly, elided visibly, in en and zh.
+
+Compiling with pdflatex and rendering with KaTeX is tests/test_documents_compile.py;
+here the content: which formulas, remarks and counts a document holds, exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symconv import ConvSpec, derive, derive_separable
+from symconv.cli import main
+from symconv.errors import RenderError
+from symconv.render import render_latex, render_markdown, repr_latex
+from symconv.render.document import Display, Document, Table, Text, derivation_document, separable_document
+from symconv.render.elide import keep, window
+from symconv.render.prose import LANGUAGES, PHRASES, phrase, placeholders
+from symconv.render.typeset import equation_rows, open_parentheses, split_terms, width
+from symconv.symbolic.derivation import Derivation
+from symconv.symbolic.proof import Mismatch, Proof
+
+NOTE = ConvSpec(input_size=3, kernel_size=2)
+
+# The note's example, as the documents must write it (printer: input before kernel).
+NOTE_X_HAT = (
+    r"\hat{X} = \begin{pmatrix} x_{11} & x_{12} & x_{21} & x_{22} \\ x_{12} & x_{13} & x_{22} & x_{23}"
+    r" \\ x_{21} & x_{22} & x_{31} & x_{32} \\ x_{22} & x_{23} & x_{32} & x_{33} \end{pmatrix}"
+)
+NOTE_K_HAT = r"\hat{K} = \begin{pmatrix} k_{11} \\ k_{12} \\ k_{21} \\ k_{22} \end{pmatrix}"
+NOTE_SUMS = [
+    "x_{11} k_{11} + x_{12} k_{12} + x_{21} k_{21} + x_{22} k_{22}",
+    "x_{12} k_{11} + x_{13} k_{12} + x_{22} k_{21} + x_{23} k_{22}",
+    "x_{21} k_{11} + x_{22} k_{12} + x_{31} k_{21} + x_{32} k_{22}",
+    "x_{22} k_{11} + x_{23} k_{12} + x_{32} k_{21} + x_{33} k_{22}",
+]
+NOTE_Y_HAT = r"\hat{Y} = \hat{X} \hat{K} = \begin{pmatrix} " + r" \\ ".join(NOTE_SUMS) + r" \end{pmatrix}"
+NOTE_Y_ROWS = [f"y_{{{i}}} &= {s} + b" for i, s in zip(("11", "12", "21", "22"), NOTE_SUMS)]
+
+
+@pytest.fixture(scope="module")
+def note() -> Derivation:
+    return derive(NOTE)
+
+
+@pytest.fixture(scope="module")
+def note_markdown(note: Derivation) -> str:
+    return render_markdown(note, backward=True)
+
+
+@pytest.fixture(scope="module")
+def note_latex_doc(note: Derivation) -> str:
+    return render_latex(note, backward=True)
+
+
+def texts(doc: Document) -> list[Text]:
+    """Every prose block of a document, in order."""
+    return [b for s in doc.sections for b in s.blocks if isinstance(b, Text)] + [
+        b for b in doc.closing if isinstance(b, Text)
+    ]
+
+
+def keys(doc: Document) -> list[str]:
+    return [t.key for t in texts(doc)]
+
+
+def displays(doc: Document) -> list[str]:
+    return [row for s in doc.sections for b in s.blocks if isinstance(b, Display) for row in b.rows]
+
+
+def document(spec: ConvSpec, *, backward: bool = True, max_entries: int = 400) -> Document:
+    return derivation_document(derive(spec), backward=backward, max_entries=max_entries, command="test")
+
+
+# -- the note reproduced ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "tex"])
+def test_the_notes_example_is_reproduced(fmt: str, note_markdown: str, note_latex_doc: str) -> None:
+    text = note_markdown if fmt == "markdown" else note_latex_doc
+    assert NOTE_X_HAT in text
+    assert NOTE_K_HAT in text
+    assert NOTE_Y_HAT in text
+    for row in NOTE_Y_ROWS:
+        assert row in text
+    assert r"X = \begin{pmatrix} x_{11} & x_{12} & x_{13} \\ x_{21} & x_{22} & x_{23} \\ x_{31}" in text
+    assert r"K = \begin{pmatrix} k_{11} & k_{12} \\ k_{21} & k_{22} \end{pmatrix}" in text
+    # the backward pass, entry by entry
+    assert (r"\mathrm{rot}_{180}(W^{l+1}) = \begin{pmatrix} k_{22} & k_{21} \\ k_{12} & k_{11} "
+            r"\end{pmatrix}") in text
+    assert (r"\mathrm{pad}_{k' - 1}(\delta^{l+1}) = \begin{pmatrix} 0 & 0 & 0 & 0 \\ 0 & \delta_{11} & "
+            r"\delta_{12} & 0 \\ 0 & \delta_{21} & \delta_{22} & 0 \\ 0 & 0 & 0 & 0 \end{pmatrix}") in text
+    assert (r"\partial J / \partial x_{22} &= \delta_{11} k_{22} + \delta_{12} k_{21} + \delta_{21} k_{12}"
+            r" + \delta_{22} k_{11}") in text
+    assert (r"\partial J / \partial z_{12} &= \left(\delta_{11} k_{12} + \delta_{12} k_{11}\right)"
+            r" \sigma'(z_{12})") in text
+    assert (r"\partial J / \partial k_{11} &= x_{11} \delta_{11} + x_{12} \delta_{12} + x_{21} \delta_{21}"
+            r" + x_{22} \delta_{22}") in text
+    assert r"\partial J / \partial b &= \delta_{11} + \delta_{12} + \delta_{21} + \delta_{22}" in text
+    # the note's formulas, and the honest one
+    assert (r"\delta^{l} = \left(\delta^{l+1} \ast \mathrm{rot}_{180}(W^{l+1})\right) \odot "
+            r"\sigma'(z^{l})") in text
+    assert (r"\delta^{l} = \left(\mathrm{pad}_{k' - 1}(\delta^{l+1}) \ast \mathrm{rot}_{180}(W^{l+1})\right)"
+            r" \odot \sigma'(z^{l})") in text
+    assert r"\frac{\partial J}{\partial W^{l}} = a^{l-1} \ast \delta^{l}" in text
+    assert r"\frac{\partial J}{\partial b^{l}} = \sum_{u,v} (\delta^{l})_{u,v}" in text
+    assert r"J &= \frac{1}{2} \lVert a^{L} - t \rVert_{2}^{2}" in text
+
+
+def test_the_sizes_are_filled_in(note_markdown: str) -> None:
+    assert (r"n'_{1} &= \left\lfloor \frac{3 + 2 \cdot 0 - 1 \cdot (2 - 1) - 1}{1} \right\rfloor + 1 = 2"
+            in note_markdown)
+    assert r"k'_{2} &= 2 + (2 - 1)(1 - 1) = 2" in note_markdown
+    assert r"= 1 \cdot 1 \cdot 2 \cdot 2 + 1 = 5" in note_markdown  # parameters
+    assert r"= 2 \cdot 2 \cdot 1 \cdot 1 \cdot 2 \cdot 2 = 16" in note_markdown  # MACs
+
+
+def test_the_proof_is_stated_as_it_came_out(note_markdown: str) -> None:
+    assert "| input gradient | $9$ | equal |" in note_markdown
+    assert "| unrolled product against the output without the bias | $4$ | equal |" in note_markdown
+    assert "All of them agree" in note_markdown
+
+
+def test_a_failed_proof_is_reported_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(self: Derivation) -> Proof:
+        wrong = Mismatch("grad_input: closed form vs diff", (1, 1, 2), self.grad_input[0, 0, 1],
+                         self.grad_input[0, 0, 0])
+        return Proof("test", (("grad_input: closed form vs diff", 9),), (wrong,))
+
+    monkeypatch.setattr(Derivation, "prove", failing)
+    md = render_markdown(derive(NOTE), backward=True)
+    assert "| input gradient | $9$ | DIFFER |" in md
+    assert "The check FAILED: 1 entries differ" in md
+    assert r"(1, 1, 2) &\colon \delta_{11} k_{12} + \delta_{12} k_{11} \neq \delta_{11} k_{11}" in md
+    assert "All of them agree" not in md
+
+
+def test_markdown_uses_dollar_math_and_latex_is_a_standalone_article(
+    note_markdown: str, note_latex_doc: str
+) -> None:
+    assert "\n$$\n" in note_markdown and r"$\hat{X}$" in note_markdown
+    assert r"\begin{aligned}" in note_markdown and r"\begin{align*}" not in note_markdown
+    assert note_markdown.startswith("<!--\nGenerated by symconv")
+    assert "symconv derive --input 3 --kernel 2 --backward --format markdown" in note_markdown
+    assert note_latex_doc.startswith("% Generated by symconv")
+    for line in (r"\documentclass[10pt]{article}", r"\usepackage{amsmath}", r"\begin{document}",
+                 r"\end{document}", r"\begin{align*}", r"\section*{Forward pass}"):
+        assert line in note_latex_doc
+    assert "MaxMatrixCols" not in note_latex_doc and "\n\n\n" not in note_latex_doc
+    assert r"\texttt{symconv derive --input 3 --kernel 2 --backward --format tex}" in note_latex_doc
+
+
+# -- generalised honestly ---------------------------------------------------------------------------
+
+
+def test_the_full_convolution_remark_comes_with_every_backward_pass() -> None:
+    found = keys(document(NOTE))
+    assert "full_convolution" in found and "note_full" in found
+    for absent in ("stride_zeros", "dilated_kernel", "fit_stride", "crop_padding", "note_stride",
+                   "note_span", "note_depthwise", "channel_sum"):
+        assert absent not in found
+    assert "note_title" not in keys(document(NOTE, backward=False))
+
+
+def test_stride_dilation_padding_and_groups_bring_their_steps_and_remarks() -> None:
+    spec = ConvSpec(input_size=7, kernel_size=3, stride=2, dilation=2, padding=1, in_channels=4,
+                    out_channels=4, groups=2)
+    doc = document(spec)
+    found = keys(doc)
+    for key in ("full_convolution", "stride_zeros", "dilated_kernel", "fit_stride", "crop_padding",
+                "channel_sum", "step_dilate", "step_dilate_kernel", "weight_roles", "note_stride",
+                "note_dilated_kernel", "note_span", "unrolled_groups"):
+        assert key in found, key
+    rows = displays(doc)
+    formula = (r"\delta^{l}_{c} = \mathrm{crop}_{p}\left(\mathrm{fit}_{P}\left(\sum_{o \in G(c)} "
+               r"\left(\mathrm{pad}_{k' - 1}\left(\mathrm{dil}_{s}(\delta^{l+1}_{o})\right) \ast "
+               r"\mathrm{rot}_{180}\left(\mathrm{dil}_{d}(W^{l+1}_{o,c})\right)\right)\right)\right) \odot "
+               r"\sigma'(z^{l}_{c})")
+    assert formula in rows
+    assert (r"\frac{\partial J}{\partial W^{l+1}_{o,c}} = \mathrm{fit}_{k}\left(\mathrm{pad}_{p}(a^{l}_{c'})"
+            r" \ast_{d} \mathrm{dil}_{s}(\delta^{l+1}_{o})\right)") in rows
+    # the dilated span against the note's
+    assert r"k + (k - 1)(d - 1) &= 3 + (3 - 1)(2 - 1) = 5" in rows
+    assert r"k + (r - 1)(k + 1) &= 3 + (2 - 1)(3 + 1) \neq 5" in rows
+    formula_here = next(t for t in texts(doc) if t.key == "formula_here")
+    assert dict(formula_here.args)["values"] == (
+        r"$k' = (5, 5),\; s = (2, 2),\; P = (9, 9),\; d = (2, 2),\; p = (1, 1)$"
+    )
+    # the dilated error's first row, with the stride's zero between entries
+    assert any(r"\mathrm{dil}_{s}(\delta^{l+1}_{1}) = \begin{pmatrix} \delta_{1,11} & 0 & \delta_{1,12} & 0"
+               in row for row in rows)
+
+
+def test_kernel_hat_shows_the_zero_blocks_of_groups() -> None:
+    doc = document(ConvSpec(input_size=3, kernel_size=1, in_channels=2, out_channels=2, groups=2),
+                   backward=False)
+    assert r"\hat{K} = \begin{pmatrix} k_{1,1,11} & 0 \\ 0 & k_{2,1,11} \end{pmatrix}" in displays(doc)
+
+
+def test_depthwise_and_separable_documents() -> None:
+    assert "note_depthwise" in keys(document(ConvSpec(input_size=4, in_channels=2, groups=2,
+                                                       out_channels=2), backward=False))
+    sd = derive_separable(ConvSpec(input_size=4, kernel_size=3, in_channels=2, out_channels=3))
+    doc = separable_document(sd, backward=True, max_entries=400, command="test")
+    found = keys(doc)
+    for key in ("separable_intro", "stage_depthwise_intro", "stage_pointwise_intro", "composite_intro",
+                "composite_proof", "note_depthwise", "stage_backward"):
+        assert key in found, key
+    table = next(b for b in doc.sections[0].blocks if isinstance(b, Table))
+    # parameters: depthwise 2·1·9 + 2, pointwise 3·2·1 + 3, against the plain 3·2·9 + 3
+    assert table.rows[0][1:] == ("$20$", "$9$", "$29$", "$57$", "$0.509$")
+    assert table.align == "lrrrrr"
+    composite = displays(doc)
+    assert any(row.startswith("y_{1,11} &= ") and "x_{1,11} k_{1,1,11} w_{1,1,11}" in row
+               for row in composite)
+
+
+# -- large specs: elided visibly, never truncated silently -----------------------------------------------
+
+
+BIG = ConvSpec(input_size=12, kernel_size=3, in_channels=3, out_channels=4, stride=2, padding=1)
+
+
+def hidden_reported(doc: Document) -> int:
+    """The entries (and equations) the elision sentences say were left out."""
+    return sum(int(dict(t.args)["hidden"]) for t in texts(doc)
+               if t.key in ("elided_matrix", "elided_gallery", "elided_equations"))
+
+
+def test_large_matrices_are_elided_with_dots_and_counted() -> None:
+    doc = document(BIG, max_entries=50)
+    rows = displays(doc)
+    assert any(r"\cdots" in r for r in rows) and any(r"\vdots" in r for r in rows)
+    assert any(r"\ddots" in r for r in rows)
+    assert doc.elided > 0 and hidden_reported(doc) == doc.elided
+    assert doc.closing and doc.closing[0].key == "elided_total"
+    md = render_markdown(derive(BIG), max_entries=50)
+    assert re.search(r"In all, \d+ entries are left out to keep this document readable; "
+                     r"`--max-entries 0` writes every one\.", md)
+    assert re.search(r"\d+ of the 972 entries of \$\\hat\{X\}\$ are left out here: \d+ of 36 rows and "
+                     r"\d+ of 27 columns are shown\.", md)
+
+
+def test_every_display_with_dots_is_followed_by_a_sentence_saying_so() -> None:
+    doc = document(BIG, max_entries=30)
+    for section in doc.sections:
+        blocks = list(section.blocks)
+        for i, block in enumerate(blocks):
+            if isinstance(block, Display) and any(
+                    mark in row for row in block.rows for mark in (r"\cdots", r"\vdots", r"\ddots")):
+                following = [b.key for b in blocks[i + 1:] if isinstance(b, Text)]
+                assert following and following[0].startswith("elided_"), (section.title, block.rows[0][:80])
+
+
+def test_long_sums_keep_their_first_and_last_lines() -> None:
+    doc = document(ConvSpec(input_size=14, kernel_size=3))  # ∂J/∂k: sums of 144 terms
+    assert doc.terms > 0
+    assert r"&\quad {}+ \cdots" in displays(doc)
+    assert "elided_terms" in keys(doc) and "elided_terms_total" in [t.key for t in doc.closing]
+
+
+def test_max_entries_0_shows_everything() -> None:
+    spec = ConvSpec(input_size=5, kernel_size=3, in_channels=4, out_channels=2, groups=2)
+    doc = document(spec, backward=False, max_entries=0)
+    assert doc.elided == 0 and doc.terms == 0 and not doc.closing
+    assert not any(mark in row for row in displays(doc) for mark in (r"\cdots", r"\vdots", r"\ddots"))
+    assert doc.matrix_columns == 36  # X̂: 4 channels · 9 taps
+    tex = render_latex(derive(spec), max_entries=0)
+    assert r"\setcounter{MaxMatrixCols}{36}" in tex
+
+
+def test_wide_unrolled_products_are_written_by_name() -> None:
+    doc = document(ConvSpec(input_size=5, kernel_size=3, in_channels=3, out_channels=2), backward=False)
+    assert "unrolled_product_by_name" in keys(doc)
+    assert any(row.startswith(r"\hat{Y} = \hat{X} \hat{K} = \begin{pmatrix} y_{1,11} - b_{1} & "
+                              r"y_{2,11} - b_{2} \\ ") for row in displays(doc))
+
+
+def test_the_elision_rule_is_the_text_renderers() -> None:
+    assert keep(10, 4) == ([0, 1, 8, 9], 2)
+    shown = window(30, 30, 400)
+    assert (len(shown.rows), len(shown.cols), shown.hidden) == (20, 20, 500)
+    shown = window(25, 18, 400, max_cols=9)
+    assert (len(shown.rows), len(shown.cols), shown.col_gap, shown.hidden) == (25, 9, 5, 225)
+
+
+def test_typesetting_helpers() -> None:
+    assert split_terms(r"x k + \left(a + b\right) c - t") == ["x k", r"+ \left(a + b\right) c", "- t"]
+    assert open_parentheses(r"\left(a + b\right) \sigma'(z)") == r"\bigl(a + b\bigr) \sigma'(z)"
+    rows, hidden = equation_rows("y", r"\left(a + b + c\right) s", budget=40)
+    assert rows[0].startswith(r"y &= \bigl(a") and rows[-1].endswith(r"\bigr) s") and hidden == 0
+    assert width("x_{11}") < width("x_{111}") < width(r"\frac{\partial J}{\partial x_{111}} + 1")
+
+
+# -- languages, formats, errors ------------------------------------------------------------------------
+
+
+def test_chinese_markdown_has_chinese_prose_and_the_same_math(note: Derivation, note_markdown: str) -> None:
+    chinese = render_markdown(note, lang="zh", backward=True)
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert not han.search(note_markdown)
+    for words in ("## 前向传播", "## 展开形式", "## 反向传播", "## 笔记中的错误", "哈达玛"):
+        assert words in chinese
+    math = re.compile(r"\$\$.*?\$\$", re.S)
+    assert math.findall(chinese) == math.findall(note_markdown)
+    assert "--lang zh" in chinese
+
+
+def test_latex_refuses_chinese_with_a_way_out(note: Derivation) -> None:
+    with pytest.raises(RenderError, match="pdflatex cannot typeset Chinese; use Markdown with lang='zh'"):
+        render_latex(note, lang="zh")
+    with pytest.raises(RenderError, match="lang='fr' is not one of en, zh"):
+        render_markdown(note, lang="fr")
+
+
+def test_every_phrase_exists_in_every_language_with_the_same_arguments() -> None:
+    english = PHRASES["en"]
+    for lang in LANGUAGES:
+        assert PHRASES[lang].keys() == english.keys(), lang
+        for key, text in PHRASES[lang].items():
+            assert placeholders(text) == placeholders(english[key]), (lang, key)
+    with pytest.raises(KeyError, match="needs the argument 'number'"):
+        phrase("en", "stage_pointwise", {})
+
+
+@pytest.mark.parametrize("key", sorted(PHRASES["en"]))
+def test_english_prose_is_plain_ascii_for_pdflatex(key: str) -> None:
+    """Outside math and code: ASCII only, and none of TeX's special characters."""
+    prose = re.sub(r"\$[^$]*\$|`[^`]*`|\{\{\w+\}\}", "", PHRASES["en"][key])
+    assert prose.isascii(), prose
+    assert not set(prose) & set("\\%&#_^~{}$"), prose
+
+
+def test_documents_are_deterministic(note: Derivation) -> None:
+    spec = ConvSpec(input_size=5, kernel_size=3, in_channels=2, out_channels=2, groups=2, stride=2)
+    d = derive(spec)
+    assert render_markdown(d, backward=True) == render_markdown(derive(spec), backward=True)
+    assert render_latex(note, backward=True) == render_latex(derive(NOTE), backward=True)
+
+
+def test_documents_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    """Nothing iterates a set or dict of SymPy objects: two processes, two hash seeds, one document."""
+    script = ("import sys; from symconv.cli import main; sys.exit(main(['derive', '--input', '4', "
+              "'--kernel', '2', '--in-channels', '2', '--out-channels', '2', '--groups', '2', "
+              "'--stride', '2', '--padding', '1', '--backward', '--format', 'tex', '--out', sys.argv[1]]))")
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed{seed}.tex"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(out)], env=env, check=True, timeout=300)
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
+
+
+def test_repr_latex_is_the_unrolled_product(note: Derivation) -> None:
+    text = repr_latex(note)
+    assert text.startswith(r"$$\hat{Y} = \hat{X} \hat{K}: \quad \begin{pmatrix} " + NOTE_SUMS[0])
+    assert text.endswith(NOTE_K_HAT.split(" = ")[1] + "$$")
+    sd = derive_separable(ConvSpec(input_size=4, in_channels=2, out_channels=3))
+    separable = repr_latex(sd)
+    assert separable.startswith(r"$$\begin{gathered} \hat{M} = \hat{X} \hat{K}") and r"\hat{W}" in separable
+    big = repr_latex(derive(ConvSpec(input_size=10, kernel_size=3)))
+    assert r"\vdots" in big and r"\cdots" in big
+
+
+# -- the command line -------------------------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(("fmt", "lang"), [("markdown", "en"), ("markdown", "zh"), ("tex", "en")])
+def test_derive_writes_documents(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str,
+                                 lang: str) -> None:
+    target = tmp_path / "conv.doc"
+    code, out, err = run(capsys, "derive", "--input", "3", "--kernel", "2", "--backward", "--format", fmt,
+                         "--lang", lang, "--out", str(target))
+    assert (code, out, err) == (0, "", "")
+    assert target.read_text(encoding="utf-8") == (
+        render_markdown(derive(NOTE), lang=lang, backward=True) if fmt == "markdown"
+        else render_latex(derive(NOTE), backward=True)
+    )
+
+
+def test_derive_separable_as_tex(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "derive", "--input", "4", "--in-channels", "2", "--out-channels", "3",
+                       "--separable", "--format", "tex")
+    assert code == 0 and r"\section*{Stage 1: depthwise}" in out and r"\section*{Stage 2: pointwise}" in out
+    assert "--separable --format tex" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "tex", "--lang", "zh"], "symconv: error: --lang zh cannot be used with --format tex: "
+         "pdflatex cannot typeset Chinese; use --format markdown --lang zh\n"),
+        (["--format", "text", "--lang", "zh"], "symconv: error: --lang zh cannot be used with --format text: "
+         "the text output is English only; use --format markdown --lang zh\n"),
+        (["--format", "markdown", "--lang", "de"], "symconv: error: --lang de is not one of en, zh\n"),
+        (["--format", "pdf"], "symconv: error: --format pdf is not one of text, markdown, tex\n"),
+    ],
+)
+def test_format_and_language_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str],
+                                    message: str) -> None:
+    target = tmp_path / "conv.tex"
+    code, out, err = run(capsys, "derive", "--input", "3", *args, "--out", str(target))
+    assert (code, out, err) == (2, "", message)
+    assert not target.exists()
