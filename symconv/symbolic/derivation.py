@@ -18,6 +18,7 @@ from symconv.spec import ConvSpec
 from symconv.symbolic import differentiate
 from symconv.symbolic.chain import LayerChain, layer_chain
 from symconv.symbolic.closed_form import ClosedForm, closed_form
+from symconv.symbolic.documents import Documented
 from symconv.symbolic.forward import forward
 from symconv.symbolic.im2col import unroll_input, unroll_kernel
 from symconv.symbolic.proof import Proof, prove_all
@@ -35,7 +36,7 @@ class Names:
     delta: str = "delta"
 
 
-class Derivation:
+class Derivation(Documented):
     """Everything symconv derives for one convolution and one sample.
 
     Arrays are SymPy Arrays in PyTorch layouts without the batch axis:
@@ -164,30 +165,6 @@ class Derivation:
         if cf.grad_bias is not None:
             pairs.append(("grad_bias: closed form vs diff", grads[2], cf.grad_bias))
         return prove_all(self.spec.describe(), pairs)
-
-    def to_markdown(
-        self, lang: str = "en", *, backward: bool = False, max_entries: int | None = None
-    ) -> str:
-        """This derivation as Markdown ($…$ / $$…$$ math, as KaTeX renders it); lang "en" or "zh"."""
-        from symconv.render import DEFAULT_MAX_ENTRIES, render_markdown  # the one downstream façade
-
-        limit = DEFAULT_MAX_ENTRIES if max_entries is None else max_entries
-        return render_markdown(self, lang=lang, backward=backward, max_entries=limit)
-
-    def to_latex(
-        self, lang: str = "en", *, backward: bool = False, max_entries: int | None = None
-    ) -> str:
-        """This derivation as a standalone LaTeX article that pdflatex compiles (English only)."""
-        from symconv.render import DEFAULT_MAX_ENTRIES, render_latex
-
-        limit = DEFAULT_MAX_ENTRIES if max_entries is None else max_entries
-        return render_latex(self, lang=lang, backward=backward, max_entries=limit)
-
-    def _repr_latex_(self) -> str:
-        """For Jupyter: the unrolled product Ŷ = X̂·K̂ with its matrices (elided when large)."""
-        from symconv.render import repr_latex
-
-        return repr_latex(self)
 
     def __repr__(self) -> str:
         return f"Derivation({self.spec.describe()})"

@@ -17,6 +17,7 @@ from symconv.errors import SpecError
 from symconv.spec import ConvSpec
 from symconv.symbolic import differentiate
 from symconv.symbolic.derivation import Derivation, Names
+from symconv.symbolic.documents import Documented
 from symconv.symbolic.proof import Proof, prove_all
 from symconv.symbolic.tensors import Tensor, to_array
 
@@ -69,7 +70,7 @@ class Counts:
         return self.macs / self.plain_macs
 
 
-class SeparableDerivation:
+class SeparableDerivation(Documented):
     """Both stages, the composite forward pass and its gradients (two ways, like Derivation).
 
     ``depthwise`` maps ``x`` with kernels ``k`` to ``m``; ``pointwise`` maps ``m``
@@ -149,30 +150,6 @@ class SeparableDerivation:
             if a is not None and b is not None:
                 pairs.append((name, a, b))
         return prove_all("depthwise-separable " + self.plain.describe(), pairs)
-
-    def to_markdown(
-        self, lang: str = "en", *, backward: bool = False, max_entries: int | None = None
-    ) -> str:
-        """This derivation as Markdown ($…$ / $$…$$ math, as KaTeX renders it); lang "en" or "zh"."""
-        from symconv.render import DEFAULT_MAX_ENTRIES, render_markdown  # the one downstream façade
-
-        limit = DEFAULT_MAX_ENTRIES if max_entries is None else max_entries
-        return render_markdown(self, lang=lang, backward=backward, max_entries=limit)
-
-    def to_latex(
-        self, lang: str = "en", *, backward: bool = False, max_entries: int | None = None
-    ) -> str:
-        """This derivation as a standalone LaTeX article that pdflatex compiles (English only)."""
-        from symconv.render import DEFAULT_MAX_ENTRIES, render_latex
-
-        limit = DEFAULT_MAX_ENTRIES if max_entries is None else max_entries
-        return render_latex(self, lang=lang, backward=backward, max_entries=limit)
-
-    def _repr_latex_(self) -> str:
-        """For Jupyter: the unrolled product Ŷ = X̂·K̂ with its matrices (elided when large)."""
-        from symconv.render import repr_latex
-
-        return repr_latex(self)
 
     def __repr__(self) -> str:
         return f"SeparableDerivation({self.plain.describe()})"
