@@ -18,8 +18,8 @@ from clitools import assert_bad_input, run
 
 import symconv
 from symconv import ConvSpec, SpecError, derive
-from symconv.cli import derive as derive_command
 from symconv.cli import parse_sizes
+from symconv.cli.derive import derive as derive_command
 from symconv.symbolic.separable import derive_separable
 
 SPEC_OPTIONS = [
@@ -306,7 +306,7 @@ def test_a_failure_while_rendering_leaves_no_file(
     def fail(*args: object, **kwargs: object) -> str:
         raise SpecError("kernel_size", (3, 5), "is rejected late for this test")
 
-    monkeypatch.setattr("symconv.cli.render_text", fail)
+    monkeypatch.setattr("symconv.cli.derive.render_text", fail)
     target = tmp_path / "conv.txt"
     target.write_text("old\n")
     code, out, err = run(capsys, "derive", "--input", "7", "--out", str(target))

@@ -14,8 +14,8 @@ import pytest
 from clitools import assert_bad_input, run
 
 from symconv import ConvSpec
-from symconv.cli import gen as gen_command
 from symconv.cli import main
+from symconv.cli.gen import gen as gen_command
 from symconv.codegen import GeneratedCode, generate
 from symconv.codegen.driver import MARKER
 from symconv.errors import CodegenError
@@ -278,7 +278,7 @@ def test_a_failing_generation_writes_nothing(
             raise CodegenError("the C target cannot do this, for the test")
         return generate(spec, target=target, dtype=dtype, name=name)
 
-    monkeypatch.setattr("symconv.cli.generate", fail_for_c)
+    monkeypatch.setattr("symconv.cli.gen.generate", fail_for_c)
     code, out, err = run(capsys, "gen", *HEADLINE, "--out", str(tmp_path / "out"))
     assert_bad_input(code, out, err)
     assert err == "symconv: error: the C target cannot do this, for the test\n"
@@ -289,9 +289,9 @@ def test_a_failing_write_writes_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The disk fills up at the last file: the first two are not left behind, nor any temp file."""
-    import symconv.cli
+    import symconv.cli.output
 
-    real_stage = symconv.cli._stage
+    real_stage = symconv.cli.output._stage
     staged: list[Path] = []
 
     def stage(text: str, out: Path) -> str:
@@ -300,7 +300,7 @@ def test_a_failing_write_writes_nothing(
             raise OSError(28, "No space left on device")
         return real_stage(text, out)
 
-    monkeypatch.setattr(symconv.cli, "_stage", stage)
+    monkeypatch.setattr(symconv.cli.output, "_stage", stage)
     out_dir = tmp_path / "new" / "out"
     code, out, err = run(capsys, "gen", *HEADLINE, "--out", str(out_dir))
     assert_bad_input(code, out, err)

@@ -1,0 +1,122 @@
+"""``symconv verify``: check a hand-written formula (or a file of claims) → print the verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from symconv.cli.errors import EXIT_BAD_INPUT, PROG, CliError
+from symconv.cli.help import Command
+from symconv.cli.options import ChoiceType, IntType, SpecOptions, spec_options
+from symconv.cli.output import _progress, _write
+from symconv.errors import SymconvError
+from symconv.verify import QUANTITIES, FormulaParseError, load_claims, verify_claims, verify_options
+
+# Parameters that can fix a claim's values, and verify's names for them (CLI spelling, no dashes).
+_VERIFY_OPTIONS = {
+    "input_": "input", "kernel": "kernel", "stride": "stride", "padding": "padding",
+    "dilation": "dilation", "in_channels": "in-channels", "out_channels": "out-channels",
+    "groups": "groups", "depthwise": "depthwise", "separable": "separable", "dims": "dims",
+    "no_bias": "no-bias", "layers": "layers", "output_padding": "output-padding",
+}
+
+
+def _given_options(ctx: click.Context) -> dict[str, Any]:
+    """The options the user typed (a default fixes nothing), as verify names them."""
+    typed = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return {
+        name: ctx.params[param] for param, name in _VERIFY_OPTIONS.items()
+        if ctx.get_parameter_source(param) in typed
+    }
+
+
+@click.command(
+    cls=Command,
+    name="verify",
+    short_help="Check a hand-written formula against the derivation: proved, or refuted with an example.",
+)
+@click.argument("quantity", required=False)
+@click.argument("formula", required=False)
+@spec_options
+@click.option(
+    "--layers", default=None, metavar="K,S,D;...",
+    help="receptive-field of a given stack: each layer's kernel, stride and dilation, layers separated "
+    "by ; (s and d default to 1); the formula may use k_1, s_1, d_1, k_2, … and L: --layers '3,1,1;3,2,1'.",
+)
+@click.option(
+    "--output-padding", type=IntType(minimum=0), default=None, metavar="A",
+    help="Fix the output padding a of transposed-output-size: --output-padding 1.",
+)
+@click.option(
+    "--claims", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+    help="Check every claim of a TOML file ([[claim]] tables with quantity, formula and an optional "
+    "spec) and print a table; exit 1 if any is refuted: --claims examples/claims-note.toml.",
+)
+@click.option(
+    "--format", "fmt", type=ChoiceType(["text", "json"]), default="text", show_default=True,
+    help="Output format: --format json for the result object (verdict, method, domain, counterexample, "
+    "correct formula).",
+)
+def verify_command(
+    quantity: str | None, formula: str | None, spec: SpecOptions, layers: str | None,
+    output_padding: int | None, claims: Path | None, fmt: str,
+) -> int:
+    """Check a hand-written FORMULA for QUANTITY against what symconv derives.
+
+    Exit 0 when the formula holds (proved symbolically, or checked exhaustively
+    on a bounded domain that is printed), 1 when it is refuted (with the smallest
+    counterexample, the claimed and the true value, and the correct formula), 2
+    for bad input.
+
+    \b
+    Scalar quantities, formulas in n k s p d (r = d) c_in c_out g a L:
+      output-size  effective-kernel  receptive-field  params  macs
+      transposed-output-size  im2col-shape (a tuple: rows, columns)
+    SPEC options given fix variables (--dilation 1 fixes d); defaults fix nothing.
+    Tensor quantities, formulas in x W b delta with conv pad crop dilate rot180
+    sum hadamard (A * B of two tensors is the note's conv):
+      forward  grad-input  grad-weight  grad-bias
+    Checked exactly for the spec the SPEC options make (an open --input is swept),
+    or on a sweep of small specs when no SPEC option is given.
+    Formulas in SymPy syntax or LaTeX (detected by a backslash or brace).
+
+    \b
+    Examples:
+      symconv verify effective-kernel "k+(r-1)*(k+1)"
+      symconv verify output-size '\\left\\lfloor \\frac{n+2p-k}{s} \\right\\rfloor + 1' --dilation 1
+      symconv verify receptive-field "1 + L*(k-1)" --stride 1 --dilation 1
+      symconv verify grad-input "conv(pad(delta, k-1), rot180(W))" --input 3 --kernel 2
+      symconv verify grad-bias "sum(delta)"
+      symconv verify --claims examples/claims-note.toml
+    """
+    ctx = click.get_current_context()
+    given = _given_options(ctx)
+    try:
+        if claims is not None:
+            if quantity is not None or given:
+                raise CliError("--claims takes every claim, with its spec, from FILE: give no QUANTITY, "
+                               "FORMULA or SPEC options with it")
+            _progress("checking the claims …")
+            report = verify_claims(load_claims(claims), str(claims))
+            holds, text, data = report.holds, report.table(), report.to_dict()
+        else:
+            if quantity is None or formula is None:
+                raise CliError(f"{'FORMULA' if quantity else 'QUANTITY'} is missing: give QUANTITY and "
+                               f"FORMULA, or --claims FILE; the quantities are {', '.join(QUANTITIES)}")
+            _progress("checking …")
+            result = verify_options(quantity, formula, given)
+            holds, text, data = result.holds, result.report(), result.to_dict()
+    except FormulaParseError as error:  # the one error with more than one line: the caret
+        click.echo(f"{PROG}: error: {error.message}", err=True)
+        for line in error.caret_lines():
+            click.echo(f"  {line}", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+    except SymconvError as error:
+        raise CliError(str(error)) from None
+    if fmt == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    _write(text, None)
+    return 0 if holds else 1
