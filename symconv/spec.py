@@ -273,11 +273,11 @@ class ConvSpec:
         """One line naming the spec: ``Conv2d 1→1, kernel 3, stride 1, padding 0, dilation 2``."""
         parts = [f"Conv{self.ndim}d {self.in_channels}→{self.out_channels}"]
         if self.input_size is not None:
-            parts.append(f"input {_fmt(self.input_size)}")
-        parts.append(f"kernel {_fmt(self.kernel)}")
-        parts.append(f"stride {_fmt(self.strides)}")
-        parts.append(f"padding {_fmt(self.padding)}")
-        parts.append(f"dilation {_fmt(self.dilations)}")
+            parts.append(f"input {format_size(self.input_size)}")
+        parts.append(f"kernel {format_size(self.kernel)}")
+        parts.append(f"stride {format_size(self.strides)}")
+        parts.append(f"padding {format_size(self.padding)}")
+        parts.append(f"dilation {format_size(self.dilations)}")
         if self.groups > 1:
             parts.append(f"groups {self.groups}" + (" (depthwise)" if self.is_depthwise else ""))
         if not self.bias:
@@ -290,15 +290,15 @@ class ConvSpec:
         if self.ndim != 2 and not _any_tuple_shows_dims(self):
             args += ["--dims", str(self.ndim)]
         if self.input_size is not None:
-            args += ["--input", _fmt(self.input_size)]
-        args += ["--kernel", _fmt(self.kernel)]
+            args += ["--input", format_size(self.input_size)]
+        args += ["--kernel", format_size(self.kernel)]
         for option, value, default in (
             ("--stride", self.strides, 1),
             ("--padding", self.padding, 0),
             ("--dilation", self.dilations, 1),
         ):
-            if _fmt(value) != str(default):
-                args += [option, _fmt(value)]
+            if format_size(value) != str(default):
+                args += [option, format_size(value)]
         for option, number, default in (
             ("--in-channels", self.in_channels, 1),
             ("--out-channels", self.out_channels, 1),
@@ -311,8 +311,8 @@ class ConvSpec:
         return args
 
 
-def _fmt(value: Any) -> str:
-    """``3`` for (3, 3), ``3x5`` for (3, 5), strings as they are."""
+def format_size(value: Any) -> str:
+    """``3`` for (3, 3), ``3x5`` for (3, 5), strings as they are: sizes as the CLI writes them."""
     if isinstance(value, str):
         return value
     if isinstance(value, tuple):
@@ -325,4 +325,4 @@ def _fmt(value: Any) -> str:
 def _any_tuple_shows_dims(spec: ConvSpec) -> bool:
     """Whether some option written by ``cli_args`` already has ``dims`` entries."""
     values = [spec.input_size, spec.kernel, spec.strides, spec.padding, spec.dilations]
-    return any(isinstance(v, tuple) and "x" in _fmt(v) for v in values)
+    return any(isinstance(v, tuple) and "x" in format_size(v) for v in values)

@@ -454,3 +454,12 @@ def test_the_console_entry_point(tmp_path: Path) -> None:
         "wrote x/conv2d_k3_d2.py\nwrote x/conv2d_k3_d2.h\nwrote x/conv2d_k3_d2.c\n\n"
     )
     assert names(tmp_path / "x") == HEADLINE_FILES
+
+
+@pytest.mark.parametrize("name", ["operator", "math", "np", "_Reserved", "__twice"])
+def test_names_that_would_break_an_import_or_c_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    """A module named like a stdlib/NumPy module would hide it; _X and __x are reserved in C."""
+    assert_bad_input(*run(capsys, "gen", "--kernel", "3", "--name", name, "--out", str(tmp_path)))
+    assert list(tmp_path.iterdir()) == []

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from dataclasses import dataclass
 
 from symconv.errors import CodegenError
-from symconv.spec import ConvSpec
+from symconv.spec import ConvSpec, format_size
 
 TARGETS = ("numpy", "c")
 DTYPES = {"float64": "double", "float32": "float"}  # NumPy dtype → C type
@@ -18,31 +19,28 @@ C_KEYWORDS = frozenset((
     "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
     "volatile", "while", "_Bool", "_Complex", "_Imaginary",
 ))
-_SHADOWED = frozenset(("numpy", "np", "ctypes"))  # a module file of that name would hide the real one
+# A module file of such a name would hide the real module once its folder is on sys.path.
+_SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "np"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _fmt(values: tuple[int, ...]) -> str:
-    return str(values[0]) if all(v == values[0] for v in values) else "x".join(str(v) for v in values)
 
 
 def default_name(spec: ConvSpec) -> str:
     """A C identifier naming the spec's non-default hyper-parameters: ``conv2d_k3_d2``."""
-    parts = [f"conv{spec.ndim}d", f"k{_fmt(spec.kernel)}"]
+    parts = [f"conv{spec.ndim}d", f"k{format_size(spec.kernel)}"]
     if any(s != 1 for s in spec.strides):
-        parts.append(f"s{_fmt(spec.strides)}")
+        parts.append(f"s{format_size(spec.strides)}")
     if isinstance(spec.padding, str):
         parts.append(f"p{spec.padding}")
     elif any(spec.pad_before):
-        parts.append(f"p{_fmt(spec.pad_before)}")
+        parts.append(f"p{format_size(spec.pad_before)}")
     if any(d != 1 for d in spec.dilations):
-        parts.append(f"d{_fmt(spec.dilations)}")
+        parts.append(f"d{format_size(spec.dilations)}")
     if (spec.in_channels, spec.out_channels) != (1, 1):
         parts.append(f"c{spec.in_channels}to{spec.out_channels}")
     if spec.groups != 1:
         parts.append("dw" if spec.groups == spec.in_channels else f"g{spec.groups}")
     if spec.input_size is not None:
-        parts.append(f"n{_fmt(spec.sizes)}")
+        parts.append(f"n{format_size(spec.sizes)}")
     if not spec.bias:
         parts.append("nobias")
     return "_".join(parts)
@@ -56,8 +54,13 @@ def check_name(name: str) -> str:
         )
     if name in C_KEYWORDS:
         raise CodegenError(f"name {name!r} is a C keyword: choose another, e.g. {name}_conv")
+    if re.match(r"_[A-Z_]", name):
+        raise CodegenError(
+            f"name {name!r} is reserved in C (it starts with _ and a capital or a second _): "
+            f"choose another, e.g. {name.lstrip('_') or 'conv'}"
+        )
     if keyword.iskeyword(name) or name in _SHADOWED:
-        what = "a Python keyword" if keyword.iskeyword(name) else "the name of a module the code imports"
+        what = "a Python keyword" if keyword.iskeyword(name) else "the name of a Python module it would hide"
         raise CodegenError(f"name {name!r} is {what}: choose another, e.g. {name}_conv")
     return name
 

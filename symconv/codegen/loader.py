@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from symconv.codegen.layout import LETTERS
 from symconv.errors import CodegenError
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class CKernel:
         return (self.spec.out_channels, self.spec.group_in, *self.spec.kernel)
 
     def _spatial_pattern(self, sizes: tuple[int, ...] | None) -> tuple[int | str, ...]:
-        letters = ("L",) if self.spec.ndim == 1 else ("H", "W") if self.spec.ndim == 2 else ("D", "H", "W")
+        letters = tuple(x.upper() for x in LETTERS[self.spec.ndim])
         if sizes is not None:
             return sizes
         return letters if self._open else self.spec.sizes

@@ -44,60 +44,70 @@ class Stencil:
 
 
 def probe_spec(spec: ConvSpec) -> ConvSpec:
-    """The spec on a small fixed input that shows every tap's behaviour; at most 2 groups of 2."""
+    """The spec on one channel and a small fixed input that shows every tap's behaviour."""
     sizes = []
     for s, b, a, e in zip(spec.strides, spec.pad_before, spec.pad_after, spec.effective_kernel):
         steps = -(-b // s) + -(-a // s) + 1  # room for an interior position between the paddings
         # (n + b + a − e) divisible by s: the last position reaches the end
         sizes.append(steps * s - b - a + e)
+    return replace(spec, input_size=tuple(sizes), in_channels=1, out_channels=1, groups=1)
+
+
+def group_probe_spec(spec: ConvSpec) -> ConvSpec:
+    """The spec's channel structure on a 1-tap kernel and a 1-entry input: at most 2 groups of 2."""
     groups = min(spec.groups, 2)
-    return replace(
-        spec,
-        input_size=tuple(sizes),
-        in_channels=groups * min(spec.group_in, 2),
-        out_channels=groups * min(spec.group_out, 2),
-        groups=groups,
+    return ConvSpec(
+        input_size=1, kernel_size=1, dims=spec.ndim, bias=spec.bias, groups=groups,
+        in_channels=groups * min(spec.group_in, 2), out_channels=groups * min(spec.group_out, 2),
     )
 
 
-def _terms(d: Derivation, o: int, position: tuple[int, ...]) -> dict[tuple[int, ...], tuple[int, ...]]:
-    """Weight index → input index of every product in ``Y[o, position]``."""
-    where_w = {v: i for i, v in np.ndenumerate(d.w_t)}
-    where_x = {v: i for i, v in np.ndenumerate(d.x_t)}
-    found = {}
-    for term in sp.Add.make_args(d.y_t[(o, *position)]):
-        factors = [f for f in term.args if f in where_w or f in where_x]
-        w = next((where_w[f] for f in factors if f in where_w), None)
-        x = next((where_x[f] for f in factors if f in where_x), None)
-        if w is not None and x is not None:
-            found[w] = x
-    return found
+class _Terms:
+    """Reads which weight meets which input in an entry of the probe's Y (lookups built once)."""
+
+    def __init__(self, d: Derivation) -> None:
+        self.d = d
+        self.where_w = {v: i for i, v in np.ndenumerate(d.w_t)}
+        self.where_x = {v: i for i, v in np.ndenumerate(d.x_t)}
+
+    def __call__(self, o: int, position: tuple[int, ...]) -> dict[tuple[int, ...], tuple[int, ...]]:
+        """Weight index → input index of every product in ``Y[o, position]``."""
+        found = {}
+        for term in sp.Add.make_args(self.d.y_t[(o, *position)]):
+            w = next((self.where_w[f] for f in term.args if f in self.where_w), None)
+            x = next((self.where_x[f] for f in term.args if f in self.where_x), None)
+            if w is not None and x is not None:
+                found[w] = x
+        return found
 
 
 def stencil(spec: ConvSpec) -> Stencil:
     """Read the stencil of ``spec`` from the derivation of its probe."""
     probe = probe_spec(spec)
-    d = Derivation(probe)
+    terms = _Terms(Derivation(probe))
     out = probe.output_size
     interior = tuple(-(-b // s) for b, s in zip(probe.pad_before, probe.strides))
-    centre = _terms(d, 0, interior)
+    centre = terms(0, interior)
     # The group structure, read off as well: every output channel o reads channel
     # g(o)·C_in/g + c through weight (o, c); the code generator relies on it.
-    for o in range(probe.out_channels):
-        first = (o // probe.group_out) * probe.group_in
-        for (oo, c, *_u), (cx, *_) in _terms(d, o, interior).items():
+    grouped = group_probe_spec(spec)
+    channel_terms = _Terms(Derivation(grouped))
+    origin = (0,) * spec.ndim
+    for o in range(grouped.out_channels):
+        first = (o // grouped.group_out) * grouped.group_in
+        found = channel_terms(o, origin)
+        assert len(found) == grouped.group_in, "the derivation breaks the group layout"
+        for (oo, c, *_u), (cx, *_) in found.items():
             assert oo == o and cx == first + c, "the derivation breaks the group layout"
 
+    # Per dimension, the taps present at the first and at the last output position.
+    at_start = [terms(0, (*interior[:k], 0, *interior[k + 1:])) for k in range(spec.ndim)]
+    at_end = [terms(0, (*interior[:k], out[k] - 1, *interior[k + 1:])) for k in range(spec.ndim)]
     taps = []
-    kernel_taps = list(np.ndindex(*spec.kernel))
-    for flat, u in enumerate(kernel_taps):
+    for flat, u in enumerate(np.ndindex(*spec.kernel)):
         _, *at = centre[(0, 0, *u)]
         offset = tuple(i - p * s for i, p, s in zip(at, interior, probe.strides))
-        low, high = [], []
-        for dim in range(spec.ndim):
-            at_start = (*interior[:dim], 0, *interior[dim + 1:])
-            at_end = (*interior[:dim], out[dim] - 1, *interior[dim + 1:])
-            low.append((0, 0, *u) not in _terms(d, 0, at_start))
-            high.append((0, 0, *u) not in _terms(d, 0, at_end))
-        taps.append(Tap(u, flat, offset, tuple(low), tuple(high)))
+        low = tuple((0, 0, *u) not in at_start[k] for k in range(spec.ndim))
+        high = tuple((0, 0, *u) not in at_end[k] for k in range(spec.ndim))
+        taps.append(Tap(u, flat, offset, low, high))
     return Stencil(spec, tuple(taps))
