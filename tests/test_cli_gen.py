@@ -151,7 +151,7 @@ def test_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert regenerate.endswith("--name blur3")
 
 
-@pytest.mark.parametrize("name", ["_conv", "Conv2", "conv_3x3", "integer"])
+@pytest.mark.parametrize("name", ["Conv2", "conv_3x3", "integer", "c_"])
 def test_valid_names(tmp_path: Path, name: str) -> None:
     assert main(["gen", "--target", "c", "--name", name, "--out", str(tmp_path)]) == 0
     assert names(tmp_path) == [f"{name}.c", f"{name}.h"]
@@ -168,6 +168,8 @@ def test_valid_names(tmp_path: Path, name: str) -> None:
         ("a b", "--name 'a b' is not a valid C identifier"),
         ("conv.py", "--name conv.py is not a valid C identifier"),
         ("../evil", "--name ../evil is not a valid C identifier"),
+        # C reserves every identifier starting with _ at file scope (C99 7.1.3)
+        ("_conv", "--name _conv is not a valid C identifier: use letters, digits and _, not starting with"),
     ],
 )
 def test_invalid_names(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, message: str) -> None:

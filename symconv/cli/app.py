@@ -94,4 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo(f"{PROG}: interrupted", err=True)
         return EXIT_INTERRUPTED
+    except RecursionError:
+        return _error("the input is nested too deeply to process: simplify it")
+    except MemoryError:
+        return _error("the input is too large for this machine's memory: use smaller sizes")
+    except Exception as error:  # a bug: still one line, no traceback, and a way to report it
+        return _error(
+            f"internal error ({type(error).__name__}: {error}); please report it with the command line"
+        )
     return result if isinstance(result, int) else 0

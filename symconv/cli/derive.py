@@ -9,7 +9,7 @@ import click
 
 from symconv.cli.errors import CliError
 from symconv.cli.help import Command
-from symconv.cli.options import ChoiceType, IntType, SpecOptions, spec_options
+from symconv.cli.options import ChoiceType, IntType, SpecOptions, cli_value, spec_options
 from symconv.cli.output import _check_out, _progress, _write
 from symconv.errors import SpecError
 from symconv.render import (
@@ -21,8 +21,9 @@ from symconv.render import (
     render_separable_text,
     render_text,
 )
+from symconv.spec import ConvSpec
 from symconv.symbolic import derive as derive_convolution
-from symconv.symbolic.separable import SeparableDerivation, derive_separable
+from symconv.symbolic.separable import SeparableDerivation, derive_separable, separable_specs
 
 
 @click.command(
@@ -82,6 +83,7 @@ def derive(
     if out is not None:
         _check_out(out)
     conv = spec.build(require_input=True)
+    _check_size_of_work(conv, spec)
     _progress("deriving …")
     options: dict[str, Any] = {"backward": backward, "max_entries": max_entries, "progress": _progress}
     try:
@@ -97,3 +99,22 @@ def derive(
     except SpecError as error:
         raise CliError(error.render(spec.option_name)) from None
     _write(text, out)
+
+
+# SymPy builds every product of the layer as an expression: about 5 s per 30,000 on
+# this project's machines (benchmarks/bench_derive.py), so this bound is minutes.
+MAX_PRODUCTS = 1_000_000
+
+
+def _check_size_of_work(conv: ConvSpec, spec: SpecOptions) -> None:
+    """Refuse, before any work, a layer too large to derive symbolically in reasonable time."""
+    products = conv.macs
+    if spec.separable:
+        depthwise, pointwise = separable_specs(conv)
+        products = depthwise.macs + pointwise.macs
+    if products > MAX_PRODUCTS:
+        raise CliError(
+            f"--input {cli_value(conv.sizes)}: this layer has {products:,} products to derive "
+            f"symbolically, more than the {MAX_PRODUCTS:,} symconv derives; the mathematics does not "
+            "change with size, so use a smaller --input or fewer channels"
+        )

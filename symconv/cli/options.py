@@ -45,7 +45,8 @@ else:  # click < 8.5 has no type parameters at run time
 # -- parsing option values ----------------------------------------------------------
 
 
-_SIZE = re.compile(r"\s*-?\d+\s*")
+_SIZE = re.compile(r"\s*-?[0-9]+\s*")
+MAX_VALUE = 2**31 - 1  # every size and count must fit a C int/long on any platform
 
 
 def parse_sizes(text: str) -> int | tuple[int, ...]:
@@ -66,6 +67,8 @@ def parse_sizes(text: str) -> int | tuple[int, ...]:
     if not all(_SIZE.fullmatch(part) for part in parts):
         raise ValueError("is not a size: give whole numbers joined by x, e.g. 7 or 7x9")
     numbers = tuple(int(part) for part in parts)
+    if any(n > MAX_VALUE for n in numbers):
+        raise ValueError(f"is too large: symconv takes values up to {MAX_VALUE}")
     return numbers[0] if len(numbers) == 1 else numbers
 
 
@@ -135,6 +138,8 @@ class IntType(ParamTypeBase):
                 self.fail(f"{_quoted(str(value))} is not a whole number", param, ctx)
         if self.minimum is not None and number < self.minimum:
             self.fail(f"{number} must be ≥ {self.minimum}", param, ctx)
+        if number > MAX_VALUE:
+            self.fail(f"{number} is too large: symconv takes values up to {MAX_VALUE}", param, ctx)
         return number
 
 

@@ -29,8 +29,19 @@ def _check_out(out: Path) -> None:
     """Fail early, before any slow work, when ``--out`` cannot be written."""
     if out.is_dir():
         raise CliError(f"--out {out} is a directory: give a file name")
+    _check_regular(out)
     if not out.parent.is_dir():
         raise CliError(f"--out {out}: the directory {out.parent} does not exist")
+
+
+def _check_regular(out: Path) -> None:
+    """Refuse to replace a device, pipe or link: files are written by renaming a new file over them."""
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        kind = "a symbolic link" if out.is_symlink() else "not a regular file"
+        raise CliError(
+            f"--out {out} is {kind}: symconv writes a new file and renames it into place, which would "
+            "replace it; give the path of a regular file (or leave out --out to print)"
+        )
 
 
 def _stage(text: str, out: Path) -> str:
@@ -84,6 +95,9 @@ def _write(text: str, out: Path | None) -> None:
             # The reader went away (symconv derive … | head): stop quietly, as if by SIGPIPE.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+        except OSError as error:  # e.g. standard output on a full disk
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise CliError(f"cannot write to standard output: {error.strerror or error}") from None
         return
     _write_all({out: text})
     _progress(f"wrote {out}")
@@ -115,6 +129,7 @@ def _check_overwrites(paths: Iterable[Path], force: bool) -> None:
     for path in paths:
         if path.is_dir():
             raise CliError(f"--out: {path} is a directory, so the generated file cannot be written there")
+        _check_regular(path)
         if path.exists() and not force and not _generated_by_symconv(path):
             foreign.append(str(path))
     if foreign:

@@ -13,6 +13,8 @@ from symconv.spec import ConvSpec, format_size
 TARGETS = ("numpy", "c")
 DTYPES = {"float64": "double", "float32": "float"}  # NumPy dtype → C type
 
+MAX_TAPS = 1024  # taps are unrolled: beyond this the code is too long to be worth it
+
 C_KEYWORDS = frozenset((
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
     "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
@@ -21,7 +23,7 @@ C_KEYWORDS = frozenset((
 ))
 # A module file of such a name would hide the real module once its folder is on sys.path.
 _SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "np"}
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def default_name(spec: ConvSpec) -> str:
@@ -50,15 +52,11 @@ def check_name(name: str) -> str:
     """``name`` if it is a valid C identifier (and so a Python one) that is not a C keyword."""
     if not _IDENTIFIER.fullmatch(name):
         raise CodegenError(
-            f"name {name!r} is not a valid C identifier: use letters, digits and _, not starting with a digit"
+            f"name {name!r} is not a valid C identifier: use letters, digits and _, not starting with a "
+            "digit or _ (a leading _ makes reserved C names such as __forward)"
         )
     if name in C_KEYWORDS:
         raise CodegenError(f"name {name!r} is a C keyword: choose another, e.g. {name}_conv")
-    if re.match(r"_[A-Z_]", name):
-        raise CodegenError(
-            f"name {name!r} is reserved in C (it starts with _ and a capital or a second _): "
-            f"choose another, e.g. {name.lstrip('_') or 'conv'}"
-        )
     if keyword.iskeyword(name) or name in _SHADOWED:
         what = "a Python keyword" if keyword.iskeyword(name) else "the name of a Python module it would hide"
         raise CodegenError(f"name {name!r} is {what}: choose another, e.g. {name}_conv")
@@ -82,6 +80,11 @@ class CodegenConfig:
             raise CodegenError(f"target {target!r} is not one of {', '.join(TARGETS)}")
         if dtype not in DTYPES:
             raise CodegenError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+        if spec.taps > MAX_TAPS:
+            raise CodegenError(
+                f"kernel {format_size(spec.kernel)} has {spec.taps:,} taps: the generated code unrolls "
+                f"every tap, so symconv generates kernels of up to {MAX_TAPS} taps"
+            )
         return cls(spec, target, dtype, check_name(default_name(spec) if name is None else name))
 
     @property
