@@ -496,6 +496,34 @@ def test_a_proof_needs_every_divisor_nonzero() -> None:
     assert beyond.holds and beyond.method == "exhaustive"
 
 
+def test_a_power_too_large_to_evaluate_is_bad_input_not_a_refutation() -> None:
+    """An evaluation limit says nothing about the formula: it is an error (exit 2), never REFUTED."""
+    for quantity, formula, part in [
+        ("params", "k**99999999", "k**99999999"),
+        ("output-size", "floor((n+2*p-d*(k-1)-1)/s) + 1 + (k-1)^5000", "(k-1)^5000"),
+        ("params", "c_out*(c_in/g)*k^2 + c_out + (k+100)**1000", "(k+100)**1000"),
+    ]:
+        with pytest.raises(FormulaError, match="cannot evaluate ") as caught:
+            verify(quantity, formula)
+        assert str(caught.value).startswith(f"cannot evaluate {part}: ")
+    with pytest.raises(FormulaError, match=r"k\*\*99999999: exponents above 4096 are not evaluated"):
+        verify("params", "k**99999999")
+    # A base of 0, 1 or -1 is exact at any exponent.
+    ones = verify("output-size", "1**99999999 * (floor((n+2*p-d*(k-1)-1)/s)+1)")
+    assert ones.holds and ones.method == "symbolic"
+    assert verify("effective-kernel", "(-1)**99999998 * (k + (k-1)*(d-1)) + 0**99999999").holds
+    assert verify("effective-kernel", "(-1)^(-99999999) * -(k + (k-1)*(d-1))").holds
+    # The same in a tensor formula's sizes.
+    spec = ConvSpec(input_size=3, kernel_size=2)
+    with pytest.raises(FormulaError, match=r"cannot evaluate k\*\*99999999: exponents above 64"):
+        verify("grad-input", "conv(pad(delta, k**99999999), rot180(W))", spec)
+    assert verify("grad-input", "conv(pad(delta, 1**99999999 * (k-1)), rot180(W))", spec).holds
+    # A genuinely undefined value stays a refutation.
+    zero = verify("effective-kernel", "k + (k-1)*(d-1) + (k-1)**(-99999999)", k=1)
+    assert isinstance(zero.counterexample, ScalarCounterexample)
+    assert zero.counterexample.claimed == "undefined (division by zero)"
+
+
 def test_fixed_values_outside_a_quantity_are_noted() -> None:
     result = verify_options("effective-kernel", "k + (k-1)*(d-1)", {"input": 5})
     assert result.holds and any("--input" in note for note in result.notes)
@@ -554,6 +582,33 @@ def test_a_bad_claim_inside_a_file_names_the_claim(tmp_path: Path) -> None:
         verify_claims(claims[2:])
     with pytest.raises(ClaimError, match="cannot read"):
         load_claims(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("{ depthwise = 'no' }", "claim 1: depthwise = 'no' must be true or false"),
+    ("{ depthwise = 1 }", "claim 1: depthwise = 1 must be true or false"),
+    ("{ separable = 'false' }", "claim 1: separable = 'false' must be true or false"),
+    ("{ no-bias = 'false' }", "claim 1: no-bias = 'false' must be true or false"),
+    ("{ dims = 1, kernel = '3x3' }",
+     "claim 1: kernel = '3x3' has 2 entries but dims = 1: give one value, or 1"),
+    ("{ dims = 1, input = [5, 5] }", "claim 1: input = [5, 5] has 2 entries but dims = 1"),
+])
+def test_claim_flags_are_booleans_and_sizes_fit_dims(tmp_path: Path, spec: str, message: str) -> None:
+    path = tmp_path / "claims.toml"
+    path.write_text(f"[[claim]]\nquantity='params'\nformula='c_in*k^2'\nspec={spec}\n", encoding="utf-8")
+    with pytest.raises(ClaimError) as caught:
+        verify_claims(load_claims(path))
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_claim_flags_given_as_booleans_still_work(tmp_path: Path) -> None:
+    path = tmp_path / "claims.toml"
+    path.write_text("[[claim]]\nquantity='params'\nformula='c_in*k^2'\n"
+                    "spec={ depthwise = true, no-bias = true, separable = false, dims = 2, kernel = '3x3' }\n"
+                    "[[claim]]\nquantity='params'\nformula='c_out*(c_in/g)*k^2'\n"
+                    "spec={ depthwise = false, no-bias = true }\n", encoding="utf-8")
+    report = verify_claims(load_claims(path))
+    assert [r.holds for _, r in report.rows] == [True, True]
 
 
 # -- bad input --------------------------------------------------------------------------------------
@@ -618,6 +673,22 @@ API_BAD_INPUT: list[tuple[Callable[[], object], type[Exception], str]] = [
      "not for tensor quantities"),
     (lambda: verify_options("output-size", "n", {"colour": 1}), ClaimError, "unknown option 'colour'"),
     (lambda: verify_options("output-size", "n", {"dims": 4}), ClaimError, "--dims 4 must be 1, 2 or 3"),
+    (lambda: verify_options("output-size", "n", {"dims": 1, "kernel": "3x3"}), ClaimError,
+     "--kernel 3x3 has 2 entries but --dims 1: give one value, or 1"),
+    (lambda: verify_options("params", "k", {"dims": 1, "kernel": (3, 3)}), ClaimError,
+     "--kernel 3x3 has 2 entries but --dims 1"),
+    (lambda: verify_options("output-size", "n", {"input": "5x5", "dims": 1}), ClaimError,
+     "--input 5x5 has 2 entries but --dims 1"),
+    (lambda: verify_options("output-size", "n", {"stride": "1x1x1", "dims": 2}), ClaimError,
+     "--stride 1x1x1 has 3 entries but --dims 2"),
+    (lambda: verify_options("forward", "conv(x, W)", {"dims": 1, "kernel": "3x3"}), ClaimError,
+     "--kernel 3x3 has 2 entries but --dims 1"),
+    (lambda: verify_options("params", "k", {"depthwise": "no"}, style="toml"), ClaimError,
+     "depthwise = 'no' must be true or false"),
+    (lambda: verify_options("params", "k", {"separable": 0}, style="toml"), ClaimError,
+     "separable = 0 must be true or false"),
+    (lambda: verify_options("forward", "conv(x, W)", {"depthwise": "yes"}, style="toml"), ClaimError,
+     "depthwise = 'yes' must be true or false"),
 ]
 
 

@@ -212,7 +212,32 @@ BAD_INPUT = [
     (["verify", "output-size", "n", "--claims", "x.toml"], "--claims takes every claim"),
     (["verify", "--claims", "does-not-exist.toml"], "--claims does-not-exist.toml: cannot read it"),
     (["verify", "output-size", "n", "extra"], "unexpected extra argument"),
+    (["verify", "output-size", "n", "--dims", "1", "--kernel", "3x3"],
+     "--kernel 3x3 has 2 entries but --dims 1: give one value, or 1"),
+    (["verify", "params", "k", "--dims", "1", "--kernel", "3x3"], "--kernel 3x3 has 2 entries but --dims 1"),
+    (["verify", "output-size", "n", "--input", "5x5", "--dims", "1"],
+     "--input 5x5 has 2 entries but --dims 1"),
+    (["verify", "params", "k**99999999"],
+     "cannot evaluate k**99999999: exponents above 4096 are not evaluated"),
+    (["verify", "output-size", "1**99999999 * n + (k+1)**99999999"],
+     "cannot evaluate (k+1)**99999999: exponents above"),
 ]
+
+
+def test_a_power_of_one_is_evaluated_exactly(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "output-size", "1**99999999 * (floor((n+2*p-d*(k-1)-1)/s)+1)")
+    assert code == 0 and "HOLDS" in out
+
+
+def test_a_non_boolean_flag_in_a_claims_file_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "flags.toml"
+    path.write_text('[[claim]]\nquantity = "params"\nformula = "c_in*k^2"\n'
+                    'spec = { depthwise = "no", no-bias = true }\n', encoding="utf-8")
+    code, out, err = run(capsys, "verify", "--claims", str(path))
+    assert_bad_input(code, out, err)
+    assert "claim 1: depthwise = 'no' must be true or false" in err
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from symconv.errors import FormulaError
 from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tuple
 
 TENSOR_NAMES = ("x", "W", "b", "delta")
@@ -35,6 +36,14 @@ class Undefined(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class EvaluationLimit(Exception):
+    """A power beyond what is evaluated: a limit of symconv, not a property of the formula."""
+
+    def __init__(self, limit: str, node: Node | None = None) -> None:
+        super().__init__(limit)
+        self.node = node
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,15 @@ class ScalarFormula:
         """The exact value at ``env`` (variable → int); raises Undefined where there is none."""
         local = {name: env[var] for name, var in self.names.items()}
         tree = self.parsed.tree
-        if isinstance(tree, Tuple):
-            return tuple(_evaluate(item, local) for item in tree.items)
-        return _evaluate(tree, local)
+        try:
+            if isinstance(tree, Tuple):
+                return tuple(_evaluate(item, local) for item in tree.items)
+            return _evaluate(tree, local)
+        except EvaluationLimit as limit:  # bad input (exit 2), not a refutation
+            part = self.parsed.formula
+            if limit.node is not None:
+                part = part[limit.node.start:limit.node.end].strip()
+            raise FormulaError(f"cannot evaluate {part}: {limit}") from None
 
     def sympy(self, symbols: Mapping[str, sp.Symbol]) -> tuple[list[sp.Expr], list[sp.Expr]]:
         """The SymPy expressions (one per component) and every divisor that must not vanish."""
@@ -173,11 +188,16 @@ def _names(node: Node) -> set[str]:
 def _power(base: Fraction, exponent: Fraction) -> Fraction:
     if exponent.denominator == 1:
         e = int(exponent)
-        size = max(base.numerator.bit_length(), base.denominator.bit_length())
-        if abs(e) > MAX_EXPONENT or abs(e) * size > MAX_BITS:
-            raise Undefined(f"a power with exponent {e} is too large to compute")
         if base == 0 and e < 0:
             raise Undefined("division by zero")
+        if base in (0, 1, -1):  # exact for any exponent
+            return base**e if e >= 0 else base ** (e % 2)
+        if abs(e) > MAX_EXPONENT:
+            raise EvaluationLimit(f"exponents above {MAX_EXPONENT} are not evaluated")
+        size = max(base.numerator.bit_length(), base.denominator.bit_length())
+        if abs(e) * size > MAX_BITS:
+            raise EvaluationLimit(f"at base {base} its value has more than {MAX_BITS} bits, and such "
+                                  "powers are not evaluated")
         return base**e
     # A rational power is rational only when both parts of the base are perfect powers.
     q = exponent.denominator
@@ -232,7 +252,11 @@ def _evaluate(node: Node, env: Mapping[str, int]) -> Fraction:
     if isinstance(node, Neg):
         return -_evaluate(node.operand, env)
     if isinstance(node, BinOp):
-        return _BINARY[node.op](_evaluate(node.left, env), _evaluate(node.right, env))
+        left, right = _evaluate(node.left, env), _evaluate(node.right, env)
+        try:
+            return _BINARY[node.op](left, right)
+        except EvaluationLimit as limit:
+            raise EvaluationLimit(str(limit), node) from None
     assert isinstance(node, Call), node
     return _CALLS[node.func]([_evaluate(a, env) for a in node.args])
 

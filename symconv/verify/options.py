@@ -27,6 +27,8 @@ OPTION_VARIABLES = {
     "input": "n", "kernel": "k", "stride": "s", "padding": "p", "dilation": "d",
     "in-channels": "c_in", "out-channels": "c_out", "groups": "g", "output-padding": "a",
 }
+FLAGS = ("depthwise", "separable", "no-bias", "bias")  # true or false, nothing else
+PER_DIMENSION = ("input", "kernel", "stride", "padding", "dilation")  # may be given per dimension, 7x9
 OPTIONS = (*OPTION_VARIABLES, "depthwise", "separable", "dims", "no-bias", "layers")
 _FIELD_OPTIONS = {  # ConvSpec field → option, for SpecError messages
     "input_size": "input", "kernel_size": "kernel", "stride": "stride", "padding": "padding",
@@ -252,6 +254,9 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
     for key in opts:
         if key not in OPTIONS and key != "bias":
             raise ClaimError(f"unknown option {key!r}: the options are {', '.join(OPTIONS)}")
+    for key in FLAGS:
+        if key in opts and not isinstance(opts[key], bool):
+            raise ClaimError(f"{name(key, opts[key])} must be true or false")
     if opts.get("separable"):
         raise ClaimError(f"{name('separable', None)}: verify checks one convolution; check the depthwise "
                          "stage (--depthwise) and the 1×1 stage (--kernel 1) separately")
@@ -262,7 +267,13 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
         if not isinstance(given_dims, int) or given_dims not in (1, 2, 3):
             raise ClaimError(f"{name('dims', opts['dims'])} must be 1, 2 or 3")
         dims = given_dims
-    depthwise = bool(opts.get("depthwise", False))
+        for option in PER_DIMENSION:
+            raw = opts.get(option)
+            given = None if raw is None or _is_word(option, raw) else _size(name(option, raw), raw)
+            if isinstance(given, tuple) and len(given) != dims:
+                raise ClaimError(f"{name(option, raw)} has {len(given)} entries but "
+                                 f"{name('dims', opts['dims'])}: give one value, or {dims}")
+    depthwise = opts.get("depthwise", False) is True
     if quantity in TENSOR_QUANTITIES:
         return _tensor_from_options(opts, name, dims, bias, depthwise)
     layers = None
@@ -284,7 +295,7 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
             continue
         raw = opts[option]
         label = name(option, raw)
-        if option == "padding" and isinstance(raw, str) and raw.strip().lower() in ("same", "valid"):
+        if _is_word(option, raw):
             if raw.strip().lower() == "same":
                 raise ClaimError(f"{label} pads by an amount that depends on k: give the padding as a "
                                  "number to fix p")
@@ -298,6 +309,11 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
         values[var] = number
         named[var] = name(option, None)
     return Setting(values, dims, bias, depthwise, layers, (), named)
+
+
+def _is_word(option: str, raw: Any) -> bool:
+    """Whether ``raw`` is a padding given as a word (``same``, ``valid``)."""
+    return option == "padding" and isinstance(raw, str) and raw.strip().lower() in ("same", "valid")
 
 
 def _bias(opts: Mapping[str, Any], name: Callable[[str, Any], str]) -> bool | None:

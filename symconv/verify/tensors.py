@@ -38,11 +38,12 @@ from symconv.symbolic import Derivation, derive
 from symconv.symbolic import operators as op
 from symconv.symbolic.proof import equal
 from symconv.symbolic.tensors import Tensor, from_array
-from symconv.verify.expressions import Undefined
+from symconv.verify.expressions import EvaluationLimit, Undefined
 from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tuple
 from symconv.verify.result import Domain, EntryDifference, TensorCounterexample, VerifyResult
 
 SHOWN_ENTRIES = 4
+MAX_SIZE_EXPONENT = 64  # a larger power of a size (other than of 0, 1, -1) is refused
 MAX_AMOUNT = 256  # pad, crop, dilate, stride, dilation: larger amounts are refused (tensors are symbolic)
 
 TENSOR_QUANTITIES = {
@@ -337,7 +338,11 @@ class Evaluator:
     def binary(self, node: BinOp) -> Value | Sizes:
         left, right = self.eval(node.left), self.eval(node.right)
         if not isinstance(left, Value) and not isinstance(right, Value):
-            return _size_arithmetic(node.op, left, right)
+            try:
+                return _size_arithmetic(node.op, left, right)
+            except EvaluationLimit as limit:  # bad input (exit 2), not a refutation
+                part = self.parsed.formula[node.start:node.end].strip()
+                raise FormulaError(f"cannot evaluate {part}: {limit}") from None
         if isinstance(left, Value) and isinstance(right, Value):
             if node.op == "*":
                 return self.conv(left, right, (1,) * self.spec.ndim, (0,) * self.spec.ndim,
@@ -495,8 +500,12 @@ def _size_arithmetic(operator: str, a: Sizes, b: Sizes) -> Sizes:
         if operator == "%":
             return x - y * math.floor(x / y)
         if operator == "^":
-            if y.denominator != 1 or abs(y) > 64 or (x == 0 and y < 0):
+            if y.denominator != 1 or (x == 0 and y < 0):
                 raise Undefined(f"{x}^{y} is not a whole power")
+            if x in (0, 1, -1):  # exact for any exponent
+                return x ** int(y) if y >= 0 else x ** int(y % 2)
+            if abs(y) > MAX_SIZE_EXPONENT:
+                raise EvaluationLimit(f"exponents above {MAX_SIZE_EXPONENT} are not evaluated")
             return x ** int(y)
         raise Undefined(f"{operator} is not defined for sizes")
 
