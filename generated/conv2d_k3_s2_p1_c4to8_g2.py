@@ -25,6 +25,7 @@ DILATION = (1, 1)
 SPAN = (3, 3)  # the dilated kernel's extent: k + (k - 1)(d - 1)
 PADDING = ((1, 1), (1, 1))  # (before, after) zeros per spatial dimension
 INPUT_SIZE = None  # None: any spatial input size
+HAS_BIAS = True
 
 
 def output_size(input_size):
@@ -48,6 +49,8 @@ def forward(x, w, b=None):
     _check("x", x, ("N", IN_CHANNELS, "H", "W"))
     _check("w", w, (OUT_CHANNELS, 2, *KERNEL_SIZE))
     if b is not None:
+        if not HAS_BIAS:
+            raise ValueError("b was given, but this layer has no bias (generated with --no-bias): leave b out")
         _check("b", b, (OUT_CHANNELS,))
     n = x.shape[0]
     out_h, out_w = output_size(x.shape[2:])

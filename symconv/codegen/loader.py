@@ -169,6 +169,10 @@ class CKernel:
         x = self._check("x", x, ("N", spec.in_channels, *self._spatial_pattern(None)))
         w = self._check("w", w, self._weight_shape())
         if b is not None:
+            if not spec.bias:
+                raise ValueError(
+                    "b was given, but this layer has no bias (generated with --no-bias): leave b out"
+                )
             b = self._check("b", b, (spec.out_channels,))
         sizes = self._spatial("x's spatial size", x.shape[2:])
         y = np.empty((x.shape[0], spec.out_channels, *self.output_size(sizes)), dtype=self.dtype)

@@ -86,6 +86,7 @@ def context(lay: Layout) -> dict[str, Any]:
         "taps": taps,
         "crop": crop,
         "bias_axes": ", 1" * spec.ndim,
+        "has_bias": str(spec.bias),
         "sum_axes": ", ".join(str(2 + i) for i in range(spec.ndim)),
         "describe": spec.describe(),
     }
