@@ -150,11 +150,15 @@ class CKernel:
     def _weight_shape(self) -> tuple[int, ...]:
         return (self.spec.out_channels, self.spec.group_in, *self.spec.kernel)
 
-    def _spatial_pattern(self, sizes: tuple[int, ...] | None) -> tuple[int | str, ...]:
-        letters = tuple(x.upper() for x in LETTERS[self.spec.ndim])
-        if sizes is not None:
-            return sizes
-        return letters if self._open else self.spec.sizes
+    def _input_pattern(self) -> tuple[int | str, ...]:
+        """The spatial input shape as the messages show it: ``H, W`` when open, else the sizes."""
+        return tuple(x.upper() for x in LETTERS[self.spec.ndim]) if self._open else self.spec.sizes
+
+    def _output_pattern(self) -> tuple[int | str, ...]:
+        """The spatial output shape as the messages show it: ``H_out, W_out`` when open."""
+        if self._open:
+            return tuple(f"{x.upper()}_out" for x in LETTERS[self.spec.ndim])
+        return self.spec.output_size
 
     def _call(self, fn: str, arrays: list[np.ndarray | None], batch: int, sizes: tuple[int, ...]) -> None:
         pointers = [None if a is None else a.ctypes.data for a in arrays]
@@ -166,7 +170,7 @@ class CKernel:
 
     def forward(self, x: Any, w: Any, b: Any = None) -> np.ndarray:
         spec = self.spec
-        x = self._check("x", x, ("N", spec.in_channels, *self._spatial_pattern(None)))
+        x = self._check("x", x, ("N", spec.in_channels, *self._input_pattern()))
         w = self._check("w", w, self._weight_shape())
         if b is not None:
             if not spec.bias:
@@ -196,7 +200,7 @@ class CKernel:
 
     def grad_weight(self, x: Any, dy: Any) -> np.ndarray:
         spec = self.spec
-        x = self._check("x", x, ("N", spec.in_channels, *self._spatial_pattern(None)))
+        x = self._check("x", x, ("N", spec.in_channels, *self._input_pattern()))
         sizes = self._spatial("x's spatial size", x.shape[2:])
         dy = self._check("dy", dy, (x.shape[0], spec.out_channels, *self.output_size(sizes)))
         dw = np.empty(self._weight_shape(), dtype=self.dtype)
@@ -205,9 +209,7 @@ class CKernel:
 
     def grad_bias(self, dy: Any) -> np.ndarray:
         spec = self.spec
-        out = None if self._open else spec.output_size
-        letters = tuple(f"{c}_out" for c in self._spatial_pattern(None)) if self._open else ()
-        dy = self._check("dy", dy, ("N", spec.out_channels, *(out or letters)))
+        dy = self._check("dy", dy, ("N", spec.out_channels, *self._output_pattern()))
         sizes = self._input_for_output(dy.shape[2:])
         db = np.empty((spec.out_channels,), dtype=self.dtype)
         self._call("grad_bias", [dy, db], dy.shape[0], sizes)
