@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
+from symconv import sizes as algebra
 from symconv.errors import SpecError
+from symconv.sizes import Size
 
 IntOrTuple = Union[int, tuple[int, ...]]
 Padding = Union[int, tuple[int, ...], Literal["same", "valid"]]
@@ -118,7 +121,7 @@ class ConvSpec:
                     {channels: getattr(self, channels)},
                 )
         if self.input_size is not None:
-            padded = tuple(n + a + b for n, a, b in zip(self.sizes, self.pad_before, self.pad_after))
+            padded = self.padded_size
             for i, (span, room) in enumerate(zip(self.effective_kernel, padded)):
                 if span > room:
                     raise SpecError(
@@ -213,16 +216,44 @@ class ConvSpec:
         """Output channels per group (``C_out / groups``)."""
         return self.out_channels // self.groups
 
+    # -- predicates: which steps of the mathematics this spec needs -------------
+
+    @property
+    def is_strided(self) -> bool:
+        """Some stride is above 1 (the gradients then need zero insertion)."""
+        return any(s != 1 for s in self.strides)
+
+    @property
+    def is_dilated(self) -> bool:
+        """Some dilation is above 1 (the kernel has holes)."""
+        return any(d != 1 for d in self.dilations)
+
+    @property
+    def is_padded(self) -> bool:
+        """Some zeros are added before or after the input."""
+        return any(self.pad_before) or any(self.pad_after)
+
+    @property
+    def is_symmetric_padding(self) -> bool:
+        """As many zeros before as after the input in every dimension."""
+        return self.pad_before == self.pad_after
+
+    @property
+    def is_grouped(self) -> bool:
+        """More than one group (the weight sees only its group's channels)."""
+        return self.groups > 1
+
     @property
     def is_depthwise(self) -> bool:
+        """One group per input channel (and more than one channel)."""
         return self.groups == self.in_channels and self.in_channels > 1
 
-    # -- size arithmetic -------------------------------------------------------
+    # -- size arithmetic (the formulas are in symconv.sizes) -----------------------
 
     @property
     def effective_kernel(self) -> tuple[int, ...]:
         """The span of one dilated kernel per dimension: ``k + (k-1)(d-1)``."""
-        return tuple(k + (k - 1) * (d - 1) for k, d in zip(self.kernel, self.dilations))
+        return tuple(int(algebra.effective_kernel(k, d)) for k, d in zip(self.kernel, self.dilations))
 
     @property
     def pad_before(self) -> tuple[int, ...]:
@@ -241,16 +272,100 @@ class ConvSpec:
             return tuple(e - 1 - (e - 1) // 2 for e in self.effective_kernel)
         return self.pad_before
 
+    def _dims(self, values: Sequence[Size], what: str) -> tuple[Size, ...]:
+        if len(values) != self.ndim:
+            raise ValueError(f"{what} needs {self.ndim} values (one per dimension), got {len(values)}")
+        return tuple(values)
+
+    def padded_size_of(self, sizes: Sequence[Size]) -> tuple[Size, ...]:
+        """The padded size for spatial input ``sizes`` (ints or SymPy expressions)."""
+        return tuple(
+            algebra.padded_size(n, b, a)
+            for n, b, a in zip(self._dims(sizes, "sizes"), self.pad_before, self.pad_after)
+        )
+
+    def output_numerators_of(self, sizes: Sequence[Size]) -> tuple[Size, ...]:
+        """``n + before + after − E`` per dimension: the output exists when each is ≥ 0."""
+        return tuple(
+            algebra.output_numerator(n, k, b, a, d)
+            for n, k, b, a, d in zip(
+                self._dims(sizes, "sizes"), self.kernel, self.pad_before, self.pad_after, self.dilations
+            )
+        )
+
+    def output_size_of(self, sizes: Sequence[Size]) -> tuple[Size, ...]:
+        """The output size for spatial input ``sizes`` (ints or SymPy expressions)."""
+        return tuple(
+            algebra.output_size(n, k, s, b, a, d)
+            for n, k, s, b, a, d in zip(
+                self._dims(sizes, "sizes"), self.kernel, self.strides, self.pad_before, self.pad_after,
+                self.dilations,
+            )
+        )
+
+    def smallest_input_size_of(self, out: Sequence[Size]) -> tuple[Size, ...]:
+        """Per dimension the smallest input size (≥ 1) that could have output size ``out``."""
+        return tuple(
+            algebra.smallest_input_size(m, k, s, b, a, d)
+            for m, k, s, b, a, d in zip(
+                self._dims(out, "out"), self.kernel, self.strides, self.pad_before, self.pad_after,
+                self.dilations,
+            )
+        )
+
+    def input_size_for_output(self, out: Sequence[int]) -> tuple[int, ...] | None:
+        """An input size whose output size is ``out``, or None when ``out`` is no output size."""
+        sizes = tuple(int(v) for v in self.smallest_input_size_of(out))
+        return sizes if self.output_size_of(sizes) == tuple(out) else None
+
+    def input_index(self, position: Sequence[Size], tap: Sequence[Size]) -> tuple[Size, ...]:
+        """The unpadded input index output ``position`` reads through kernel ``tap`` (may be outside)."""
+        return tuple(
+            algebra.input_index(i, u, s, d, b)
+            for i, u, s, d, b in zip(
+                self._dims(position, "position"), self._dims(tap, "tap"), self.strides, self.dilations,
+                self.pad_before,
+            )
+        )
+
+    def tap_offset(self, tap: Sequence[Size]) -> tuple[Size, ...]:
+        """Where ``tap`` reads relative to ``position · stride``: ``d·u − before`` per dimension."""
+        return tuple(
+            algebra.tap_offset(u, d, b)
+            for u, d, b in zip(self._dims(tap, "tap"), self.dilations, self.pad_before)
+        )
+
     @property
     def padded_size(self) -> tuple[int, ...]:
-        return tuple(n + a + b for n, a, b in zip(self.sizes, self.pad_before, self.pad_after))
+        return tuple(int(v) for v in self.padded_size_of(self.sizes))
 
     @property
     def output_size(self) -> tuple[int, ...]:
         """``floor((n + p_before + p_after - d(k-1) - 1)/s) + 1`` per dimension."""
-        return tuple(
-            (m - e) // s + 1 for m, e, s in zip(self.padded_size, self.effective_kernel, self.strides)
-        )
+        return tuple(int(v) for v in self.output_size_of(self.sizes))
+
+    # -- channels and groups ---------------------------------------------------------
+
+    def group_of_output(self, o: int) -> int:
+        """The group output channel ``o`` belongs to."""
+        return int(algebra.group_of_output(o, self.group_out))
+
+    def group_of_input(self, c: int) -> int:
+        """The group input channel ``c`` belongs to."""
+        return int(algebra.group_of_input(c, self.group_in))
+
+    def input_channel(self, o: int, c: int) -> int:
+        """The input channel that weight ``W[o, c, …]`` multiplies."""
+        return int(algebra.input_channel(o, c, self.group_in, self.group_out))
+
+    def first_input_channel(self, o: int) -> int:
+        """The first of the ``C_in/G`` input channels output channel ``o`` reads."""
+        return self.input_channel(o, 0)
+
+    def outputs_of_input(self, c: int) -> range:
+        """The output channels whose weights read input channel ``c`` (its group's)."""
+        group = self.group_of_input(c)
+        return range(group * self.group_out, (group + 1) * self.group_out)
 
     @property
     def taps(self) -> int:

@@ -16,10 +16,7 @@ from symconv.symbolic.tensors import Tensor
 
 def padded_index(spec: ConvSpec, position: tuple[int, ...], tap: tuple[int, ...]) -> tuple[int, ...]:
     """Where output ``position`` meets kernel ``tap`` in the unpadded input (may lie outside it)."""
-    return tuple(
-        i * s + u * d - p
-        for i, u, s, d, p in zip(position, tap, spec.strides, spec.dilations, spec.pad_before)
-    )
+    return tuple(int(i) for i in spec.input_index(position, tap))
 
 
 def input_value(spec: ConvSpec, x: Tensor, channel: int, index: tuple[int, ...]) -> sp.Expr:
@@ -35,7 +32,7 @@ def forward(spec: ConvSpec, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
     y = np.empty((spec.out_channels, *spec.output_size), dtype=object)
     taps = list(np.ndindex(*spec.kernel))
     for o in range(spec.out_channels):
-        first = (o // spec.group_out) * spec.group_in
+        first = spec.first_input_channel(o)
         for position in np.ndindex(*spec.output_size):
             terms: list[sp.Expr] = [] if b is None else [b[o]]
             for c in range(spec.group_in):

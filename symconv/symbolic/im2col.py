@@ -35,10 +35,10 @@ def unroll_kernel(spec: ConvSpec, w: Tensor) -> sp.ImmutableMatrix:
     taps = list(np.ndindex(*spec.kernel))
     rows = []
     for c in range(spec.in_channels):
-        group, c_in_group = divmod(c, spec.group_in)
+        readers = spec.outputs_of_input(c)
+        within = c - spec.first_input_channel(readers[0])
         for tap in taps:
             rows.append([
-                w[(o, c_in_group, *tap)] if o // spec.group_out == group else sp.S.Zero
-                for o in range(spec.out_channels)
+                w[(o, within, *tap)] if o in readers else sp.S.Zero for o in range(spec.out_channels)
             ])
     return sp.ImmutableMatrix(rows)
