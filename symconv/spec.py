@@ -244,6 +244,11 @@ class ConvSpec:
         return self.groups > 1
 
     @property
+    def is_pointwise(self) -> bool:
+        """Every kernel size is 1 (a 1×1 convolution: no window, no full padding in the gradient)."""
+        return all(k == 1 for k in self.kernel)
+
+    @property
     def is_depthwise(self) -> bool:
         """One group per input channel (and more than one channel)."""
         return self.groups == self.in_channels and self.in_channels > 1

@@ -59,10 +59,10 @@ def test_chain_of_the_note_example_reads_like_the_note() -> None:
 
 def test_chain_catches_the_notes_unpadded_formula() -> None:
     """δ * rot180(W) without the full padding has the wrong shape: the proof must see it."""
-    from symconv.symbolic import operators as op
+    from symconv.algebra import evaluate as ev
 
     d = derive(ConvSpec(input_size=3, kernel_size=2))
-    unpadded = op.conv(d.delta_t[0], op.rot180(d.w_t[0, 0]))
+    unpadded = ev.correlate(d.delta_t[0], ev.rot180(d.w_t[0, 0]), (1, 1), (1, 1))
     assert unpadded.shape == (1, 1) != d.x_t.shape[1:]
 
 

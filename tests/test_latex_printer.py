@@ -1,4 +1,4 @@
-"""Exact strings of the note's LaTeX notation (symconv.render.latex_printer.NotePrinter)."""
+"""Exact strings of the note's LaTeX notation (symconv.printing.note_latex.NotePrinter)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,9 @@ import pytest
 import sympy as sp
 
 from symconv import ConvSpec, derive
-from symconv.render.latex_printer import (
-    Conv,
-    Crop,
-    Dilate,
-    Fit,
-    Hadamard,
-    NotePrinter,
-    Pad,
-    Rot180,
-    SumOver,
-    note_latex,
-    pmatrix,
-)
+from symconv.algebra.closed_forms import closed_forms
+from symconv.algebra.operators import DELTA, Conv, Crop, Dilate, Hadamard, Pad, Rot180, SumPositions, W
+from symconv.printing.note_latex import NotePrinter, note_latex, pmatrix
 from symconv.symbolic.chain import SIGMA
 
 S = sp.Symbol
@@ -124,20 +114,35 @@ def test_operators() -> None:
     delta, w = S("delta^{l+1}"), S("W^{l+1}")
     sigma_prime = sp.Derivative(SIGMA(S("z^{l}")), S("z^{l}"))
     assert note_latex(Rot180(w)) == r"\mathrm{rot}_{180}(W^{l+1})"
-    assert note_latex(Hadamard(Conv(delta, Rot180(w)), sigma_prime)) == (
+    assert note_latex(Hadamard(Conv(delta, Rot180(w), 1, 1), sigma_prime)) == (
         r"\left(\delta^{l+1} \ast \mathrm{rot}_{180}(W^{l+1})\right) \odot \sigma'(z^{l})"
     )
-    assert note_latex(Conv(S("a^{l}"), delta, S("d"))) == r"a^{l} \ast_{d} \delta^{l+1}"
-    assert note_latex(Pad(Dilate(delta, S("s")), S("K") - 1)) == (
+    assert note_latex(Conv(S("a^{l}"), delta, S("d"), 1)) == r"a^{l} \ast_{d} \delta^{l+1}"
+    assert note_latex(Conv(S("a^{l}"), delta, 1, S("d"))) == r"a^{l} \ast_{1,d} \delta^{l+1}"
+    assert note_latex(Pad(Dilate(delta, S("s")), S("K") - 1, S("K") - 1)) == (
         r"\mathrm{pad}_{K - 1}\left(\mathrm{dil}_{s}(\delta^{l+1})\right)"
     )
-    assert note_latex(Crop(Fit(S("A"), S("P")), S("p"))) == (
-        r"\mathrm{crop}_{p}\left(\mathrm{fit}_{P}(A)\right)"
+    assert note_latex(Crop(Pad(S("A"), 0, S("u")), S("p"), S("p"))) == (
+        r"\mathrm{crop}_{p}\left(\mathrm{pad}_{0,u}(A)\right)"
     )
-    assert note_latex(SumOver(Conv(S("A"), S("B")), S(r"o \in G(c)"))) == (
-        r"\sum_{o \in G(c)} \left(A \ast B\right)"
+    assert note_latex(SumPositions(delta)) == r"\sum_{i} \left(\delta^{l+1}\right)_{i}"
+    assert note_latex(Conv(Conv(S("A"), S("B"), 1, 1), S("C"), 1, 1)) == r"\left(A \ast B\right) \ast C"
+
+
+def test_closed_forms_per_channel() -> None:
+    """Per channel, tensors carry their channel subscripts and the group sum is written out."""
+    spec = ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1, in_channels=2, out_channels=2)
+    forms = closed_forms(spec)
+    names = {"delta": r"\delta", "W": "K", "x": "X"}
+    assert note_latex(forms.grad_input, tensor_names=names, channels=True) == (
+        r"\mathrm{crop}_{p}\left(\sum_{o \in G(c)} \left(\mathrm{pad}_{k' - 1}\left(\mathrm{dil}_{s}"
+        r"(\delta_{o})\right) \ast \mathrm{rot}_{180}(K_{o,c})\right)\right)"
     )
-    assert note_latex(Conv(Conv(S("A"), S("B")), S("C"))) == r"\left(A \ast B\right) \ast C"
+    assert note_latex(forms.grad_weight, tensor_names=names, channels=True) == (
+        r"\mathrm{pad}_{p}(X_{c'}) \ast \mathrm{dil}_{s}(\delta_{o})"
+    )
+    assert note_latex(Rot180(W)) == r"\mathrm{rot}_{180}(K)"
+    assert note_latex(DELTA) == r"\delta"
 
 
 def test_matrices_are_pmatrix() -> None:

@@ -168,7 +168,8 @@ def test_the_full_convolution_remark_comes_with_every_backward_pass() -> None:
 
 
 def test_stride_dilation_padding_and_groups_bring_their_steps_and_remarks() -> None:
-    spec = ConvSpec(input_size=7, kernel_size=3, stride=2, dilation=2, padding=1, in_channels=4,
+    # (8 + 2·1 − 5) mod 2 = 1: the stride leaves one padded row and column unused
+    spec = ConvSpec(input_size=8, kernel_size=3, stride=2, dilation=2, padding=1, in_channels=4,
                     out_channels=4, groups=2)
     doc = document(spec)
     found = keys(doc)
@@ -177,19 +178,20 @@ def test_stride_dilation_padding_and_groups_bring_their_steps_and_remarks() -> N
                 "note_dilated_kernel", "note_span", "unrolled_groups"):
         assert key in found, key
     rows = displays(doc)
-    formula = (r"\delta^{l}_{c} = \mathrm{crop}_{p}\left(\mathrm{fit}_{P}\left(\sum_{o \in G(c)} "
+    formula = (r"\delta^{l}_{c} = \mathrm{crop}_{p}\left(\mathrm{pad}_{0,u}\left(\sum_{o \in G(c)} "
                r"\left(\mathrm{pad}_{k' - 1}\left(\mathrm{dil}_{s}(\delta^{l+1}_{o})\right) \ast "
                r"\mathrm{rot}_{180}\left(\mathrm{dil}_{d}(W^{l+1}_{o,c})\right)\right)\right)\right) \odot "
                r"\sigma'(z^{l}_{c})")
     assert formula in rows
-    assert (r"\frac{\partial J}{\partial W^{l+1}_{o,c}} = \mathrm{fit}_{k}\left(\mathrm{pad}_{p}(a^{l}_{c'})"
-            r" \ast_{d} \mathrm{dil}_{s}(\delta^{l+1}_{o})\right)") in rows
+    # ⌊u/d⌋ = 0: nothing to crop off the weight gradient
+    assert (r"\frac{\partial J}{\partial W^{l+1}_{o,c}} = \mathrm{pad}_{p}(a^{l}_{c'})"
+            r" \ast_{d} \mathrm{dil}_{s}(\delta^{l+1}_{o})") in rows
     # the dilated span against the note's
     assert r"k + (k - 1)(d - 1) &= 3 + (3 - 1)(2 - 1) = 5" in rows
     assert r"k + (r - 1)(k + 1) &= 3 + (2 - 1)(3 + 1) \neq 5" in rows
     formula_here = next(t for t in texts(doc) if t.key == "formula_here")
     assert dict(formula_here.args)["values"] == (
-        r"$k' = (5, 5),\; s = (2, 2),\; P = (9, 9),\; d = (2, 2),\; p = (1, 1)$"
+        r"$s = (2, 2),\; d = (2, 2),\; k' = (5, 5),\; p = (1, 1),\; u = (1, 1)$"
     )
     # the dilated error's first row, with the stride's zero between entries
     assert any(r"\mathrm{dil}_{s}(\delta^{l+1}_{1}) = \begin{pmatrix} \delta_{1,11} & 0 & \delta_{1,12} & 0"

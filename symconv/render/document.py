@@ -31,18 +31,10 @@ from typing import Union
 import numpy as np
 import sympy as sp
 
+from symconv.algebra import closed_forms as cfs
+from symconv.algebra.operators import Conv, Hadamard, Rot180
+from symconv.printing.note_latex import note_latex
 from symconv.render.elide import keep, plan_slices
-from symconv.render.latex_printer import (
-    Conv,
-    Crop,
-    Dilate,
-    Fit,
-    Hadamard,
-    Pad,
-    Rot180,
-    SumOver,
-    note_latex,
-)
 from symconv.render.typeset import (
     DISPLAY_ROWS,
     LINE_WIDTH,
@@ -482,37 +474,21 @@ def _multi(spec: ConvSpec) -> bool:
     return spec.in_channels > 1 or spec.out_channels > 1
 
 
-def _input_gradient_formula(spec: ConvSpec, names: _Names) -> sp.Expr:
-    """∂J/∂(input) by operators, with only the steps this spec needs."""
-    multi = _multi(spec)
-    up = _sym(names.upstream + ("_{o}" if multi else ""))
-    weight = _sym(names.weight + ("_{o,c}" if multi else ""))
-    if any(s > 1 for s in spec.strides):
-        up = Dilate(up, _sym("s"))
-    if any(v > 1 for v in spec.dilations):
-        weight = Dilate(weight, _sym("d"))
-    full: sp.Expr = Conv(Pad(up, _sym("k'") - 1), Rot180(weight))
-    if multi:
-        full = SumOver(full, _sym(r"o \in G(c)"))
-    if any(s > 1 for s in spec.strides):
-        full = Fit(full, _sym("P"))
-    if any(p > 0 for p in (*spec.pad_before, *spec.pad_after)):
-        full = Crop(full, _sym("p"))
-    return full
+def _formula(expr: sp.Expr, spec: ConvSpec, names: _Names, channels: bool | None = None) -> str:
+    """An expression of the algebra in the note's LaTeX, the layer's tensors under this document's names."""
+    tensor_names = {"x": names.input, "W": names.weight, "delta": names.upstream, "b": names.bias}
+    multi = _multi(spec) if channels is None else channels
+    return L(expr, tensor_names={k: L(_sym(v)) for k, v in tensor_names.items()}, channels=multi)
 
 
-def _weight_gradient_formula(spec: ConvSpec, names: _Names) -> sp.Expr:
-    """∂J/∂W by operators: the padded input correlated with the stride-dilated δ, stride d."""
-    multi = _multi(spec)
-    x = _sym(names.input + ("_{c'}" if multi else ""))
-    up = _sym(names.upstream + ("_{o}" if multi else ""))
-    if any(p > 0 for p in (*spec.pad_before, *spec.pad_after)):
-        x = Pad(x, _sym("p"))
-    stride = any(s > 1 for s in spec.strides)
-    if stride:
-        up = Dilate(up, _sym("s"))
-    product = Conv(x, up, _sym("d")) if any(v > 1 for v in spec.dilations) else Conv(x, up)
-    return Fit(product, _sym("k")) if stride else product
+def _amount_values(exprs: Sequence[sp.Expr], forms: cfs.ClosedForms) -> str:
+    r"""``k' = 3,\; s = 2, …``: the value of every amount symbol the expressions use, in a fixed order."""
+    used = set().union(*(e.free_symbols for e in exprs))
+    values = []
+    for symbol, amount in forms.amounts.items():
+        if symbol in used:
+            values.append(f"{L(symbol)} = {_tuple(amount)}")
+    return r",\; ".join(values)
 
 
 def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
@@ -520,10 +496,9 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     multi = _multi(spec)
     w.progress("deriving the gradients …")
     cf = d.closed_form
+    forms = cf.forms
     args = names.args()
-    stride = any(s > 1 for s in spec.strides)
-    dilation = any(v > 1 for v in spec.dilations)
-    padding = any(p > 0 for p in (*spec.pad_before, *spec.pad_after))
+    stride, dilation, padding = spec.is_strided, spec.is_dilated, spec.is_padded
     up_label = names.delta if not names.chain else r"\delta^{l+1}"
     ndim = spec.ndim
 
@@ -541,7 +516,7 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
         w.text("chain_given", **args)
         w.tensor(_entries(d.delta), 1, _slice_label(up_label, 1, spec.out_channels > 1, ndim))
         w.section(level, "delta_title")
-        note = Hadamard(Conv(_sym("delta^{l+1}"), Rot180(_sym("W^{l+1}"))), sp.Derivative(
+        note = Hadamard(Conv(_sym("delta^{l+1}"), Rot180(_sym("W^{l+1}")), 1, 1), sp.Derivative(
             SIGMA(_sym("z^{l}")), _sym("z^{l}")))
         w.text("delta_note")
         w.math(rf"\delta^{{l}} = {L(note)}")
@@ -558,58 +533,51 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
         w.text("dilated_kernel")
     if multi:
         w.text("channel_sum")
-    if stride:
+    if forms.step("extended") is not None:
         w.text("fit_stride")
     if padding:
         w.text("crop_padding")
-    values = [f"k' = {_tuple(spec.effective_kernel)}"]
-    if stride:
-        values += [f"s = {_tuple(spec.strides)}", f"P = {_tuple(spec.padded_size)}"]
-    if dilation:
-        values.append(f"d = {_tuple(spec.dilations)}")
-    if padding:
-        before, after = spec.pad_before, spec.pad_after
-        if before == after:
-            values.append(f"p = {_tuple(before)}")
-        else:
-            values += [rf"p_{{\mathrm{{b}}}} = {_tuple(before)}", rf"p_{{\mathrm{{a}}}} = {_tuple(after)}"]
-    w.text("formula_here", values=m(r",\; ".join(values)))
-    full = _input_gradient_formula(spec, names)
+    values = _amount_values([forms.grad_input], forms)
+    if values:
+        w.text("formula_here", values=m(values))
+    else:
+        w.text("formula_plain")
+    full = _formula(forms.grad_input, spec, names)
     if names.chain:
         z = _sym("z^{l}" + ("_{c}" if multi else ""))
         lhs = r"\delta^{l}" + ("_{c}" if multi else "")
-        w.math(f"{lhs} = {L(Hadamard(full, sp.Derivative(SIGMA(z), z)))}")
+        w.math(f"{lhs} = {_formula(Hadamard(forms.grad_input, sp.Derivative(SIGMA(z), z)), spec, names)}")
     else:
-        w.math(f"{_partial(names.X + ('_{c}' if multi else ''))} = {L(full)}")
+        w.math(f"{_partial(names.X + ('_{c}' if multi else ''))} = {full}")
 
     w.text("steps")
 
-    def upstream(o: int) -> sp.Expr:
-        return _sym(names.upstream + (f"_{{{o + 1}}}" if multi else ""))
+    def label(step: str, lead: int) -> Callable[[tuple[int, ...]], str]:
+        """The label of a step's matrix for one channel: the step's expression, the channel named."""
+        expr = forms.step(step)
+        assert expr is not None
 
-    def dilated(o: int) -> sp.Expr:
-        return Dilate(upstream(o), _sym("s")) if stride else upstream(o)
+        def one(at: tuple[int, ...]) -> str:
+            channel = "_{" + ",".join(str(i + 1) for i in at[:lead]) + "}" if multi else ""
+            tensor_names = {
+                "delta": L(_sym(names.upstream + channel)), "W": L(_sym(names.weight + channel)),
+            }
+            depth = rf"({at[lead] + 1},\cdot,\cdot)" if ndim == 3 else ""
+            return L(expr, tensor_names=tensor_names) + depth
 
-    def padded(o: int) -> sp.Expr:
-        return Pad(dilated(o), _sym("k'") - 1)
-
-    def kernel(o: int, c: int) -> sp.Expr:
-        weight = _sym(names.weight + (f"_{{{o + 1},{c + 1}}}" if multi else ""))
-        return Dilate(weight, _sym("d")) if dilation else weight
-
-    def turned(o: int, c: int) -> sp.Expr:
-        return Rot180(kernel(o, c))
+        return one
 
     if stride:
         w.text("step_dilate", upstream=m(up_label))
-        w.tensor(cf.delta_dilated, 1, _expr_label(dilated, 1, ndim))
-    w.text("step_pad")
-    w.tensor(cf.delta_full, 1, _expr_label(padded, 1, ndim))
+        w.tensor(cf.delta_dilated, 1, label("delta_dilated", 1))
+    if forms.step("delta_full") is not None:
+        w.text("step_pad")
+        w.tensor(cf.delta_full, 1, label("delta_full", 1))
     if dilation:
         w.text("step_dilate_kernel")
-        w.tensor(cf.kernel_dilated, 2, _expr_label(kernel, 2, ndim))
+        w.tensor(cf.kernel_dilated, 2, label("kernel_dilated", 2))
     w.text("step_rot180")
-    w.tensor(cf.kernel_rot180, 2, _expr_label(turned, 2, ndim))
+    w.tensor(cf.kernel_rot180, 2, label("kernel_rot180", 2))
 
     x_names = [L(e) for e in _entries(d.X).ravel()]
     grad_input = cf.grad_input.ravel()
@@ -627,12 +595,13 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     w.section(level, "weight_title")
     if names.chain:
         w.text("weight_note")
-        w.math(rf"\frac{{\partial J}}{{\partial W^{{l}}}} = {L(Conv(_sym('a^{l-1}'), _sym('delta^{l}')))}")
+        note_weight = Conv(_sym("a^{l-1}"), _sym("delta^{l}"), 1, 1)
+        w.math(rf"\frac{{\partial J}}{{\partial W^{{l}}}} = {L(note_weight)}")
         w.text("weight_here", **args)
     else:
         w.text("weight_stage", **args)
     weight_lhs = _partial(names.weight + ("_{o,c}" if multi else ""))
-    w.math(f"{weight_lhs} = {L(_weight_gradient_formula(spec, names))}")
+    w.math(f"{weight_lhs} = {_formula(forms.grad_weight, spec, names)}")
     if multi:
         w.text("weight_channel", **args)
     if stride or dilation:
@@ -655,16 +624,6 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     w.progress("proving …")
     w.section(level, "proof_title")
     _proof(w, d.prove(), "proof_intro")
-
-
-def _expr_label(make: Callable[..., sp.Expr], lead: int, ndim: int) -> Callable[[tuple[int, ...]], str]:
-    """Labels for the step matrices: the operator expression for the slice's channels, printed."""
-
-    def label(at: tuple[int, ...]) -> str:
-        depth = rf"({at[lead] + 1},\cdot,\cdot)" if ndim == 3 else ""
-        return L(make(*at[:lead])) + depth
-
-    return label
 
 
 # The quantities a Proof names, and the phrase for each.
@@ -708,8 +667,7 @@ def _proof(w: _Writer, proof: Proof, intro: str) -> None:
 
 def _note_errors(w: _Writer, spec: ConvSpec, backward: bool, depthwise: bool, level: int = 1) -> None:
     """The note's mistakes that this document's spec runs into; nothing when there are none."""
-    stride = any(s > 1 for s in spec.strides)
-    dilation = any(v > 1 for v in spec.dilations)
+    stride, dilation = spec.is_strided, spec.is_dilated
     if not (backward or dilation or depthwise):
         return
     w.section(level, "note_title")

@@ -17,6 +17,7 @@ from typing import Any, Union
 
 from symconv import __version__
 from symconv.errors import RenderError
+from symconv.printing.note_latex import note_latex, pmatrix
 from symconv.render.document import (
     Display,
     Document,
@@ -27,7 +28,6 @@ from symconv.render.document import (
     separable_document,
 )
 from symconv.render.elide import window
-from symconv.render.latex_printer import note_latex, pmatrix
 from symconv.render.prose import LANGUAGES, phrase
 from symconv.render.text import DEFAULT_MAX_ENTRIES
 from symconv.symbolic import Derivation

@@ -116,11 +116,12 @@ PHRASES: dict[str, dict[str, str]] = {
                           "between taps, before it is turned by 180 degrees.",
         "channel_sum": "Input channel $c$ collects the errors of every output channel $o$ that reads "
                        "it: the output channels of its group $G(c)$.",
-        "fit_stride": "When the stride leaves the last rows or columns of the padded input unused, "
-                      "the result is extended with zeros to the padded size $P$ (fit): those inputs "
-                      "get no gradient.",
+        "fit_stride": "When the stride leaves the last $u = (n + p_{\\mathrm{b}} + p_{\\mathrm{a}} - k') "
+                      "\\bmod s$ rows or columns of the padded input unused, the result is extended "
+                      "by $u$ zeros at the end ($\\mathrm{pad}_{0,u}$): those inputs get no gradient.",
         "crop_padding": "The padding is cut off the result again (crop): its zeros are not inputs.",
         "formula_here": "As operators, for this layer ({{values}}):",
+        "formula_plain": "As operators, for this layer:",
         "steps": "Step by step, the matrices of this layer.",
         "step_dilate": "The error {{upstream}} with $s-1$ zeros between neighbouring entries:",
         "step_pad": "Padded by $k'-1$ zeros on every side:",
@@ -138,9 +139,10 @@ PHRASES: dict[str, dict[str, str]] = {
                         "gradient:",
         "weight_channel": "Here $c'$ is the input channel that weight channel $c$ of output channel "
                           "$o$ reads.",
-        "weight_roles": "Stride and dilation swap roles: the stride dilates the error, the dilation "
-                        "becomes the stride of this correlation, and fit cuts the result to the "
-                        "kernel size $k$.",
+        "weight_roles": "Stride and dilation swap roles: the stride dilates the error, and the "
+                        "dilation becomes the stride of this correlation. Where the stride leaves "
+                        "$u$ positions unused, the last $\\lfloor u/d \\rfloor$ are cropped off, "
+                        "which leaves the kernel size $k$.",
         "weight_entries": "Entry by entry:",
         "bias_title": "The bias gradient",
         "bias_note": "The note writes the bias gradient as",
@@ -302,10 +304,12 @@ PHRASES: dict[str, dict[str, str]] = {
                           "然后再旋转 180 度。",
         "channel_sum": "输入通道 $c$ 汇集所有读取它的输出通道 $o$ 的误差，即它所在组 $G(c)$ "
                        "的输出通道。",
-        "fit_stride": "当步长使补零后输入的最后几行或几列没有被用到时，结果用零扩展到补零后的尺寸 "
-                      "$P$（fit）：这些输入的梯度为零。",
+        "fit_stride": "当步长使补零后输入的最后 $u = (n + p_{\\mathrm{b}} + p_{\\mathrm{a}} - k') "
+                      "\\bmod s$ 行或列没有被用到时，结果在末尾补 $u$ 个零"
+                      "（$\\mathrm{pad}_{0,u}$）：这些输入的梯度为零。",
         "crop_padding": "结果再去掉填充部分（crop）：填充的零不是输入。",
         "formula_here": "对这一层（{{values}}），用算子写出：",
+        "formula_plain": "对这一层，用算子写出：",
         "steps": "逐步写出这一层的矩阵。",
         "step_dilate": "误差 {{upstream}} 的相邻元素之间插入 $s-1$ 个零：",
         "step_pad": "每一边补 $k'-1$ 个零：",
@@ -320,8 +324,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "weight_here": "对这里的层（第 $l+1$ 层，输入 $a^{l}$，误差 $\\delta^{l+1}$）为：",
         "weight_stage": "权重的梯度是补零后的输入与上游梯度的互相关：",
         "weight_channel": "其中 $c'$ 是输出通道 $o$ 的第 $c$ 个权重通道所读取的输入通道。",
-        "weight_roles": "步长和膨胀率的角色互换：步长用来膨胀误差，膨胀率成为这次互相关的步长，"
-                        "fit 把结果截成卷积核的尺寸 $k$。",
+        "weight_roles": "步长和膨胀率的角色互换：步长用来膨胀误差，膨胀率成为这次互相关的步长。"
+                        "步长留下 $u$ 个未用的位置时，去掉最后 $\\lfloor u/d \\rfloor$ 个，"
+                        "结果正好是卷积核的尺寸 $k$。",
         "weight_entries": "逐元素写出：",
         "bias_title": "偏置的梯度",
         "bias_note": "笔记把偏置的梯度写成",

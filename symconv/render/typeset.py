@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from symconv.printing.note_latex import pmatrix
 from symconv.render.elide import Window, keep, window
-from symconv.render.latex_printer import pmatrix
 
 LINE_WIDTH = 430.0
 """Widest a displayed line may be, in estimated points."""

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
 
 from symconv.symbolic.proof import Proof, prove_all
 from symconv.symbolic.tensors import Tensor, entries, symbol_tensor, to_array
-
-if TYPE_CHECKING:
-    from symconv.symbolic.derivation import Derivation
 
 SIGMA = sp.Function("sigma")
 _XI = sp.Symbol("xi")
@@ -88,18 +84,18 @@ class LayerChain:
         )
 
 
-def layer_chain(d: Derivation) -> LayerChain:
-    """The chain for Derivation ``d`` taken as layer ``l+1``."""
-    z = symbol_tensor("z", d.x_t.shape, 1)
+def layer_chain(x: Tensor, y: Tensor, delta: sp.ImmutableDenseNDimArray, grad_input: Tensor) -> LayerChain:
+    """The chain for a convolution taken as layer ``l+1``: its input ``x`` and output ``y`` symbols,
+    the upstream gradient ``delta`` and the closed-form input gradient (in ``x`` and ``delta``)."""
+    z = symbol_tensor("z", x.shape, 1)
     a = _map(SIGMA, z)
-    z_next = _map(lambda e: e.xreplace(dict(zip(d.x_t.flat, a.flat))), d.y_t)
-    grad_input = d.closed_form.grad_input
+    z_next = _map(lambda e: e.xreplace(dict(zip(x.flat, a.flat))), y)
     sig_p = _map(sigma_prime, z)
-    delta = np.empty(z.shape, dtype=object)
+    delta_l = np.empty(z.shape, dtype=object)
     for index in np.ndindex(*z.shape):
-        delta[index] = grad_input[index] * sig_p[index]
-    target = symbol_tensor("t", d.y_t.shape, 1)
+        delta_l[index] = grad_input[index] * sig_p[index]
+    target = symbol_tensor("t", y.shape, 1)
     return LayerChain(
-        to_array(z), to_array(a), to_array(z_next), d.delta, to_array(sig_p), to_array(delta),
+        to_array(z), to_array(a), to_array(z_next), delta, to_array(sig_p), to_array(delta_l),
         to_array(target),
     )

@@ -132,12 +132,12 @@ class Derivation(Documented):
     @cached_property
     def closed_form(self) -> ClosedForm:
         """The gradients by rot180 / pad / dilate / conv, with every intermediate."""
-        return closed_form(self.spec, self.x_t, self.w_t, self.delta_t)
+        return closed_form(self.spec, self.x_t, self.w_t, self.delta_t, self.b_t)
 
     @cached_property
     def chain(self) -> LayerChain:
         """The note's chain rule with an activation σ, this convolution as layer ``l+1``."""
-        return layer_chain(self)
+        return layer_chain(self.x_t, self.y_t, self.delta, self.closed_form.grad_input)
 
     def unrolled_output(self) -> Tensor:
         """Ŷ rearranged to Y's layout ``(C_out, *out)``."""

@@ -48,13 +48,6 @@ def symbol_tensor(base: str, shape: Sequence[int], channel_axes: int) -> Tensor:
     return out
 
 
-def zeros(shape: Sequence[int]) -> Tensor:
-    """A tensor of SymPy zeros."""
-    out = np.empty(tuple(shape), dtype=object)
-    out.fill(sp.S.Zero)
-    return out
-
-
 def to_array(tensor: Tensor) -> sp.ImmutableDenseNDimArray:
     """The public, immutable SymPy Array of a tensor."""
     return sp.ImmutableDenseNDimArray(tensor.ravel().tolist(), tensor.shape)

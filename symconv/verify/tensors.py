@@ -24,7 +24,7 @@ With one channel this is exactly the note's single-channel algebra.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
@@ -32,10 +32,15 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from symconv.algebra import evaluate as ev
+from symconv.algebra.closed_forms import closed_forms
+from symconv.algebra.evaluate import Value
+from symconv.algebra.operators import CONV_ROLES
+from symconv.algebra.operators import TENSORS as ALGEBRA_TENSORS
 from symconv.errors import FormulaError, SpecError
+from symconv.printing.operator_text import operator_text
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
-from symconv.symbolic import operators as op
 from symconv.symbolic.proof import equal
 from symconv.symbolic.tensors import Tensor, from_array
 from symconv.verify.expressions import EvaluationLimit, Undefined
@@ -55,7 +60,7 @@ TENSOR_QUANTITIES = {
 }
 
 # name → (channel role, has spatial axes); roles: i = input channels, o = output channels, oi = both.
-TENSORS = {"x": ("i", True), "W": ("oi", True), "b": ("o", False), "delta": ("o", True)}
+TENSORS = {name: (t.role, t.spatial) for name, t in ALGEBRA_TENSORS.items()}
 SIZES = ("n", "k", "s", "p", "d", "c_in", "c_out", "g")
 SIZE_ALIASES = {"r": "d"}
 OPERATORS = {  # name → (positional arguments: min, max; keyword arguments)
@@ -70,10 +75,6 @@ OPERATORS = {  # name → (positional arguments: min, max; keyword arguments)
     "min": (2, 9, ()), "abs": (1, 1, ()),
 }
 _SIZE_FUNCTIONS = ("floor", "ceil", "ceiling", "max", "min", "abs")
-_CONV_ROLES = {
-    ("i", "oi"): "o", ("o", "oi"): "i", ("i", "o"): "oi", ("o", "i"): "oi",
-    ("oi", "i"): "o", ("oi", "o"): "i", ("i", "i"): "i", ("o", "o"): "o",
-}
 _ROLE_WORDS = {"i": "input channels", "o": "output channels", "oi": "output and input channels (like W)"}
 
 
@@ -202,7 +203,7 @@ def _same_role(parsed: Parsed, node: Node, a: Kind, b: Kind) -> Kind:
 def _conv_kind(parsed: Parsed, node: Node, a: Kind, b: Kind) -> Kind:
     if not (a.spatial and b.spatial):
         raise parsed.error(node, "a convolution needs spatial axes on both operands")
-    role = _CONV_ROLES.get((a.role, b.role))
+    role = CONV_ROLES.get((a.role, b.role))
     if role is None:
         raise parsed.error(node, "cannot convolve two weight-like tensors (both indexed like W)")
     return Kind("tensor", role, True)
@@ -211,37 +212,6 @@ def _conv_kind(parsed: Parsed, node: Node, a: Kind, b: Kind) -> Kind:
 # -- evaluation ------------------------------------------------------------------------------------
 
 Sizes = tuple[Fraction, ...]
-
-
-@dataclass
-class Value:
-    """A tensor during evaluation: channel axes (by role) first, then spatial axes (if any)."""
-
-    data: Tensor
-    role: str
-    spatial: bool
-
-    @property
-    def channel_axes(self) -> int:
-        return len(self.role)
-
-    def per_channel(self, f: Callable[[Tensor], Tensor]) -> Value:
-        """Apply ``f`` to every channel's spatial array."""
-        lead = self.data.shape[:self.channel_axes]
-        parts = {index: f(self.data[index]) for index in np.ndindex(*lead)}
-        return Value(_stack(lead, parts), self.role, self.spatial)
-
-
-def _stack(lead: tuple[int, ...], parts: Mapping[tuple[int, ...], Tensor]) -> Tensor:
-    """One array from per-channel arrays of equal shape."""
-    shapes = {p.shape for p in parts.values()}
-    if len(shapes) > 1:
-        raise Undefined(f"the channels have different shapes {sorted(shapes)}")
-    inner = shapes.pop() if shapes else ()
-    out = np.empty((*lead, *inner), dtype=object)
-    for index, part in parts.items():
-        out[index] = part
-    return out
 
 
 class Evaluator:
@@ -382,91 +352,34 @@ class Evaluator:
             assert isinstance(other, Value)
             return _entrywise(lambda a, b: a * b, first, other)
         if f == "rot180":
-            return first.per_channel(op.rot180)
+            return first.per_channel(ev.rot180)
         if f == "sum":
-            lead = first.data.shape[:first.channel_axes]
-            out = np.empty(lead, dtype=object)
-            for index in np.ndindex(*lead):
-                out[index] = sp.Add(*first.data[index].flat)
-            return Value(out, first.role, False)
+            return ev.sum_positions(first)
         if f == "dilate":
             factor = self.amounts(node.args[1], "the factor of dilate()", 1)
-            return first.per_channel(lambda a: op.dilate(a, factor))
+            return first.per_channel(lambda a: ev.dilate(a, factor))
         before = self.amounts(node.args[1], f"the amount in {f}()", 0)
         after = self.amounts(node.args[2], f"the amount in {f}()", 0) if len(node.args) == 3 else before
         if f == "pad":
-            return first.per_channel(lambda a: op.pad(a, before, after))
+            return first.per_channel(lambda a: ev.pad(a, before, after))
         assert f == "crop"
-
-        def crop(a: Tensor) -> Tensor:
-            if any(x + y >= n for x, y, n in zip(before, after, a.shape)):
-                raise Undefined(f"crop() by {_fmt(before)} and {_fmt(after)} leaves nothing of shape "
-                                f"{_shape(a.shape)}")
-            return op.crop(a, before, after)
-
-        return first.per_channel(crop)
+        return _defined(lambda: first.per_channel(lambda a: ev.crop(a, before, after)))
 
     def conv(
         self, a: Value, b: Value, stride: tuple[int, ...], padding: tuple[int, ...],
         dilation: tuple[int, ...],
     ) -> Value:
-        """``conv`` with the channels combined by role (see the module's docstring)."""
-        spec = self.spec
-        gi, go = spec.group_in, spec.group_out
-        role = _CONV_ROLES[(a.role, b.role)]
+        """``conv`` with the channels combined by role: the algebra's evaluator."""
+        padded = a.per_channel(lambda t: ev.pad(t, padding, padding))
+        return _defined(lambda: ev.conv(self.spec, padded, b, stride, dilation))
 
-        def one(x: Tensor, w: Tensor) -> Tensor:
-            padded = op.pad(x, padding)
-            try:
-                return op.conv(padded, w, stride=stride, dilation=dilation)
-            except ValueError:
-                raise Undefined(
-                    f"conv(): the kernel of shape {_shape(w.shape)} (dilation {_fmt(dilation)}) does not "
-                    f"fit the input of shape {_shape(padded.shape)}"
-                ) from None
 
-        def total(parts: list[Tensor]) -> Tensor:
-            if len({p.shape for p in parts}) > 1:
-                raise Undefined("conv(): the channels give different shapes")
-            out = np.empty(parts[0].shape, dtype=object)
-            for index in np.ndindex(*out.shape):
-                out[index] = sp.Add(*[p[index] for p in parts])
-            return out
-
-        def first_channel(o: int) -> int:
-            return (o // go) * gi  # the first input channel of output channel o's group
-
-        A, B = a.data, b.data
-        parts: dict[tuple[int, ...], Tensor] = {}
-        pair = (a.role, b.role)
-        if pair == ("i", "oi"):
-            for o in range(spec.out_channels):
-                parts[(o,)] = total([one(A[first_channel(o) + c], B[o, c]) for c in range(gi)])
-        elif pair == ("oi", "i"):
-            for o in range(spec.out_channels):
-                parts[(o,)] = total([one(A[o, c], B[first_channel(o) + c]) for c in range(gi)])
-        elif pair in (("o", "oi"), ("oi", "o")):
-            for c in range(spec.in_channels):
-                group, within = divmod(c, gi)
-                outs = range(group * go, (group + 1) * go)
-                if pair == ("o", "oi"):
-                    parts[(c,)] = total([one(A[o], B[o, within]) for o in outs])
-                else:
-                    parts[(c,)] = total([one(A[o, within], B[o]) for o in outs])
-        elif pair in (("i", "o"), ("o", "i")):
-            for o in range(spec.out_channels):
-                for c in range(gi):
-                    if pair == ("i", "o"):
-                        parts[(o, c)] = one(A[first_channel(o) + c], B[o])
-                    else:
-                        parts[(o, c)] = one(A[o], B[first_channel(o) + c])
-        else:  # same role: channel by channel
-            for index in np.ndindex(*A.shape[:a.channel_axes]):
-                parts[index] = one(A[index], B[index])
-        lead = (spec.out_channels, gi) if role == "oi" else (
-            (spec.out_channels,) if role == "o" else (spec.in_channels,)
-        )
-        return Value(_stack(lead, parts), role, True)
+def _defined(f: Callable[[], Value]) -> Value:
+    """``f()``, an evaluation error of the algebra being the formula's: undefined here."""
+    try:
+        return f()
+    except ev.EvaluationError as error:
+        raise Undefined(str(error)) from None
 
 
 def _scalar(value: Sizes) -> Fraction:
@@ -526,23 +439,8 @@ def _size_function(name: str, args: list[Sizes]) -> Sizes:
 
 
 def _entrywise(f: Callable[[sp.Expr, sp.Expr], sp.Expr], a: Value, b: Value) -> Value:
-    """``f`` entry by entry; a tensor without spatial axes is broadcast over the other's."""
-    if a.role != b.role:
-        raise Undefined("the operands are indexed by different channels")
-    if a.spatial == b.spatial:
-        if a.data.shape != b.data.shape:
-            raise Undefined(f"the shapes {_shape(a.data.shape)} and {_shape(b.data.shape)} differ")
-        out = np.empty(a.data.shape, dtype=object)
-        for index in np.ndindex(*out.shape):
-            out[index] = f(a.data[index], b.data[index])
-        return Value(out, a.role, a.spatial)
-    big, small = (a, b) if a.spatial else (b, a)
-    lead = big.data.shape[:big.channel_axes]
-    out = np.empty(big.data.shape, dtype=object)
-    for index in np.ndindex(*out.shape):
-        pair = (big.data[index], small.data[index[:len(lead)]])
-        out[index] = f(*pair) if big is a else f(pair[1], pair[0])
-    return Value(out, a.role, True)
+    """``f`` entry by entry (the algebra's), a tensor without spatial axes broadcast."""
+    return _defined(lambda: ev.entrywise(f, a, b))
 
 
 def _fmt(values: Sequence[Fraction] | Sequence[int]) -> str:
@@ -557,12 +455,8 @@ def _shape(shape: Sequence[int]) -> str:
 # -- the correct closed forms ----------------------------------------------------------------------
 
 
-def _amount(values: Sequence[int]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
-
-
 def closed_form_text(quantity: str, spec: ConvSpec) -> str:
-    """The closed form of ``quantity`` for ``spec`` in the operator language (identities left out).
+    """The algebra's closed form of ``quantity`` for ``spec``, printed in the operator language.
 
     Example:
         >>> closed_form_text("grad-input", ConvSpec(input_size=3, kernel_size=2))
@@ -570,45 +464,10 @@ def closed_form_text(quantity: str, spec: ConvSpec) -> str:
         >>> closed_form_text("grad-input", ConvSpec(input_size=3, kernel_size=2, stride=2))
         'pad(conv(pad(dilate(delta, 2), 1), rot180(W)), 0, 1)'
     """
-    if quantity == "grad-bias":
-        return "sum(delta)"
-    K = spec.effective_kernel
-    s, d = spec.strides, spec.dilations
-    before, after = spec.pad_before, spec.pad_after
-    x = "x"
-    if any(before) or any(after):
-        amounts = _amount(before) if before == after else f"{_amount(before)}, {_amount(after)}"
-        x = f"pad(x, {amounts})"
-    if quantity == "forward":
-        keys = ""
-        if any(v != 1 for v in s):
-            keys += f", stride={_amount(s)}"
-        if any(v != 1 for v in d):
-            keys += f", dilation={_amount(d)}"
-        if before == after and any(before):
-            text = f"conv(x, W{keys}, padding={_amount(before)})"
-        else:
-            text = f"conv({x}, W{keys})"
-        return text + (" + b" if spec.bias else "")
-    delta = "delta" if all(v == 1 for v in s) else f"dilate(delta, {_amount(s)})"
-    # The rows the stride leaves unused at the end of the padded input.
-    unused = tuple((m - e) % step for m, e, step in zip(spec.padded_size, K, s))
-    if quantity == "grad-weight":
-        keys = f", stride={_amount(d)}" if any(v != 1 for v in d) else ""
-        text = f"conv({x}, {delta}{keys})"
-        extra = tuple(u // dd for u, dd in zip(unused, d))
-        return f"crop({text}, 0, {_amount(extra)})" if any(extra) else text
-    assert quantity == "grad-input", quantity
-    kernel = "W" if all(v == 1 for v in d) else f"dilate(W, {_amount(d)})"
-    full = tuple(e - 1 for e in K)
-    text = f"pad({delta}, {_amount(full)})" if any(full) else delta
-    text = f"conv({text}, rot180({kernel}))"
-    if any(unused):
-        text = f"pad({text}, 0, {_amount(unused)})"
-    if any(before) or any(after):
-        text = f"crop({text}, {_amount(before)})" if before == after else \
-            f"crop({text}, {_amount(before)}, {_amount(after)})"
-    return text
+    forms = closed_forms(spec)
+    expr = forms.of(quantity)
+    assert expr is not None, "grad-bias of a layer without bias is refused before this"
+    return operator_text(expr, forms.amounts, spec.ndim)
 
 
 # -- the sweep of small specs -----------------------------------------------------------------------

@@ -17,12 +17,16 @@ note writes differently:
   ``\sigma'(z_{11})``;
 - matrices are ``\begin{pmatrix} … \end{pmatrix}``.
 
-The operators of the note (rot180, ⊙, the convolution ``*``) and those its
-formulas leave out (padding, zero insertion, cropping) are unevaluated SymPy
-functions defined here, so formulas are SymPy expressions printed by the same
-printer: ``Hadamard(Conv(δ, Rot180(W)), σ'(z))`` → ``\left(\delta \ast
-\mathrm{rot}_{180}(W)\right) \odot \sigma'(z)``. Terms are printed in SymPy's
-argument order (``order="none"``), which is deterministic.
+The operators of the algebra (:mod:`symconv.algebra.operators`: the convolution
+``*``, rot180, ⊙, and the padding, zero insertion and cropping the note's
+formulas leave out) print in the note's style:
+``Hadamard(Conv(δ, Rot180(W), 1, 1), σ'(z))`` → ``\left(\delta \ast
+\mathrm{rot}_{180}(W)\right) \odot \sigma'(z)``. Tensors print under the
+names given in the ``tensor_names`` setting (the layer's X, K, δ by default);
+with ``channels=True`` each carries its channel subscript and a convolution
+that sums over a group's output channels says so (``\sum_{o \in G(c)}``).
+Terms are printed in SymPy's argument order (``order="none"``), which is
+deterministic.
 """
 
 from __future__ import annotations
@@ -33,6 +37,19 @@ from typing import Any, ClassVar
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+
+from symconv.algebra.operators import (
+    CONV_ROLES,
+    Conv,
+    Crop,
+    Dilate,
+    Hadamard,
+    Pad,
+    Rot180,
+    SumPositions,
+    TensorSymbol,
+    role,
+)
 
 # Where a factor goes in a product, by the base name of its symbols (lowest first).
 FACTOR_ORDER: dict[str, int] = {
@@ -107,56 +124,12 @@ def _term_place(term: sp.Basic) -> int:
     return 1 if lone else 0
 
 
-class Rot180(sp.Function):  # type: ignore[misc]
-    r"""``rot180(A)``: A turned by 180° (every axis reversed); prints ``\mathrm{rot}_{180}(A)``."""
-
-    nargs = 1
-
-
-class Hadamard(sp.Function):  # type: ignore[misc]
-    r"""The entrywise (Hadamard) product ``A ⊙ B``; prints ``A \odot B``."""
-
-    nargs = 2
-
-
-class Conv(sp.Function):  # type: ignore[misc]
-    r"""The convolution (cross-correlation, no padding) ``A * B``, or with a stride ``A *_s B``."""
-
-    nargs = (2, 3)
-
-
-class Pad(sp.Function):  # type: ignore[misc]
-    r"""``pad_n(A)``: A with ``n`` zeros added on each side of every axis."""
-
-    nargs = 2
-
-
-class Dilate(sp.Function):  # type: ignore[misc]
-    r"""``dil_s(A)``: A with ``s − 1`` zeros inserted between neighbouring entries."""
-
-    nargs = 2
-
-
-class Crop(sp.Function):  # type: ignore[misc]
-    r"""``crop_p(A)``: A without its first and last ``p`` entries on every axis."""
-
-    nargs = 2
-
-
-class Fit(sp.Function):  # type: ignore[misc]
-    r"""``fit_P(A)``: A cut, or extended by zeros at the end, to the size ``P``."""
-
-    nargs = 2
-
-
-class SumOver(sp.Function):  # type: ignore[misc]
-    r"""``Σ_i A``: a sum over an index set written as a subscript (``o \in G(c)``)."""
-
-    nargs = 2
-
-
 # Operators written between their operands; an operand that is one of these is parenthesised.
-_INFIX = (Conv, Hadamard, SumOver, sp.Add)
+_INFIX = (Conv, Hadamard, sp.Add)
+
+# The channel subscript of each tensor of a layer when a formula is written per channel:
+# x is read at the input channel c' of weight channel c, W at (o, c), δ and b at o.
+CHANNEL_SUBSCRIPTS = {"i": "c'", "oi": "o,c", "o": "o"}
 
 
 class NotePrinter(LatexPrinter):  # type: ignore[misc]
@@ -168,6 +141,8 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
         "order": "none",
         "mat_str": "pmatrix",
         "mat_delim": "",
+        "tensor_names": {"x": "X", "W": "K", "b": "b", "delta": r"\delta"},
+        "channels": False,
     }
 
     def _operand(self, expr: sp.Basic) -> str:
@@ -235,6 +210,17 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
         """``\\begin{pmatrix} … \\end{pmatrix}``, the note's round brackets, via :func:`pmatrix`."""
         return pmatrix([[self._print(expr[i, j]) for j in range(expr.cols)] for i in range(expr.rows)])
 
+    def _print_TensorSymbol(self, expr: TensorSymbol) -> str:
+        """A layer's tensor by its name here (``tensor_names``), with its channel subscript if asked."""
+        name = str(self._settings["tensor_names"].get(expr.name, expr.name))
+        return f"{name}_{{{CHANNEL_SUBSCRIPTS[expr.role]}}}" if self._settings["channels"] else name
+
+    def _amounts(self, before: sp.Basic, after: sp.Basic) -> str:
+        """``n`` for as many before as after, else ``b,a``."""
+        if before == after:
+            return str(self._print(before))
+        return f"{self._print(before)},{self._print(after)}"
+
     def _print_Rot180(self, expr: Rot180) -> str:
         """``\\mathrm{rot}_{180}(A)``, the note's rot_{180} upright as an operator name."""
         return self._applied(r"\mathrm{rot}_{180}", expr.args[0])
@@ -244,43 +230,62 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
         return rf"{self._operand(expr.args[0])} \odot {self._operand(expr.args[1])}"
 
     def _print_Conv(self, expr: Conv) -> str:
-        """``A \\ast B``, with a stride ``A \\ast_{s} B`` (the note writes ``*``)."""
-        op = r"\ast" if len(expr.args) == 2 else rf"\ast_{{{self._print(expr.args[2])}}}"
-        return f"{self._operand(expr.args[0])} {op} {self._operand(expr.args[1])}"
+        """``A \\ast B``; with a stride ``A \\ast_{s} B``, with a dilation ``A \\ast_{s,d} B``.
+
+        Per channel (``channels=True``), a convolution that sums over the output
+        channels of a group is written with that sum: ``\\sum_{o \\in G(c)} (A \\ast B)``.
+        """
+        a, b, stride, dilation = expr.args
+        if dilation != 1:
+            op = rf"\ast_{{{self._print(stride)},{self._print(dilation)}}}"
+        elif stride != 1:
+            op = rf"\ast_{{{self._print(stride)}}}"
+        else:
+            op = r"\ast"
+        tex = f"{self._operand(a)} {op} {self._operand(b)}"
+        if self._settings["channels"] and _roles(a, b) == ("o", "oi"):
+            return rf"\sum_{{o \in G(c)}} \left({tex}\right)"
+        return tex
 
     def _print_Pad(self, expr: Pad) -> str:
-        """``\\mathrm{pad}_{n}(A)``: zeros around A."""
-        return self._applied(rf"\mathrm{{pad}}_{{{self._print(expr.args[1])}}}", expr.args[0])
+        """``\\mathrm{pad}_{n}(A)``: zeros around A (``pad_{b,a}`` for different amounts)."""
+        return self._applied(rf"\mathrm{{pad}}_{{{self._amounts(*expr.args[1:])}}}", expr.args[0])
 
     def _print_Dilate(self, expr: Dilate) -> str:
         """``\\mathrm{dil}_{s}(A)``: zeros inserted between A's entries."""
         return self._applied(rf"\mathrm{{dil}}_{{{self._print(expr.args[1])}}}", expr.args[0])
 
     def _print_Crop(self, expr: Crop) -> str:
-        """``\\mathrm{crop}_{p}(A)``: A without its border."""
-        return self._applied(rf"\mathrm{{crop}}_{{{self._print(expr.args[1])}}}", expr.args[0])
+        """``\\mathrm{crop}_{p}(A)``: A without its border (``crop_{b,a}`` for different amounts)."""
+        return self._applied(rf"\mathrm{{crop}}_{{{self._amounts(*expr.args[1:])}}}", expr.args[0])
 
-    def _print_Fit(self, expr: Fit) -> str:
-        """``\\mathrm{fit}_{P}(A)``: A cut or zero-extended to a size."""
-        return self._applied(rf"\mathrm{{fit}}_{{{self._print(expr.args[1])}}}", expr.args[0])
+    def _print_SumPositions(self, expr: SumPositions) -> str:
+        """``\\sum_{i} (A)_{i}``: the sum over every position."""
+        return rf"\sum_{{i}} \left({self._print(expr.args[0])}\right)_{{i}}"
 
-    def _print_SumOver(self, expr: SumOver) -> str:
-        """``\\sum_{i} A`` with the index set as given."""
-        return rf"\sum_{{{self._print(expr.args[1])}}} {self._operand(expr.args[0])}"
+
+def _roles(a: sp.Basic, b: sp.Basic) -> tuple[str, str] | None:
+    """The channel roles of a convolution's operands, when both are tensor expressions."""
+    try:
+        pair = (role(a)[0], role(b)[0])
+    except ValueError:
+        return None
+    return pair if pair in CONV_ROLES else None
 
 
 _PRINTER = NotePrinter()
 
 
-def note_latex(expr: Any) -> str:
-    r"""``expr`` in the note's LaTeX notation.
+def note_latex(expr: Any, **settings: Any) -> str:
+    r"""``expr`` in the note's LaTeX notation (``settings`` as NotePrinter's).
 
     Example:
         >>> x, k, b = sp.symbols("x_{11} k_{11} b")
         >>> note_latex(b + k * x)
         'x_{11} k_{11} + b'
-        >>> note_latex(Hadamard(Conv(sp.Symbol("delta^{l+1}"), Rot180(sp.Symbol("W^{l+1}"))),
+        >>> note_latex(Hadamard(Conv(sp.Symbol("delta^{l+1}"), Rot180(sp.Symbol("W^{l+1}")), 1, 1),
         ...                     sp.Symbol("s")))
         '\\left(\\delta^{l+1} \\ast \\mathrm{rot}_{180}(W^{l+1})\\right) \\odot s'
     """
-    return str(_PRINTER.doprint(expr))
+    printer = NotePrinter(settings) if settings else _PRINTER
+    return str(printer.doprint(expr))
