@@ -67,6 +67,8 @@ from typing import Any, Union
 
 import numpy as np
 import sympy as sp
+from sympy.core.add import _addsort
+from sympy.core.mul import _args_sortkey
 
 from symconv import sizes
 from symconv.errors import SpecError
@@ -432,14 +434,12 @@ class IndexFormula:
             if array.shape != shapes[key]:
                 raise SpecError(key, array.shape, f"must have shape {shapes[key]} for this spec")
             arrays[base] = array
-        evaluate = _compile(formula.rhs, arrays)
         shape = tuple(int(hi) + 1 for _, _, hi in formula.indices)
         symbols = [sym for sym, _, _ in formula.indices]
+        entry = _Compiler(arrays, symbols).function(formula.rhs, symbols)
         out = np.empty(shape, dtype=object)
-        env: dict[sp.Symbol, Any] = {}
         for index in np.ndindex(*shape):
-            env.update(zip(symbols, index))
-            out[index] = sp.sympify(evaluate(env))
+            out[index] = sp.sympify(entry(*index))
         return out
 
 
@@ -455,65 +455,7 @@ def _as_object_array(value: ArrayLike) -> np.ndarray:
     raise SpecError("array", type(value).__name__, "must be a NumPy object array or a SymPy Array")
 
 
-# -- the evaluator: a SymPy expression compiled to Python closures over int indices ------------------
-
-Env = dict[sp.Symbol, Any]
-Compiled = Callable[[Env], Any]
-
-
-def _compile(expr: sp.Basic, arrays: Mapping[sp.IndexedBase, np.ndarray]) -> Compiled:
-    """A closure evaluating ``expr`` given the index symbols' ints.
-
-    Index arithmetic is exact (ints and Fractions); an ``Indexed`` reads its
-    array (an index outside it, or fractional, raises — the brackets guard every
-    read); a product evaluates its brackets first and stops at a 0; a ``Sum``
-    loops over its int limits.
-    """
-    if expr.is_Integer:
-        integer = int(expr)
-        return lambda env: integer
-    if expr.is_Rational:
-        fraction = Fraction(int(expr.p), int(expr.q))
-        return lambda env: fraction
-    if isinstance(expr, sp.Symbol):
-        symbol = expr
-
-        def lookup(env: Env) -> Any:
-            try:
-                return env[symbol]
-            except KeyError:
-                raise ValueError(f"index formula: {symbol} has no value here") from None
-
-        return lookup
-    if isinstance(expr, sp.Indexed):
-        return _compile_indexed(expr, arrays)
-    if isinstance(expr, InRange):
-        e, lo, hi = (_compile(a, arrays) for a in expr.args)
-        return lambda env: 1 if lo(env) <= e(env) <= hi(env) else 0
-    if isinstance(expr, Divides):
-        s, a = (_compile(v, arrays) for v in expr.args)
-        return lambda env: 1 if Fraction(a(env)) % s(env) == 0 else 0
-    if isinstance(expr, sp.Sum):
-        return _compile_sum(expr, arrays)
-    if isinstance(expr, sp.Add):
-        parts = [_compile(a, arrays) for a in expr.args]
-        if _is_index(expr):
-            return lambda env: sum(f(env) for f in parts)
-        return lambda env: sp.Add(*(f(env) for f in parts))
-    if isinstance(expr, sp.Mul):
-        return _compile_mul(expr, arrays)
-    if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
-        base, exponent = _compile(expr.base, arrays), int(expr.exp)
-        if exponent < 0:
-            return lambda env: Fraction(base(env)) ** exponent
-        return lambda env: base(env) ** exponent
-    if isinstance(expr, sp.floor):
-        (inner,) = (_compile(a, arrays) for a in expr.args)
-        return lambda env: math.floor(inner(env))
-    if isinstance(expr, sp.Mod):
-        a, m = (_compile(v, arrays) for v in expr.args)
-        return lambda env: a(env) % m(env)
-    raise TypeError(f"index formula: cannot evaluate {expr!r} ({type(expr).__name__})")
+# -- the evaluator: a SymPy expression compiled to one Python function of int indices ---------------
 
 
 def _is_index(expr: sp.Basic) -> bool:
@@ -521,80 +463,165 @@ def _is_index(expr: sp.Basic) -> bool:
     return not expr.has(sp.Indexed, sp.Sum)
 
 
-def _as_int(value: Any, expr: sp.Basic) -> int:
-    if isinstance(value, Fraction):
-        if value.denominator != 1:
-            raise ValueError(f"index formula: fractional index {value} in {expr}")
+def _exact_int(value: Any) -> int:
+    """``value`` as an int; a fractional value is a bug of the formula (its brackets guard every read)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, Fraction) and value.denominator == 1:
         return int(value)
-    return int(value)
+    raise ValueError(f"index formula: fractional index {value}")
 
 
-def _compile_indexed(expr: sp.Indexed, arrays: Mapping[sp.IndexedBase, np.ndarray]) -> Compiled:
-    array = arrays.get(expr.base)
-    if array is None:
-        raise ValueError(f"index formula: no array for {expr.base}")
-    index_fns = [_compile(i, arrays) for i in expr.indices]
-    shape = array.shape
-
-    def read(env: Env) -> Any:
-        index = tuple(_as_int(f(env), expr) for f in index_fns)
-        if not all(0 <= i < n for i, n in zip(index, shape)):
-            raise ValueError(f"index formula: {expr.base}{list(index)} is outside the array {shape}")
-        return array[index]
-
-    return read
+def _at(array: np.ndarray, index: tuple[Any, ...], what: sp.Indexed) -> Any:
+    """``array[index]``, refusing an index outside the array (NumPy would wrap a negative one)."""
+    index = tuple(_exact_int(i) for i in index)
+    for i, n in zip(index, array.shape):
+        if not 0 <= i < n:
+            raise ValueError(f"index formula: {what} reads {list(index)}, outside the array {array.shape}")
+    return array[index]
 
 
-def _compile_mul(expr: sp.Mul, arrays: Mapping[sp.IndexedBase, np.ndarray]) -> Compiled:
-    brackets = [_compile(a, arrays) for a in expr.args if isinstance(a, (InRange, Divides))]
-    others = [a for a in expr.args if not isinstance(a, (InRange, Divides))]
-    parts = [_compile(a, arrays) for a in others]
-    if _is_index(expr):
-        def product(env: Env) -> Any:
-            value: Any = 1
-            for f in brackets + parts:
-                value = value * f(env)
-            return value
-
-        return product
-
-    def guarded(env: Env) -> Any:
-        for bracket in brackets:
-            if not bracket(env):
-                return 0
-        return sp.Mul(*(f(env) for f in parts))
-
-    return guarded
+def _is_product_of_symbols(term: Any) -> bool:
+    return isinstance(term, sp.Symbol) or (
+        type(term) is sp.Mul and all(isinstance(f, sp.Symbol) for f in term.args)
+    )
 
 
-def _compile_sum(expr: sp.Sum, arrays: Mapping[sp.IndexedBase, np.ndarray]) -> Compiled:
-    body = _compile(expr.function, arrays)
-    # SymPy lists the innermost limit first; loop from the outermost in.
-    limits = [(sym, _compile(lo, arrays), _compile(hi, arrays)) for sym, lo, hi in reversed(expr.limits)]
+def _mul(factors: list[Any]) -> Any:
+    """``sp.Mul(*factors)``, built directly when they are distinct symbols (the usual case).
 
-    def total(env: Env) -> Any:
-        terms: list[Any] = []
+    SymPy's ``Mul`` then only sorts its factors, so sorting them the same way
+    (``_args_sortkey``) and skipping the general flattening gives the identical
+    expression, many times faster.
+    """
+    if len(factors) == 1:
+        return factors[0]
+    if all(isinstance(f, sp.Symbol) and f.is_commutative for f in factors) and len(set(factors)) == len(
+        factors
+    ):
+        return sp.Mul._from_args(tuple(sorted(factors, key=_args_sortkey)), True)
+    return sp.Mul(*factors)
 
-        def loop(level: int) -> None:
-            if level == len(limits):
-                term = body(env)
-                if not (isinstance(term, int) and term == 0):
-                    terms.append(term)
-                return
-            sym, lo, hi = limits[level]
-            saved = env.get(sym)
-            for value in range(_as_int(lo(env), expr), _as_int(hi(env), expr) + 1):
-                env[sym] = value
-                loop(level + 1)
-            if saved is None:
-                env.pop(sym, None)
-            else:
-                env[sym] = saved
 
-        loop(0)
-        return sp.Add(*terms)
+def _add(terms: list[Any]) -> Any:
+    """``sp.Add(*terms)``, built directly when they are distinct products of symbols (the usual case).
 
-    return total
+    Zeros (int 0) are dropped; nested sums are flattened. Distinct monomials
+    without coefficients leave SymPy's ``Add`` nothing to collect, only to sort
+    (``_addsort``), so that alone gives the identical expression.
+    """
+    flat: list[Any] = []
+    for term in terms:
+        if isinstance(term, sp.Add):
+            flat.extend(term.args)
+        elif not (isinstance(term, int) and term == 0):
+            flat.append(term)
+    if not flat:
+        return sp.S.Zero
+    if len(flat) == 1:
+        return sp.sympify(flat[0])
+    if all(_is_product_of_symbols(t) for t in flat) and len(set(flat)) == len(flat):
+        _addsort(flat)
+        return sp.Add._from_args(tuple(flat), True)
+    return sp.Add(*terms)
+
+
+class _Compiler:
+    """Python source for a substituted formula, evaluated with ints (and Fractions where it divides).
+
+    Index arithmetic becomes Python arithmetic, each ``Sum`` a comprehension over
+    its int limits, each product of brackets and entries ``(entries if brackets
+    else 0)`` so an entry is read only where its brackets are 1, each ``Indexed``
+    a checked read of its array.
+    """
+
+    def __init__(self, arrays: Mapping[sp.IndexedBase, np.ndarray], bound: Sequence[sp.Symbol]) -> None:
+        self.arrays = arrays
+        self.names: dict[sp.Symbol, str] = {}
+        self.namespace: dict[str, Any] = {
+            "_F": Fraction, "_floor": math.floor, "_int": _exact_int, "_at": _at, "_add": _add, "_mul": _mul,
+        }
+        for symbol in bound:
+            self.names[symbol] = f"v{len(self.names)}"
+
+    def function(self, expr: sp.Basic, params: Sequence[sp.Symbol]) -> Callable[..., Any]:
+        source = f"def entry({', '.join(self.names[p] for p in params)}):\n    return {self.value(expr)}\n"
+        exec(compile(source, "<index formula>", "exec"), self.namespace)
+        function: Callable[..., Any] = self.namespace["entry"]
+        return function
+
+    def constant(self, value: Any) -> str:
+        name = f"k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def symbol(self, symbol: sp.Symbol) -> str:
+        if symbol not in self.names:
+            raise ValueError(f"index formula: {symbol} has no value here")
+        return self.names[symbol]
+
+    def index(self, expr: sp.Basic) -> str:
+        """Source of a number-valued expression."""
+        if expr.is_Integer:
+            return f"({int(expr)})"
+        if expr.is_Rational:
+            return self.constant(Fraction(int(expr.p), int(expr.q)))
+        if isinstance(expr, sp.Symbol):
+            return self.symbol(expr)
+        if isinstance(expr, (InRange, Divides)):
+            return f"(1 if {self.condition(expr)} else 0)"
+        if isinstance(expr, sp.Add):
+            return "(" + " + ".join(self.index(a) for a in expr.args) + ")"
+        if isinstance(expr, sp.Mul):
+            return "(" + " * ".join(self.index(a) for a in expr.args) + ")"
+        if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+            base, exponent = self.index(expr.base), int(expr.exp)
+            if exponent < 0:
+                return f"(_F(1) / {base} ** {-exponent})"
+            return f"({base} ** {exponent})"
+        if isinstance(expr, sp.floor):
+            return f"_floor({self.index(expr.args[0])})"
+        if isinstance(expr, sp.Mod):
+            a, m = (self.index(v) for v in expr.args)
+            return f"({a} % {m})"
+        raise TypeError(f"index formula: cannot evaluate {expr!r} ({type(expr).__name__})")
+
+    def condition(self, bracket: sp.Basic) -> str:
+        """Source of an Iverson bracket as a Python bool."""
+        if isinstance(bracket, InRange):
+            e, lo, hi = (self.index(a) for a in bracket.args)
+            return f"({lo} <= {e} <= {hi})"
+        s, a = (self.index(v) for v in bracket.args)
+        return f"({a} % {s} == 0)"
+
+    def value(self, expr: sp.Basic) -> str:
+        """Source of an expression in the arrays' entries."""
+        if _is_index(expr):
+            return self.index(expr)
+        if isinstance(expr, sp.Indexed):
+            array = self.arrays.get(expr.base)
+            if array is None:
+                raise ValueError(f"index formula: no array for {expr.base}")
+            index = ", ".join(self.index(i) for i in expr.indices)
+            return f"_at({self.constant(array)}, ({index},), {self.constant(expr)})"
+        if isinstance(expr, sp.Add):
+            return "_add([" + ", ".join(self.value(a) for a in expr.args) + "])"
+        if isinstance(expr, sp.Mul):
+            brackets = [a for a in expr.args if isinstance(a, (InRange, Divides))]
+            product = "_mul([" + ", ".join(
+                self.value(a) for a in expr.args if not isinstance(a, (InRange, Divides))
+            ) + "])"
+            if not brackets:
+                return product
+            return f"({product} if {' and '.join(self.condition(b) for b in brackets)} else 0)"
+        if isinstance(expr, sp.Sum):
+            loops = []
+            for symbol, lo, hi in reversed(expr.limits):  # SymPy lists the innermost first
+                bounds = f"_int({self.index(lo)}), _int({self.index(hi)}) + 1"
+                self.names.setdefault(symbol, f"v{len(self.names)}")
+                loops.append(f"for {self.names[symbol]} in range({bounds})")
+            return f"_add([{self.value(expr.function)} {' '.join(loops)}])"
+        raise TypeError(f"index formula: cannot evaluate {expr!r} ({type(expr).__name__})")
 
 
 # -- the four formulas ------------------------------------------------------------------------------
