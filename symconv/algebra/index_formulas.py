@@ -353,11 +353,22 @@ class IndexFormula:
 
     @property
     def equation(self) -> sp.Eq:
-        """``Eq(lhs, rhs)`` (unevaluated)."""
+        """``Eq(lhs, rhs)`` (unevaluated).
+
+        Example:
+            >>> grad_bias(1).equation.lhs
+            dJ/db[o]
+        """
         return sp.Eq(self.lhs, self.rhs, evaluate=False)
 
     def latex(self) -> str:
-        """``lhs = rhs`` in LaTeX."""
+        """``lhs = rhs`` in LaTeX.
+
+        Example:
+            >>> print(grad_bias(1).latex())
+            {\\frac{\\partial J}{\\partial b}}_{o} = \\sum_{i=0}^{\\left\\lfloor{\\frac{- d \
+\\left(k - 1\\right) + n + 2 p - 1}{s}}\\right\\rfloor} {\\delta}_{o,i}
+        """
         return f"{sp.latex(self.lhs)} = {sp.latex(self.rhs)}"
 
     def __str__(self) -> str:
@@ -393,7 +404,12 @@ class IndexFormula:
         )
 
     def shape(self, spec: ConvSpec) -> tuple[int, ...]:
-        """The shape of the lhs array for ``spec`` (every range starts at 0)."""
+        """The shape of the lhs array for ``spec`` (every range starts at 0).
+
+        Example:
+            >>> grad_weight(2).shape(ConvSpec(input_size=5, kernel_size=(3, 2), out_channels=4))
+            (4, 1, 3, 2)
+        """
         formula = self.substitute(spec)
         return tuple(int(hi) + 1 for _, _, hi in formula.indices)
 
