@@ -2,7 +2,9 @@
 
 A :class:`Value` is an object array of SymPy expressions whose leading axes are
 channels (by role: ``i``, ``o`` or ``oi``) and whose other axes are spatial.
-The functions here compute each operator on Values; :func:`evaluate` walks an
+Entries are SymPy expressions, or :class:`~symconv.algebra.polynomial.Poly`
+for fast exact proofs on large instances; the arithmetic is the same. The
+functions here compute each operator on Values; :func:`evaluate` walks an
 operator expression (:mod:`symconv.algebra.operators`) and calls them. The
 closed forms are proved with it, and ``symconv verify`` evaluates claims with
 the same functions.
@@ -20,11 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from symconv.algebra import operators as op
+from symconv.algebra.polynomial import Poly
 from symconv.spec import ConvSpec
 
 Tensor = np.ndarray  # an object array of SymPy expressions
@@ -33,6 +37,13 @@ Amount = tuple[int, ...]  # one whole number per spatial axis
 
 class EvaluationError(ValueError):
     """An operator expression has no value on this instance (shapes that do not fit, …)."""
+
+
+def add_all(parts: Sequence[Any]) -> Any:
+    """The sum of entries in one step: one flat SymPy ``Add``, or one Poly when the entries are Polys."""
+    if any(isinstance(p, Poly) for p in parts):
+        return Poly.add_all(parts)
+    return sp.Add(*parts)
 
 
 def zeros(shape: Sequence[int]) -> Tensor:
@@ -94,10 +105,11 @@ def correlate(a: Tensor, b: Tensor, stride: Amount, dilation: Amount) -> Tensor:
         window = tuple(
             slice(u * d, u * d + (o - 1) * s + 1, s) for u, d, o, s in zip(tap, dilation, out_shape, stride)
         )
-        shifted.append(a[window] * weight)
+        # weight on the left, entry by entry: a Poly weight then meets the SymPy zeros of padding
+        shifted.append(np.multiply(weight, a[window], dtype=object))
     out = np.empty(out_shape, dtype=object)
     for index in np.ndindex(*out_shape):
-        out[index] = sp.Add(*[t[index] for t in shifted])
+        out[index] = add_all([t[index] for t in shifted])
     return out
 
 
@@ -145,7 +157,7 @@ def total(parts: list[Tensor]) -> Tensor:
         raise EvaluationError("conv(): the channels give different shapes")
     out = np.empty(parts[0].shape, dtype=object)
     for index in np.ndindex(*out.shape):
-        out[index] = sp.Add(*[p[index] for p in parts])
+        out[index] = add_all([p[index] for p in parts])
     return out
 
 
@@ -194,7 +206,7 @@ def sum_positions(a: Value) -> Value:
     lead = a.data.shape[:a.channel_axes]
     out = np.empty(lead, dtype=object)
     for index in np.ndindex(*lead):
-        out[index] = sp.Add(*a.data[index].flat)
+        out[index] = add_all(list(a.data[index].flat))
     return Value(out, a.role, False)
 
 

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 import numpy as np
 import sympy as sp
 
+from symconv.algebra import polynomial
+from symconv.algebra.polynomial import Poly
 from symconv.symbolic.tensors import Tensor
 
 
@@ -34,8 +36,13 @@ def partial(term: sp.Expr, v: sp.Symbol) -> sp.Expr:
 
 
 def gradients(y: Tensor, delta: Tensor, wrt: Iterable[Tensor]) -> list[Tensor]:
-    """``∂(Σ δ ⊙ y)/∂v`` for every symbol ``v`` of each tensor in ``wrt``, in its shape."""
+    """``∂(Σ δ ⊙ y)/∂v`` for every symbol ``v`` of each tensor in ``wrt``, in its shape.
+
+    Entries may be SymPy expressions or Polys (then every symbol is a one-generator Poly).
+    """
     targets = list(wrt)
+    if any(isinstance(v, Poly) for t in targets for v in t.flat):
+        return _poly_gradients(y, delta, targets)
     wanted = {v for t in targets for v in t.flat}
     parts: defaultdict[sp.Symbol, list[sp.Expr]] = defaultdict(list)
     for y_i, delta_i in zip(y.flat, delta.flat):
@@ -47,5 +54,19 @@ def gradients(y: Tensor, delta: Tensor, wrt: Iterable[Tensor]) -> list[Tensor]:
         g = np.empty(t.shape, dtype=object)
         for index in np.ndindex(*t.shape):
             g[index] = sp.Add(*parts.get(t[index], ()))
+        out.append(g)
+    return out
+
+
+def _poly_gradients(y: Tensor, delta: Tensor, targets: list[Tensor]) -> list[Tensor]:
+    """:func:`gradients` on Poly entries: the same structural derivative, on dicts."""
+    wanted = [polynomial.generator(v) for t in targets for v in t.flat]
+    entries = [Poly.coerce(e) for e in y.flat]
+    found = polynomial.gradients([e if e is not None else Poly() for e in entries], list(delta.flat), wanted)
+    out = []
+    for t in targets:
+        g = np.empty(t.shape, dtype=object)
+        for index, symbol in zip(np.ndindex(*t.shape), t.flat):
+            g[index] = found[polynomial.generator(symbol)]
         out.append(g)
     return out

@@ -2,7 +2,8 @@
 
 ``y[o, i..] = b[o] + Σ_c Σ_u w[o, c, u..] · xpad[g(o)·C_in/g + c, i·s + u·d ..]``
 (cross-correlation, PyTorch layouts). This is the reference the im2col form and
-the gradients are checked against, so it is written as the plain sum.
+the gradients are checked against, so it is written as the plain sum. Entries
+may be SymPy expressions or Polys (:mod:`symconv.algebra.polynomial`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from symconv.algebra.evaluate import add_all
 from symconv.spec import ConvSpec
 from symconv.symbolic.tensors import Tensor
 
@@ -31,13 +33,21 @@ def forward(spec: ConvSpec, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
     """Y for one sample, shape ``(C_out, *out)``, summed straight from the definition."""
     y = np.empty((spec.out_channels, *spec.output_size), dtype=object)
     taps = list(np.ndindex(*spec.kernel))
+    # Which input index each (position, tap) reads, once: the spec's index algebra.
+    reads = {
+        (position, tap): padded_index(spec, position, tap)
+        for position in np.ndindex(*spec.output_size) for tap in taps
+    }
+    inside = {key: all(0 <= i < n for i, n in zip(index, spec.sizes)) for key, index in reads.items()}
     for o in range(spec.out_channels):
         first = spec.first_input_channel(o)
         for position in np.ndindex(*spec.output_size):
             terms: list[sp.Expr] = [] if b is None else [b[o]]
-            for c in range(spec.group_in):
-                for tap in taps:
-                    value = input_value(spec, x, first + c, padded_index(spec, position, tap))
-                    terms.append(value * w[(o, c, *tap)])
-            y[(o, *position)] = sp.Add(*terms)
+            for tap in taps:
+                if not inside[(position, tap)]:  # a tap in the padding adds nothing
+                    continue
+                index = reads[(position, tap)]
+                for c in range(spec.group_in):
+                    terms.append(x[(first + c, *index)] * w[(o, c, *tap)])
+            y[(o, *position)] = add_all(terms)
     return y

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from symconv.algebra.polynomial import Poly
 from symconv.symbolic.tensors import Tensor
 
 
@@ -53,9 +54,16 @@ class Proof:
         return "\n".join(lines)
 
 
-def equal(a: sp.Expr, b: sp.Expr) -> bool:
-    """Exact equality: structurally, else after expanding the difference."""
+def equal(a: sp.Expr | Poly, b: sp.Expr | Poly) -> bool:
+    """Exact equality: structurally, else after expanding the difference (Polys: as dicts)."""
+    if isinstance(a, Poly) or isinstance(b, Poly):
+        return bool(a == b)
     return bool(a == b) or sp.expand(a - b) == 0
+
+
+def _expr(entry: sp.Expr | Poly) -> sp.Expr:
+    """An entry as a SymPy expression, for reports."""
+    return entry.to_expr() if isinstance(entry, Poly) else entry
 
 
 def compare(quantity: str, expected: Tensor, got: Tensor) -> tuple[int, list[Mismatch]]:
@@ -64,7 +72,7 @@ def compare(quantity: str, expected: Tensor, got: Tensor) -> tuple[int, list[Mis
         shape = Mismatch(quantity, (), sp.Symbol(f"shape{expected.shape}"), sp.Symbol(f"shape{got.shape}"))
         return 0, [shape]
     bad = [
-        Mismatch(quantity, tuple(i + 1 for i in index), expected[index], got[index])
+        Mismatch(quantity, tuple(i + 1 for i in index), _expr(expected[index]), _expr(got[index]))
         for index in np.ndindex(*expected.shape)
         if not equal(expected[index], got[index])
     ]
