@@ -1318,3 +1318,20 @@ def test_codegen_modules_import_no_cycle() -> None:
 
     for start in sorted(graph):
         visit(start, ())
+
+
+def test_printed_integer_divisions_keep_their_meaning_in_products() -> None:
+    """``floor`` prints as a division: as a factor it is parenthesised, so it still means floor."""
+    import sympy as sp
+
+    from symconv.codegen.printer import cexpr, pyexpr
+    from symconv.sizes import input_channel
+
+    o, c, n = sp.symbols("o c n", integer=True, nonnegative=True)
+    cases = [input_channel(o, c, 2, 4), -sp.floor(o / 4), sp.floor((n - 3) / 2) + 1, 3 * sp.floor(o / 2) ** 2]
+    for expr in cases:
+        for values in ((0, 1, 5), (2, 0, 3), (7, 1, 12), (13, 2, 4)):
+            env = dict(zip(("o", "c", "n"), values))
+            want = int(expr.subs({o: values[0], c: values[1], n: values[2]}))
+            assert eval(pyexpr(expr), {}, env) == want, pyexpr(expr)
+    assert cexpr(input_channel(o, c, 2, 4)) == "c + 2*((o) / 4)"

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import sympy as sp
 
+from symconv import sizes
 from symconv.codegen.backend import Backend, Files
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
@@ -88,6 +89,11 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
             "w": str(tap.flat),
         })
 
+    # The input channel weight (o, c) reads: the spec's group map over the loop variables; without
+    # groups every output channel reads channels 0 … C_in − 1 (spec.first_input_channel(o) is 0).
+    o, c = sp.Symbol("o", integer=True, nonnegative=True), sp.Symbol("c", integer=True, nonnegative=True)
+    channel = sizes.input_channel(o, c, spec.group_in, spec.group_out) if spec.is_grouped else c
+
     size_params = "".join(f", long {n}" for n in lay.inputs)
     return {
         "prefix": prefix,
@@ -112,7 +118,7 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         + ([(f"IN_{x.upper()}", n) for x, n in zip(lay.letters, spec.sizes)] if fixed else [])
         + ([(f"OUT_{x.upper()}", n) for x, n in zip(lay.letters, spec.output_size)] if fixed else []),
         "group_in": spec.group_in,
-        "group_out": spec.group_out,
+        "input_channel": cexpr(channel),
         "inputs": [str(n) for n in lay.inputs],
         "outputs": [str(n) for n in lay.outputs],
         "fixed_inputs": [(str(n), v) for n, v in zip(lay.inputs, spec.sizes)] if fixed else [],
