@@ -4,7 +4,9 @@
   ``valid``, dilation, groups, depthwise, bias, fixed or open input size, batch
   1 or more), and the README's named examples, against ``tests/reference.py``;
 - wrong arguments: every loaded function refuses a wrong array with a
-  ``ValueError`` naming the expected shape or dtype, before any C runs;
+  ``ValueError`` naming the expected shape or dtype, before any C runs, and
+  both targets word it alike (the C's ctypes binding is generated from the
+  NumPy module's checks);
 - specialisation and determinism: byte-identical output, numpy-only imports,
   constants as literals, the preamble, the C prototypes;
 - C: warning-clean under ``-std=c99 -Wall -Wextra -Werror -pedantic`` (gcc, and
