@@ -37,14 +37,13 @@ int conv1d_k5_psame_c2to3_forward(const double *x, const double *w, const double
 
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const long g = o / 3;
             const double bias = b != NULL ? b[o] : 0;
             double *yo = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
             for (long ol = 0; ol < out_l; ++ol) {
                 const long il = ol;
                 double acc = bias;
                 for (long c = 0; c < 2; ++c) {
-                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + g * 2 + c) * (in_l);
+                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
                     const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
                     if (il - 2 >= 0) acc += wc[0] * xc[il - 2];
                     if (il - 1 >= 0) acc += wc[1] * xc[il - 1];
@@ -75,13 +74,12 @@ int conv1d_k5_psame_c2to3_grad_input(const double *dy, const double *w, double *
         dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const long g = o / 3;
             const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
             for (long ol = 0; ol < out_l; ++ol) {
                 const long il = ol;
                 const double d = dyo[ol];
                 for (long c = 0; c < 2; ++c) {
-                    double *dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + g * 2 + c) * (in_l);
+                    double *dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
                     const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
                     if (il - 2 >= 0) dxc[il - 2] += wc[0] * d;
                     if (il - 1 >= 0) dxc[il - 1] += wc[1] * d;
@@ -111,13 +109,12 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *x, const double *dy, double 
         dw[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const long g = o / 3;
             const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
             for (long ol = 0; ol < out_l; ++ol) {
                 const long il = ol;
                 const double d = dyo[ol];
                 for (long c = 0; c < 2; ++c) {
-                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + g * 2 + c) * (in_l);
+                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
                     double *dwc = dw + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
                     if (il - 2 >= 0) dwc[0] += xc[il - 2] * d;
                     if (il - 1 >= 0) dwc[1] += xc[il - 1] * d;

@@ -52,8 +52,8 @@ def forward(x, w, b=None):
         if not HAS_BIAS:
             raise ValueError("b was given, but this layer has no bias (generated with --no-bias): leave b out")
         _check("b", b, (OUT_CHANNELS,))
-    n = x.shape[0]
     out_h, out_w = output_size(x.shape[2:])
+    n = x.shape[0]
     xp = x
     xg = xp.reshape(n, GROUPS, 1, *xp.shape[2:])
     wg = w.reshape(GROUPS, 1, 1, *KERNEL_SIZE)
@@ -88,9 +88,9 @@ def grad_input(dy, w, input_size=None):
 def grad_weight(x, dy):
     """∂J/∂w from dy = ∂J/∂y: every tap correlates the input it read with dy."""
     _check("x", x, ("N", IN_CHANNELS, 3, 3))
-    n = x.shape[0]
     out_h, out_w = output_size(x.shape[2:])
-    _check("dy", dy, (n, OUT_CHANNELS, out_h, out_w))
+    _check("dy", dy, (x.shape[0], OUT_CHANNELS, out_h, out_w))
+    n = x.shape[0]
     xp = x
     xg = xp.reshape(n, GROUPS, 1, *xp.shape[2:])
     dyg = dy.reshape(n, GROUPS, 1, out_h, out_w)
@@ -105,8 +105,7 @@ def grad_weight(x, dy):
 def grad_bias(dy):
     """∂J/∂b from dy = ∂J/∂y: the sum of dy over the batch and every position."""
     _check("dy", dy, ("N", OUT_CHANNELS, 2, 2))
-    if INPUT_SIZE is None:
-        _check_output_size(dy.shape[2:])
+    _input_for_output(dy.shape[2:])
     return dy.sum(axis=(0, 2, 3))
 
 
@@ -123,13 +122,15 @@ def _spatial(name, size):
     return size
 
 
-def _check_output_size(out):
-    """Raise ValueError unless some input size has the spatial output size ``out``."""
-    size = tuple(
-        max(1, (o - 1) * s + e - b - a) for o, s, e, (b, a) in zip(out, STRIDE, SPAN, PADDING)
-    )
+def _input_for_output(out):
+    """An input size whose spatial output size is ``out``; ValueError if no input size has it."""
+    if INPUT_SIZE is not None:
+        return INPUT_SIZE
+    out_h, out_w = out
+    size = (out_h + 1, out_w + 1)  # the smallest input size with that output, if any has it
     if output_size(size) != tuple(out):
         raise ValueError(f"dy's spatial size {tuple(out)} is not an output size of this convolution")
+    return size
 
 
 def _input_size(input_size):
@@ -141,7 +142,7 @@ def _input_size(input_size):
 
 
 def _check(name, array, shape):
-    """Raise ValueError unless ``array`` is an ndarray of DTYPE with ``shape`` (strings: any size)."""
+    """``array`` if it is an ndarray of DTYPE with ``shape`` (strings: any size), else ValueError."""
     expected = "(" + ", ".join(str(s) for s in shape) + ")"
     if not isinstance(array, np.ndarray):
         raise ValueError(f"{name} must be a numpy array of shape {expected}, got {type(array).__name__}")
@@ -151,3 +152,4 @@ def _check(name, array, shape):
         not isinstance(s, str) and s != n for s, n in zip(shape, array.shape)
     ) or 0 in array.shape[1:]:
         raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
+    return array

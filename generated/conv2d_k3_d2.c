@@ -43,7 +43,6 @@ int conv2d_k3_d2_forward(const double *x, const double *w, const double *b, doub
 
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double bias = b != NULL ? b[o] : 0;
             double *yo = y + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
@@ -52,7 +51,7 @@ int conv2d_k3_d2_forward(const double *x, const double *w, const double *b, doub
                     const long iw = ow;
                     double acc = bias;
                     for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + g * 1 + c) * (in_h * in_w);
+                        const double *xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
                         const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
                         acc += wc[0] * xc[ih*in_w + iw];
                         acc += wc[1] * xc[ih*in_w + iw + 2];
@@ -89,7 +88,6 @@ int conv2d_k3_d2_grad_input(const double *dy, const double *w, double *dx, long 
         dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
@@ -97,7 +95,7 @@ int conv2d_k3_d2_grad_input(const double *dy, const double *w, double *dx, long 
                     const long iw = ow;
                     const double d = dyo[oh*out_w + ow];
                     for (long c = 0; c < 1; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_D2_IN_CHANNELS + g * 1 + c) * (in_h * in_w);
+                        double *dxc = dx + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
                         const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
                         dxc[ih*in_w + iw] += wc[0] * d;
                         dxc[ih*in_w + iw + 2] += wc[1] * d;
@@ -133,7 +131,6 @@ int conv2d_k3_d2_grad_weight(const double *x, const double *dy, double *dw, long
         dw[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
@@ -141,7 +138,7 @@ int conv2d_k3_d2_grad_weight(const double *x, const double *dy, double *dw, long
                     const long iw = ow;
                     const double d = dyo[oh*out_w + ow];
                     for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + g * 1 + c) * (in_h * in_w);
+                        const double *xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
                         double *dwc = dw + (o * 1 + c) * CONV2D_K3_D2_TAPS;
                         dwc[0] += xc[ih*in_w + iw] * d;
                         dwc[1] += xc[ih*in_w + iw + 2] * d;

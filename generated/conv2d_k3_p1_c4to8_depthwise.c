@@ -43,7 +43,6 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *x, const double *w, const
 
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double bias = b != NULL ? b[o] : 0;
             double *yo = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
@@ -52,7 +51,7 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *x, const double *w, const
                     const long iw = ow;
                     double acc = bias;
                     for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w);
+                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c + o) * (in_h * in_w);
                         const double *wc = w + (o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
                         if (ih - 1 >= 0 && iw - 1 >= 0) acc += wc[0] * xc[in_w*(ih - 1) + iw - 1];
                         if (ih - 1 >= 0) acc += wc[1] * xc[in_w*(ih - 1) + iw];
@@ -89,7 +88,6 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *dy, const double *w, d
         dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
@@ -97,7 +95,7 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *dy, const double *w, d
                     const long iw = ow;
                     const double d = dyo[oh*out_w + ow];
                     for (long c = 0; c < 1; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w);
+                        double *dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c + o) * (in_h * in_w);
                         const double *wc = w + (o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
                         if (ih - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(ih - 1) + iw - 1] += wc[0] * d;
                         if (ih - 1 >= 0) dxc[in_w*(ih - 1) + iw] += wc[1] * d;
@@ -133,7 +131,6 @@ int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *x, const double *dy, 
         dw[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
@@ -141,7 +138,7 @@ int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *x, const double *dy, 
                     const long iw = ow;
                     const double d = dyo[oh*out_w + ow];
                     for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w);
+                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c + o) * (in_h * in_w);
                         double *dwc = dw + (o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
                         if (ih - 1 >= 0 && iw - 1 >= 0) dwc[0] += xc[in_w*(ih - 1) + iw - 1] * d;
                         if (ih - 1 >= 0) dwc[1] += xc[in_w*(ih - 1) + iw] * d;

@@ -43,7 +43,6 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *x, const double *w, const
 
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const long g = o / 8;
             const double bias = b != NULL ? b[o] : 0;
             double *yo = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
@@ -52,7 +51,7 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *x, const double *w, const
                     const long iw = ow;
                     double acc = bias;
                     for (long c = 0; c < 4; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4 + c) * (in_h * in_w);
+                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
                         const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
                         acc += wc[0] * xc[ih*in_w + iw];
                     }
@@ -81,7 +80,6 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *dy, const double *w, d
         dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const long g = o / 8;
             const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
@@ -89,7 +87,7 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *dy, const double *w, d
                     const long iw = ow;
                     const double d = dyo[oh*out_w + ow];
                     for (long c = 0; c < 4; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4 + c) * (in_h * in_w);
+                        double *dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
                         const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
                         dxc[ih*in_w + iw] += wc[0] * d;
                     }
@@ -117,7 +115,6 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *x, const double *dy, 
         dw[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const long g = o / 8;
             const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
@@ -125,7 +122,7 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *x, const double *dy, 
                     const long iw = ow;
                     const double d = dyo[oh*out_w + ow];
                     for (long c = 0; c < 4; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4 + c) * (in_h * in_w);
+                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
                         double *dwc = dw + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
                         dwc[0] += xc[ih*in_w + iw] * d;
                     }

@@ -55,7 +55,6 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *x, const double *w, cons
 
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double bias = b != NULL ? b[o] : 0;
             double *yo = y + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
             for (long od = 0; od < out_d; ++od) {
@@ -66,7 +65,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *x, const double *w, cons
                         const long iw = 2*ow;
                         double acc = bias;
                         for (long c = 0; c < 1; ++c) {
-                            const double *xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g * 1 + c) * (in_d * in_h * in_w);
+                            const double *xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
                             const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
                             if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) acc += wc[0] * xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
                             if (id - 1 >= 0 && ih - 1 >= 0) acc += wc[1] * xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
@@ -126,7 +125,6 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *dy, const double *w, 
         dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
             for (long od = 0; od < out_d; ++od) {
                 const long id = 2*od;
@@ -136,7 +134,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *dy, const double *w, 
                         const long iw = 2*ow;
                         const double d = dyo[out_w*(od*out_h + oh) + ow];
                         for (long c = 0; c < 1; ++c) {
-                            double *dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g * 1 + c) * (in_d * in_h * in_w);
+                            double *dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
                             const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
                             if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] += wc[0] * d;
                             if (id - 1 >= 0 && ih - 1 >= 0) dxc[in_w*(ih + in_h*(id - 1) - 1) + iw] += wc[1] * d;
@@ -195,7 +193,6 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *x, const double *dy,
         dw[i] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
-            const long g = o / 1;
             const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
             for (long od = 0; od < out_d; ++od) {
                 const long id = 2*od;
@@ -205,7 +202,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *x, const double *dy,
                         const long iw = 2*ow;
                         const double d = dyo[out_w*(od*out_h + oh) + ow];
                         for (long c = 0; c < 1; ++c) {
-                            const double *xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g * 1 + c) * (in_d * in_h * in_w);
+                            const double *xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
                             double *dwc = dw + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
                             if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) dwc[0] += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
                             if (id - 1 >= 0 && ih - 1 >= 0) dwc[1] += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;

@@ -4,7 +4,9 @@
   ``valid``, dilation, groups, depthwise, bias, fixed or open input size, batch
   1 or more), and the README's named examples, against ``tests/reference.py``;
 - wrong arguments: every loaded function refuses a wrong array with a
-  ``ValueError`` naming the expected shape or dtype, before any C runs;
+  ``ValueError`` naming the expected shape or dtype, before any C runs, and
+  both targets word it alike (the C's ctypes binding is generated from the
+  NumPy module's checks);
 - specialisation and determinism: byte-identical output, numpy-only imports,
   constants as literals, the preamble, the C prototypes;
 - C: warning-clean under ``-std=c99 -Wall -Wextra -Werror -pedantic`` (gcc, and
@@ -637,6 +639,22 @@ def test_wrong_arguments(target: str, dtype: str, bad: Bad, which: str) -> None:
             assert re.search(rf"\b{word}\b", message), f"the error does not name {word!r}: {message}"
 
 
+@pytest.mark.parametrize(("bad", "which"), BAD_CALLS, ids=[f"{b.function}-{b.id}-{s}" for b, s in BAD_CALLS])
+def test_both_targets_word_their_errors_alike(bad: Bad, which: str) -> None:
+    """The NumPy module and the C binding share their checks: the same wrong call, the same message."""
+    if bad.expect[0] in ("layout", "either"):
+        return  # NumPy may take what C refuses
+    spec = SPECS[which]
+    messages = []
+    for target in TARGETS:
+        a = valid_args(spec, "float64")
+        bad.spoil(a, spec, "float64")
+        with pytest.raises(ValueError) as info:
+            call(kernel(spec, target, "float64"), bad.function, a)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("which", sorted(SPECS))
@@ -860,7 +878,7 @@ def test_every_file_starts_with_the_preamble(target: str, dtype: str, name: str)
     spec = GEN_SPECS[name]
     code = generate(spec, target=target, dtype=dtype)
     assert code.files
-    expected_suffixes = {".py"} if target == "numpy" else {".c", ".h"}
+    expected_suffixes = {".py"} if target == "numpy" else {".c", ".h", ".py"}  # C: and its binding
     assert {Path(f).suffix for f in code.files} == expected_suffixes
     for filename, text in code.files.items():
         head = _preamble(text, Path(filename).suffix)
@@ -1216,7 +1234,8 @@ def test_mutable_state_finds_globals() -> None:
 @pytest.mark.parametrize("name", sorted(GEN_SPECS))
 def test_c_has_no_hidden_state(name: str) -> None:
     for filename, text in generate(GEN_SPECS[name], target="c").files.items():
-        assert mutable_state(text) == [], f"{filename} keeps state between calls"
+        if filename.endswith((".c", ".h")):  # not the Python binding
+            assert mutable_state(text) == [], f"{filename} keeps state between calls"
 
 
 def test_c_load_compiles_each_source_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1238,3 +1257,83 @@ def test_c_load_compiles_each_source_once(tmp_path: Path, monkeypatch: pytest.Mo
     generate(spec, target="c", dtype="float32").load()
     generate(spec, target="c", name="renamed").load()
     assert len(cached()) == 3, "another dtype or name is another library"
+
+
+# -- the C target's ctypes binding ----------------------------------------------------------------
+
+
+def test_c_binding_before_load_says_how_to_load() -> None:
+    """The binding imported without its library: a call names load(), the checks still run first."""
+    from symconv.codegen.numpy_backend import import_text
+
+    code = generate(OPEN, target="c")
+    module = f"{code.name}_c"
+    binding = import_text(module, f"{module}.py", code.files[f"{module}.py"])
+    a = valid_args(OPEN, "float64")
+    with pytest.raises(RuntimeError, match=rf"{module}\.load\(.*lib{code.name}\.so"):
+        binding.forward(a["x"], a["w"], a["b"])
+    with pytest.raises(ValueError, match=r"\bx must have dtype float64"):
+        binding.forward(a["x"].astype(np.float32), a["w"])
+    assert tuple(binding.output_size(OPEN_SIZE)) == a["dy"].shape[2:]
+
+
+def test_c_binding_runs_on_a_library_compiled_by_hand(tmp_path: Path) -> None:
+    """What a user does: cc -shared the .c, import the _c.py from its folder, load the library."""
+    spec = ConvSpec(kernel_size=3, stride=2, padding=1, in_channels=2, out_channels=4, groups=2)
+    code = generate(spec, target="c")
+    for filename, text in code.files.items():
+        (tmp_path / filename).write_text(text, encoding="utf-8")
+    library = tmp_path / f"lib{code.name}.so"
+    compile_c("cc", [tmp_path / f"{code.name}.c"], library, [*WARNINGS, "-O2", "-shared", "-fPIC"])
+    script = (
+        f"import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import {code.name}_c as m; "
+        f"m.load(sys.argv[2]); print(m.forward(np.ones((1, 2, 5, 5)), np.ones((4, 1, 3, 3))).sum())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", script, str(tmp_path), str(library)],
+        capture_output=True, text=True, check=False,
+    )
+    x, w = np.ones((1, 2, 5, 5)), np.ones((4, 1, 3, 3))
+    want = ref.forward(x, w, None, stride=2, padding=1, groups=2).sum()
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(want)
+
+
+def test_codegen_modules_import_no_cycle() -> None:
+    """symconv.codegen's modules import each other without a cycle, not even under TYPE_CHECKING."""
+    package = Path(symconv.__file__).parent / "codegen"
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        name = f"symconv.codegen.{path.stem}" if path.stem != "__init__" else "symconv.codegen"
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("symconv.codegen"):
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name.startswith("symconv.codegen")}
+        graph[name] = imported - {"symconv.codegen"}  # the package itself: only __init__ re-exports
+
+    def visit(node: str, path: tuple[str, ...]) -> None:
+        assert node not in path, "import cycle: " + " → ".join((*path, node))
+        for nxt in sorted(graph.get(node, ())):
+            visit(nxt, (*path, node))
+
+    for start in sorted(graph):
+        visit(start, ())
+
+
+def test_printed_integer_divisions_keep_their_meaning_in_products() -> None:
+    """``floor`` prints as a division: as a factor it is parenthesised, so it still means floor."""
+    import sympy as sp
+
+    from symconv.codegen.printer import cexpr, pyexpr
+    from symconv.sizes import input_channel
+
+    o, c, n = sp.symbols("o c n", integer=True, nonnegative=True)
+    cases = [input_channel(o, c, 2, 4), -sp.floor(o / 4), sp.floor((n - 3) / 2) + 1, 3 * sp.floor(o / 2) ** 2]
+    for expr in cases:
+        for values in ((0, 1, 5), (2, 0, 3), (7, 1, 12), (13, 2, 4)):
+            env = dict(zip(("o", "c", "n"), values))
+            want = int(expr.subs({o: values[0], c: values[1], n: values[2]}))
+            assert eval(pyexpr(expr), {}, env) == want, pyexpr(expr)
+    assert cexpr(input_channel(o, c, 2, 4)) == "c + 2*((o) / 4)"

@@ -86,7 +86,8 @@ EXAMPLES = [
 ]
 
 STAGES = [(name, spec) for example in EXAMPLES for name, spec in example.stages()]
-EXPECTED_FILES = sorted(f"{name}.{ext}" for name, _ in STAGES for ext in ("py", "h", "c"))
+# NAME.py (NumPy), NAME.h and NAME.c (C) and NAME_c.py (the C's ctypes binding)
+EXPECTED_FILES = sorted(f"{name}{end}" for name, _ in STAGES for end in (".py", ".h", ".c", "_c.py"))
 
 
 def generate_examples(out: Path) -> None:
@@ -212,7 +213,7 @@ def no_bytecode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def load_committed(name: str, spec: ConvSpec, target: str) -> Any:
-    """The committed code of one kernel, loaded: the .py imported from its file, the C compiled."""
+    """The committed code of one kernel, loaded: the .py imported from its file, the C compiled and bound."""
     if target == "numpy":
         location = importlib.util.spec_from_file_location(f"generated_{name}", GENERATED / f"{name}.py")
         assert location is not None and location.loader is not None
@@ -221,7 +222,8 @@ def load_committed(name: str, spec: ConvSpec, target: str) -> Any:
         assert isinstance(module, types.ModuleType)
         return module
     config = CodegenConfig.make(spec, target, "float64", name)
-    files = {f"{name}.{ext}": (GENERATED / f"{name}.{ext}").read_text(encoding="utf-8") for ext in ("h", "c")}
+    ends = (".h", ".c", "_c.py")
+    files = {f"{name}{end}": (GENERATED / f"{name}{end}").read_text(encoding="utf-8") for end in ends}
     return GeneratedCode(config, files).load()
 
 

@@ -10,7 +10,7 @@ import click
 from symconv.cli.errors import CliError
 from symconv.cli.help import Command
 from symconv.cli.options import ChoiceType, SpecOptions, _check_name, spec_options
-from symconv.cli.output import _check_out_dir, _check_overwrites, _make_dirs, _usage_hints, _write_all
+from symconv.cli.output import _check_out_dir, _check_overwrites, _make_dirs, _write_all
 from symconv.codegen import default_name, generate
 from symconv.codegen.config import DTYPES, TARGETS
 from symconv.errors import SpecError
@@ -103,5 +103,7 @@ def gen(spec: SpecOptions, target: str, dtype: str, name: str | None, out: Path,
     for path in files:
         click.echo(f"wrote {path}")
     click.echo()
-    for line in _usage_hints(out, written):
-        click.echo(line)
+    for each in targets:  # how to use the files: each target's backend says
+        codes = [code for code in written if code.config.target == each]
+        for line in codes[0].backend.usage(out, codes):
+            click.echo(line)

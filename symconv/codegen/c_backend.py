@@ -1,21 +1,47 @@
-"""The C target: C99, a header and a source, libc only, no global state.
+"""The C target: C99, a header and a source, libc only, no global state; and their ctypes binding.
 
 Loops run over batch, output channel, output positions (one loop per spatial
 dimension, so they can later be blocked or vectorised) and input channels of
 the group; the kernel taps are unrolled, each with a bounds test only on the
 sides where the stencil says it can reach the padding.
+
+The third file, ``NAME_c.py``, is a generated ctypes binding with the NumPy
+module's interface and the very same checks (``templates/python/checks.py.j2``)
+plus C-contiguity: a user compiles ``NAME.c`` into a shared library and calls
+``NAME_c.load(path)``. ``load`` here does the same: it compiles the source once
+per text, compiler and flags into a cache directory keyed by its hash
+(``$SYMCONV_CACHE``, else ``$XDG_CACHE_HOME/symconv``, else ``~/.cache/symconv``)
+and imports the binding from its text, bound to that library.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from typing import Any
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import types
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
 import sympy as sp
 
+from symconv import sizes
+from symconv.codegen.backend import Backend, Files
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
+from symconv.codegen.numpy_backend import import_text
 from symconv.codegen.printer import cexpr
+from symconv.codegen.python_context import python_context
+from symconv.errors import CodegenError
+
+CFLAGS = ("-O2", "-std=c99", "-fPIC", "-shared")
+TEMPLATES = (("h", "c/header.h.j2"), ("c", "c/source.c.j2"))
+BINDING = "c/binding.py.j2"
 
 INDENT = "    "
 
@@ -28,7 +54,7 @@ def _flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Ex
     return index
 
 
-def context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
+def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     """The template context of ``c/header.h.j2`` and ``c/source.c.j2``: printed lines only."""
     spec = lay.spec
     fixed = spec.input_size is not None
@@ -63,6 +89,11 @@ def context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
             "w": str(tap.flat),
         })
 
+    # The input channel weight (o, c) reads: the spec's group map over the loop variables; without
+    # groups every output channel reads channels 0 … C_in − 1 (spec.first_input_channel(o) is 0).
+    o, c = sp.Symbol("o", integer=True, nonnegative=True), sp.Symbol("c", integer=True, nonnegative=True)
+    channel = sizes.input_channel(o, c, spec.group_in, spec.group_out) if spec.is_grouped else c
+
     size_params = "".join(f", long {n}" for n in lay.inputs)
     return {
         "prefix": prefix,
@@ -87,7 +118,7 @@ def context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         + ([(f"IN_{x.upper()}", n) for x, n in zip(lay.letters, spec.sizes)] if fixed else [])
         + ([(f"OUT_{x.upper()}", n) for x, n in zip(lay.letters, spec.output_size)] if fixed else []),
         "group_in": spec.group_in,
-        "group_out": spec.group_out,
+        "input_channel": cexpr(channel),
         "inputs": [str(n) for n in lay.inputs],
         "outputs": [str(n) for n in lay.outputs],
         "fixed_inputs": [(str(n), v) for n, v in zip(lay.inputs, spec.sizes)] if fixed else [],
@@ -105,3 +136,112 @@ def context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "body": body,
         "taps": taps,
     }
+
+
+def binding_name(name: str) -> str:
+    """The module name of the ctypes binding of the C functions ``name_…``."""
+    return f"{name}_c"
+
+
+def library_name(name: str) -> str:
+    return f"lib{name}.so"
+
+
+def cache_dir() -> Path:
+    if os.environ.get("SYMCONV_CACHE"):
+        return Path(os.environ["SYMCONV_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "symconv"
+
+
+def compiler() -> str:
+    cc = os.environ.get("CC", "cc")
+    if shutil.which(cc) is None:
+        raise CodegenError(
+            f"no C compiler: {cc!r} is not on PATH; install one (e.g. apt-get install gcc) or set CC"
+        )
+    return cc
+
+
+def compile_shared(code: Files) -> Path:
+    """The shared library of ``code``'s C source, compiled once and cached by hash."""
+    cc = compiler()
+    name = code.config.name
+    sources = {f: text for f, text in code.files.items() if f.endswith((".c", ".h"))}
+    digest = hashlib.sha256()
+    for filename in sorted(sources):
+        digest.update(filename.encode() + b"\0" + sources[filename].encode() + b"\0")
+    digest.update(" ".join((cc, *CFLAGS)).encode())
+    target = cache_dir() / digest.hexdigest()[:24] / library_name(name)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        for filename, text in sources.items():
+            (Path(tmp) / filename).write_text(text, encoding="utf-8")
+        built = Path(tmp) / target.name
+        result = subprocess.run(
+            [cc, *CFLAGS, "-o", str(built), f"{name}.c", "-lm"],
+            cwd=tmp, capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()[:5]
+            raise CodegenError(f"the C compiler ({cc}) failed on {name}.c: " + " | ".join(detail))
+        os.replace(built, target)  # atomic: a concurrent loader sees the whole library or none
+    return target
+
+
+class CBackend(Backend):
+    """``NAME.h``, ``NAME.c`` and the ctypes binding ``NAME_c.py``; ``load`` compiles and binds."""
+
+    target: ClassVar[str] = "c"
+
+    def templates(self, config: CodegenConfig) -> dict[str, str]:
+        files = {f"{config.name}.{ext}": template for ext, template in TEMPLATES}
+        return {**files, f"{binding_name(config.name)}.py": BINDING}
+
+    def context(self, lay: Layout, config: CodegenConfig) -> dict[str, Any]:
+        """The C context, plus the binding's: the shared Python pieces and the C call's arguments."""
+        spec = lay.spec
+        return {
+            **c_context(lay, config),
+            "py": python_context(lay, config),
+            "module": binding_name(config.name),
+            "library": library_name(config.name),
+            "long_arguments": 1 + (0 if spec.has_input_size else spec.ndim),  # batch, then in_h…
+        }
+
+    def load(self, code: Files) -> types.ModuleType:
+        """Compile the C (cached), import the generated binding from its text and bind it to the library."""
+        library = compile_shared(code)
+        module = binding_name(code.config.name)
+        filename = f"{module}.py"
+        if filename not in code.files:
+            files = ", ".join(sorted(code.files))
+            raise CodegenError(f"{filename} is missing: the C target's files here are {files}")
+        binding = import_text(module, filename, code.files[filename])
+        binding.load(library)
+        return binding
+
+    def usage(self, out: Path, codes: Sequence[Files]) -> list[str]:
+        """The compile line for C, and for Python: the shared library and the binding's load."""
+        names = list(dict.fromkeys(code.config.name for code in codes))
+        sources = " ".join(shlex.quote(str(out / f"{name}.c")) for name in names)
+        headers = ", ".join(f'"{name}.h"' for name in names)
+        shared = " && ".join(
+            f"cc -std=c99 -O2 -shared -fPIC -o {shlex.quote(str(out / library_name(name)))} "
+            f"{shlex.quote(str(out / f'{name}.c'))}"
+            for name in names
+        )
+        modules = ", ".join(binding_name(name) for name in names)
+        loads = "; ".join(
+            f"{binding_name(name)}.load({str(out / library_name(name))!r})" for name in names
+        )
+        return [
+            f"C:      cc -std=c99 -O2 -c {sources}   (#include {headers})",
+            f"ctypes: {shared}",
+            f"        sys.path.insert(0, {str(out)!r}); import {modules}; {loads}",
+        ]
+
+
+C = CBackend()

@@ -29,18 +29,18 @@ _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 def default_name(spec: ConvSpec) -> str:
     """A C identifier naming the spec's non-default hyper-parameters: ``conv2d_k3_d2``."""
     parts = [f"conv{spec.ndim}d", f"k{format_size(spec.kernel)}"]
-    if any(s != 1 for s in spec.strides):
+    if spec.is_strided:
         parts.append(f"s{format_size(spec.strides)}")
     if isinstance(spec.padding, str):
         parts.append(f"p{spec.padding}")
-    elif any(spec.pad_before):
+    elif spec.is_padded:
         parts.append(f"p{format_size(spec.pad_before)}")
-    if any(d != 1 for d in spec.dilations):
+    if spec.is_dilated:
         parts.append(f"d{format_size(spec.dilations)}")
     if (spec.in_channels, spec.out_channels) != (1, 1):
         parts.append(f"c{spec.in_channels}to{spec.out_channels}")
-    if spec.groups != 1:
-        parts.append("dw" if spec.groups == spec.in_channels else f"g{spec.groups}")
+    if spec.is_grouped:
+        parts.append("dw" if spec.is_depthwise else f"g{spec.groups}")
     if spec.input_size is not None:
         parts.append(f"n{format_size(spec.sizes)}")
     if not spec.bias:

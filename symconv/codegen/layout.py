@@ -1,8 +1,9 @@
 """What both backends print: sizes and per-tap windows as SymPy expressions of the run-time sizes.
 
-The stencil says where each tap reads; this module turns it into index
-arithmetic over symbols for the spatial input sizes (``in_h``, ``in_w``…) and
-output sizes (``out_h``…). Backends only print these expressions.
+The sizes are the spec's size algebra (``symconv/sizes.py`` through
+``ConvSpec.output_size_of`` and friends) applied to symbols for the spatial
+input sizes (``in_h``, ``in_w``…) and output sizes (``out_h``…); the stencil
+says where each tap reads. Backends only print these expressions.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ class Layout:
     numerators: tuple[sp.Expr, ...]  # n + p_before + p_after − E: must be ≥ 0
     output_sizes: tuple[sp.Expr, ...]  # floor(numerator / s) + 1
     padded_sizes: tuple[sp.Expr, ...]  # n + p_before + p_after
+    smallest_inputs: tuple[sp.Expr, ...]  # the smallest input size with output size out_h…
 
     def windows(self, tap: Tap) -> tuple[Window, ...]:
-        """The padded-input window a tap reads for every output position."""
+        """The padded-input window a tap reads for every output position (padded index = index + before)."""
         return tuple(
             Window(off + b, s, out)
             for off, b, s, out in zip(tap.offset, self.spec.pad_before, self.spec.strides, self.outputs)
@@ -51,10 +53,14 @@ def layout(spec: ConvSpec) -> Layout:
     letters = LETTERS[spec.ndim]
     inputs = tuple(sp.Symbol(f"in_{x}", integer=True, positive=True) for x in letters)
     outputs = tuple(sp.Symbol(f"out_{x}", integer=True, positive=True) for x in letters)
-    numerators = tuple(
-        n + b + a - e
-        for n, b, a, e in zip(inputs, spec.pad_before, spec.pad_after, spec.effective_kernel)
+    return Layout(
+        spec,
+        stencil(spec),
+        letters,
+        inputs,
+        outputs,
+        numerators=tuple(sp.sympify(m) for m in spec.output_numerators_of(inputs)),
+        output_sizes=tuple(sp.sympify(o) for o in spec.output_size_of(inputs)),
+        padded_sizes=tuple(sp.sympify(p) for p in spec.padded_size_of(inputs)),
+        smallest_inputs=tuple(sp.sympify(n) for n in spec.smallest_input_size_of(outputs)),
     )
-    output_sizes = tuple(sp.floor(m / s) + 1 for m, s in zip(numerators, spec.strides))
-    padded = tuple(n + b + a for n, b, a in zip(inputs, spec.pad_before, spec.pad_after))
-    return Layout(spec, stencil(spec), letters, inputs, outputs, numerators, output_sizes, padded)

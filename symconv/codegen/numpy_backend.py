@@ -2,15 +2,24 @@
 
 Each kernel tap becomes one ``einsum`` over a strided window of the padded
 input (taps unrolled, groups as an array axis), so no Python loop runs over
-pixels or the batch.
+pixels or the batch. Its constants, ``output_size`` and argument checks are
+the shared ``templates/python/checks.py.j2`` (the C target's binding has the same).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
+from symconv.codegen.backend import Backend, Files
+from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout, Window
 from symconv.codegen.printer import pyexpr
+from symconv.codegen.python_context import python_context
+
+TEMPLATE = "numpy/module.py.j2"
 
 
 def _window(w: Window) -> str:
@@ -19,74 +28,67 @@ def _window(w: Window) -> str:
     return f"{w.start}:{end}{step}"
 
 
-def _tuple(values: tuple[Any, ...]) -> str:
-    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
+def import_text(name: str, filename: str, text: str) -> types.ModuleType:
+    """Execute a generated module's text as a fresh module called ``name``."""
+    module = types.ModuleType(name)
+    module.__file__ = f"<symconv generated {filename}>"
+    exec(compile(text, module.__file__, "exec"), module.__dict__)
+    return module
 
 
-def context(lay: Layout) -> dict[str, Any]:
-    """The template context of ``numpy/module.py.j2``: names and printed expressions only."""
-    spec = lay.spec
-    fixed = spec.input_size is not None
-    names = [str(v) for v in lay.inputs]
-    outs = [str(v) for v in lay.outputs]
-    upper = [x.upper() for x in lay.letters]
-    taps = [
-        {
-            "index": ", ".join(str(u) for u in tap.index),
-            "window": ", ".join(_window(w) for w in lay.windows(tap)),
+class NumpyBackend(Backend):
+    """``NAME.py``: NumPy only, imported from its text by ``load``."""
+
+    target: ClassVar[str] = "numpy"
+
+    def templates(self, config: CodegenConfig) -> dict[str, str]:
+        return {f"{config.name}.py": TEMPLATE}
+
+    def context(self, lay: Layout, config: CodegenConfig) -> dict[str, Any]:
+        """The template context of ``numpy/module.py.j2``: names and printed expressions only."""
+        spec = lay.spec
+        taps = [
+            {
+                "index": ", ".join(str(u) for u in tap.index),
+                "window": ", ".join(_window(w) for w in lay.windows(tap)),
+            }
+            for tap in lay.stencil.taps
+        ]
+        crop = ", ".join(f"{b}:{pyexpr(n + b)}" for b, n in zip(spec.pad_before, lay.inputs))
+        return {
+            "py": python_context(lay, config),
+            "title": f"{config.name}: {spec.describe()}",
+            "padded": spec.is_padded,
+            "letters": "".join(lay.letters),
+            "padded_vars": ", ".join(pyexpr(e) for e in lay.padded_sizes),
+            "taps": taps,
+            "crop": crop,
+            "bias_axes": ", 1" * spec.ndim,
+            "sum_axes": ", ".join(str(2 + i) for i in range(spec.ndim)),
         }
-        for tap in lay.stencil.taps
-    ]
-    checks = [
-        {
-            "numerator": pyexpr(m),
-            "name": name,
-            "dim": dim + 1,
-            "span": e,
-            "padding": f"{b}+{a}",
-            "minimum": max(1, e - b - a),
-        }
-        for dim, (m, name, e, b, a) in enumerate(
-            zip(lay.numerators, names, spec.effective_kernel, spec.pad_before, spec.pad_after)
-        )
-    ]
-    crop = ", ".join(f"{b}:{pyexpr(n + b)}" for b, n in zip(spec.pad_before, lay.inputs))
-    return {
-        "c_in": spec.in_channels,
-        "c_out": spec.out_channels,
-        "groups": spec.groups,
-        "group_in": spec.group_in,
-        "group_out": spec.group_out,
-        "kernel": _tuple(spec.kernel),
-        "stride": _tuple(spec.strides),
-        "dilation": _tuple(spec.dilations),
-        "span": _tuple(spec.effective_kernel),
-        "padding": _tuple(tuple(_tuple((b, a)) for b, a in zip(spec.pad_before, spec.pad_after))),
-        "padded": any(spec.pad_before) or any(spec.pad_after),
-        "input_size": _tuple(spec.sizes) if fixed else "None",
-        "ndim": spec.ndim,
-        "letters": "".join(lay.letters),
-        "spatial_doc": ", ".join(str(n) for n in spec.sizes) if fixed else ", ".join(upper),
-        "kernel_doc": ", ".join(str(k) for k in spec.kernel),
-        "out_doc": ", ".join(str(n) for n in spec.output_size) if fixed else ", ".join(
-            f"{x}_out" for x in upper
-        ),
-        "spatial_pattern": ", ".join(str(n) for n in spec.sizes) if fixed else ", ".join(
-            f'"{x}"' for x in upper
-        ),
-        "out_pattern": ", ".join(str(n) for n in spec.output_size) if fixed else ", ".join(
-            f'"{x}_out"' for x in upper
-        ),
-        "w_shape": f"OUT_CHANNELS, {spec.group_in}, *KERNEL_SIZE",
-        "spatial_vars": ", ".join(names) + ("," if spec.ndim == 1 else ""),
-        "out_vars": ", ".join(outs) + ("," if spec.ndim == 1 else ""),
-        "output_exprs": ", ".join(pyexpr(e) for e in lay.output_sizes) + ("," if spec.ndim == 1 else ""),
-        "padded_vars": ", ".join(pyexpr(e) for e in lay.padded_sizes),
-        "size_checks": checks,
-        "taps": taps,
-        "crop": crop,
-        "bias_axes": ", 1" * spec.ndim,
-        "has_bias": str(spec.bias),
-        "sum_axes": ", ".join(str(2 + i) for i in range(spec.ndim)),
-        "describe": spec.describe(),
-    }
+
+    def load(self, code: Files) -> types.ModuleType:
+        """The module, executed from its text as a fresh module named after it."""
+        ((filename, text),) = code.files.items()
+        return import_text(code.config.name, filename, text)
+
+    def usage(self, out: Path, codes: Sequence[Files]) -> list[str]:
+        """An import line and, for one kernel, its calls; for a separable pair, the chained forward."""
+        names = list(dict.fromkeys(code.config.name for code in codes))
+        spec = codes[0].config.spec
+        lines = [f"Python: sys.path.insert(0, {str(out)!r}); import {', '.join(names)}"]
+        if len(names) == 2:
+            depthwise, pointwise = names
+            bk, bw = (", b_k", ", b_w") if spec.bias else ("", "")
+            lines.append(f"        y = {pointwise}.forward({depthwise}.forward(x, k{bk}), w{bw})")
+        else:
+            b = ", b" if spec.bias else ""
+            size = "" if spec.has_input_size else ", input_size"
+            bias = ", .grad_bias(dy)" if spec.bias else ""
+            lines.append(
+                f"        {names[0]}.forward(x, w{b}), .grad_input(dy, w{size}), .grad_weight(x, dy){bias}"
+            )
+        return lines
+
+
+NUMPY = NumpyBackend()

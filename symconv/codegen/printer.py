@@ -8,12 +8,29 @@ truncating ``/`` and Python's ``//`` agree with ``floor`` there.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 from sympy.printing.c import C99CodePrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
 
-class PyIntPrinter(PythonCodePrinter):  # type: ignore[misc]
+class _FloorInProducts:
+    """``floor`` prints as a division, so inside a product or a power it needs parentheses.
+
+    SymPy treats ``floor(…)`` as a function call (an atom); printed as
+    ``(a) / b`` it would bind to its neighbours: ``2*floor(o/4)`` must print
+    ``2*((o) / 4)``, not ``2*(o) / 4``.
+    """
+
+    def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
+        if isinstance(item, sp.floor) and level >= PRECEDENCE["Mul"]:
+            return f"({self._print(item)})"  # type: ignore[attr-defined]
+        return str(super().parenthesize(item, level, strict))  # type: ignore[misc]
+
+
+class PyIntPrinter(_FloorInProducts, PythonCodePrinter):  # type: ignore[misc]
     """Python source for integer index and size expressions."""
 
     def _print_floor(self, expr: sp.floor) -> str:
@@ -24,7 +41,7 @@ class PyIntPrinter(PythonCodePrinter):  # type: ignore[misc]
         return f"({self._print(num)}) // {self._print(den)}"
 
 
-class CIntPrinter(C99CodePrinter):  # type: ignore[misc]
+class CIntPrinter(_FloorInProducts, C99CodePrinter):  # type: ignore[misc]
     """C source for integer index and size expressions (``long`` arithmetic)."""
 
     def _print_floor(self, expr: sp.floor) -> str:

@@ -1,22 +1,33 @@
-"""The stencil of a convolution, read off its symbolic derivation.
+"""The stencil of a convolution, from the spec's index algebra.
 
-Code is generated from this, not written per case: which kernel tap meets
-which input offset, how output channels map to input channels, and which taps
-can fall into the padding on either side. The facts are read from the
-symbolic Y of a *probe* — the same layer on a small, fixed input that has an
-interior output position and whose last position reaches the padded end — so
-they hold for every input size.
+Code is generated from this, not written per case: where each kernel tap reads
+relative to ``position · stride``, and which taps can fall into the padding on
+either side. Output position ``i`` reads input index ``s·i + offset`` through a
+tap of offset ``d·u − before`` (``spec.input_index``, ``spec.tap_offset``), so
+per dimension:
+
+- the first position reads ``offset``: the tap may read before the input
+  (``low``) exactly when ``offset < 0``;
+- the last position ``floor(m/s)``, with ``m = n + before + after − E`` the
+  output's numerator, reads ``s·floor(m/s) + offset ≤ m + offset``, with equality
+  for the input sizes where ``s`` divides ``m``: the tap may read past the input
+  (``high``) for some input size exactly when ``m + offset ≥ n``, a condition
+  on the spec alone since ``m − n`` is a constant.
+
+The facts hold for every input size (a spec with a fixed input size gets the
+same stencil as the open one). The channel map is the spec's
+(``spec.input_channel``). ``tests/stencil_oracle.py`` reads the same facts off
+a symbolic derivation and the tests check that both agree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
 from symconv.spec import ConvSpec
-from symconv.symbolic.derivation import Derivation
 
 
 @dataclass(frozen=True)
@@ -43,71 +54,28 @@ class Stencil:
     taps: tuple[Tap, ...]
 
 
-def probe_spec(spec: ConvSpec) -> ConvSpec:
-    """The spec on one channel and a small fixed input that shows every tap's behaviour."""
-    sizes = []
-    for s, b, a, e in zip(spec.strides, spec.pad_before, spec.pad_after, spec.effective_kernel):
-        steps = -(-b // s) + -(-a // s) + 1  # room for an interior position between the paddings
-        # (n + b + a − e) divisible by s: the last position reaches the end
-        sizes.append(steps * s - b - a + e)
-    return replace(spec, input_size=tuple(sizes), in_channels=1, out_channels=1, groups=1)
+def overhang(spec: ConvSpec) -> tuple[int, ...]:
+    """Per dimension ``m − n``: how far the numerator exceeds the input size (``before + after − E``).
 
-
-def group_probe_spec(spec: ConvSpec) -> ConvSpec:
-    """The spec's channel structure on a 1-tap kernel and a 1-entry input: at most 2 groups of 2."""
-    groups = min(spec.groups, 2)
-    return ConvSpec(
-        input_size=1, kernel_size=1, dims=spec.ndim, bias=spec.bias, groups=groups,
-        in_channels=groups * min(spec.group_in, 2), out_channels=groups * min(spec.group_out, 2),
+    The last output position reads at most ``m + offset`` (at the input sizes
+    where the stride divides ``m``), that is ``n + overhang + offset``.
+    """
+    sizes = tuple(sp.Symbol(f"n{k}", integer=True, positive=True) for k in range(spec.ndim))
+    return tuple(
+        int(sp.expand(m - n)) for m, n in zip(spec.output_numerators_of(sizes), sizes)
     )
 
 
-class _Terms:
-    """Reads which weight meets which input in an entry of the probe's Y (lookups built once)."""
-
-    def __init__(self, d: Derivation) -> None:
-        self.d = d
-        self.where_w = {v: i for i, v in np.ndenumerate(d.w_t)}
-        self.where_x = {v: i for i, v in np.ndenumerate(d.x_t)}
-
-    def __call__(self, o: int, position: tuple[int, ...]) -> dict[tuple[int, ...], tuple[int, ...]]:
-        """Weight index → input index of every product in ``Y[o, position]``."""
-        found = {}
-        for term in sp.Add.make_args(self.d.y_t[(o, *position)]):
-            w = next((self.where_w[f] for f in term.args if f in self.where_w), None)
-            x = next((self.where_x[f] for f in term.args if f in self.where_x), None)
-            if w is not None and x is not None:
-                found[w] = x
-        return found
-
-
 def stencil(spec: ConvSpec) -> Stencil:
-    """Read the stencil of ``spec`` from the derivation of its probe."""
-    probe = probe_spec(spec)
-    terms = _Terms(Derivation(probe))
-    out = probe.output_size
-    interior = tuple(-(-b // s) for b, s in zip(probe.pad_before, probe.strides))
-    centre = terms(0, interior)
-    # The group structure, read off as well: every output channel o reads channel
-    # g(o)·C_in/g + c through weight (o, c); the code generator relies on it.
-    grouped = group_probe_spec(spec)
-    channel_terms = _Terms(Derivation(grouped))
-    origin = (0,) * spec.ndim
-    for o in range(grouped.out_channels):
-        first = (o // grouped.group_out) * grouped.group_in
-        found = channel_terms(o, origin)
-        assert len(found) == grouped.group_in, "the derivation breaks the group layout"
-        for (oo, c, *_u), (cx, *_) in found.items():
-            assert oo == o and cx == first + c, "the derivation breaks the group layout"
-
-    # Per dimension, the taps present at the first and at the last output position.
-    at_start = [terms(0, (*interior[:k], 0, *interior[k + 1:])) for k in range(spec.ndim)]
-    at_end = [terms(0, (*interior[:k], out[k] - 1, *interior[k + 1:])) for k in range(spec.ndim)]
+    """The taps of ``spec``: offsets from ``spec.tap_offset``, padding sides from the size algebra."""
+    beyond = overhang(spec)
+    zero = (0,) * spec.ndim
     taps = []
     for flat, u in enumerate(np.ndindex(*spec.kernel)):
-        _, *at = centre[(0, 0, *u)]
-        offset = tuple(i - p * s for i, p, s in zip(at, interior, probe.strides))
-        low = tuple((0, 0, *u) not in at_start[k] for k in range(spec.ndim))
-        high = tuple((0, 0, *u) not in at_end[k] for k in range(spec.ndim))
-        taps.append(Tap(u, flat, offset, low, high))
+        tap = tuple(int(v) for v in u)
+        offset = tuple(int(v) for v in spec.tap_offset(tap))
+        first = tuple(int(v) for v in spec.input_index(zero, tap))  # position 0 reads the offset
+        low = tuple(i < 0 for i in first)
+        high = tuple(off + extra >= 0 for off, extra in zip(offset, beyond))  # n + extra + off ≥ n
+        taps.append(Tap(tap, flat, offset, low, high))
     return Stencil(spec, tuple(taps))
