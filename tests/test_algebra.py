@@ -155,3 +155,36 @@ def test_group_aware_conv_matches_the_definition() -> None:
             expected = sum(w[o, c, u] * x[(o // 1) * 2 + c, i + u] for c in range(2) for u in range(2))
             assert sp.expand(got[o, i] - expected) == 0
     assert np.shape(got) == (2, 3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_the_unrolled_view_gives_the_gradients(data: st.DataObject) -> None:
+    """∂J/∂K̂ = X̂ᵀ δ̂ and col2im(δ̂ K̂ᵀ) = ∂J/∂X (the note's (∂z^{l+1}/∂z^l)ᵀ δ^{l+1}), against diff."""
+    from symconv.algebra import unrolled
+
+    spec = data.draw(_valid(specs))
+    d = derive(spec)
+    x_hat, k_hat = unrolled.im2col(spec, d.x_t), unrolled.kernel_matrix(spec, d.w_t)
+    assert np.array_equal(np.array(d.X_hat.tolist(), dtype=object), x_hat)
+    delta_hat = unrolled.unroll_output(d.delta_t)
+    grad_input = unrolled.col2im(spec, unrolled.matmul(delta_hat, k_hat.T))
+    assert all(equal(a, b) for a, b in zip(grad_input.ravel(), from_array(d.grad_input).ravel()))
+    grad_k_hat = unrolled.matmul(x_hat.T, delta_hat)  # (C_in·taps) × C_out
+    grad_weight = from_array(d.grad_weight)
+    for o in range(spec.out_channels):
+        for c in range(spec.group_in):
+            row = spec.input_channel(o, c) * spec.taps
+            for t, tap in enumerate(np.ndindex(*spec.kernel)):
+                assert equal(grad_k_hat[row + t, o], grad_weight[(o, c, *tap)])
+
+
+def test_col2im_sums_the_overlaps() -> None:
+    """Each input entry comes back once per window that read it (a 3×3 input, 2×2 kernel: 1, 2, 4)."""
+    from symconv.algebra import unrolled
+
+    spec = ConvSpec(input_size=3, kernel_size=2)
+    ones = np.empty((1, 3, 3), dtype=object)
+    ones.fill(sp.Integer(1))
+    folded = unrolled.col2im(spec, unrolled.im2col(spec, ones))
+    assert folded.tolist() == [[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]

@@ -1326,7 +1326,7 @@ def test_printed_integer_divisions_keep_their_meaning_in_products() -> None:
     """``floor`` prints as a division: as a factor it is parenthesised, so it still means floor."""
     import sympy as sp
 
-    from symconv.codegen.printer import cexpr, pyexpr
+    from symconv.printing.code import cexpr, pyexpr
     from symconv.sizes import input_channel
 
     o, c, n = sp.symbols("o c n", integer=True, nonnegative=True)

@@ -7,7 +7,20 @@ import sympy as sp
 
 from symconv import ConvSpec, derive
 from symconv.algebra.closed_forms import closed_forms
-from symconv.algebra.operators import DELTA, Conv, Crop, Dilate, Hadamard, Pad, Rot180, SumPositions, W
+from symconv.algebra.operators import (
+    DELTA,
+    Col2im,
+    Conv,
+    Crop,
+    Dilate,
+    Hadamard,
+    Im2col,
+    Pad,
+    Rot180,
+    SumPositions,
+    W,
+    X,
+)
 from symconv.printing.note_latex import NotePrinter, note_latex, pmatrix
 from symconv.symbolic.chain import SIGMA
 
@@ -142,6 +155,7 @@ def test_closed_forms_per_channel() -> None:
         r"\mathrm{pad}_{p}(X_{c'}) \ast \mathrm{dil}_{s}(\delta_{o})"
     )
     assert note_latex(Rot180(W)) == r"\mathrm{rot}_{180}(K)"
+    assert note_latex(Col2im(Im2col(X))) == r"\mathrm{col2im}\left(\mathrm{im2col}(X)\right)"
     assert note_latex(DELTA) == r"\delta"
 
 

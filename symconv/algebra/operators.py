@@ -16,7 +16,10 @@ zero insertion, …) are SymPy expressions in the amount symbols of
 - ``Rot180(A)``: every spatial axis reversed;
 - ``Crop(A, before, after)``: entries removed at both ends of every spatial axis;
 - ``Hadamard(A, B)``: the entrywise product ``A ⊙ B``;
-- ``SumPositions(A)``: the sum over every spatial position.
+- ``SumPositions(A)``: the sum over every spatial position;
+- ``Im2col(A)`` / ``Col2im(M)``: the unrolled matrix X̂ of a tensor, and its
+  adjoint, which folds a matrix back onto the input summing overlaps (evaluated
+  on instances by :mod:`symconv.algebra.unrolled`).
 """
 
 from __future__ import annotations
@@ -99,6 +102,18 @@ class Hadamard(Operator):
 
 class SumPositions(Operator):
     """``SumPositions(A)``: the sum of A over every spatial position (keeps the channels)."""
+
+    nargs = 1
+
+
+class Im2col(Operator):
+    """``Im2col(A)``: one row per output position, one column per (channel, tap): the note's X̂."""
+
+    nargs = 1
+
+
+class Col2im(Operator):
+    """``Col2im(M)``: the adjoint of im2col, each entry added back to the input it was read from."""
 
     nargs = 1
 

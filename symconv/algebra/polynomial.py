@@ -31,6 +31,7 @@ import sympy as sp
 Coefficient = Union[int, Fraction]
 Monomial = tuple[int, ...]
 
+_ZERO = sp.S.Zero  # SymPy's zero, a singleton: the zeros of padding and zero insertion
 _SYMBOLS: list[sp.Symbol] = []  # generator number → symbol
 _NUMBERS: dict[sp.Symbol, int] = {}  # symbol → generator number
 
@@ -75,6 +76,8 @@ class Poly:
         """``value`` as a Poly (Polys, rational numbers and SymPy zeros), or None."""
         if isinstance(value, Poly):
             return value
+        if value is _ZERO:
+            return Poly()
         c = _coefficient(value)
         if c is None:
             return None
@@ -84,12 +87,19 @@ class Poly:
     def add_all(parts: Iterable[Any]) -> Poly:
         """The sum of many Polys (or numbers) in one pass."""
         total: dict[Monomial, Coefficient] = {}
+        get = total.get
         for part in parts:
-            p = Poly.coerce(part)
-            if p is None:
-                raise TypeError(f"cannot add {part!r} to a Poly")
-            for m, c in p.terms.items():
-                total[m] = total.get(m, 0) + c
+            if type(part) is Poly:
+                terms = part.terms
+            elif part is _ZERO:
+                continue
+            else:
+                p = Poly.coerce(part)
+                if p is None:
+                    raise TypeError(f"cannot add {part!r} to a Poly")
+                terms = p.terms
+            for m, c in terms.items():
+                total[m] = get(m, 0) + c
         return Poly({m: c for m, c in total.items() if c})
 
     # -- arithmetic ----------------------------------------------------------------------
@@ -118,6 +128,8 @@ class Poly:
         return NotImplemented if o is None else o + (-self)
 
     def __mul__(self, other: Any) -> Poly:
+        if other is _ZERO:
+            return Poly()
         o = other if type(other) is Poly else Poly.coerce(other)
         if o is None:
             return NotImplemented

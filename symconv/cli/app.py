@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import click
 
-from symconv import __version__
 from symconv.cli.derive import derive
 from symconv.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, PROG
 from symconv.cli.gen import gen
 from symconv.cli.help import Group
 from symconv.cli.verify import verify_command
 from symconv.errors import SymconvError
+from symconv.version import __version__
 
 
 @click.group(

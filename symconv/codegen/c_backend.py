@@ -35,9 +35,9 @@ from symconv.codegen.backend import Backend, Files
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
 from symconv.codegen.numpy_backend import import_text
-from symconv.codegen.printer import cexpr
 from symconv.codegen.python_context import python_context
 from symconv.errors import CodegenError
+from symconv.printing.code import cexpr
 
 CFLAGS = ("-O2", "-std=c99", "-fPIC", "-shared")
 TEMPLATES = (("h", "c/header.h.j2"), ("c", "c/source.c.j2"))

@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 from symconv.codegen.backend import Backend, Files
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout, Window
-from symconv.codegen.printer import pyexpr
 from symconv.codegen.python_context import python_context
+from symconv.printing.code import pyexpr
 
 TEMPLATE = "numpy/module.py.j2"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
-from symconv.codegen.printer import pyexpr
+from symconv.printing.code import pyexpr
 
 
 def py_tuple(values: tuple[Any, ...] | list[Any]) -> str:

@@ -40,10 +40,12 @@ from sympy.printing.latex import LatexPrinter
 
 from symconv.algebra.operators import (
     CONV_ROLES,
+    Col2im,
     Conv,
     Crop,
     Dilate,
     Hadamard,
+    Im2col,
     Pad,
     Rot180,
     SumPositions,
@@ -262,6 +264,15 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
     def _print_SumPositions(self, expr: SumPositions) -> str:
         """``\\sum_{i} (A)_{i}``: the sum over every position."""
         return rf"\sum_{{i}} \left({self._print(expr.args[0])}\right)_{{i}}"
+
+
+    def _print_Im2col(self, expr: Im2col) -> str:
+        """``\\mathrm{im2col}(A)``: the unrolled matrix."""
+        return self._applied(r"\mathrm{im2col}", expr.args[0])
+
+    def _print_Col2im(self, expr: Col2im) -> str:
+        """``\\mathrm{col2im}(M)``: folded back, overlaps summed."""
+        return self._applied(r"\mathrm{col2im}", expr.args[0])
 
 
 def _roles(a: sp.Basic, b: sp.Basic) -> tuple[str, str] | None:

@@ -100,6 +100,14 @@ class OperatorTextPrinter(StrPrinter):  # type: ignore[misc]
         """``sum(A)``: the sum over the spatial positions."""
         return f"sum({self._print(expr.args[0])})"
 
+    def _print_Im2col(self, expr: Any) -> str:
+        """``im2col(A)``."""
+        return f"im2col({self._print(expr.args[0])})"
+
+    def _print_Col2im(self, expr: Any) -> str:
+        """``col2im(M)``."""
+        return f"col2im({self._print(expr.args[0])})"
+
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         """Tensors with spatial axes first, then those without (``conv(x, W) + b``)."""
         terms = sorted(sp.Add.make_args(expr), key=lambda t: not role(t)[1] if t.has(TensorSymbol) else 2)

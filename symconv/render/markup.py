@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import Any, Union
 
-from symconv import __version__
 from symconv.errors import RenderError
 from symconv.printing.note_latex import note_latex, pmatrix
 from symconv.render.document import (
@@ -33,6 +32,7 @@ from symconv.render.text import DEFAULT_MAX_ENTRIES
 from symconv.symbolic import Derivation
 from symconv.symbolic.separable import SeparableDerivation
 from symconv.templating import render
+from symconv.version import __version__
 
 AnyDerivation = Union[Derivation, SeparableDerivation]
 

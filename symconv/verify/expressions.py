@@ -244,6 +244,16 @@ _CALLS: dict[str, Callable[[list[Fraction]], Fraction]] = {
 }
 
 
+def binary(operator: str, a: Fraction, b: Fraction) -> Fraction:
+    """``a operator b`` exactly (Undefined where it has no value, EvaluationLimit past the limits)."""
+    return _BINARY[operator](a, b)
+
+
+def call(function: str, args: list[Fraction]) -> Fraction:
+    """``function(*args)`` exactly: floor, ceil(ing), max, min, abs."""
+    return _CALLS[function](args)
+
+
 def _evaluate(node: Node, env: Mapping[str, int]) -> Fraction:
     if isinstance(node, Num):
         return node.value

@@ -43,12 +43,11 @@ from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
 from symconv.symbolic.proof import equal
 from symconv.symbolic.tensors import Tensor, from_array
-from symconv.verify.expressions import EvaluationLimit, Undefined
+from symconv.verify.expressions import EvaluationLimit, Undefined, binary, call
 from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tuple
 from symconv.verify.result import Domain, EntryDifference, TensorCounterexample, VerifyResult
 
 SHOWN_ENTRIES = 4
-MAX_SIZE_EXPONENT = 64  # a larger power of a size (other than of 0, 1, -1) is refused
 MAX_AMOUNT = 256  # pad, crop, dilate, stride, dilation: larger amounts are refused (tensors are symbolic)
 
 TENSOR_QUANTITIES = {
@@ -395,47 +394,15 @@ def _uniform(value: Sizes, what: str) -> Fraction:
 
 
 def _size_arithmetic(operator: str, a: Sizes, b: Sizes) -> Sizes:
-    import math
-
-    def one(x: Fraction, y: Fraction) -> Fraction:
-        if operator in ("/", "//", "%") and y == 0:
-            raise Undefined("division by zero")
-        if operator == "+":
-            return x + y
-        if operator == "-":
-            return x - y
-        if operator == "*":
-            return x * y
-        if operator == "/":
-            return x / y
-        if operator == "//":
-            return Fraction(math.floor(x / y))
-        if operator == "%":
-            return x - y * math.floor(x / y)
-        if operator == "^":
-            if y.denominator != 1 or (x == 0 and y < 0):
-                raise Undefined(f"{x}^{y} is not a whole power")
-            if x in (0, 1, -1):  # exact for any exponent
-                return x ** int(y) if y >= 0 else x ** int(y % 2)
-            if abs(y) > MAX_SIZE_EXPONENT:
-                raise EvaluationLimit(f"exponents above {MAX_SIZE_EXPONENT} are not evaluated")
-            return x ** int(y)
+    """Arithmetic on sizes, dimension by dimension, with the scalar formulas' exact evaluator."""
+    if operator not in ("+", "-", "*", "/", "//", "%", "^"):
         raise Undefined(f"{operator} is not defined for sizes")
-
-    return tuple(one(x, y) for x, y in zip(a, b))
+    return tuple(binary(operator, x, y) for x, y in zip(a, b))
 
 
 def _size_function(name: str, args: list[Sizes]) -> Sizes:
-    import math
-
-    if name == "floor":
-        return tuple(Fraction(math.floor(v)) for v in args[0])
-    if name in ("ceil", "ceiling"):
-        return tuple(Fraction(math.ceil(v)) for v in args[0])
-    if name == "abs":
-        return tuple(abs(v) for v in args[0])
-    pick = max if name == "max" else min
-    return tuple(pick(values) for values in zip(*args))
+    """floor, ceil, max, min, abs of sizes, dimension by dimension (the scalar formulas' evaluator)."""
+    return tuple(call(name, list(values)) for values in zip(*args))
 
 
 def _entrywise(f: Callable[[sp.Expr, sp.Expr], sp.Expr], a: Value, b: Value) -> Value:

@@ -1,0 +1,100 @@
+r"""The unrolled (im2col) view of a convolution on instances: X̂, K̂, col2im, and the products.
+
+In the note's layout X̂ = im2col(X) has one row per output position (row-major)
+and one column per (input channel, kernel tap), channel-major; K̂ has one
+column per output channel and zeros where a channel lies outside the output
+channel's group, so ``Ŷ = X̂·K̂`` is one product. Its transpose gives the
+gradients: with ``δ̂`` the upstream gradient laid out like Ŷ,
+
+- ``∂J/∂K̂ = X̂ᵀ δ̂`` (the weight gradient, read inside the group blocks), and
+- ``∂J/∂X̂ = δ̂ K̂ᵀ``, which :func:`col2im` folds back onto the input, summing
+  the entries of every window that read the same input position — the note's
+  ``(∂z^{l+1}/∂z^l)^T δ^{l+1}``.
+
+Entries may be SymPy expressions or Polys; which input each (position, tap)
+reads is the spec's index algebra.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from symconv.algebra.evaluate import Tensor, add_all
+from symconv.spec import ConvSpec
+
+
+def _reads(spec: ConvSpec) -> list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]]:
+    """(position, tap, input index or None in the padding) in X̂'s row-major order of both."""
+    out = []
+    for position in np.ndindex(*spec.output_size):
+        for tap in np.ndindex(*spec.kernel):
+            index = tuple(int(i) for i in spec.input_index(position, tap))
+            inside = all(0 <= i < n for i, n in zip(index, spec.sizes))
+            out.append((position, tap, index if inside else None))
+    return out
+
+
+def im2col(spec: ConvSpec, x: Tensor) -> Tensor:
+    """X̂: ``Π out`` rows by ``C_in · Π k`` columns (zeros where a tap reads the padding)."""
+    taps = spec.taps
+    rows = int(np.prod(spec.output_size))
+    out = np.empty((rows, spec.in_channels * taps), dtype=object)
+    out.fill(sp.S.Zero)
+    for k, (_, _, index) in enumerate(_reads(spec)):
+        row, tap = divmod(k, taps)
+        if index is not None:
+            for c in range(spec.in_channels):
+                out[row, c * taps + tap] = x[(c, *index)]
+    return out
+
+
+def col2im(spec: ConvSpec, columns: Tensor) -> Tensor:
+    """The adjoint of im2col: every entry added back to the input it was read from, overlaps summed."""
+    taps = spec.taps
+    parts: dict[tuple[int, ...], list[Any]] = {}
+    for k, (_, _, index) in enumerate(_reads(spec)):
+        row, tap = divmod(k, taps)
+        if index is not None:
+            for c in range(spec.in_channels):
+                parts.setdefault((c, *index), []).append(columns[row, c * taps + tap])
+    out = np.empty((spec.in_channels, *spec.sizes), dtype=object)
+    for index in np.ndindex(*out.shape):
+        out[index] = add_all(parts.get(index, []))
+    return out
+
+
+def kernel_matrix(spec: ConvSpec, w: Tensor) -> Tensor:
+    """K̂: ``C_in · Π k`` rows by ``C_out`` columns, zero outside each output channel's group."""
+    out = np.empty((spec.in_channels * spec.taps, spec.out_channels), dtype=object)
+    out.fill(sp.S.Zero)
+    for c in range(spec.in_channels):
+        readers = spec.outputs_of_input(c)
+        within = c - spec.first_input_channel(readers[0])
+        for t, tap in enumerate(np.ndindex(*spec.kernel)):
+            for o in readers:
+                out[c * spec.taps + t, o] = w[(o, within, *tap)]
+    return out
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """The product of two 2-D object arrays, each entry one sum (zeros skipped)."""
+    out = np.empty((a.shape[0], b.shape[1]), dtype=object)
+    columns = [[(k, b[k, j]) for k in range(b.shape[0]) if b[k, j] != 0] for j in range(b.shape[1])]
+    for i in range(a.shape[0]):
+        row = a[i]
+        for j, column in enumerate(columns):
+            out[i, j] = add_all([row[k] * v for k, v in column if row[k] != 0])
+    return out
+
+
+def unroll_output(y: Tensor) -> Tensor:
+    """A tensor laid out like Y ``(C_out, *out)`` as a matrix like Ŷ (positions × C_out)."""
+    return np.ascontiguousarray(y.reshape(y.shape[0], -1).T)
+
+
+def roll_output(y_hat: Tensor, spec: ConvSpec) -> Tensor:
+    """A matrix like Ŷ back in Y's layout ``(C_out, *out)``."""
+    return np.ascontiguousarray(y_hat.T).reshape((spec.out_channels, *spec.output_size))
