@@ -65,6 +65,11 @@ def effective_kernel(k: Size, d: Size) -> Size:
     return d * (k - 1) + 1
 
 
+def dilated_size(n: Size, factor: Size) -> Size:
+    """``n`` entries with ``factor − 1`` zeros between neighbours: ``(n − 1)·factor + 1`` (a dilated span)."""
+    return effective_kernel(n, factor)
+
+
 def padded_size(n: Size, before: Size, after: Size) -> Size:
     """The input's size with the padding: ``n + before + after``."""
     return n + before + after

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symconv import sizes
 from symconv.algebra import operators as op
 from symconv.algebra.polynomial import Poly
 from symconv.spec import ConvSpec
@@ -69,7 +70,7 @@ def pad(a: Tensor, before: Amount, after: Amount) -> Tensor:
 
 def dilate(a: Tensor, factor: Amount) -> Tensor:
     """``a`` with ``factor − 1`` zeros inserted between neighbouring entries on every axis."""
-    out = zeros(tuple((n - 1) * s + 1 for n, s in zip(a.shape, factor)))
+    out = zeros(tuple(int(sizes.dilated_size(n, s)) for n, s in zip(a.shape, factor)))
     out[tuple(slice(None, None, s) for s in factor)] = a
     return out
 
@@ -90,8 +91,9 @@ def crop(a: Tensor, before: Amount, after: Amount) -> Tensor:
 
 def correlate(a: Tensor, b: Tensor, stride: Amount, dilation: Amount) -> Tensor:
     """Cross-correlation of ``a`` with the kernel ``b``, no padding: ``out[i] = Σ_u b[u]·a[i·s + u·d]``."""
-    span = [(k - 1) * d + 1 for k, d in zip(b.shape, dilation)]
-    out_shape = tuple((n - e) // s + 1 for n, e, s in zip(a.shape, span, stride))
+    out_shape = tuple(
+        int(sizes.output_size(n, k, s, 0, 0, d)) for n, k, s, d in zip(a.shape, b.shape, stride, dilation)
+    )
     if any(n < 1 for n in out_shape):
         raise EvaluationError(
             f"conv(): the kernel of shape {_shape(b.shape)} (dilation {_amount(dilation)}) does not fit "
