@@ -124,6 +124,17 @@ def _term_place(term: sp.Basic) -> int:
     return 1 if lone else 0
 
 
+def ordered_terms(expr: sp.Basic) -> list[sp.Basic]:
+    """The terms of a sum in the order the note prints them (:meth:`NotePrinter._print_Add`).
+
+    Example:
+        >>> x, k, b = sp.symbols("x_{11} k_{11} b")
+        >>> ordered_terms(b + k * x)
+        [k_{11}*x_{11}, b]
+    """
+    return sorted(sp.Add.make_args(expr), key=_term_place)
+
+
 # Operators written between their operands; an operand that is one of these is parenthesised.
 _INFIX = (Conv, Hadamard, sp.Add)
 
@@ -271,6 +282,16 @@ def _roles(a: sp.Basic, b: sp.Basic) -> tuple[str, str] | None:
     except ValueError:
         return None
     return pair if pair in CONV_ROLES else None
+
+
+def sums_over_group(a: sp.Basic, b: sp.Basic) -> bool:
+    """Whether a convolution of ``a`` and ``b`` sums over a group's output channels (δ_o with W_{o,c})."""
+    return _roles(a, b) == ("o", "oi")
+
+
+def sigma_prime_at(expr: sp.Basic) -> sp.Expr | None:
+    """The point ``z`` when ``expr`` is σ'(z) in either of SymPy's forms, else None (for other printers)."""
+    return _sigma_prime_at(expr)
 
 
 _PRINTER = NotePrinter()

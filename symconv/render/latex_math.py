@@ -1,0 +1,68 @@
+r"""The model's math as LaTeX: equations, aligned lists with wrapped sums, matrices, galleries.
+
+The LaTeX format of the document model (:mod:`symconv.render.model`): every
+expression is printed by :class:`~symconv.printing.note_latex.NotePrinter`;
+what shows of a matrix or a sum was decided when the model was built; here
+only lines break to fit the page (:mod:`symconv.render.typeset`) and gaps are
+drawn as ``\cdots``, ``\vdots`` and ``\ddots``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from symconv.printing.note_latex import pmatrix
+from symconv.render.elide import Dots, gapped
+from symconv.render.model import Display, Equation, Gap, Matrix
+from symconv.render.typeset import COLUMN_SEP, FENCE, equation_rows, gallery, tex, width
+
+LATEX_DOTS = Dots(r"\cdots", r"\vdots", r"\ddots")
+RELATIONS = {"=": "=", "!=": r"\neq", ":": r"\colon"}
+_EQUALS = 14.0  # the width of " = " between a label and its matrix, in points
+
+
+def matrix(m: Matrix) -> tuple[str, float]:
+    """A matrix as ``\\begin{pmatrix}…\\end{pmatrix}``, its gaps marked, and its estimated width."""
+    table = gapped(m.shown, lambda i, j: tex(m.entries[i, j]), LATEX_DOTS)
+    columns = [max(width(row[j]) for row in table) + COLUMN_SEP for j in range(len(table[0]))]
+    return pmatrix(table), sum(columns) + 2 * FENCE
+
+
+def side(value: Any) -> str:
+    """One side of an equation in LaTeX."""
+    return matrix(value)[0] if isinstance(value, Matrix) else tex(value)
+
+
+def inline(eq: Equation, align: bool = False) -> str:
+    """An equation on one line (``&`` before its first relation when ``align``)."""
+    out = side(eq.sides[0])
+    for i, (relation, value) in enumerate(zip(eq.relations, eq.sides[1:])):
+        out += f" {'&' if align and i == 0 else ''}{RELATIONS[relation]} {side(value)}"
+    return out
+
+
+def _gallery_item(item: Equation | Gap) -> tuple[str, float]:
+    if isinstance(item, Gap):
+        return LATEX_DOTS.across, width(LATEX_DOTS.across)
+    if isinstance(item.sides[-1], Matrix):
+        body, estimated = matrix(item.sides[-1])
+        lhs = " = ".join(side(s) for s in item.sides[:-1])
+        return f"{lhs} = {body}", width(lhs) + _EQUALS + estimated
+    printed = inline(item)
+    return printed, width(printed)
+
+
+def display_rows(block: Display) -> list[str]:
+    """The rows of a display: one for ``equation``, aligned rows for ``align``, centred for ``gather``."""
+    if block.kind == "gather":
+        return gallery([_gallery_item(item) for item in block.items])
+    rows: list[str] = []
+    for item in block.items:
+        if isinstance(item, Gap):
+            rows.append("&" + LATEX_DOTS.down)
+        elif block.kind == "align" and len(item.sides) == 2 and not isinstance(item.sides[1], Matrix):
+            lhs, relation = side(item.sides[0]), RELATIONS[item.relations[0]]
+            rows += equation_rows(lhs, relation, item.sides[1], item.terms)
+        else:
+            rows.append(inline(item, align=block.kind == "align"))
+    return rows
