@@ -115,9 +115,9 @@ def plain_text(expr: Any, **settings: Any) -> str:
         >>> x, k, b = sp.symbols("x_{11} k_{11} b")
         >>> plain_text(b + k * x)
         'k_{11}*x_{11} + b'
-        >>> plain_text(Hadamard(Conv(sp.Symbol("delta^{l+1}"), Rot180(sp.Symbol("W^{l+1}")), 1, 1),
-        ...                     sp.Symbol("s")))
-        '(delta^{l+1} ⊛ rot180(W^{l+1})) ⊙ s'
+        >>> W, z = sp.symbols("W^{l+1} z")
+        >>> plain_text(Hadamard(Conv(Dilate(sp.Symbol("delta"), 2), Rot180(W), 1, 1), z))
+        '(dil_{2}(delta) ⊛ rot180(W^{l+1})) ⊙ z'
     """
     printer = PlainTextPrinter(settings) if settings else _PRINTER
     return str(printer.doprint(expr))

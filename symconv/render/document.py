@@ -112,7 +112,8 @@ _EQUALS = 14.0  # the width of " = " between a label and its matrix, in points
 
 
 def _lhs_width(sides: Sequence[Any]) -> float:
-    return sum(width(tex(s)) + _EQUALS for s in sides)
+    """The width of ``a = b = `` before a matrix, in points."""
+    return width(" = ".join(tex(side(s)) for s in sides)) + _EQUALS
 
 
 # -- the writer: sections, blocks, and the elision decisions ------------------------------------
@@ -149,8 +150,6 @@ class _Writer:
         self._blocks.append(say(key, **args))
 
     def math(self, *items: Item, kind: str = "equation") -> None:
-        if kind == "gather" and len(items) == 1:
-            kind = "equation"
         self._blocks.append(Display(kind, tuple(items)))
 
     def table(self, header: Sequence[Text], rows: Sequence[Sequence[Text | Math]], align: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from symconv.printing.note_latex import pmatrix
 from symconv.render.elide import Dots, gapped
 from symconv.render.model import Display, Equation, Gap, Matrix
-from symconv.render.typeset import COLUMN_SEP, FENCE, equation_rows, gallery, tex, width
+from symconv.render.typeset import column_widths, equation_rows, gallery, matrix_width, tex, width
 
 LATEX_DOTS = Dots(r"\cdots", r"\vdots", r"\ddots")
 RELATIONS = {"=": "=", "!=": r"\neq", ":": r"\colon"}
@@ -24,8 +24,7 @@ _EQUALS = 14.0  # the width of " = " between a label and its matrix, in points
 def matrix(m: Matrix) -> tuple[str, float]:
     """A matrix as ``\\begin{pmatrix}…\\end{pmatrix}``, its gaps marked, and its estimated width."""
     table = gapped(m.shown, lambda i, j: tex(m.entries[i, j]), LATEX_DOTS)
-    columns = [max(width(row[j]) for row in table) + COLUMN_SEP for j in range(len(table[0]))]
-    return pmatrix(table), sum(columns) + 2 * FENCE
+    return pmatrix(table), matrix_width(column_widths(m.entries, m.shown), m.shown.col_gap is not None)
 
 
 def side(value: Any) -> str:
@@ -50,6 +49,12 @@ def _gallery_item(item: Equation | Gap) -> tuple[str, float]:
         return f"{lhs} = {body}", width(lhs) + _EQUALS + estimated
     printed = inline(item)
     return printed, width(printed)
+
+
+def display(block: Display) -> tuple[str, list[str]]:
+    """The kind of LaTeX display and its rows (a gallery that fits one row is an ``equation``)."""
+    rows = display_rows(block)
+    return ("equation" if block.kind == "gather" and len(rows) == 1 else block.kind), rows
 
 
 def display_rows(block: Display) -> list[str]:

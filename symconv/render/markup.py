@@ -21,7 +21,7 @@ from symconv.errors import RenderError
 from symconv.printing.note_latex import pmatrix
 from symconv.render.document import AnyDerivation, Progress, build
 from symconv.render.elide import DEFAULT_MAX_ENTRIES, gapped, window
-from symconv.render.latex_math import LATEX_DOTS, display_rows
+from symconv.render.latex_math import LATEX_DOTS, display
 from symconv.render.model import Arg, Code, Display, Document, Math, Table, Text
 from symconv.render.prose import LANGUAGES, phrase
 from symconv.render.typeset import tex
@@ -79,7 +79,8 @@ def localize(doc: Document, lang: str, fmt: str) -> dict[str, Any]:
             ragged = any(isinstance(v, Code) and len(v.text) > LONG_CODE for _, v in b.args)
             return {"kind": "text", "text": text(b), "ragged": ragged}
         if isinstance(b, Display):
-            return {"kind": b.kind, "rows": display_rows(b)}
+            kind, rows = display(b)
+            return {"kind": kind, "rows": rows}
         return {"kind": "table", "header": [text(h) for h in b.header], "align": b.align,
                 "rows": [[text(c) for c in row] for row in b.rows]}
 

@@ -45,15 +45,12 @@ CONTINUATION = r"&\quad {}"
 """How a wrapped line of a sum starts: indented, and ``{}`` keeps its sign binary."""
 
 _LETTER, _SCRIPT, _BINARY, _RELATION, _FENCE, _PUNCT = 5.5, 0.7, 12.2, 13.4, 3.9, 2.8
-COLUMN_SEP = 10.0
-"""amsmath matrices: ``\\arraycolsep`` (5pt) on either side of a column."""
+_COLUMN_SEP = 10.0  # amsmath matrices: \arraycolsep (5pt) on either side of a column
 _SPACES = {"quad": 10.0, "qquad": 20.0, ",": 1.7, ";": 2.8, ":": 2.2, " ": 3.3, "!": -1.7}
 _BINARIES = {"cdot", "odot", "ast", "times", "neq", "leq", "geq", "in", "approx", "to"}
 _DOTS = {"cdots", "ldots", "vdots", "ddots", "dots"}
 _WRAPPERS = {"mathrm", "text", "hat", "tilde", "mathbf", "operatorname", "bar"}
 _SILENT = {"left", "right", "begin", "end", "displaystyle", "big", "Big", "bigl", "bigr"}
-FENCE = _FENCE
-"""A parenthesis around a matrix."""
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 
 
@@ -202,6 +199,17 @@ def equation_rows(
     return [f"{lhs} &{relation} {rows[0]}"] + [f"{CONTINUATION}{row}" for row in rows[1:]]
 
 
+def matrix_width(columns: Sequence[float], gap: bool) -> float:
+    """Estimated width of a matrix with shown columns ``columns`` wide (``gap``: and a dots column)."""
+    dots = width(r"\cdots") + _COLUMN_SEP if gap else 0.0
+    return sum(c + _COLUMN_SEP for c in columns) + dots + 2 * _FENCE
+
+
+def column_widths(entries: Any, shown: Window) -> list[float]:
+    """The widest printed entry of each shown column, in points."""
+    return [max(width(tex(entries[i, j])) for i in shown.rows) for j in shown.cols]
+
+
 def matrix_window(entries: np.ndarray, max_entries: int, budget: float = LINE_WIDTH) -> tuple[Window, float]:
     """The part of a matrix that shows, and its estimated width in points.
 
@@ -213,15 +221,14 @@ def matrix_window(entries: np.ndarray, max_entries: int, budget: float = LINE_WI
     rows, cols = entries.shape
     page = max_entries != 0
     shown = window(rows, cols, max_entries, max_rows=PAGE_ROWS if page else 0)
-    column = {j: max(width(tex(entries[i, j])) for i in shown.rows) + COLUMN_SEP for j in shown.cols}
+    column = dict(zip(shown.cols, column_widths(entries, shown)))
 
     def span(count: int) -> float:
         ids, gap = keep(cols, count)
-        dots = width(r"\cdots") + COLUMN_SEP if gap is not None else 0.0
-        return sum(column[j] for j in ids) + dots + 2 * _FENCE
+        return matrix_width([column[j] for j in ids], gap is not None)
 
     if not page:
-        return shown, sum(column.values()) + 2 * _FENCE
+        return shown, matrix_width(list(column.values()), False)
     count = len(shown.cols)
     while count > 2 and span(count) > budget:
         count -= 1
