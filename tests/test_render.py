@@ -22,8 +22,9 @@ from symconv.render import render_latex, render_markdown, repr_latex
 from symconv.render.document import derivation_document, separable_document
 from symconv.render.elide import keep, window
 from symconv.render.latex_math import display_rows
-from symconv.render.model import Display, Document, Math, Table, Terms, Text
+from symconv.render.model import Display, Document, Equation, Math, Matrix, Table, Terms, Text
 from symconv.render.prose import LANGUAGES, PHRASES, phrase, placeholders
+from symconv.render.text import print_text
 from symconv.render.typeset import equation_rows, sum_pieces, sum_terms, tex, width
 from symconv.render.wrap import summands
 from symconv.symbolic.derivation import Derivation
@@ -286,6 +287,21 @@ def test_wide_unrolled_products_are_written_by_name() -> None:
     assert "unrolled_product_by_name" in keys(doc)
     assert any(row.startswith(r"\hat{Y} = \hat{X} \hat{K} = \begin{pmatrix} y_{1,11} - b_{1} & "
                               r"y_{2,11} - b_{2} \\ ") for row in displays(doc))
+
+
+def test_the_model_holds_expressions_and_every_format_prints_the_same_decision() -> None:
+    """No printed strings in the model: sides are expressions, notation or matrices of expressions."""
+    doc = document(BIG, max_entries=50)
+    blocks = [b for s in doc.sections for b in s.blocks if isinstance(b, Display)]
+    equations = [item for b in blocks for item in b.items if isinstance(item, Equation)]
+    assert equations and not any(isinstance(side, str) for e in equations for side in e.sides)
+    matrices = [side for e in equations for side in e.sides if isinstance(side, Matrix)]
+    shown = [m.entries[i, j] for m in matrices for i in m.shown.rows for j in m.shown.cols]
+    assert all(isinstance(entry, sp.Basic) for entry in shown)
+    hidden = sum(m.hidden for m in matrices)
+    assert 0 < hidden <= doc.elided
+    text = print_text(doc)
+    assert f"In all, {doc.elided} entries are left out" in text.replace("\n", " ")
 
 
 def test_the_elision_rule_is_the_text_renderers() -> None:

@@ -247,13 +247,7 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
         channels of a group is written with that sum: ``\\sum_{o \\in G(c)} (A \\ast B)``.
         """
         a, b, stride, dilation = expr.args
-        if dilation != 1:
-            op = rf"\ast_{{{self._print(stride)},{self._print(dilation)}}}"
-        elif stride != 1:
-            op = rf"\ast_{{{self._print(stride)}}}"
-        else:
-            op = r"\ast"
-        tex = f"{self._operand(a)} {op} {self._operand(b)}"
+        tex = f"{self._operand(a)} \\ast{conv_amounts(self, stride, dilation)} {self._operand(b)}"
         if self._settings["channels"] and _roles(a, b) == ("o", "oi"):
             return rf"\sum_{{o \in G(c)}} \left({tex}\right)"
         return tex
@@ -282,6 +276,13 @@ def _roles(a: sp.Basic, b: sp.Basic) -> tuple[str, str] | None:
     except ValueError:
         return None
     return pair if pair in CONV_ROLES else None
+
+
+def conv_amounts(printer: Any, stride: sp.Basic, dilation: sp.Basic) -> str:
+    """A convolution's subscript in any printer: none, ``_{s}`` with a stride, ``_{s,d}`` with a dilation."""
+    if dilation != 1:
+        return f"_{{{printer._print(stride)},{printer._print(dilation)}}}"
+    return f"_{{{printer._print(stride)}}}" if stride != 1 else ""
 
 
 def sums_over_group(a: sp.Basic, b: sp.Basic) -> bool:

@@ -30,6 +30,7 @@ from sympy.printing.str import StrPrinter
 from symconv.algebra.operators import Conv, Crop, Dilate, Hadamard, Pad, Rot180, SumPositions, TensorSymbol
 from symconv.printing.note_latex import (
     CHANNEL_SUBSCRIPTS,
+    conv_amounts,
     ordered_terms,
     sigma_prime_at,
     sums_over_group,
@@ -81,13 +82,7 @@ class PlainTextPrinter(StrPrinter):  # type: ignore[misc]
 
     def _print_Conv(self, expr: Conv) -> str:
         a, b, stride, dilation = expr.args
-        if dilation != 1:
-            op = f"⊛_{{{self._print(stride)},{self._print(dilation)}}}"
-        elif stride != 1:
-            op = f"⊛_{{{self._print(stride)}}}"
-        else:
-            op = "⊛"
-        text = f"{self._operand(a)} {op} {self._operand(b)}"
+        text = f"{self._operand(a)} ⊛{conv_amounts(self, stride, dilation)} {self._operand(b)}"
         if self._settings["channels"] and sums_over_group(a, b):
             return f"sum_{{o in G(c)}} ({text})"
         return text
