@@ -3,8 +3,8 @@ r"""Laying out LaTeX so that it fits a page: widths, wrapped sums, how much of a
 Nothing here knows convolution. The layout stage (:mod:`symconv.render.document`)
 asks :func:`matrix_window` and :func:`sum_terms` how much of a matrix or sum
 fits, and stores that decision in the model; the LaTeX format asks
-:func:`equation_rows` and :func:`gallery` where its lines break. Widths are estimates in TeX points
-at 10pt (a letter ≈ 5.5pt, a subscript letter ≈ 3.9pt, ``+`` with its spaces
+:func:`equation_rows` and :func:`gallery` where its lines break. Widths are
+estimates in TeX points at 10pt (a letter ≈ 5.5pt, a subscript letter ≈ 3.9pt, ``+`` with its spaces
 ≈ 12pt); they only have to be good enough to keep every line inside
 :data:`LINE_WIDTH`, which leaves a margin to the text width of the document
 template (A4, 2 cm margins: about 483pt).
@@ -125,7 +125,7 @@ def width(tex: str, scale: float = 1.0) -> float:
     return total
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=16384, typed=True)
 def tex(expr: Any) -> str:
     """``expr`` in the note's LaTeX (remembered: the layout measures what the LaTeX format then prints)."""
     return note_latex(expr)
@@ -144,8 +144,7 @@ def sum_pieces(rhs: Any, room: float, terms: Terms | None = None) -> list[str]:
         >>> sum_pieces((a + b) * s, 100), sum_pieces((a + b) * s, 10)
         (['\\left(a + b\\right) s'], ['\\bigl(a', '+ b\\bigr) s'])
     """
-    whole = tex(rhs)
-    if terms is None and not isinstance(rhs, sp.Add) and width(whole) <= room:
+    if terms is None and not isinstance(rhs, sp.Add) and width(whole := tex(rhs)) <= room:
         return [whole]
     return pieces(rhs, tex, LATEX_MARKS, None if terms is None else (terms.head, terms.tail))
 
