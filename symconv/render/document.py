@@ -51,6 +51,7 @@ from symconv.render.model import (
 from symconv.render.notation import Concat, Named, Notation, Partial
 from symconv.render.typeset import (
     DISPLAY_ROWS,
+    EQUALS,
     LINE_WIDTH,
     PAGE_EQUATIONS,
     SUM_ROWS,
@@ -108,12 +109,11 @@ def eq(*parts: Any) -> Equation:
     return Equation(sides, tuple(_RELATIONS[r] for r in parts[1::2]))
 
 
-_EQUALS = 14.0  # the width of " = " between a label and its matrix, in points
 
 
 def _lhs_width(sides: Sequence[Any]) -> float:
     """The width of ``a = b = `` before a matrix, in points."""
-    return width(" = ".join(tex(side(s)) for s in sides)) + _EQUALS
+    return width(" = ".join(tex(side(s)) for s in sides)) + EQUALS
 
 
 # -- the writer: sections, blocks, and the elision decisions ------------------------------------

@@ -14,11 +14,10 @@ from typing import Any
 from symconv.printing.note_latex import pmatrix
 from symconv.render.elide import Dots, gapped
 from symconv.render.model import Display, Equation, Gap, Matrix
-from symconv.render.typeset import column_widths, equation_rows, gallery, matrix_width, tex, width
+from symconv.render.typeset import EQUALS, column_widths, equation_rows, gallery, matrix_width, tex, width
 
 LATEX_DOTS = Dots(r"\cdots", r"\vdots", r"\ddots")
 RELATIONS = {"=": "=", "!=": r"\neq", ":": r"\colon"}
-_EQUALS = 14.0  # the width of " = " between a label and its matrix, in points
 
 
 def matrix(m: Matrix) -> tuple[str, float]:
@@ -46,7 +45,7 @@ def _gallery_item(item: Equation | Gap) -> tuple[str, float]:
     if isinstance(item.sides[-1], Matrix):
         body, estimated = matrix(item.sides[-1])
         lhs = " = ".join(side(s) for s in item.sides[:-1])
-        return f"{lhs} = {body}", width(lhs) + _EQUALS + estimated
+        return f"{lhs} = {body}", width(lhs) + EQUALS + estimated
     printed = inline(item)
     return printed, width(printed)
 

@@ -41,6 +41,9 @@ SUM_ROWS = 8
 PAGE_ROWS = 40
 """Most rows of a matrix shown, so that one display fits a page (columns: as many as fit the line)."""
 
+EQUALS = 14.0
+"""The width of `` = `` between a label and its matrix, in points."""
+
 CONTINUATION = r"&\quad {}"
 """How a wrapped line of a sum starts: indented, and ``{}`` keeps its sign binary."""
 
