@@ -7,6 +7,7 @@ console script and ``python -m symconv`` to check the real entry points.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import symconv
 from symconv import ConvSpec, SpecError, derive
 from symconv.cli import parse_sizes
 from symconv.cli.derive import derive as derive_command
-from symconv.symbolic.separable import derive_separable
+from symconv.render import render_latex, render_text
 
 SPEC_OPTIONS = [
     "--input", "--kernel", "--stride", "--padding", "--dilation", "--in-channels", "--out-channels",
@@ -35,64 +36,12 @@ NOTE_X_HAT_ROWS = [
     "[ x_{22}  x_{23}  x_{32}  x_{33} ]",
 ]
 NOTE_Y_SUMS = [
-    "y_{11} = b + k_{11}*x_{11} + k_{12}*x_{12} + k_{21}*x_{21} + k_{22}*x_{22}",
-    "y_{12} = b + k_{11}*x_{12} + k_{12}*x_{13} + k_{21}*x_{22} + k_{22}*x_{23}",
-    "y_{21} = b + k_{11}*x_{21} + k_{12}*x_{22} + k_{21}*x_{31} + k_{22}*x_{32}",
-    "y_{22} = b + k_{11}*x_{22} + k_{12}*x_{23} + k_{21}*x_{32} + k_{22}*x_{33}",
+    "y_{11} = k_{11}*x_{11} + k_{12}*x_{12} + k_{21}*x_{21} + k_{22}*x_{22} + b",
+    "y_{12} = k_{11}*x_{12} + k_{12}*x_{13} + k_{21}*x_{22} + k_{22}*x_{23} + b",
+    "y_{21} = k_{11}*x_{21} + k_{12}*x_{22} + k_{21}*x_{31} + k_{22}*x_{32} + b",
+    "y_{22} = k_{11}*x_{22} + k_{12}*x_{23} + k_{21}*x_{32} + k_{22}*x_{33} + b",
 ]
-
-NOTE_TEXT = """\
-Conv2d 1→1, input 3, kernel 2, stride 1, padding 0, dilation 1
-
-Sizes
-  input             1 × 3×3   (C_in × spatial)
-  padding           before 0×0, after 0×0
-  effective kernel  2×2   k + (k-1)·(d-1) per dimension
-  output            1 × 2×2   (C_out × spatial)
-                    floor((n + p_before + p_after - d·(k-1) - 1)/s) + 1 per dimension:
-                    dim 1: floor((3 + 0 + 0 - 1·(2-1) - 1)/1) + 1 = 2
-                    dim 2: floor((3 + 0 + 0 - 1·(2-1) - 1)/1) + 1 = 2
-  parameters        5 = 1·1·4 weights (C_out · C_in/groups · taps) + 1 bias
-  MACs              16 per sample = 4 positions · 1 output channel · 1·4 (C_in/groups · taps)
-
-X: input, (C_in, H, W) = (1, 3, 3)
-  X[c=1]
-    [ x_{11}  x_{12}  x_{13} ]
-    [ x_{21}  x_{22}  x_{23} ]
-    [ x_{31}  x_{32}  x_{33} ]
-
-W: weight, (C_out, C_in/groups, kH, kW) = (1, 1, 2, 2)
-  W[o=1, c=1]
-    [ k_{11}  k_{12} ]
-    [ k_{21}  k_{22} ]
-
-b: bias, (C_out,) = (1,)
-  [ b ]
-
-Y: output, by the definition, (C_out, H_out, W_out) = (1, 2, 2)
-  y_{11} = b + k_{11}*x_{11} + k_{12}*x_{12} + k_{21}*x_{21} + k_{22}*x_{22}
-  y_{12} = b + k_{11}*x_{12} + k_{12}*x_{13} + k_{21}*x_{22} + k_{22}*x_{23}
-  y_{21} = b + k_{11}*x_{21} + k_{12}*x_{22} + k_{21}*x_{31} + k_{22}*x_{32}
-  y_{22} = b + k_{11}*x_{22} + k_{12}*x_{23} + k_{21}*x_{32} + k_{22}*x_{33}
-
-X̂: the input unrolled (im2col), one row per output position, one column per kernel tap (channel-major), 4×4
-  [ x_{11}  x_{12}  x_{21}  x_{22} ]
-  [ x_{12}  x_{13}  x_{22}  x_{23} ]
-  [ x_{21}  x_{22}  x_{31}  x_{32} ]
-  [ x_{22}  x_{23}  x_{32}  x_{33} ]
-
-K̂: the kernel unrolled, one row per tap, one column per output channel, 4×1
-  [ k_{11} ]
-  [ k_{12} ]
-  [ k_{21} ]
-  [ k_{22} ]
-
-Ŷ = X̂·K̂: one row per output position, one column per output channel (Y without the bias), 4×1
-  [ k_{11}*x_{11} + k_{12}*x_{12} + k_{21}*x_{21} + k_{22}*x_{22} ]
-  [ k_{11}*x_{12} + k_{12}*x_{13} + k_{21}*x_{22} + k_{22}*x_{23} ]
-  [ k_{11}*x_{21} + k_{12}*x_{22} + k_{21}*x_{31} + k_{22}*x_{32} ]
-  [ k_{11}*x_{22} + k_{12}*x_{23} + k_{21}*x_{32} + k_{22}*x_{33} ]
-"""
+NOTE_SPEC = "Conv2d 1→1, input 3, kernel 2, stride 1, padding 0, dilation 1"
 
 
 # -- help and version ---------------------------------------------------------------------
@@ -136,10 +85,14 @@ def test_every_option_has_help_with_an_example() -> None:
 # -- derive --format text --------------------------------------------------------------------
 
 
-def test_the_notes_example_exactly(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_notes_example_is_the_text_document(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text format prints the same document as Markdown and LaTeX: the spec line first."""
     code, out, err = run(capsys, "derive", "--input", "3", "--kernel", "2")
     assert (code, err) == (0, "")
-    assert out == NOTE_TEXT
+    assert out == render_text(derive(ConvSpec(input_size=3, kernel_size=2)))
+    assert out.splitlines()[0] == NOTE_SPEC
+    for heading in ("The layer and its sizes", "Forward pass", "The unrolled form Ŷ = X̂ K̂"):
+        assert f"\n{heading}\n" in out
 
 
 def test_the_notes_example_rows_and_sums(capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,7 +100,8 @@ def test_the_notes_example_rows_and_sums(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0
     for line in NOTE_X_HAT_ROWS + NOTE_Y_SUMS:
         assert line in out
-    assert "floor((3 + 0 + 0 - 1·(2-1) - 1)/1) + 1 = 2" in out
+    assert "n'_{1} = ⌊(3 + 2 · 0 - 1 · (2 - 1) - 1)/1⌋ + 1 = 2" in out
+    assert "params = C_{out} · C_{in}/g · k_{1} k_{2} + C_{out} = 1 · 1 · 2 · 2 + 1 = 5" in out
 
 
 def test_backward_shows_gradients_and_the_proof(capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,17 +109,21 @@ def test_backward_shows_gradients_and_the_proof(capsys: pytest.CaptureFixture[st
     assert (code, err) == (0, "")
     assert "[ delta_{11}  delta_{12} ]" in out
     assert "∂J/∂x_{11} = delta_{11}*k_{11}" in out
-    assert "∂J/∂x_{22} = delta_{11}*k_{22} + delta_{12}*k_{21} + delta_{21}*k_{12} + delta_{22}*k_{11}" in out
-    assert "∂J/∂k_{11} = delta_{11}*x_{11} + delta_{12}*x_{12} + delta_{21}*x_{21} + delta_{22}*x_{22}" in out
+    assert "∂J/∂x_{22} = delta_{11}*k_{22} + delta_{12}*k_{21} + delta_{21}*k_{12}" in out
+    assert "∂J/∂z_{12} = (delta_{11}*k_{12} + delta_{12}*k_{11})*sigma'(z_{12})" in out
+    assert "∂J/∂k_{11} = delta_{11}*x_{11} + delta_{12}*x_{12} + delta_{21}*x_{21}" in out
     assert "∂J/∂b = delta_{11} + delta_{12} + delta_{21} + delta_{22}" in out
-    proof = str(derive(ConvSpec(input_size=3, kernel_size=2)).prove())
-    assert proof.startswith("proved") and out.endswith(f"\n{proof}\n")  # the closing lines
-    assert out.startswith(NOTE_TEXT)
+    assert "δ^{l} = (pad_{k' - 1}(delta^{l+1}) ⊛ rot180(W^{l+1})) ⊙ sigma'(z^{l})" in out
+    assert "input gradient                                              9  equal" in out
+    assert "All of them agree" in out and "FAILED" not in out
+    assert out.startswith(NOTE_SPEC + "\n")
+    for line in NOTE_X_HAT_ROWS + NOTE_Y_SUMS:
+        assert line in out
 
 
 def test_forward_only_has_no_gradients(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "derive", "--input", "3", "--kernel", "2")
-    assert "∂J" not in out and "proved" not in out
+    assert "∂J" not in out and "agree" not in out
 
 
 def test_channels_groups_and_padding(capsys: pytest.CaptureFixture[str]) -> None:
@@ -175,10 +133,10 @@ def test_channels_groups_and_padding(capsys: pytest.CaptureFixture[str]) -> None
     )
     assert code == 0
     assert out.startswith("Conv2d 4→2, input 4x5, kernel 3, stride 1, padding same, dilation 1, groups 2\n")
-    assert "padding           before 1×1, after 1×1   (same)" in out
-    assert "X[c=4]" in out and "W[o=2, c=2]" in out and "[ b_{1}  b_{2} ]" in out
-    assert "zero outside each output channel's group" in out
-    assert "proved" in out and "NOT proved" not in out
+    assert "p = same" in out and "p = 1 × 1" in out
+    assert "X_{4} =" in out and "K_{2,2} =" in out and "[ b_{1}  b_{2} ]" in out
+    assert "zero outside" in out or "zero blocks" in out or "groups" in out
+    assert "All of them agree" in out and "FAILED" not in out
 
 
 def test_depthwise(capsys: pytest.CaptureFixture[str]) -> None:
@@ -199,12 +157,15 @@ def test_separable(capsys: pytest.CaptureFixture[str]) -> None:
         "--backward",
     )
     assert (code, err) == (0, "")
-    assert out.startswith("Depthwise-separable layer in place of: Conv2d 2→3, input 4, kernel 3")
-    assert "stage 1, depthwise: Conv2d 2→2" in out and "stage 2, pointwise: Conv2d 2→3" in out
-    assert "29 = 20 + 9" in out and "96 = 72 + 24" in out  # parameters, MACs
+    first = "Conv2d 2→3, input 4, kernel 3, stride 1, padding 0, dilation 1 (depthwise-separable)"
+    assert out.startswith(first + "\n")
+    rows: dict[str, list[str]] = {}
+    for cells in (line.split() for line in out.splitlines()):
+        rows.setdefault(cells[0] if cells else "", cells[1:])  # the first: the table of counts
+    assert rows["parameters"] == ["20", "9", "29", "57", "0.509"]  # depthwise, pointwise, both, plain
+    assert rows["MACs"] == ["72", "24", "96", "216", "0.444"]
     assert "Stage 1: depthwise" in out and "Stage 2: pointwise" in out
-    proof = str(derive_separable(ConvSpec(input_size=4, in_channels=2, out_channels=3)).prove())
-    assert proof.startswith("proved") and out.endswith(f"\n{proof}\n")
+    assert "The composite" in out and "All of them agree" in out and "FAILED" not in out
 
 
 def test_one_and_three_dimensions(capsys: pytest.CaptureFixture[str]) -> None:
@@ -214,13 +175,14 @@ def test_one_and_three_dimensions(capsys: pytest.CaptureFixture[str]) -> None:
     assert "[ 0      x_{1}  x_{2} ]" in out  # the padding shows as zeros in X̂
     code, out, _ = run(capsys, "derive", "--input", "3x3x3", "--kernel", "2")
     assert code == 0 and out.startswith("Conv3d")
-    assert "X[c=1, depth=3]" in out and "W[o=1, c=1, depth=2]" in out
+    assert "X(3,·,·) =" in out and "K(2,·,·) =" in out and "[ x_{311}  x_{312}  x_{313} ]" in out
 
 
 def test_no_bias(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "derive", "--input", "3", "--kernel", "2", "--no-bias", "--backward")
     assert code == 0
-    assert "b: none (no bias)" in out and "y_{11} = k_{11}*x_{11}" in out and "∂J/∂b" not in out
+    assert out.splitlines()[0].endswith(", no bias")
+    assert "The layer has no bias." in out and "y_{11} = k_{11}*x_{11}" in out and "∂J/∂b" not in out
 
 
 def test_output_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
@@ -241,21 +203,30 @@ def test_a_big_spec_is_elided_visibly(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = run(capsys, "derive", "--input", "32")
     assert code == 0
     assert "…" in out and "⋮" in out and "⋱" in out
-    assert "(624 of 1024 entries elided: showing 20 of 32 rows, 20 of 32 columns)" in out  # X
-    assert "(500 of 900 equations elided)" in out  # Y
-    assert out.rstrip().endswith("entries were elided in all (--max-entries 0 shows everything).")
+    assert "784 of these 1024 entries are left out here" in out  # X: 20 rows, 12 columns fit the page
+    assert "860 of these 900 equations are left out here" in out  # Y
+    assert re.search(r"In all, \d+ entries are left out to keep this document readable;\s+"
+                     r"`--max-entries 0` writes every one\.\n$", out)
     assert "x_{1,1} " in out and "x_{32,32}" in out  # first and last entries stay
     assert "y_{1,1} " in out and "y_{30,30}" in out
 
 
+def test_the_text_shows_what_the_documents_show() -> None:
+    """One decision: the text grid keeps the rows and columns the LaTeX matrix keeps."""
+    d = derive(ConvSpec(input_size=12, kernel_size=3, in_channels=3, stride=2, padding=1))
+    text, tex = render_text(d, max_entries=50), render_latex(d, max_entries=50)
+    counts = re.compile(r"(\d+) of the (\d+) entries of")
+    assert counts.findall(text) and counts.findall(text) == counts.findall(tex.replace("\n", " "))
+
+
 def test_max_entries_controls_elision(capsys: pytest.CaptureFixture[str]) -> None:
     _, full, _ = run(capsys, "derive", "--input", "12", "--max-entries", "0")
-    assert "elided" not in full and "⋮" not in full
+    assert "left out" not in full and "⋮" not in full and "…" not in full
     _, small, _ = run(capsys, "derive", "--input", "3", "--kernel", "2", "--max-entries", "3")
     assert "[ x_{11}  …  x_{13} ]" in small
-    assert "(5 of 9 entries elided: showing 2 of 3 rows, 2 of 3 columns)" in small
+    assert "5 of these 9 entries are left out here" in small
     _, default, _ = run(capsys, "derive", "--input", "3", "--kernel", "2")
-    assert "elided" not in default
+    assert "left out" not in default
 
 
 def test_many_channels_elide_whole_slices(capsys: pytest.CaptureFixture[str]) -> None:
@@ -263,9 +234,10 @@ def test_many_channels_elide_whole_slices(capsys: pytest.CaptureFixture[str]) ->
                        "--max-entries", "20")
     assert code == 0
     # 20 entries leave room for two 3×3 channels of X and five 2×2 slices of W
-    assert "(6 slices X[c=2] … X[c=7] elided: 54 entries)" in out
-    assert "X[c=1]" in out and "X[c=8]" in out and "X[c=4]" not in out
-    assert "(3 slices W[o=1, c=4] … W[o=1, c=6] elided: 12 entries)" in out
+    assert "54 of these 72 entries are left out here" in out
+    assert "X_{1} =" in out and "X_{8} =" in out and "X_{4} =" not in out
+    assert "12 of these 32 entries are left out here" in out
+    assert "K_{1,3} =" in out and "K_{1,4} =" not in out and "K_{1,7} =" in out
 
 
 # -- --out ------------------------------------------------------------------------------------
@@ -275,7 +247,7 @@ def test_out_writes_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     target = tmp_path / "conv.txt"
     code, out, err = run(capsys, "derive", "--input", "3", "--kernel", "2", "--out", str(target))
     assert (code, out, err) == (0, "", "")
-    assert target.read_text(encoding="utf-8") == NOTE_TEXT
+    assert target.read_text(encoding="utf-8") == render_text(derive(ConvSpec(input_size=3, kernel_size=2)))
     assert [p.name for p in tmp_path.iterdir()] == ["conv.txt"]  # no temp file left behind
 
 
@@ -283,7 +255,7 @@ def test_out_replaces_an_existing_file(capsys: pytest.CaptureFixture[str], tmp_p
     target = tmp_path / "conv.txt"
     target.write_text("old\n")
     assert run(capsys, "derive", "--input", "3", "--kernel", "2", "--out", str(target))[0] == 0
-    assert target.read_text(encoding="utf-8") == NOTE_TEXT
+    assert target.read_text(encoding="utf-8").startswith(NOTE_SPEC + "\n")
 
 
 @pytest.mark.parametrize(
@@ -448,7 +420,9 @@ def test_console_script() -> None:
     done = _run(script, "--version")
     assert (done.returncode, done.stdout) == (0, "symconv 0.1.0\n")
     done = _run(script, "derive", "--input", "3", "--kernel", "2")
-    assert (done.returncode, done.stdout, done.stderr) == (0, NOTE_TEXT, "")
+    assert (done.returncode, done.stderr) == (0, "") and done.stdout.startswith(NOTE_SPEC + "\n")
+    for line in NOTE_X_HAT_ROWS:
+        assert line in done.stdout
 
 
 @pytest.mark.parametrize(

@@ -13,15 +13,20 @@ import sys
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from symconv import ConvSpec, derive, derive_separable
 from symconv.cli import main
 from symconv.errors import RenderError
 from symconv.render import render_latex, render_markdown, repr_latex
-from symconv.render.document import Display, Document, Table, Text, derivation_document, separable_document
+from symconv.render.document import derivation_document, separable_document
 from symconv.render.elide import keep, window
+from symconv.render.latex_math import display_rows
+from symconv.render.model import Display, Document, Equation, Math, Matrix, Table, Terms, Text
 from symconv.render.prose import LANGUAGES, PHRASES, phrase, placeholders
-from symconv.render.typeset import equation_rows, open_parentheses, split_terms, width
+from symconv.render.text import print_text
+from symconv.render.typeset import equation_rows, sum_pieces, sum_terms, tex, width
+from symconv.render.wrap import summands
 from symconv.symbolic.derivation import Derivation
 from symconv.symbolic.proof import Mismatch, Proof
 
@@ -70,7 +75,7 @@ def keys(doc: Document) -> list[str]:
 
 
 def displays(doc: Document) -> list[str]:
-    return [row for s in doc.sections for b in s.blocks if isinstance(b, Display) for row in b.rows]
+    return [row for s in doc.sections for b in s.blocks if isinstance(b, Display) for row in display_rows(b)]
 
 
 def document(spec: ConvSpec, *, backward: bool = True, max_entries: int = 400) -> Document:
@@ -190,9 +195,9 @@ def test_stride_dilation_padding_and_groups_bring_their_steps_and_remarks() -> N
     assert r"k + (k - 1)(d - 1) &= 3 + (3 - 1)(2 - 1) = 5" in rows
     assert r"k + (r - 1)(k + 1) &= 3 + (2 - 1)(3 + 1) \neq 5" in rows
     formula_here = next(t for t in texts(doc) if t.key == "formula_here")
-    assert dict(formula_here.args)["values"] == (
-        r"$s = (2, 2),\; d = (2, 2),\; k' = (5, 5),\; p = (1, 1),\; u = (1, 1)$"
-    )
+    values = dict(formula_here.args)["values"]
+    assert isinstance(values, Math)
+    assert tex(values.expr) == r"s = (2, 2),\; d = (2, 2),\; k' = (5, 5),\; p = (1, 1),\; u = (1, 1)"
     # the dilated error's first row, with the stride's zero between entries
     assert any(r"\mathrm{dil}_{s}(\delta^{l+1}_{1}) = \begin{pmatrix} \delta_{1,11} & 0 & \delta_{1,12} & 0"
                in row for row in rows)
@@ -215,7 +220,8 @@ def test_depthwise_and_separable_documents() -> None:
         assert key in found, key
     table = next(b for b in doc.sections[0].blocks if isinstance(b, Table))
     # parameters: depthwise 2·1·9 + 2, pointwise 3·2·1 + 3, against the plain 3·2·9 + 3
-    assert table.rows[0][1:] == ("$20$", "$9$", "$29$", "$57$", "$0.509$")
+    assert [tex(cell.expr) for cell in table.rows[0][1:] if isinstance(cell, Math)] == [
+        "20", "9", "29", "57", "0.509"]
     assert table.align == "lrrrrr"
     composite = displays(doc)
     assert any(row.startswith("y_{1,11} &= ") and "x_{1,11} k_{1,1,11} w_{1,1,11}" in row
@@ -253,10 +259,10 @@ def test_every_display_with_dots_is_followed_by_a_sentence_saying_so() -> None:
     for section in doc.sections:
         blocks = list(section.blocks)
         for i, block in enumerate(blocks):
-            if isinstance(block, Display) and any(
-                    mark in row for row in block.rows for mark in (r"\cdots", r"\vdots", r"\ddots")):
+            rows = display_rows(block) if isinstance(block, Display) else []
+            if any(mark in row for row in rows for mark in (r"\cdots", r"\vdots", r"\ddots")):
                 following = [b.key for b in blocks[i + 1:] if isinstance(b, Text)]
-                assert following and following[0].startswith("elided_"), (section.title, block.rows[0][:80])
+                assert following and following[0].startswith("elided_"), (section.title, rows[0][:80])
 
 
 def test_long_sums_keep_their_first_and_last_lines() -> None:
@@ -283,6 +289,21 @@ def test_wide_unrolled_products_are_written_by_name() -> None:
                               r"y_{2,11} - b_{2} \\ ") for row in displays(doc))
 
 
+def test_the_model_holds_expressions_and_every_format_prints_the_same_decision() -> None:
+    """No printed strings in the model: sides are expressions, notation or matrices of expressions."""
+    doc = document(BIG, max_entries=50)
+    blocks = [b for s in doc.sections for b in s.blocks if isinstance(b, Display)]
+    equations = [item for b in blocks for item in b.items if isinstance(item, Equation)]
+    assert equations and not any(isinstance(side, str) for e in equations for side in e.sides)
+    matrices = [side for e in equations for side in e.sides if isinstance(side, Matrix)]
+    shown = [m.entries[i, j] for m in matrices for i in m.shown.rows for j in m.shown.cols]
+    assert all(isinstance(entry, sp.Basic) for entry in shown)
+    hidden = sum(m.hidden for m in matrices)
+    assert 0 < hidden <= doc.elided
+    text = print_text(doc)
+    assert f"In all, {doc.elided} entries are left out" in text.replace("\n", " ")
+
+
 def test_the_elision_rule_is_the_text_renderers() -> None:
     assert keep(10, 4) == ([0, 1, 8, 9], 2)
     shown = window(30, 30, 400)
@@ -292,10 +313,16 @@ def test_the_elision_rule_is_the_text_renderers() -> None:
 
 
 def test_typesetting_helpers() -> None:
-    assert split_terms(r"x k + \left(a + b\right) c - t") == ["x k", r"+ \left(a + b\right) c", "- t"]
-    assert open_parentheses(r"\left(a + b\right) \sigma'(z)") == r"\bigl(a + b\bigr) \sigma'(z)"
-    rows, hidden = equation_rows("y", r"\left(a + b + c\right) s", budget=40)
-    assert rows[0].startswith(r"y &= \bigl(a") and rows[-1].endswith(r"\bigr) s") and hidden == 0
+    a, b, c, s, t = sp.symbols("a b c s t")
+    assert summands(a + b - t) == ([a, b, -t], None) and summands((a + b) * s) == ([a, b], s)
+    assert sum_pieces(a + b - t, 100) == ["a", "+ b", "- t"]
+    assert sum_pieces((a + b) * s, 100) == [r"\left(a + b\right) s"]  # fits: not opened
+    rows = equation_rows("y", "=", (a + b + c) * s, None, budget=40)
+    assert rows[0].startswith(r"y &= \bigl(a") and rows[-1].endswith(r"\bigr) s")
+    cut, height = sum_terms("y", sp.Add(*sp.symbols("a:j")), 3, budget=25)
+    assert cut == Terms(1, 1, 10) and height == 3
+    assert equation_rows("y", "=", sp.Add(*sp.symbols("a:j")), cut, budget=25) == [
+        "y &= a", r"&\quad {}+ \cdots", r"&\quad {}+ j"]
     assert width("x_{11}") < width("x_{111}") < width(r"\frac{\partial J}{\partial x_{111}} + 1")
 
 

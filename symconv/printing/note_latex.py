@@ -126,6 +126,17 @@ def _term_place(term: sp.Basic) -> int:
     return 1 if lone else 0
 
 
+def ordered_terms(expr: sp.Basic) -> list[sp.Basic]:
+    """The terms of a sum in the order the note prints them (:meth:`NotePrinter._print_Add`).
+
+    Example:
+        >>> x, k, b = sp.symbols("x_{11} k_{11} b")
+        >>> ordered_terms(b + k * x)
+        [k_{11}*x_{11}, b]
+    """
+    return sorted(sp.Add.make_args(expr), key=_term_place)
+
+
 # Operators written between their operands; an operand that is one of these is parenthesised.
 _INFIX = (Conv, Hadamard, sp.Add)
 
@@ -238,13 +249,7 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
         channels of a group is written with that sum: ``\\sum_{o \\in G(c)} (A \\ast B)``.
         """
         a, b, stride, dilation = expr.args
-        if dilation != 1:
-            op = rf"\ast_{{{self._print(stride)},{self._print(dilation)}}}"
-        elif stride != 1:
-            op = rf"\ast_{{{self._print(stride)}}}"
-        else:
-            op = r"\ast"
-        tex = f"{self._operand(a)} {op} {self._operand(b)}"
+        tex = f"{self._operand(a)} \\ast{conv_amounts(self, stride, dilation)} {self._operand(b)}"
         if self._settings["channels"] and _roles(a, b) == ("o", "oi"):
             return rf"\sum_{{o \in G(c)}} \left({tex}\right)"
         return tex
@@ -282,6 +287,23 @@ def _roles(a: sp.Basic, b: sp.Basic) -> tuple[str, str] | None:
     except ValueError:
         return None
     return pair if pair in CONV_ROLES else None
+
+
+def conv_amounts(printer: Any, stride: sp.Basic, dilation: sp.Basic) -> str:
+    """A convolution's subscript in any printer: none, ``_{s}`` with a stride, ``_{s,d}`` with a dilation."""
+    if dilation != 1:
+        return f"_{{{printer._print(stride)},{printer._print(dilation)}}}"
+    return f"_{{{printer._print(stride)}}}" if stride != 1 else ""
+
+
+def sums_over_group(a: sp.Basic, b: sp.Basic) -> bool:
+    """Whether a convolution of ``a`` and ``b`` sums over a group's output channels (δ_o with W_{o,c})."""
+    return _roles(a, b) == ("o", "oi")
+
+
+def sigma_prime_at(expr: sp.Basic) -> sp.Expr | None:
+    """The point ``z`` when ``expr`` is σ'(z) in either of SymPy's forms, else None (for other printers)."""
+    return _sigma_prime_at(expr)
 
 
 _PRINTER = NotePrinter()

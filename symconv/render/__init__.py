@@ -1,16 +1,17 @@
 """Rendering a Derivation for people: plain text for the terminal, Markdown and LaTeX documents.
 
-``FORMATS`` is the one list of output formats the CLI offers. A renderer only
-reads the Derivation: :mod:`symconv.render.text` writes text;
-:mod:`symconv.render.markup` writes Markdown and LaTeX from the document model
-of :mod:`symconv.render.document` through ``templates/latex/``.
+``FORMATS`` is the one list of output formats the CLI offers. One document model
+(:mod:`symconv.render.model`, built by :mod:`symconv.render.document`) holds
+expressions; each format prints it: :mod:`symconv.render.text` as plain text,
+:mod:`symconv.render.markup` as Markdown and LaTeX through ``templates/latex/``.
 """
 
 from __future__ import annotations
 
+from symconv.render.elide import DEFAULT_MAX_ENTRIES
 from symconv.render.markup import check_language, render_latex, render_markdown, repr_latex
 from symconv.render.prose import LANGUAGES
-from symconv.render.text import DEFAULT_MAX_ENTRIES, render_separable_text, render_text
+from symconv.render.text import render_separable_text, render_text
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "tex")
 """Every output format ``symconv derive --format`` accepts."""

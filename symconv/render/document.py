@@ -1,10 +1,7 @@
-r"""The document model: what a derivation document says, in order, before language and format.
+r"""The documents: a Derivation laid out as the model of :mod:`symconv.render.model`, in the note's order.
 
-A :class:`Document` is a title and sections; a section holds blocks: prose
-(:class:`Text`, a key of :mod:`symconv.render.prose` and its arguments), math
-(:class:`Display`, rows of LaTeX) and tables. The builders here read a
-Derivation (or a SeparableDerivation) and lay it out in the note's order,
-generalised to the spec:
+The builders here read a Derivation (or a SeparableDerivation) and lay it out
+in the note's order, generalised to the spec:
 
 1. the layer and its sizes (the formulas filled in per dimension);
 2. the forward pass: X, K (the weight W), Y as matrices, each ``y`` as its sum;
@@ -16,9 +13,10 @@ generalised to the spec:
 
 The builders do no mathematics: every expression, size and count is read from
 the Derivation, its ClosedForm, its LayerChain or the ConvSpec; they only
-choose what to show and print it with :class:`NotePrinter`. Matrices and
-lists too large for ``max_entries`` or for a page are elided with ``\cdots`` /
-``\vdots`` / ``\ddots``, and a sentence counts what was left out.
+choose what to show, as expressions and notation. Matrices, lists and sums too
+large for ``max_entries`` or for a page are elided (the decision is taken here,
+once, measuring the LaTeX with :mod:`symconv.render.typeset`, and stored in the
+model), and a sentence counts what was left out.
 """
 
 from __future__ import annotations
@@ -26,24 +24,40 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 import sympy as sp
 
 from symconv.algebra import closed_forms as cfs
 from symconv.algebra.operators import Conv, Hadamard, Rot180
-from symconv.printing.note_latex import note_latex
-from symconv.render.elide import keep, plan_slices
+from symconv.errors import RenderError
+from symconv.render.elide import DEFAULT_MAX_ENTRIES, keep, plan_slices
+from symconv.render.model import (
+    Arg,
+    Block,
+    Code,
+    Display,
+    Document,
+    Equation,
+    Gap,
+    Item,
+    Math,
+    Matrix,
+    Section,
+    Table,
+    Text,
+)
+from symconv.render.notation import Concat, Named, Notation, Partial
 from symconv.render.typeset import (
     DISPLAY_ROWS,
+    EQUALS,
     LINE_WIDTH,
     PAGE_EQUATIONS,
     SUM_ROWS,
-    Grid,
-    equation_rows,
-    gallery,
-    grid,
+    matrix_window,
+    sum_terms,
+    tex,
     width,
 )
 from symconv.spec import ConvSpec
@@ -54,89 +68,60 @@ from symconv.symbolic.separable import SeparableDerivation
 from symconv.symbolic.tensors import from_array
 
 Progress = Callable[[str], None]
+AnyDerivation = Union[Derivation, SeparableDerivation]
 
-# -- the model -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Text:
-    """A paragraph (or a title, or a table cell) of prose: a key of the phrase book and its arguments.
-
-    Arguments are strings already written for both formats: numbers, inline
-    math ``$…$`` and code spans ``` `…` ```.
-    """
-
-    key: str
-    args: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Display:
-    """Displayed math: ``equation`` (one row), ``align`` (rows aligned at ``&``), ``gather`` (centred)."""
-
-    kind: str
-    rows: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A small table: header cells, then rows; a ``str`` cell is math, the same in every language."""
-
-    header: tuple[Text, ...]
-    rows: tuple[tuple[Text | str, ...], ...]
-    align: str  # one letter per column: l (left) or r (right), as LaTeX's tabular
-
-
-Block = Union[Text, Display, Table]
-
-
-@dataclass(frozen=True)
-class Section:
-    """A titled run of blocks; ``level`` 1 is a section, 2 a subsection, 3 a subsubsection."""
-
-    title: Text
-    level: int
-    blocks: tuple[Block, ...]
-
-
-@dataclass(frozen=True)
-class Document:
-    """A whole derivation document, independent of language and output format."""
-
-    title: Text
-    intro: tuple[Block, ...]
-    sections: tuple[Section, ...]
-    closing: tuple[Block, ...]  # after the last section: how much was elided in all
-    elided: int  # entries (and whole equations) left out in all
-    terms: int  # terms left out of long sums in all
-    matrix_columns: int  # the most columns of any matrix shown (LaTeX needs MaxMatrixCols ≥ this)
+# -- small helpers: prose arguments and notation ---------------------------------------------------
 
 
 def say(key: str, **args: object) -> Text:
-    """A :class:`Text` with its arguments as strings, in a fixed order."""
-    return Text(key, tuple(sorted((name, str(value)) for name, value in args.items())))
+    """A :class:`Text` with its arguments, in a fixed order (numbers as strings)."""
+    def arg(value: object) -> Arg:
+        return value if isinstance(value, (Math, Code)) else str(value)
+
+    return Text(key, tuple(sorted((name, arg(value)) for name, value in args.items())))
 
 
-def m(tex: str) -> str:
-    """Inline math: ``$tex$``."""
-    return f"${tex}$"
+def m(expr: Any) -> Math:
+    """Inline math: an expression, or notation given as LaTeX (``str``)."""
+    return Math(side(expr))
 
 
-def code(text: str) -> str:
-    """A code span: ``` `text` ```."""
-    return f"`{text}`"
+def code(text: str) -> Code:
+    """A code span."""
+    return Code(text)
 
 
-L = note_latex
-_EQUALS = 14.0  # the width of " = " between a label and its matrix, in points
+def side(value: Any) -> Any:
+    """A side of an equation: notation for LaTeX given as ``str``, an Integer for ``int``, else as it is."""
+    if isinstance(value, str):
+        return Notation(value)
+    if isinstance(value, int):
+        return sp.Integer(value)
+    return value
 
 
-# -- the writer: sections, blocks, and the elision bookkeeping -----------------------------
+_RELATIONS = {"=": "=", r"\neq": "!=", r"\colon": ":"}
+
+
+def eq(*parts: Any) -> Equation:
+    r"""``eq(a, "=", b, r"\neq", c)``: sides and the relations between them (LaTeX's names)."""
+    sides = tuple(side(p) for p in parts[::2])
+    return Equation(sides, tuple(_RELATIONS[r] for r in parts[1::2]))
+
+
+
+
+def _lhs_width(sides: Sequence[Any]) -> float:
+    """The width of ``a = b = `` before a matrix, in points."""
+    return width(" = ".join(tex(side(s)) for s in sides)) + EQUALS
+
+
+# -- the writer: sections, blocks, and the elision decisions ------------------------------------
 
 
 @dataclass
 class _Writer:
-    """Collects sections and blocks, counts elided entries and the widest matrix."""
+    """Collects sections and blocks, decides what shows, counts elided entries and the widest matrix."""
 
     max_entries: int
     progress: Progress
@@ -164,85 +149,87 @@ class _Writer:
     def text(self, key: str, **args: object) -> None:
         self._blocks.append(say(key, **args))
 
-    def math(self, *rows: str, kind: str = "equation") -> None:
-        if kind == "gather" and len(rows) == 1:
-            kind = "equation"
-        self._blocks.append(Display(kind, tuple(rows)))
+    def math(self, *items: Item, kind: str = "equation") -> None:
+        self._blocks.append(Display(kind, tuple(items)))
 
-    def table(self, header: Sequence[Text], rows: Sequence[Sequence[Text | str]], align: str) -> None:
+    def table(self, header: Sequence[Text], rows: Sequence[Sequence[Text | Math]], align: str) -> None:
         self._blocks.append(Table(tuple(header), tuple(tuple(r) for r in rows), align))
 
-    def grid(self, lhs: str, shape: tuple[int, int], entry: Callable[[int, int], str]) -> Grid:
-        """The matrix for ``lhs = (…)``, elided past ``max_entries`` and the line; not displayed yet."""
-        return grid(shape, entry, self.max_entries, budget=LINE_WIDTH - width(lhs) - _EQUALS)
+    def window(self, lhs: Sequence[Any], entries: np.ndarray) -> tuple[Matrix, float]:
+        """The matrix for ``lhs = (…)``, elided past ``max_entries`` and the line, and its width."""
+        shown, estimated = matrix_window(entries, self.max_entries, budget=LINE_WIDTH - _lhs_width(lhs))
+        self.columns = max(self.columns, len(shown.cols) + (shown.col_gap is not None))
+        return Matrix(entries, shown), estimated
 
-    def matrix(self, lhs: str, shape: tuple[int, int], entry: Callable[[int, int], str]) -> Grid:
+    def matrix(self, lhs: Sequence[Any], entries: np.ndarray) -> None:
         """One displayed ``lhs = (matrix)``, and a sentence when entries were left out."""
-        return self.show(lhs, self.grid(lhs, shape, entry))
+        self.show(lhs, self.window(lhs, entries)[0])
 
-    def show(self, lhs: str, g: Grid) -> Grid:
-        """Display ``lhs = (g)`` for a grid made by :meth:`grid`; count what it leaves out."""
-        shape = g.shown.shape
-        self.columns = max(self.columns, g.columns)
-        self.math(f"{lhs} = {g.tex}")
-        if g.hidden:
-            self.elided += g.hidden
+    def show(self, lhs: Sequence[Any], matrix: Matrix) -> None:
+        """Display ``lhs = (matrix)`` for a matrix made by :meth:`window`; count what it leaves out."""
+        shown = matrix.shown
+        sides = tuple(side(s) for s in lhs)
+        self.math(Equation((*sides, matrix), ("=",) * len(sides)))
+        if matrix.hidden:
+            self.elided += matrix.hidden
+            rows, cols = shown.shape
             self.text(
-                "elided_matrix", name=m(_matrix_name(lhs)), hidden=g.hidden, total=shape[0] * shape[1],
-                rows=len(g.shown.rows), all_rows=shape[0], cols=len(g.shown.cols), all_cols=shape[1],
+                "elided_matrix", name=m(sides[0]), hidden=matrix.hidden, total=rows * cols,
+                rows=len(shown.rows), all_rows=rows, cols=len(shown.cols), all_cols=cols,
             )
-        return g
 
-    def tensor(self, tensor: np.ndarray, lead: int, label: Callable[[tuple[int, ...]], str]) -> None:
+    def tensor(self, tensor: np.ndarray, lead: int, label: Callable[[tuple[int, ...]], Any]) -> None:
         """One labelled matrix per leading index (channels; in 3-D also depth), side by side.
 
         ``lead`` axes (plus the depth axis of a 3-D tensor) pick a slice; the
         rest is its matrix (a 1-D slice is one row). Slices beyond
-        ``max_entries`` are left out with ``\\cdots``; a sentence counts them.
+        ``max_entries`` are left out (a :class:`Gap`); a sentence counts them.
         """
         slice_axes = lead + (1 if tensor.ndim - lead == 3 else 0)
         slices = list(np.ndindex(*tensor.shape[:slice_axes]))
         per_slice = math.prod(tensor.shape[slice_axes:])
         shown, gap = plan_slices(len(slices), per_slice, self.max_entries)
-        items: list[tuple[str, float]] = []
+        items: list[Item] = []
         hidden = 0
         for position, k in enumerate(shown):
             if gap is not None and position == gap:
-                items.append((r"\cdots", width(r"\cdots")))
+                items.append(Gap())
                 hidden += (k - shown[gap - 1] - 1) * per_slice
             block = tensor[slices[k]]
             block = block.reshape(1, -1) if block.ndim == 1 else block
-            name = label(slices[k])
-            g = self.grid(name, block.shape, _printed(block))
-            self.columns = max(self.columns, g.columns)
-            hidden += g.hidden
-            items.append((f"{name} = {g.tex}", width(name) + _EQUALS + g.width))
-        self.math(*gallery(items), kind="gather")
+            name = side(label(slices[k]))
+            matrix, _ = self.window([name], block)
+            hidden += matrix.hidden
+            items.append(Equation((name, matrix), ("=",)))
+        self.math(*items, kind="gather")
         if hidden:
             self.elided += hidden
             self.text("elided_gallery", hidden=hidden, total=tensor.size)
 
-    def equations(self, lhs: Sequence[str], rhs: Callable[[int], str], relation: str = "=") -> None:
-        """``lhs_i = rhs(i)`` aligned, long sums wrapped, the middle elided past ``max_entries``.
+    def equations(self, lhs: Sequence[Any], rhs: Callable[[int], Any]) -> None:
+        """``lhs_i = rhs(i)`` aligned, long sums cut, the middle elided past ``max_entries``.
 
         A document also keeps a list to :data:`PAGE_EQUATIONS` equations unless
         ``max_entries`` is 0 (everything).
         """
         count = len(lhs)
         shown, gap = keep(count, count if self.max_entries == 0 else min(self.max_entries, PAGE_EQUATIONS))
-        rows: list[str] = []
+        items: list[Item] = []
+        rows = 0
         terms = 0
         for position, i in enumerate(shown):
-            more = [r"&\vdots"] if gap is not None and position == gap else []
-            wrapped, hidden = equation_rows(lhs[i], rhs(i), relation=relation,
-                                            max_rows=SUM_ROWS if self.max_entries else 0)
-            more += wrapped
-            terms += hidden
-            if rows and len(rows) + len(more) > DISPLAY_ROWS:
-                self.math(*rows, kind="align")
-                rows = []
-            rows += more
-        self.math(*rows, kind="align")
+            more: list[Item] = [Gap()] if gap is not None and position == gap else []
+            left, right = side(lhs[i]), rhs(i)
+            cut, height = sum_terms(tex(left), right, SUM_ROWS if self.max_entries else 0)
+            more.append(Equation((left, right), ("=",), cut))
+            terms += cut.hidden if cut else 0
+            height += len(more) - 1
+            if items and rows + height > DISPLAY_ROWS:
+                self.math(*items, kind="align")
+                items, rows = [], 0
+            items += more
+            rows += height
+        self.math(*items, kind="align")
         if gap is not None:
             self.elided += count - len(shown)
             self.text("elided_equations", hidden=count - len(shown), total=count)
@@ -251,17 +238,7 @@ class _Writer:
             self.text("elided_terms", hidden=terms, rows=SUM_ROWS)
 
 
-def _printed(block: np.ndarray) -> Callable[[int, int], str]:
-    """The printed entry ``(i, j)`` of a 2-D object array."""
-    return lambda i, j: L(block[i, j])
-
-
-def _matrix_name(lhs: str) -> str:
-    """The name a displayed ``lhs`` gives its matrix: the first side of a chain of equalities."""
-    return lhs.split(" = ")[0]
-
-
-# -- small pieces of LaTeX ------------------------------------------------------------------
+# -- small pieces of notation ---------------------------------------------------------------------------
 
 
 def _size(values: Sequence[int]) -> str:
@@ -278,30 +255,28 @@ def _entries(array: object) -> np.ndarray:
     return array if isinstance(array, np.ndarray) else from_array(array)
 
 
-def _label(base: str, lead: Sequence[int], depth: int | None = None) -> str:
+def _label(base: str, lead: Sequence[int], depth: int | None = None) -> Notation:
     """``X``, ``X_{2}``, ``K_{1,2}``, and in 3-D ``X_{2}(1,\\cdot,\\cdot)`` (1-based)."""
-    tex = base + ("_{" + ",".join(str(i + 1) for i in lead) + "}" if lead else "")
-    return tex + (rf"({depth + 1},\cdot,\cdot)" if depth is not None else "")
+    name = base + ("_{" + ",".join(str(i + 1) for i in lead) + "}" if lead else "")
+    return Notation(name + (rf"({depth + 1},\cdot,\cdot)" if depth is not None else ""))
 
 
-def _slice_label(base: str, lead: int, show: bool, ndim: int) -> Callable[[tuple[int, ...]], str]:
+def _slice_label(base: str, lead: int, show: bool, ndim: int) -> Callable[[tuple[int, ...]], Notation]:
     """A label function for :meth:`_Writer.tensor`: channel subscripts only when ``show``."""
 
-    def label(index: tuple[int, ...]) -> str:
+    def label(index: tuple[int, ...]) -> Notation:
         depth = index[lead] if ndim == 3 else None
         return _label(base, index[:lead] if show else (), depth)
 
     return label
 
 
-def _partial(of: str) -> str:
-    """``\\frac{\\partial J}{\\partial of}``, for the formulas."""
-    return rf"\frac{{\partial J}}{{\partial {of}}}"
-
-
-def _slash(of: str) -> str:
-    """``\\partial J / \\partial of``, compact, for the lists of entries."""
-    return rf"\partial J / \partial {of}"
+def _grid(matrix: sp.MatrixBase) -> np.ndarray:
+    """A SymPy matrix as a 2-D object array."""
+    out = np.empty(matrix.shape, dtype=object)
+    for i, j in np.ndindex(*matrix.shape):
+        out[i, j] = matrix[i, j]
+    return out
 
 
 def _sym(name: str) -> sp.Symbol:
@@ -330,10 +305,10 @@ class _Names:
         n = d.names
         X, K, Y = n.x.upper(), n.w.upper(), n.y.upper()
         if chain:
-            return cls(X, K, Y, L(_sym(n.delta)), "delta^{l+1}", "a^{l}", "W^{l+1}", n.b, True)
-        return cls(X, K, Y, L(_sym(n.delta)), n.delta, X, K, n.b, False)
+            return cls(X, K, Y, tex(_sym(n.delta)), "delta^{l+1}", "a^{l}", "W^{l+1}", n.b, True)
+        return cls(X, K, Y, tex(_sym(n.delta)), n.delta, X, K, n.b, False)
 
-    def args(self) -> dict[str, str]:
+    def args(self) -> dict[str, Math]:
         """The names as prose arguments (inline math)."""
         return {
             "X": m(self.X), "K": m(self.K), "Y": m(self.Y), "X_hat": m(rf"\hat{{{self.X}}}"),
@@ -348,19 +323,20 @@ def _sizes(w: _Writer, spec: ConvSpec, level: int) -> None:
     w.section(level, "sizes_title")
     k, s, dil = spec.kernel, spec.strides, spec.dilations
     items = [
-        rf"C_{{\mathrm{{in}}}} = {spec.in_channels}", rf"C_{{\mathrm{{out}}}} = {spec.out_channels}",
-        f"g = {spec.groups}", f"n = {_size(spec.sizes)}", f"k = {_size(k)}", f"s = {_size(s)}",
+        eq(r"C_{\mathrm{in}}", "=", spec.in_channels), eq(r"C_{\mathrm{out}}", "=", spec.out_channels),
+        eq("g", "=", spec.groups), eq("n", "=", _size(spec.sizes)), eq("k", "=", _size(k)),
+        eq("s", "=", _size(s)),
     ]
     before, after = spec.pad_before, spec.pad_after
     if isinstance(spec.padding, str):
-        items.append(rf"p = \mathrm{{{spec.padding}}}")
+        items.append(eq("p", "=", rf"\mathrm{{{spec.padding}}}"))
     if before == after:
-        items.append(f"p = {_size(before)}")
+        items.append(eq("p", "=", _size(before)))
     else:
-        items += [rf"p_{{\mathrm{{b}}}} = {_size(before)}", rf"p_{{\mathrm{{a}}}} = {_size(after)}"]
-    items.append(f"d = {_size(dil)}")
+        items += [eq(r"p_{\mathrm{b}}", "=", _size(before)), eq(r"p_{\mathrm{a}}", "=", _size(after))]
+    items.append(eq("d", "=", _size(dil)))
     w.text("sizes_intro" if spec.bias else "sizes_intro_no_bias", dims=spec.ndim)
-    w.math(*gallery([(item, width(item)) for item in items]), kind="gather")
+    w.math(*items, kind="gather")
 
     symmetric = before == after
     numerator = r"n + 2p - d(k-1) - 1" if symmetric else r"n + p_{\mathrm{b}} + p_{\mathrm{a}} - d(k-1) - 1"
@@ -369,17 +345,18 @@ def _sizes(w: _Writer, spec: ConvSpec, level: int) -> None:
         """The dimension's subscript; none in 1-D."""
         return f"_{{{i + 1}}}" if spec.ndim > 1 else ""
 
-    rows = [rf"n' &= \left\lfloor \frac{{{numerator}}}{{s}} \right\rfloor + 1"]
+    rows = [eq("n'", "=", rf"\left\lfloor \frac{{{numerator}}}{{s}} \right\rfloor + 1")]
     for i, (n, out) in enumerate(zip(spec.sizes, spec.output_size)):
         pad = rf"2 \cdot {before[i]}" if symmetric else f"{before[i]} + {after[i]}"
         filled = rf"{n} + {pad} - {dil[i]} \cdot ({k[i]} - 1) - 1"
-        rows.append(rf"n'{sub(i)} &= \left\lfloor \frac{{{filled}}}{{{s[i]}}} \right\rfloor + 1 = {out}")
+        floor = rf"\left\lfloor \frac{{{filled}}}{{{s[i]}}} \right\rfloor + 1"
+        rows.append(eq(f"n'{sub(i)}", "=", floor, "=", out))
     w.text("output_size" if symmetric else "output_size_asymmetric")
     w.math(*rows, kind="align")
 
-    rows = [r"k' &= k + (k - 1)(d - 1)"]
+    rows = [eq("k'", "=", "k + (k - 1)(d - 1)")]
     for i, span in enumerate(spec.effective_kernel):
-        rows.append(rf"k'{sub(i)} &= {k[i]} + ({k[i]} - 1)({dil[i]} - 1) = {span}")
+        rows.append(eq(f"k'{sub(i)}", "=", f"{k[i]} + ({k[i]} - 1)({dil[i]} - 1)", "=", span))
     w.text("effective_kernel")
     w.math(*rows, kind="align")
 
@@ -391,10 +368,10 @@ def _sizes(w: _Writer, spec: ConvSpec, level: int) -> None:
     bias, bias_n = (rf" + {c_out}", f" + {spec.out_channels}") if spec.bias else ("", "")
     w.text("counts" if spec.bias else "counts_no_bias")
     w.math(
-        rf"\mathrm{{params}} &= {c_out} \cdot {c_in} \cdot {taps}{bias} "
-        rf"= {spec.out_channels} \cdot {spec.group_in} \cdot {kernel}{bias_n} = {spec.params}",
-        rf"\mathrm{{MACs}} &= {positions} \cdot {c_out} \cdot {c_in} \cdot {taps} "
-        rf"= {outs} \cdot {spec.out_channels} \cdot {spec.group_in} \cdot {kernel} = {spec.macs}",
+        eq(r"\mathrm{params}", "=", rf"{c_out} \cdot {c_in} \cdot {taps}{bias}",
+           "=", rf"{spec.out_channels} \cdot {spec.group_in} \cdot {kernel}{bias_n}", "=", spec.params),
+        eq(r"\mathrm{MACs}", "=", rf"{positions} \cdot {c_out} \cdot {c_in} \cdot {taps}",
+           "=", rf"{outs} \cdot {spec.out_channels} \cdot {spec.group_in} \cdot {kernel}", "=", spec.macs),
         kind="align",
     )
 
@@ -408,10 +385,10 @@ def _forward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     b = rf"{names.bias}_{{o}} + " if spec.bias else ""
     x, k, y = d.names.x, d.names.w, d.names.y
     w.text("forward_definition", **names.args())
-    w.math(
-        rf"{y}_{{o,i}} = {b}\sum_{{c}} \sum_{{u}} {k}_{{o,c,u}} \, "
-        rf"\tilde{{{x}}}_{{c',\,(i-1)s + (u-1)d + 1}}"
-    )
+    w.math(eq(
+        rf"{y}_{{o,i}}", "=",
+        rf"{b}\sum_{{c}} \sum_{{u}} {k}_{{o,c,u}} \, \tilde{{{x}}}_{{c',\,(i-1)s + (u-1)d + 1}}",
+    ))
     w.text("forward_where")
 
     ndim = spec.ndim
@@ -425,13 +402,13 @@ def _forward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     elif spec.out_channels > 1:
         bias = _entries(d.b)
         w.text("bias_vector")
-        w.matrix(names.bias, (1, spec.out_channels), lambda i, j: L(bias[j]))
+        w.matrix([names.bias], bias.reshape(1, -1))
     w.text("output_matrices", **names.args())
     w.tensor(_entries(d.Y_names), 1, _slice_label(names.Y, 1, spec.out_channels > 1, ndim))
-    lhs = [L(e) for e in _entries(d.Y_names).ravel()]
+    lhs = list(_entries(d.Y_names).ravel())
     rhs = _entries(d.Y).ravel()
     w.text("output_sums" if spec.bias else "output_sums_no_bias", **names.args())
-    w.equations(lhs, lambda i: L(rhs[i]))
+    w.equations(lhs, lambda i: rhs[i])
 
 
 # -- 3. the unrolled form -------------------------------------------------------------------------------
@@ -447,24 +424,22 @@ def _unrolled(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     w.text("unrolled_columns", channels=spec.in_channels, taps=spec.taps, **args)
     if spec.groups > 1:
         w.text("unrolled_groups", groups=spec.groups, group_in=spec.group_in, **args)
-    X, K, Y = d.X_hat, d.K_hat, d.Y_hat
-    w.matrix(x_hat, X.shape, lambda i, j: L(X[i, j]))
-    w.matrix(k_hat, K.shape, lambda i, j: L(K[i, j]))
-    lhs = f"{y_hat} = {x_hat} {k_hat}"
-    g = w.grid(lhs, Y.shape, lambda i, j: L(Y[i, j]))
-    if width(lhs) + _EQUALS + g.width <= LINE_WIDTH:
+    w.matrix([x_hat], _grid(d.X_hat))
+    w.matrix([k_hat], _grid(d.K_hat))
+    lhs = [y_hat, f"{x_hat} {k_hat}"]
+    product, estimated = w.window(lhs, _grid(d.Y_hat))
+    if _lhs_width(lhs) + estimated <= LINE_WIDTH:
         w.text("unrolled_product", **args)
-        w.show(lhs, g)
+        w.show(lhs, product)
         return
     # The sums are too wide for a matrix: name them by the outputs (written out above).
-    outputs = _entries(d.Y_names).reshape(spec.out_channels, -1)
-    bias = None if d.b is None else _entries(d.b)
-
-    def entry(i: int, j: int) -> str:
-        return L(outputs[j, i]) + ("" if bias is None else f" - {L(bias[j])}")
-
-    w.text("unrolled_product_by_name" if bias is not None else "unrolled_product_by_name_no_bias", **args)
-    w.matrix(lhs, Y.shape, entry)
+    outputs = _entries(d.Y_names).reshape(spec.out_channels, -1).T
+    if d.b is not None:
+        bias = _entries(d.b)
+        for (i, j), y in np.ndenumerate(outputs.copy()):
+            outputs[i, j] = sp.Add(y, -bias[j], evaluate=False)
+    w.text("unrolled_product_by_name" if d.b is not None else "unrolled_product_by_name_no_bias", **args)
+    w.matrix(lhs, outputs)
 
 
 # -- 4. the backward pass ---------------------------------------------------------------------------------
@@ -474,21 +449,21 @@ def _multi(spec: ConvSpec) -> bool:
     return spec.in_channels > 1 or spec.out_channels > 1
 
 
-def _formula(expr: sp.Expr, spec: ConvSpec, names: _Names, channels: bool | None = None) -> str:
-    """An expression of the algebra in the note's LaTeX, the layer's tensors under this document's names."""
+def _formula(expr: sp.Expr, spec: ConvSpec, names: _Names, channels: bool | None = None) -> Named:
+    """An expression of the algebra, the layer's tensors under this document's names."""
     tensor_names = {"x": names.input, "W": names.weight, "delta": names.upstream, "b": names.bias}
     multi = _multi(spec) if channels is None else channels
-    return L(expr, tensor_names={k: L(_sym(v)) for k, v in tensor_names.items()}, channels=multi)
+    return Named.of(expr, {k: _sym(v) for k, v in tensor_names.items()}, channels=multi)
 
 
-def _amount_values(exprs: Sequence[sp.Expr], forms: cfs.ClosedForms) -> str:
+def _amount_values(exprs: Sequence[sp.Expr], forms: cfs.ClosedForms) -> Concat:
     r"""``k' = 3,\; s = 2, …``: the value of every amount symbol the expressions use, in a fixed order."""
     used = set().union(*(e.free_symbols for e in exprs))
     values = []
     for symbol, amount in forms.amounts.items():
         if symbol in used:
-            values.append(f"{L(symbol)} = {_tuple(amount)}")
-    return r",\; ".join(values)
+            values.append(Concat((symbol, Notation(_tuple(amount))), Notation(" = ")))
+    return Concat(tuple(values), Notation(r",\; ", ", "))
 
 
 def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
@@ -506,10 +481,10 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
         w.section(level, "chain_title")
         w.text("chain_intro")
         w.math(
-            r"a^{l} &= \sigma(z^{l})",
-            r"z^{l+1} &= a^{l} \ast W^{l+1} + b^{l+1}",
-            r"J &= \frac{1}{2} \lVert a^{L} - t \rVert_{2}^{2}",
-            r"\delta^{l} &= \frac{\partial J}{\partial z^{l}}",
+            eq("a^{l}", "=", r"\sigma(z^{l})"),
+            eq("z^{l+1}", "=", r"a^{l} \ast W^{l+1} + b^{l+1}"),
+            eq("J", "=", r"\frac{1}{2} \lVert a^{L} - t \rVert_{2}^{2}"),
+            eq(r"\delta^{l}", "=", Partial(Notation("z^{l}"), fraction=True)),
             kind="align",
         )
         w.text("chain_layer", **args)
@@ -519,10 +494,10 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
         note = Hadamard(Conv(_sym("delta^{l+1}"), Rot180(_sym("W^{l+1}")), 1, 1), sp.Derivative(
             SIGMA(_sym("z^{l}")), _sym("z^{l}")))
         w.text("delta_note")
-        w.math(rf"\delta^{{l}} = {L(note)}")
+        w.math(eq(r"\delta^{l}", "=", note))
     else:
         w.section(level, "stage_backward_title")
-        given = m(rf"{names.delta} = \partial J / \partial {names.Y}")
+        given = m(Concat((Notation(names.delta), Partial(Notation(names.Y))), Notation(" = ")))
         w.text("stage_backward", given=given, **args)
         w.tensor(_entries(d.delta), 1, _slice_label(up_label, 1, spec.out_channels > 1, ndim))
 
@@ -538,7 +513,7 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     if padding:
         w.text("crop_padding")
     values = _amount_values([forms.grad_input], forms)
-    if values:
+    if values.parts:
         w.text("formula_here", values=m(values))
     else:
         w.text("formula_plain")
@@ -546,24 +521,24 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     if names.chain:
         z = _sym("z^{l}" + ("_{c}" if multi else ""))
         lhs = r"\delta^{l}" + ("_{c}" if multi else "")
-        w.math(f"{lhs} = {_formula(Hadamard(forms.grad_input, sp.Derivative(SIGMA(z), z)), spec, names)}")
+        w.math(eq(lhs, "=", _formula(Hadamard(forms.grad_input, sp.Derivative(SIGMA(z), z)), spec, names)))
     else:
-        w.math(f"{_partial(names.X + ('_{c}' if multi else ''))} = {full}")
+        w.math(eq(Partial(Notation(names.X + ("_{c}" if multi else "")), fraction=True), "=", full))
 
     w.text("steps")
 
-    def label(step: str, lead: int) -> Callable[[tuple[int, ...]], str]:
+    def label(step: str, lead: int) -> Callable[[tuple[int, ...]], Any]:
         """The label of a step's matrix for one channel: the step's expression, the channel named."""
         expr = forms.step(step)
         assert expr is not None
 
-        def one(at: tuple[int, ...]) -> str:
+        def one(at: tuple[int, ...]) -> Any:
             channel = "_{" + ",".join(str(i + 1) for i in at[:lead]) + "}" if multi else ""
-            tensor_names = {
-                "delta": L(_sym(names.upstream + channel)), "W": L(_sym(names.weight + channel)),
-            }
-            depth = rf"({at[lead] + 1},\cdot,\cdot)" if ndim == 3 else ""
-            return L(expr, tensor_names=tensor_names) + depth
+            tensor_names = {"delta": _sym(names.upstream + channel), "W": _sym(names.weight + channel)}
+            named = Named.of(expr, tensor_names)
+            if ndim != 3:
+                return named
+            return Concat((named, Notation(rf"({at[lead] + 1},\cdot,\cdot)")), Notation(""))
 
         return one
 
@@ -579,47 +554,47 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     w.text("step_rot180")
     w.tensor(cf.kernel_rot180, 2, label("kernel_rot180", 2))
 
-    x_names = [L(e) for e in _entries(d.X).ravel()]
+    x_names = list(_entries(d.X).ravel())
     grad_input = cf.grad_input.ravel()
     if names.chain:
         w.text("grad_input_entries_chain", **args)
     else:
         w.text("grad_input_entries", **args)
-    w.equations([_slash(x) for x in x_names], lambda i: L(grad_input[i]))
+    w.equations([Partial(x) for x in x_names], lambda i: grad_input[i])
     if names.chain:
-        z_names = [L(e) for e in _entries(d.chain.z).ravel()]
+        z_names = list(_entries(d.chain.z).ravel())
         delta_l = _entries(d.chain.delta).ravel()
         w.text("delta_entries", **args)
-        w.equations([_slash(z) for z in z_names], lambda i: L(delta_l[i]))
+        w.equations([Partial(z) for z in z_names], lambda i: delta_l[i])
 
     w.section(level, "weight_title")
     if names.chain:
         w.text("weight_note")
         note_weight = Conv(_sym("a^{l-1}"), _sym("delta^{l}"), 1, 1)
-        w.math(rf"\frac{{\partial J}}{{\partial W^{{l}}}} = {L(note_weight)}")
+        w.math(eq(Partial(Notation("W^{l}"), fraction=True), "=", note_weight))
         w.text("weight_here", **args)
     else:
         w.text("weight_stage", **args)
-    weight_lhs = _partial(names.weight + ("_{o,c}" if multi else ""))
-    w.math(f"{weight_lhs} = {_formula(forms.grad_weight, spec, names)}")
+    weight_lhs = Partial(Notation(names.weight + ("_{o,c}" if multi else "")), fraction=True)
+    w.math(eq(weight_lhs, "=", _formula(forms.grad_weight, spec, names)))
     if multi:
         w.text("weight_channel", **args)
     if stride or dilation:
         w.text("weight_roles")
-    w_names = [L(e) for e in _entries(d.W).ravel()]
+    w_names = list(_entries(d.W).ravel())
     grad_weight = cf.grad_weight.ravel()
     w.text("weight_entries", **args)
-    w.equations([_slash(k) for k in w_names], lambda i: L(grad_weight[i]))
+    w.equations([Partial(k) for k in w_names], lambda i: grad_weight[i])
 
     if d.b is not None and cf.grad_bias is not None:
         w.section(level, "bias_title")
         if names.chain:
             w.text("bias_note")
-            w.math(r"\frac{\partial J}{\partial b^{l}} = \sum_{u,v} (\delta^{l})_{u,v}")
+            w.math(eq(Partial(Notation("b^{l}"), fraction=True), "=", r"\sum_{u,v} (\delta^{l})_{u,v}"))
         w.text("bias_here", upstream=m(up_label))
-        b_names = [L(e) for e in _entries(d.b).ravel()]
+        b_names = list(_entries(d.b).ravel())
         grad_bias = cf.grad_bias.ravel()
-        w.equations([_slash(b) for b in b_names], lambda i: L(grad_bias[i]))
+        w.equations([Partial(b) for b in b_names], lambda i: grad_bias[i])
 
     w.progress("proving …")
     w.section(level, "proof_title")
@@ -643,13 +618,13 @@ PROOF_ITEMS = {
 def _proof(w: _Writer, proof: Proof, intro: str) -> None:
     """The outcome of a Proof, as it is: a table of what was checked, and any differences."""
     w.text(intro)
-    rows: list[tuple[Text | str, ...]] = []
+    rows: list[tuple[Text | Math, ...]] = []
     failed = {mismatch.quantity for mismatch in proof.mismatches}
     for quantity, count in proof.checked:
         known = quantity in PROOF_ITEMS
         item = say(PROOF_ITEMS[quantity]) if known else say("proof_other", name=code(quantity))
         verdict = say("proof_differs" if quantity in failed else "proof_equal")
-        rows.append((item, m(str(count)), verdict))
+        rows.append((item, m(count), verdict))
     w.table([say("proof_quantity"), say("proof_entries"), say("proof_result")], rows, "lrl")
     if proof.holds:
         w.text("proof_holds")
@@ -657,8 +632,7 @@ def _proof(w: _Writer, proof: Proof, intro: str) -> None:
     w.text("proof_fails", count=len(proof.mismatches))
     shown = proof.mismatches[:10]
     w.math(*[
-        rf"({', '.join(str(i) for i in mm.index)}) &\colon {L(mm.expected)} \neq {L(mm.got)}"
-        for mm in shown
+        eq(f"({', '.join(map(str, mm.index))})", r"\colon", mm.expected, r"\neq", mm.got) for mm in shown
     ], kind="align")
 
 
@@ -682,8 +656,8 @@ def _note_errors(w: _Writer, spec: ConvSpec, backward: bool, depthwise: bool, le
         rows = []
         for k, dil, span in sorted(set(zip(spec.kernel, spec.dilations, spec.effective_kernel))):
             if dil > 1:
-                rows.append(rf"k + (k - 1)(d - 1) &= {k} + ({k} - 1)({dil} - 1) = {span}")
-                rows.append(rf"k + (r - 1)(k + 1) &= {k} + ({dil} - 1)({k} + 1) \neq {span}")
+                rows.append(eq("k + (k - 1)(d - 1)", "=", f"{k} + ({k} - 1)({dil} - 1)", "=", span))
+                rows.append(eq("k + (r - 1)(k + 1)", "=", f"{k} + ({dil} - 1)({k} + 1)", r"\neq", span))
         w.math(*rows, kind="align")
     if depthwise:
         w.text("note_depthwise")
@@ -719,7 +693,7 @@ def derivation_document(
     _note_errors(w, d.spec, backward, d.spec.is_depthwise)
     intro = (say("generated", command=code(command)), say("notation"))
     title = say("title", dims=d.spec.ndim)
-    return _finish(w, title, intro)
+    return _finish(w, title, d.spec.describe(), command, intro)
 
 
 def separable_document(
@@ -739,10 +713,10 @@ def separable_document(
     w.table(
         [say("count"), say("depthwise"), say("pointwise"), say("separable"), say("plain"), say("ratio")],
         [
-            (say("params"), m(str(c.depthwise_params)), m(str(c.pointwise_params)), m(str(c.params)),
-             m(str(c.plain_params)), m(f"{c.params_ratio:.3g}")),
-            (say("macs"), m(str(c.depthwise_macs)), m(str(c.pointwise_macs)), m(str(c.macs)),
-             m(str(c.plain_macs)), m(f"{c.macs_ratio:.3g}")),
+            (say("params"), m(c.depthwise_params), m(c.pointwise_params), m(c.params),
+             m(c.plain_params), m(f"{c.params_ratio:.3g}")),
+            (say("macs"), m(c.depthwise_macs), m(c.pointwise_macs), m(c.macs),
+             m(c.plain_macs), m(f"{c.macs_ratio:.3g}")),
         ],
         "lrrrrr",
     )
@@ -755,22 +729,50 @@ def separable_document(
     w.section(1, "composite_title")
     w.progress("composing …")
     w.text("composite_intro")
-    lhs = [L(e) for e in _entries(sd.pointwise.Y_names).ravel()]
+    lhs = list(_entries(sd.pointwise.Y_names).ravel())
     composite = _entries(sd.Y).ravel()
-    w.equations(lhs, lambda i: L(composite[i]))
+    w.equations(lhs, lambda i: composite[i])
     if backward:
         w.progress("proving the composite …")
         _proof(w, sd.prove(), "composite_proof")
     _note_errors(w, plain, backward, True)
     intro = (say("generated", command=code(command)), say("notation"))
-    return _finish(w, say("title_separable", dims=plain.ndim), intro)
+    layer = f"{plain.describe()} (depthwise-separable)"
+    return _finish(w, say("title_separable", dims=plain.ndim), layer, command, intro)
 
 
-def _finish(w: _Writer, title: Text, intro: tuple[Block, ...]) -> Document:
+def _command(d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int) -> str:
+    """The ``symconv derive`` command that writes this document."""
+    separable = isinstance(d, SeparableDerivation)
+    spec = d.plain if isinstance(d, SeparableDerivation) else d.spec
+    words = ["symconv", "derive", *spec.cli_args()]
+    words += ["--separable"] if separable else []
+    words += ["--backward"] if backward else []
+    words += ["--format", fmt]
+    words += ["--lang", lang] if lang != "en" else []
+    words += ["--max-entries", str(max_entries)] if max_entries != DEFAULT_MAX_ENTRIES else []
+    return " ".join(words)
+
+
+def build(
+    d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int, progress: Progress | None = None
+) -> Document:
+    """The model of ``d``'s document in ``fmt`` and ``lang`` (for the command that writes it)."""
+    command = _command(d, fmt, lang, backward, max_entries)
+    if isinstance(d, SeparableDerivation):
+        return separable_document(d, backward=backward, max_entries=max_entries, command=command,
+                                  progress=progress)
+    if isinstance(d, Derivation):
+        return derivation_document(d, backward=backward, max_entries=max_entries, command=command,
+                                   progress=progress)
+    raise RenderError(f"cannot render {type(d).__name__}: give a Derivation or a SeparableDerivation")
+
+
+def _finish(w: _Writer, title: Text, layer: str, command: str, intro: tuple[Block, ...]) -> Document:
     sections = w.finish()
     closing: list[Block] = []
     if w.elided:
         closing.append(say("elided_total", count=w.elided, option=code("--max-entries 0")))
     if w.terms:
         closing.append(say("elided_terms_total", count=w.terms, option=code("--max-entries 0")))
-    return Document(title, intro, sections, tuple(closing), w.elided, w.terms, w.columns)
+    return Document(title, layer, command, intro, sections, tuple(closing), w.elided, w.terms, w.columns)

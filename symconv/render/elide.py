@@ -9,7 +9,11 @@ that nothing is ever cut silently. ``max_entries`` 0 means: show everything.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+
+DEFAULT_MAX_ENTRIES = 400
+"""About how many entries a matrix or list shows before it is elided (0: never elide)."""
 
 
 def keep(n: int, count: int) -> tuple[list[int], int | None]:
@@ -85,3 +89,34 @@ def window(rows: int, cols: int, max_entries: int, *, max_rows: int = 0, max_col
     row_ids, row_gap = keep(rows, keep_rows)
     col_ids, col_gap = keep(cols, keep_cols)
     return Window(row_ids, row_gap, col_ids, col_gap, (rows, cols))
+
+
+@dataclass(frozen=True)
+class Dots:
+    """How a format marks a gap: between columns, between rows, and where both meet."""
+
+    across: str
+    down: str
+    diagonal: str
+
+
+def gapped(shown: Window, entry: Callable[[int, int], str], dots: Dots) -> list[list[str]]:
+    """The shown entries, printed by ``entry(i, j)``, as rows of cells with the gaps marked.
+
+    Only the entries shown are printed; a format only chooses its ``dots``.
+
+    Example:
+        >>> w = window(3, 3, 4)
+        >>> gapped(w, lambda i, j: f"{i}{j}", Dots("…", "⋮", "⋱"))
+        [['00', '…', '02'], ['⋮', '⋱', '⋮'], ['20', '…', '22']]
+    """
+    table = [[entry(i, j) for j in shown.cols] for i in shown.rows]
+    if shown.col_gap is not None:
+        for line in table:
+            line.insert(shown.col_gap, dots.across)
+    if shown.row_gap is not None:
+        filler = [dots.down] * len(table[0])
+        if shown.col_gap is not None:
+            filler[shown.col_gap] = dots.diagonal
+        table.insert(shown.row_gap, filler)
+    return table

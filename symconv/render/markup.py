@@ -2,7 +2,8 @@ r"""Markdown and LaTeX documents of a derivation: the model, in one language, th
 
 Three stages, each one function: :mod:`symconv.render.document` builds the
 language-free model from the Derivation; :func:`localize` writes its prose in
-one language and one format; the template ``templates/latex/document.md.j2``
+one language and one format and its math through :mod:`symconv.render.latex_math`;
+the template ``templates/latex/document.md.j2``
 or ``document.tex.j2`` lays it out. Markdown uses ``$…$`` and ``$$…$$`` as the
 note does (KaTeX renders every block); LaTeX is a standalone article that
 ``pdflatex`` compiles with amsmath, amssymb and geometry. Chinese prose is
@@ -13,28 +14,20 @@ Markdown only: ``pdflatex`` cannot typeset CJK without packages outside
 from __future__ import annotations
 
 import re
-from typing import Any, Union
+from typing import Any
 
 from symconv.errors import RenderError
-from symconv.printing.note_latex import note_latex, pmatrix
-from symconv.render.document import (
-    Display,
-    Document,
-    Progress,
-    Table,
-    Text,
-    derivation_document,
-    separable_document,
-)
-from symconv.render.elide import window
+from symconv.printing.note_latex import pmatrix
+from symconv.render.document import AnyDerivation, Progress, build
+from symconv.render.elide import DEFAULT_MAX_ENTRIES, gapped, window
+from symconv.render.latex_math import LATEX_DOTS, display
+from symconv.render.model import Arg, Code, Display, Document, Math, Table, Text
 from symconv.render.prose import LANGUAGES, phrase
-from symconv.render.text import DEFAULT_MAX_ENTRIES
+from symconv.render.typeset import tex
 from symconv.symbolic import Derivation
 from symconv.symbolic.separable import SeparableDerivation
 from symconv.templating import render
 from symconv.version import __version__
-
-AnyDerivation = Union[Derivation, SeparableDerivation]
 
 MARKDOWN_TEMPLATE = "latex/document.md.j2"
 LATEX_TEMPLATE = "latex/document.tex.j2"
@@ -74,19 +67,22 @@ def check_language(lang: str, fmt: str) -> None:
 def localize(doc: Document, lang: str, fmt: str) -> dict[str, Any]:
     """The template context for ``doc``: prose in ``lang``, code spans as ``fmt`` writes them."""
 
-    def text(t: Text) -> str:
-        filled = phrase(lang, t.key, dict(t.args))
+    def text(t: Text | Math) -> str:
+        if isinstance(t, Math):
+            return _arg(t)
+        filled = phrase(lang, t.key, {name: _arg(value) for name, value in t.args})
         return _CODE.sub(lambda match: _texttt(match[1]), filled) if fmt == "tex" else filled
 
     def block(b: Text | Display | Table) -> dict[str, Any]:
         if isinstance(b, Text):
             # A long code span cannot stretch (typewriter spaces are fixed): ragged right, not overfull.
-            ragged = any(len(span) > LONG_CODE for span in _CODE.findall(phrase(lang, b.key, dict(b.args))))
+            ragged = any(isinstance(v, Code) and len(v.text) > LONG_CODE for _, v in b.args)
             return {"kind": "text", "text": text(b), "ragged": ragged}
         if isinstance(b, Display):
-            return {"kind": b.kind, "rows": list(b.rows)}
+            kind, rows = display(b)
+            return {"kind": kind, "rows": rows}
         return {"kind": "table", "header": [text(h) for h in b.header], "align": b.align,
-                "rows": [[text(c) if isinstance(c, Text) else c for c in row] for row in b.rows]}
+                "rows": [[text(c) for c in row] for row in b.rows]}
 
     return {
         "title": text(doc.title),
@@ -100,42 +96,23 @@ def localize(doc: Document, lang: str, fmt: str) -> dict[str, Any]:
     }
 
 
+def _arg(value: Arg | Math) -> str:
+    """A prose argument as Markdown writes it: ``$…$`` math, a ``` `…` ``` code span, else as it is."""
+    if isinstance(value, Math):
+        return f"${tex(value.expr)}$"
+    if isinstance(value, Code):
+        return f"`{value.text}`"
+    return value
+
+
 # -- the documents ------------------------------------------------------------------------------
 
 
-def _command(d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int) -> str:
-    """The ``symconv derive`` command that writes this document."""
-    separable = isinstance(d, SeparableDerivation)
-    spec = d.plain if isinstance(d, SeparableDerivation) else d.spec
-    words = ["symconv", "derive", *spec.cli_args()]
-    words += ["--separable"] if separable else []
-    words += ["--backward"] if backward else []
-    words += ["--format", fmt]
-    words += ["--lang", lang] if lang != "en" else []
-    words += ["--max-entries", str(max_entries)] if max_entries != DEFAULT_MAX_ENTRIES else []
-    return " ".join(words)
-
-
-def _document(
-    d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int, progress: Progress | None
-) -> Document:
-    command = _command(d, fmt, lang, backward, max_entries)
-    if isinstance(d, SeparableDerivation):
-        return separable_document(d, backward=backward, max_entries=max_entries, command=command,
-                                  progress=progress)
-    if isinstance(d, Derivation):
-        return derivation_document(d, backward=backward, max_entries=max_entries, command=command,
-                                   progress=progress)
-    raise RenderError(f"cannot render {type(d).__name__}: give a Derivation or a SeparableDerivation")
-
-
-def _preamble(d: AnyDerivation, template: str, fmt: str, lang: str, backward: bool,
-              max_entries: int) -> list[str]:
+def _preamble(doc: Document, template: str) -> list[str]:
     return [
         f"{MARKER} {__version__} from templates/{template}; do not edit by hand.",
-        f"Layer: {d.plain.describe() if isinstance(d, SeparableDerivation) else d.spec.describe()}"
-        + (" (depthwise-separable)" if isinstance(d, SeparableDerivation) else ""),
-        f"Regenerate: {_command(d, fmt, lang, backward, max_entries)}",
+        f"Layer: {doc.layer}",
+        f"Regenerate: {doc.command}",
     ]
 
 
@@ -160,8 +137,8 @@ def render_markdown(
         True
     """
     check_language(lang, "markdown")
-    doc = _document(d, "markdown", lang, backward, max_entries, progress)
-    preamble = _preamble(d, MARKDOWN_TEMPLATE, "markdown", lang, backward, max_entries)
+    doc = build(d, "markdown", lang, backward, max_entries, progress)
+    preamble = _preamble(doc, MARKDOWN_TEMPLATE)
     return _tidy(render(MARKDOWN_TEMPLATE, preamble=preamble, **localize(doc, lang, "markdown")))
 
 
@@ -182,8 +159,8 @@ def render_latex(
         (1, True)
     """
     check_language(lang, "tex")
-    doc = _document(d, "tex", lang, backward, max_entries, progress)
-    preamble = _preamble(d, LATEX_TEMPLATE, "tex", lang, backward, max_entries)
+    doc = build(d, "tex", lang, backward, max_entries, progress)
+    preamble = _preamble(doc, LATEX_TEMPLATE)
     return _tidy(render(LATEX_TEMPLATE, preamble=preamble, **localize(doc, lang, "tex")))
 
 
@@ -192,23 +169,17 @@ def _tidy(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", text)
 
 
+def _small(matrix: Any) -> str:
+    """A matrix elided to :data:`REPR_MAX_ENTRIES` entries, 16 rows and 8 columns."""
+    rows, cols = matrix.shape
+    shown = window(rows, cols, REPR_MAX_ENTRIES, max_rows=16, max_cols=8)
+    return pmatrix(gapped(shown, lambda i, j: tex(matrix[i, j]), LATEX_DOTS))
+
+
 def _product(d: Derivation) -> str:
     """``Ŷ = X̂ K̂`` with the three matrices, each elided to :data:`REPR_MAX_ENTRIES`."""
     names = d.names
-    parts = []
-    for matrix in (d.Y_hat, d.X_hat, d.K_hat):
-        rows_n, cols_n = matrix.shape
-        shown = window(rows_n, cols_n, REPR_MAX_ENTRIES, max_rows=16, max_cols=8)
-        rows = [[note_latex(matrix[i, j]) for j in shown.cols] for i in shown.rows]
-        if shown.col_gap is not None:
-            for row in rows:
-                row.insert(shown.col_gap, r"\cdots")
-        if shown.row_gap is not None:
-            filler = [r"\vdots"] * len(rows[0])
-            if shown.col_gap is not None:
-                filler[shown.col_gap] = r"\ddots"
-            rows.insert(shown.row_gap, filler)
-        parts.append(pmatrix(rows))
+    parts = [_small(matrix) for matrix in (d.Y_hat, d.X_hat, d.K_hat)]
     hats = (rf"\hat{{{n.upper()}}}" for n in (names.y, names.x, names.w))
     y_hat, x_hat, k_hat = hats
     return rf"{y_hat} = {x_hat} {k_hat}: \quad {parts[0]} = {parts[1]} {parts[2]}"

@@ -1,8 +1,10 @@
-r"""Laying out printed LaTeX so that it fits a page: widths, wrapped sums, elided matrices.
+r"""Laying out LaTeX so that it fits a page: widths, wrapped sums, how much of a matrix or sum shows.
 
-Nothing here knows convolution: it takes printed LaTeX and decides where
-lines break and which matrix entries show. Widths are estimates in TeX points
-at 10pt (a letter ≈ 5.5pt, a subscript letter ≈ 3.9pt, ``+`` with its spaces
+Nothing here knows convolution. The layout stage (:mod:`symconv.render.document`)
+asks :func:`matrix_window` and :func:`sum_terms` how much of a matrix or sum
+fits, and stores that decision in the model; the LaTeX format asks
+:func:`equation_rows` and :func:`gallery` where its lines break. Widths are
+estimates in TeX points at 10pt (a letter ≈ 5.5pt, a subscript letter ≈ 3.9pt, ``+`` with its spaces
 ≈ 12pt); they only have to be good enough to keep every line inside
 :data:`LINE_WIDTH`, which leaves a margin to the text width of the document
 template (A4, 2 cm margins: about 483pt).
@@ -10,12 +12,18 @@ template (A4, 2 cm margins: about 483pt).
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
 
-from symconv.printing.note_latex import pmatrix
+import numpy as np
+import sympy as sp
+
+from symconv.printing.note_latex import note_latex
 from symconv.render.elide import Window, keep, window
+from symconv.render.model import Terms
+from symconv.render.wrap import Marks, pack, pieces
 
 LINE_WIDTH = 430.0
 """Widest a displayed line may be, in estimated points."""
@@ -32,6 +40,9 @@ SUM_ROWS = 8
 
 PAGE_ROWS = 40
 """Most rows of a matrix shown, so that one display fits a page (columns: as many as fit the line)."""
+
+EQUALS = 14.0
+"""The width of `` = `` between a label and its matrix, in points."""
 
 CONTINUATION = r"&\quad {}"
 """How a wrapped line of a sum starts: indented, and ``{}`` keeps its sign binary."""
@@ -117,170 +128,119 @@ def width(tex: str, scale: float = 1.0) -> float:
     return total
 
 
-def split_terms(tex: str) -> list[str]:
-    """A printed sum cut before each top-level `` + `` / `` - ``: ``["a", "+ b", "- c"]``.
+@functools.lru_cache(maxsize=16384, typed=True)
+def tex(expr: Any) -> str:
+    """``expr`` in the note's LaTeX (remembered: the layout measures what the LaTeX format then prints)."""
+    return note_latex(expr)
+
+
+LATEX_MARKS = Marks(r"\bigl(", r"\bigr) ", r"+ \cdots")
+"""A sum's parentheses opened across rows, and its left-out terms, in LaTeX."""
+
+
+def sum_pieces(rhs: Any, room: float, terms: Terms | None = None) -> list[str]:
+    r"""``rhs`` in LaTeX pieces to wrap: its terms; one piece when it is no sum and fits ``room``.
 
     Example:
-        >>> split_terms(r"x k + \\left(a + b\\right) c - t")
-        ['x k', '+ \\\\left(a + b\\\\right) c', '- t']
+        >>> import sympy as sp
+        >>> a, b, s = sp.symbols("a b s")
+        >>> sum_pieces((a + b) * s, 100), sum_pieces((a + b) * s, 10)
+        (['\\left(a + b\\right) s'], ['\\bigl(a', '+ b\\bigr) s'])
     """
-    pieces, start, depth, i = [], 0, 0, 0
-    while i < len(tex):
-        if tex.startswith(r"\left", i):
-            depth, i = depth + 1, i + 5
-            continue
-        if tex.startswith(r"\right", i):
-            depth, i = depth - 1, i + 6
-            continue
-        char = tex[i]
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        elif depth == 0 and i > start and tex[i - 1] == " " and char in "+-" and tex[i + 1 : i + 2] == " ":
-            pieces.append(tex[start : i - 1])
-            start = i
-        i += 1
-    pieces.append(tex[start:])
-    return pieces
+    if terms is None and not isinstance(rhs, sp.Add) and width(whole := tex(rhs)) <= room:
+        return [whole]
+    return pieces(rhs, tex, LATEX_MARKS, None if terms is None else (terms.head, terms.tail))
 
 
-def open_parentheses(tex: str) -> str:
-    r"""Top-level ``\left( … \right)`` as ``\bigl( … \bigr)``, which may be split across rows.
+def _packed(printed: list[str], room: float) -> list[list[str]]:
+    return [[printed[i] for i in row] for row in pack([width(p) for p in printed], room)]
+
+
+def _rows(lhs: str, rhs: Any, budget: float, terms: Terms | None) -> list[list[str]]:
+    room = budget - width(lhs) - _RELATION
+    printed = sum_pieces(rhs, room, terms)
+    if terms is None:
+        return _packed(printed, room)
+    head, dots, tail = printed[: terms.head], printed[terms.head], printed[terms.head + 1 :]
+    return [*_packed(head, room), [dots], *_packed(tail, room)]
+
+
+def sum_terms(lhs: str, rhs: Any, max_rows: int, budget: float = LINE_WIDTH) -> tuple[Terms | None, int]:
+    """How much of ``rhs`` shows after ``lhs =`` (None: all), and how many rows it then takes.
+
+    A sum longer than ``max_rows`` rows (0: no limit) keeps its first and last
+    rows, a row of dots between.
 
     Example:
-        >>> print(open_parentheses(r"\left(a + \left(b\right)\right) c"))
-        \bigl(a + \left(b\right)\bigr) c
+        >>> import sympy as sp
+        >>> sum_terms("y", sp.Add(*sp.symbols("a:d")), 3, budget=25)
+        (Terms(head=1, tail=1, total=4), 3)
     """
-    out: list[str] = []
-    depth, i = 0, 0
-    while i < len(tex):
-        if tex.startswith(r"\left", i):
-            depth += 1
-            top = depth == 1 and tex.startswith(r"\left(", i)
-            out.append(r"\bigl(" if top else r"\left")
-            i += len(r"\left(") if top else len(r"\left")
-        elif tex.startswith(r"\right", i):
-            top = depth == 1 and tex.startswith(r"\right)", i)
-            depth -= 1
-            out.append(r"\bigr)" if top else r"\right")
-            i += len(r"\right)") if top else len(r"\right")
-        else:
-            out.append(tex[i])
-            i += 1
-    return "".join(out)
+    rows = _rows(lhs, rhs, budget, None)
+    if not max_rows or len(rows) <= max_rows:
+        return None, len(rows)
+    shown, gap = keep(len(rows), max_rows - 1)
+    assert gap is not None
+    head = sum(len(rows[i]) for i in shown[:gap])
+    tail = sum(len(rows[i]) for i in shown[gap:])
+    return Terms(head, tail, sum(len(r) for r in rows)), len(shown) + 1
 
 
 def equation_rows(
-    lhs: str, rhs: str, *, relation: str = "=", budget: float = LINE_WIDTH, max_rows: int = 0
-) -> tuple[list[str], int]:
+    lhs: str, relation: str, rhs: Any, terms: Terms | None, budget: float = LINE_WIDTH
+) -> list[str]:
     r"""``lhs &= rhs`` as rows of an aligned display, the sum wrapped to fit ``budget``.
 
-    A product too wide for one row whose factor is a sum (``(…) σ'(z)``) is
-    wrapped inside that sum, its parentheses made ``\bigl(`` / ``\bigr)``.
-    A sum longer than ``max_rows`` rows (0: no limit) keeps its first and last
-    rows with a row ``+ \cdots`` between. Returns the rows and how many terms
-    were left out.
-
     Example:
-        >>> equation_rows("y", "a + b + c", budget=50)
-        (['y &= a + b', '&\\quad {}+ c'], 0)
-        >>> equation_rows("y", "a + b + c + d", budget=25, max_rows=3)
-        (['y &= a', '&\\quad {}+ \\cdots', '&\\quad {}+ d'], 2)
+        >>> import sympy as sp
+        >>> a, b, c = sp.symbols("a b c")
+        >>> equation_rows("y", "=", a + b + c, None, budget=50)
+        ['y &= a + b', '&\\quad {}+ c']
     """
-    room = budget - width(lhs) - _RELATION
-    terms = split_terms(rhs)
-    if len(terms) == 1 and width(rhs) > room:
-        terms = split_terms(open_parentheses(rhs))
-    lines: list[list[str]] = []
-    used = 0.0
-    for term in terms:
-        size = width(term)
-        if lines and used + size <= room:
-            lines[-1].append(term)
-            used += size
-        else:
-            lines.append([term])
-            used = size
-    hidden = 0
-    if max_rows and len(lines) > max_rows:
-        shown, gap = keep(len(lines), max_rows - 1)
-        assert gap is not None
-        hidden = sum(len(lines[i]) for i in range(shown[gap - 1] + 1, shown[gap]))
-        kept = [lines[i] for i in shown]
-        lines = [*kept[:gap], [r"+ \cdots"], *kept[gap:]]
-    rows = [" ".join(line) for line in lines]
-    return [f"{lhs} &{relation} {rows[0]}"] + [f"{CONTINUATION}{row}" for row in rows[1:]], hidden
+    rows = [" ".join(row) for row in _rows(lhs, rhs, budget, terms)]
+    return [f"{lhs} &{relation} {rows[0]}"] + [f"{CONTINUATION}{row}" for row in rows[1:]]
 
 
-@dataclass(frozen=True)
-class Grid:
-    """A matrix printed as ``\\begin{pmatrix}…\\end{pmatrix}``, maybe elided, with its size on the page."""
-
-    tex: str
-    width: float  # estimated points
-    columns: int  # columns of the pmatrix, the \cdots column included
-    shown: Window
-
-    @property
-    def hidden(self) -> int:
-        return self.shown.hidden
+def matrix_width(columns: Sequence[float], gap: bool) -> float:
+    """Estimated width of a matrix with shown columns ``columns`` wide (``gap``: and a dots column)."""
+    dots = width(r"\cdots") + _COLUMN_SEP if gap else 0.0
+    return sum(c + _COLUMN_SEP for c in columns) + dots + 2 * _FENCE
 
 
-def grid(
-    shape: tuple[int, int],
-    entry: Callable[[int, int], str],
-    max_entries: int,
-    *,
-    budget: float = LINE_WIDTH,
-) -> Grid:
-    """The ``rows × cols`` matrix whose printed entries ``entry(i, j)`` gives, elided past the limits.
+def column_widths(entries: Any, shown: Window) -> list[float]:
+    """The widest printed entry of each shown column, in points."""
+    return [max(width(tex(entries[i, j])) for i in shown.rows) for j in shown.cols]
+
+
+def matrix_window(entries: np.ndarray, max_entries: int, budget: float = LINE_WIDTH) -> tuple[Window, float]:
+    """The part of a matrix that shows, and its estimated width in points.
 
     About ``max_entries`` entries show; then also at most :data:`PAGE_ROWS`
     rows and as many columns as fit in ``budget`` points (at least two).
-    ``max_entries`` 0 shows everything, however large. Only the entries shown
-    are printed; ``\\cdots``, ``\\vdots`` and ``\\ddots`` mark the gaps.
+    ``max_entries`` 0 shows everything, however large. Only the entries that
+    may show are measured.
     """
-    rows, cols = shape
+    rows, cols = entries.shape
     page = max_entries != 0
     shown = window(rows, cols, max_entries, max_rows=PAGE_ROWS if page else 0)
-    printed = {j: [entry(i, j) for i in shown.rows] for j in shown.cols}
-    column = {j: max(width(tex) for tex in printed[j]) + _COLUMN_SEP for j in shown.cols}
+    column = dict(zip(shown.cols, column_widths(entries, shown)))
 
     def span(count: int) -> float:
         ids, gap = keep(cols, count)
-        dots = width(r"\cdots") + _COLUMN_SEP if gap is not None else 0.0
-        return sum(column[j] for j in ids) + dots + 2 * _FENCE
+        return matrix_width([column[j] for j in ids], gap is not None)
 
-    if page:
-        count = len(shown.cols)
-        while count > 2 and span(count) > budget:
-            count -= 1
-        if count < len(shown.cols):  # the first and last columns of those printed
-            ids, gap = keep(cols, count)
-            shown = Window(shown.rows, shown.row_gap, ids, gap, shape)
-    table = [[printed[j][k] for j in shown.cols] for k in range(len(shown.rows))]
-    if shown.col_gap is not None:
-        for line in table:
-            line.insert(shown.col_gap, r"\cdots")
-    if shown.row_gap is not None:
-        filler = [r"\vdots"] * len(table[0])
-        if shown.col_gap is not None:
-            filler[shown.col_gap] = r"\ddots"
-        table.insert(shown.row_gap, filler)
-    estimated = span(len(shown.cols)) if page else sum(column.values()) + 2 * _FENCE
-    return Grid(pmatrix(table), estimated, len(table[0]), shown)
+    if not page:
+        return shown, matrix_width(list(column.values()), False)
+    count = len(shown.cols)
+    while count > 2 and span(count) > budget:
+        count -= 1
+    if count < len(shown.cols):  # the first and last columns of those measured
+        ids, gap = keep(cols, count)
+        shown = Window(shown.rows, shown.row_gap, ids, gap, (rows, cols))
+    return shown, span(count)
 
 
 def gallery(items: Sequence[tuple[str, float]], budget: float = LINE_WIDTH) -> list[str]:
     r"""Labelled matrices ``(tex, width)`` side by side, ``,\quad`` between, a new row when one is full."""
-    rows: list[str] = []
-    used = 0.0
-    for tex, item_width in items:
-        if rows and used + _SPACES["quad"] + _PUNCT + item_width <= budget:
-            rows[-1] += r",\quad " + tex
-            used += _SPACES["quad"] + _PUNCT + item_width
-        else:
-            rows.append(tex)
-            used = item_width
-    return rows
+    rows = pack([w for _, w in items], budget, gap=_SPACES["quad"] + _PUNCT)
+    return [r",\quad ".join(items[i][0] for i in row) for row in rows]
