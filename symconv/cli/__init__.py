@@ -14,6 +14,6 @@ Thin on purpose: the mathematics lives in ``symconv.symbolic``, the layout in
 """
 
 from symconv.cli.app import cli, main
-from symconv.cli.options import parse_sizes
+from symconv.options import parse_size as parse_sizes
 
 __all__ = ["cli", "main", "parse_sizes"]
