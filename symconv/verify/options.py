@@ -219,8 +219,12 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
     quantity each fixes a variable, for a tensor quantity they make the spec.
     The SPEC options are read by ``symconv.options``, as on the command line.
     """
-    words = cli_words if style == "cli" else claim_words
     opts = {key.replace("_", "-"): value for key, value in options.items()}
+    written = {key.replace("_", "-"): key for key in options}  # a claims file's in_channels stays so
+
+    def words(key: str, value: Any) -> str:
+        return cli_words(key, value) if style == "cli" else claim_words(written.get(key, key), value)
+
     for key in opts:
         if key not in OPTIONS and key != "bias":
             raise ClaimError(f"unknown option {key!r}: the options are {', '.join(OPTIONS)}")
