@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from symconv.errors import ClaimError, OptionError, SpecError
-from symconv.options import OPTIONS as SPEC_OPTIONS
 from symconv.options import (
+    NOT_WHOLE,
     PER_DIMENSION,
     SpecValues,
     Words,
@@ -29,6 +29,7 @@ from symconv.options import (
     parse_value,
     read_options,
 )
+from symconv.options import OPTIONS as SPEC_OPTIONS
 from symconv.spec import ConvSpec
 from symconv.verify.quantities import SCALARS, VARIABLES
 from symconv.verify.tensors import TENSOR_QUANTITIES, input_sweep, sweep_specs
@@ -145,7 +146,7 @@ def _whole(label: str, value: Any, minimum: int) -> int:
     except TypeError:
         number = None
     if number is None:
-        raise ClaimError(f"{label} must be a whole number")
+        raise ClaimError(f"{label} {NOT_WHOLE}")
     if number < minimum:
         raise ClaimError(f"{label} must be ≥ {minimum}")
     return number
@@ -219,6 +220,13 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
     quantity each fixes a variable, for a tensor quantity they make the spec.
     The SPEC options are read by ``symconv.options``, as on the command line.
     """
+    try:
+        return _setting_from_options(quantity, options, style)
+    except OptionError as error:  # worded already, as the caller names options
+        raise ClaimError(str(error)) from None
+
+
+def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str) -> Setting:
     opts = {key.replace("_", "-"): value for key, value in options.items()}
     written = {key.replace("_", "-"): key for key in options}  # a claims file's in_channels stays so
 
@@ -228,10 +236,7 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
     for key in opts:
         if key not in OPTIONS and key != "bias":
             raise ClaimError(f"unknown option {key!r}: the options are {', '.join(OPTIONS)}")
-    try:
-        values = _spec_values_of(opts, words)
-    except OptionError as error:
-        raise ClaimError(str(error)) from None
+    values = _spec_values_of(opts, words)
     if values.separable:
         raise ClaimError(f"{words('separable', None)}: verify checks one convolution; check the depthwise "
                          "stage (--depthwise) and the 1×1 stage (--kernel 1) separately")
@@ -254,16 +259,10 @@ def setting_from_options(quantity: str, options: Mapping[str, Any], style: str =
                                  f"which gives each layer's k, s, d: drop {words(option, None)}")
         layers = parse_layers(opts["layers"], words("layers", None))
     if values.depthwise:
-        try:
-            depthwise_rule(values, words, channels_open=True)
-        except OptionError as error:
-            raise ClaimError(str(error)) from None
+        depthwise_rule(values, words, channels_open=True)
     given = dict(values.given)
     if "output-padding" in opts:
-        try:
-            given["output-padding"] = parse_value(parse_size, "output-padding", opts["output-padding"], words)
-        except OptionError as error:
-            raise ClaimError(str(error)) from None
+        given["output-padding"] = parse_value(parse_size, "output-padding", opts["output-padding"], words)
     fixed: dict[str, int] = {}
     named: dict[str, str] = {}
     for option, var in OPTION_VARIABLES.items():
@@ -299,8 +298,4 @@ def _tensor_from_options(opts: Mapping[str, Any], values: SpecValues, words: Wor
             raise ClaimError(f"{words(option, opts[option])} is not for tensor quantities")
     if all(value is False for value in opts.values()):  # nothing given (flags left off)
         return Setting(specs=tuple(sweep_specs()))
-    try:
-        spec = build_spec(values, words)
-    except OptionError as error:
-        raise ClaimError(str(error)) from None
-    return Setting(specs=_specs_for(spec))
+    return Setting(specs=_specs_for(build_spec(values, words)))
