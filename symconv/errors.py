@@ -38,6 +38,10 @@ class SpecError(SymconvError):
         return f"{name(self.field, self.value)} {self.rule.format(**filled)}"
 
 
+class OptionError(SymconvError):
+    """A SPEC option is invalid, worded as the caller names options (``--groups 3`` or ``groups = 3``)."""
+
+
 class FormulaError(SymconvError):
     """A hand-written formula cannot be parsed or uses unknown names."""
 

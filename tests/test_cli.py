@@ -339,7 +339,7 @@ BAD_INPUT = [
      "--depthwise cannot be combined with --separable"),
     (["--input", "5", "--in-channels", "2", "--separable", "--groups", "2"],
      "--groups 2 cannot be combined with --separable"),
-    (["--input", "5", "--dims", "4"], "--dims 4 is not one of 1, 2, 3"),
+    (["--input", "5", "--dims", "4"], "--dims 4 must be 1, 2 or 3"),
     (["--input", "3x3", "--dims", "3"], "--input 3x3 has 2 entries but --dims 3"),
     (["--input", "5x5", "--kernel", "3x3x3"], "has 2 entries but"),
     (["--input", "5", "--format", "tex", "--lang", "zh"],

@@ -334,7 +334,7 @@ BAD_INPUT = [
     (["--kernel", "3x"], "--kernel 3x is not a size"),
     (["--input", "3", "--kernel", "5"], "--kernel 5 spans 5"),
     (["--padding", "same", "--stride", "2"], "--padding same needs stride 1"),
-    (["--dims", "4"], "--dims 4 is not one of 1, 2, 3"),
+    (["--dims", "4"], "--dims 4 must be 1, 2 or 3"),
     (["--in-channels", "2", "--separable", "--groups", "2"],
      "--groups 2 cannot be combined with --separable"),
     (["--in-channels", "2", "--separable", "--depthwise"], "--depthwise cannot be combined with --separable"),

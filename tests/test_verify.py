@@ -641,7 +641,7 @@ API_BAD_INPUT: list[tuple[Callable[[], object], type[Exception], str]] = [
      "grad-bias needs a bias"),
     (lambda: verify("output-size", "n", q=1), ClaimError, "unknown variable 'q'"),
     (lambda: verify("output-size", "n", s=0), ClaimError, "s=0 must be ≥ 1"),
-    (lambda: verify("output-size", "n", k=2.5), ClaimError, "must be a whole number"),
+    (lambda: verify("output-size", "n", k=2.5), ClaimError, "k=2.5 is not a whole number"),
     (lambda: verify("output-size", "n", ConvSpec(kernel_size=2), k=3), ClaimError, "conflicts with the spec"),
     (lambda: verify("output-size", "n", ConvSpec(kernel_size=(2, 3))), ClaimError,
      "differs between dimensions"),

@@ -4,7 +4,8 @@ Thin on purpose: the mathematics lives in ``symconv.symbolic``, the layout in
 ``symconv.render``. One job per module:
 
 - ``errors``: the program name, the exit codes, CliError (bad input: one line, exit 2);
-- ``options``: option value types and the SPEC options every convolution command shares;
+- ``options``: click types over the shared parsers of ``symconv.options``, and the SPEC options
+  every convolution command shares;
 - ``output``: printing, atomic writes (all files or none), refusals, progress notes;
 - ``help``: the help layout;
 - ``derive``, ``gen``, ``verify``: one command each;
@@ -14,6 +15,6 @@ Thin on purpose: the mathematics lives in ``symconv.symbolic``, the layout in
 """
 
 from symconv.cli.app import cli, main
-from symconv.cli.options import parse_sizes
+from symconv.options import parse_size as parse_sizes
 
 __all__ = ["cli", "main", "parse_sizes"]

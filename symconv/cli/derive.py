@@ -9,7 +9,7 @@ import click
 
 from symconv.cli.errors import CliError
 from symconv.cli.help import Command
-from symconv.cli.options import ChoiceType, IntType, SpecOptions, cli_value, spec_options
+from symconv.cli.options import ChoiceType, IntType, SpecOptions, spec_options
 from symconv.cli.output import _check_out, _progress, _write
 from symconv.errors import SpecError
 from symconv.render import (
@@ -21,7 +21,7 @@ from symconv.render import (
     render_separable_text,
     render_text,
 )
-from symconv.spec import ConvSpec
+from symconv.spec import ConvSpec, format_size
 from symconv.symbolic import derive as derive_convolution
 from symconv.symbolic.separable import SeparableDerivation, derive_separable, separable_specs
 
@@ -114,7 +114,7 @@ def _check_size_of_work(conv: ConvSpec, spec: SpecOptions) -> None:
         products = depthwise.macs + pointwise.macs
     if products > MAX_PRODUCTS:
         raise CliError(
-            f"--input {cli_value(conv.sizes)}: this layer has {products:,} products to derive "
+            f"--input {format_size(conv.sizes)}: this layer has {products:,} products to derive "
             f"symbolically, more than the {MAX_PRODUCTS:,} symconv derives; the mathematics does not "
             "change with size, so use a smaller --input or fewer channels"
         )

@@ -1,13 +1,13 @@
-"""Option values: the types that parse them, and the SPEC options every convolution command shares.
+"""Option values on the command line: click types over the shared parsers, and the SPEC options.
 
-Turns option strings into values and names bad input in the user's words
-(options, not API fields).
+The parsing and the rules live in ``symconv.options`` (shared with claim files);
+this module wraps them for click and words bad input as one line naming the
+option, as the user typed it.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,22 +16,19 @@ import click
 
 from symconv.cli.errors import CliError
 from symconv.codegen.config import check_name
-from symconv.errors import CodegenError, SpecError
-from symconv.spec import ConvSpec, Padding
-
-# How the CLI names each ConvSpec field in messages.
-OPTION_OF_FIELD = {
-    "input_size": "--input",
-    "kernel_size": "--kernel",
-    "stride": "--stride",
-    "padding": "--padding",
-    "dilation": "--dilation",
-    "in_channels": "--in-channels",
-    "out_channels": "--out-channels",
-    "groups": "--groups",
-    "bias": "--no-bias",
-    "dims": "--dims",
-}
+from symconv.errors import CodegenError, OptionError
+from symconv.options import (
+    SPEC_OPTIONS,
+    SpecValues,
+    build_spec,
+    cli_words,
+    parse_dims,
+    parse_padding,
+    parse_size,
+    parse_whole,
+    read_options,
+)
+from symconv.spec import ConvSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,82 +42,45 @@ else:  # click < 8.5 has no type parameters at run time
 # -- parsing option values ----------------------------------------------------------
 
 
-_SIZE = re.compile(r"\s*-?[0-9]+\s*")
-MAX_VALUE = 2**31 - 1  # every size and count must fit a C int/long on any platform
-
-
-def parse_sizes(text: str) -> int | tuple[int, ...]:
-    """A size given on the command line: one integer, or one per dimension joined by ``x``.
-
-    A single number stays an int (ConvSpec broadcasts it over the dimensions);
-    signs are kept so that ConvSpec, which knows the rules, can say what is wrong.
-
-    Example:
-        >>> parse_sizes("7"), parse_sizes("7x9"), parse_sizes("4x4x4")
-        (7, (7, 9), (4, 4, 4))
-        >>> parse_sizes("3x")
-        Traceback (most recent call last):
-        ...
-        ValueError: is not a size: give whole numbers joined by x, e.g. 7 or 7x9
-    """
-    parts = re.split(r"[x×X]", text)
-    if not all(_SIZE.fullmatch(part) for part in parts):
-        raise ValueError("is not a size: give whole numbers joined by x, e.g. 7 or 7x9")
-    numbers = tuple(int(part) for part in parts)
-    if any(n > MAX_VALUE for n in numbers):
-        raise ValueError(f"is too large: symconv takes values up to {MAX_VALUE}")
-    return numbers[0] if len(numbers) == 1 else numbers
-
-
-def cli_value(value: Any) -> str:
-    """A value as it is typed on the command line: ``(3, 5)`` → ``3x5``, ``(3, 3)`` → ``3``."""
-    if isinstance(value, (tuple, list)):
-        if value and all(v == value[0] for v in value):
-            return str(value[0])
-        return "x".join(str(v) for v in value)
-    return str(value)
-
-
 def _quoted(text: str) -> str:
     """``text`` as typed, quoted only when it would otherwise be invisible or ambiguous."""
     return text if text and not any(c.isspace() for c in text) else repr(text)
 
 
-class SizeType(ParamTypeBase):
+class SharedType(ParamTypeBase):
+    """A value parsed by one of ``symconv.options``' parsers; its ValueError becomes click's one line."""
+
+    name = "value"
+
+    def parse(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return self.parse(value)
+        except ValueError as error:
+            self.fail(f"{_quoted(str(value))} {error}", param, ctx)
+
+
+class SizeType(SharedType):
     """``7`` / ``7x9`` / ``4x4x4`` → an int or a tuple of ints."""
 
     name = "N|NxM"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value  # a default, already a value
-        try:
-            return parse_sizes(value)
-        except ValueError as error:
-            self.fail(f"{_quoted(value)} {error}", param, ctx)
+    def parse(self, value: Any) -> Any:
+        return parse_size(value)
 
 
-class PaddingType(ParamTypeBase):
+class PaddingType(SharedType):
     """A size, or ``same`` / ``valid``."""
 
     name = "padding"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        if value.strip().lower() in ("same", "valid"):
-            return value.strip().lower()
-        try:
-            return parse_sizes(value)
-        except ValueError:
-            self.fail(
-                f"{_quoted(value)} is not a padding: give whole numbers joined by x, or same or valid, "
-                "e.g. 1, 1x2 or same",
-                param, ctx,
-            )
+    def parse(self, value: Any) -> Any:
+        return parse_padding(value)
 
 
-class IntType(ParamTypeBase):
+class IntType(SharedType):
     """A whole number, optionally with a lower bound checked here (not a ConvSpec field)."""
 
     name = "N"
@@ -128,19 +88,20 @@ class IntType(ParamTypeBase):
     def __init__(self, minimum: int | None = None) -> None:
         self.minimum = minimum
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int):
-            number = value
-        else:
-            try:
-                number = int(str(value).strip())
-            except ValueError:
-                self.fail(f"{_quoted(str(value))} is not a whole number", param, ctx)
-        if self.minimum is not None and number < self.minimum:
-            self.fail(f"{number} must be ≥ {self.minimum}", param, ctx)
-        if number > MAX_VALUE:
-            self.fail(f"{number} is too large: symconv takes values up to {MAX_VALUE}", param, ctx)
-        return number
+    def parse(self, value: Any) -> Any:
+        return parse_whole(value, self.minimum)
+
+
+class DimsType(SharedType):
+    """``--dims``: 1, 2 or 3."""
+
+    name = "dims"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[1|2|3]"
+
+    def parse(self, value: Any) -> Any:
+        return parse_dims(value)
 
 
 class ChoiceType(ParamTypeBase):
@@ -161,7 +122,6 @@ class ChoiceType(ParamTypeBase):
         return text
 
 
-
 def _check_name(name: str) -> None:
     """Refuse a ``--name`` that is no C identifier or a C keyword, worded with the option."""
     try:
@@ -180,82 +140,33 @@ def _check_name(name: str) -> None:
 
 @dataclass(frozen=True)
 class SpecOptions:
-    """The SPEC options as given: ``None`` where the user left an option out."""
+    """The SPEC options as given on the command line (an option left out is absent)."""
 
-    input: int | tuple[int, ...] | None
-    kernel: int | tuple[int, ...]
-    stride: int | tuple[int, ...]
-    padding: Padding
-    dilation: int | tuple[int, ...]
-    in_channels: int | None
-    out_channels: int | None
-    groups: int | None
-    depthwise: bool
-    separable: bool
-    dims: int | None
-    bias: bool
+    values: SpecValues
+
+    @property
+    def separable(self) -> bool:
+        return self.values.separable
 
     def build(self, *, require_input: bool = False) -> ConvSpec:
         """The ConvSpec these options describe (for ``--separable``: the plain layer it replaces).
 
         Raises CliError, worded with option names, for a missing ``--input`` and
-        for any value ConvSpec rejects.
+        for any value the shared rules or ConvSpec reject.
         """
-        if require_input and self.input is None:
+        if require_input and self.values.get("input") is None:
             raise CliError(
                 "--input is missing: this command needs the spatial input size, e.g. --input 7 or "
                 "--input 7x9"
             )
-        in_channels = 1 if self.in_channels is None else self.in_channels
-        groups, out_channels = self.groups, self.out_channels
-        if self.depthwise and self.separable:
-            raise CliError(
-                "--depthwise cannot be combined with --separable: --separable already has a depthwise "
-                "stage; drop --depthwise"
-            )
-        if self.separable and groups is not None:
-            raise CliError(
-                f"--groups {groups} cannot be combined with --separable: its depthwise stage uses "
-                "groups = --in-channels and its 1×1 stage groups 1; drop --groups"
-            )
-        if self.depthwise:
-            if groups is not None and groups != in_channels:
-                raise CliError(
-                    f"--groups {groups} conflicts with --depthwise, which sets groups to --in-channels "
-                    f"{in_channels}: drop one of them"
-                )
-            groups = in_channels
-            out_channels = in_channels if out_channels is None else out_channels
         try:
-            return ConvSpec(
-                input_size=self.input,
-                kernel_size=self.kernel,
-                in_channels=in_channels,
-                out_channels=1 if out_channels is None else out_channels,
-                stride=self.stride,
-                padding=self.padding,
-                dilation=self.dilation,
-                groups=1 if groups is None else groups,
-                bias=self.bias,
-                dims=self.dims,
-            )
-        except SpecError as error:
-            raise CliError(error.render(self.option_name)) from None
+            return build_spec(self.values, cli_words)
+        except OptionError as error:
+            raise CliError(str(error)) from None
 
     def option_name(self, field: str, value: Any) -> str:
         """A ConvSpec field and value as the CLI spells them: ``--kernel 3x5``."""
-        option = OPTION_OF_FIELD.get(field, field)
-        if field == "bias" or value is None:
-            return option
-        typed = {"input_size": self.input, "kernel_size": self.kernel, "stride": self.stride,
-                 "padding": self.padding, "dilation": self.dilation}.get(field)
-        if isinstance(value, tuple) and value == typed:
-            shown = f"{option} {'x'.join(str(v) for v in value)}"  # as typed: its length may matter
-        else:
-            shown = f"{option} {cli_value(value)}"
-        if field == "groups" and self.depthwise and self.groups is None:
-            shown += " (set by --depthwise)"
-        return shown
+        return self.values.naming(cli_words)(field, value)
 
 
 _SPEC_OPTIONS = [
@@ -312,7 +223,7 @@ _SPEC_OPTIONS = [
         "as NAME_depthwise and NAME_pointwise: --in-channels 3 --out-channels 8 --separable.",
     ),
     click.option(
-        "--dims", type=ChoiceType(["1", "2", "3"]), default=None,
+        "--dims", type=DimsType(), default=None,
         help="Spatial dimensions (default: as many as the sizes given, else 2): "
         "--dims 1 --input 7 for a 1-D convolution.",
     ),
@@ -324,26 +235,49 @@ _SPEC_OPTIONS = [
 ]
 
 
-def spec_options(command: F) -> F:
-    """Add the SPEC options to a command, handing them over as one ``spec: SpecOptions``."""
+# The click parameter of each SPEC option: ``--input`` is ``input_`` (``input`` is a builtin).
+_PARAMS = {option.key: "input_" if option.key == "input" else option.key.replace("-", "_")
+           for option in SPEC_OPTIONS}
+_TYPED = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+
+
+def _add_spec_options(
+    command: Callable[..., Any], hand_over: Callable[[dict[str, Any]], Any], typed_only: bool, name: str
+) -> Any:
+    """``command`` with the SPEC options, handed over as ``name=hand_over({key: value})``."""
 
     @functools.wraps(command)
-    def wrapper(
-        *args: Any,
-        input_: Any, kernel: Any, stride: Any, padding: Any, dilation: Any,
-        in_channels: int | None, out_channels: int | None, groups: int | None,
-        depthwise: bool, separable: bool, dims: str | None, no_bias: bool,
-        **kwargs: Any,
-    ) -> Any:
-        options = SpecOptions(
-            input=input_, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
-            in_channels=in_channels, out_channels=out_channels, groups=groups,
-            depthwise=depthwise, separable=separable,
-            dims=None if dims is None else int(dims), bias=not no_bias,
-        )
-        return command(*args, spec=options, **kwargs)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        given = {}
+        for key, param in _PARAMS.items():
+            value = kwargs.pop(param)
+            if value is not None and (not typed_only or ctx.get_parameter_source(param) in _TYPED):
+                given[key] = value
+        return command(*args, **{name: hand_over(given)}, **kwargs)
 
     decorated: Any = wrapper
     for option in reversed(_SPEC_OPTIONS):
         decorated = option(decorated)
-    return decorated  # type: ignore[no-any-return]
+    return decorated
+
+
+def _spec_of(given: dict[str, Any]) -> SpecOptions:
+    try:
+        return SpecOptions(read_options(given, cli_words))
+    except OptionError as error:
+        raise CliError(str(error)) from None
+
+
+def spec_options(command: F) -> F:
+    """Add the SPEC options to a command, handing them over as one ``spec: SpecOptions``."""
+    return _add_spec_options(command, _spec_of, typed_only=False, name="spec")  # type: ignore[no-any-return]
+
+
+def typed_spec_options(command: F) -> F:
+    """Add the SPEC options to a command, handing over ``given``: those the user typed, by claim-file key.
+
+    A default fixes nothing: ``symconv verify`` checks a formula for every value
+    an option left out may take.
+    """
+    return _add_spec_options(command, dict, typed_only=True, name="given")  # type: ignore[no-any-return]

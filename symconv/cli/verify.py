@@ -10,27 +10,10 @@ import click
 
 from symconv.cli.errors import EXIT_BAD_INPUT, PROG, CliError
 from symconv.cli.help import Command
-from symconv.cli.options import ChoiceType, IntType, SpecOptions, spec_options
+from symconv.cli.options import ChoiceType, IntType, typed_spec_options
 from symconv.cli.output import _progress, _write
 from symconv.errors import SymconvError
 from symconv.verify import QUANTITIES, FormulaParseError, load_claims, verify_claims, verify_options
-
-# Parameters that can fix a claim's values, and verify's names for them (CLI spelling, no dashes).
-_VERIFY_OPTIONS = {
-    "input_": "input", "kernel": "kernel", "stride": "stride", "padding": "padding",
-    "dilation": "dilation", "in_channels": "in-channels", "out_channels": "out-channels",
-    "groups": "groups", "depthwise": "depthwise", "separable": "separable", "dims": "dims",
-    "no_bias": "no-bias", "layers": "layers", "output_padding": "output-padding",
-}
-
-
-def _given_options(ctx: click.Context) -> dict[str, Any]:
-    """The options the user typed (a default fixes nothing), as verify names them."""
-    typed = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
-    return {
-        name: ctx.params[param] for param, name in _VERIFY_OPTIONS.items()
-        if ctx.get_parameter_source(param) in typed
-    }
 
 
 @click.command(
@@ -40,7 +23,7 @@ def _given_options(ctx: click.Context) -> dict[str, Any]:
 )
 @click.argument("quantity", required=False)
 @click.argument("formula", required=False)
-@spec_options
+@typed_spec_options
 @click.option(
     "--layers", default=None, metavar="K,S,D;...",
     help="receptive-field of a given stack: each layer's kernel, stride and dilation, layers separated "
@@ -61,7 +44,7 @@ def _given_options(ctx: click.Context) -> dict[str, Any]:
     "correct formula).",
 )
 def verify_command(
-    quantity: str | None, formula: str | None, spec: SpecOptions, layers: str | None,
+    quantity: str | None, formula: str | None, given: dict[str, Any], layers: str | None,
     output_padding: int | None, claims: Path | None, fmt: str,
 ) -> int:
     """Check a hand-written FORMULA for QUANTITY against what symconv derives.
@@ -92,8 +75,10 @@ def verify_command(
       symconv verify grad-bias "sum(delta)"
       symconv verify --claims examples/claims-note.toml
     """
-    ctx = click.get_current_context()
-    given = _given_options(ctx)
+    if layers is not None:
+        given["layers"] = layers
+    if output_padding is not None:
+        given["output-padding"] = output_padding
     try:
         if claims is not None:
             if quantity is not None or given:

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from symconv.errors import ClaimError, SymconvError
+from symconv.options import cli_words
 from symconv.verify.driver import verify_options
-from symconv.verify.options import option_label, quantity_name
+from symconv.verify.options import quantity_name
 from symconv.verify.parsing import FormulaParseError
 from symconv.verify.result import VerifyResult
 
@@ -50,8 +51,7 @@ class Claim:
 
     def options_text(self) -> str:
         """The spec written as SPEC options: ``--input 3 --kernel 2``."""
-        show = option_label("cli")
-        return " ".join(show(key.replace("_", "-"), value if value is not True else None)
+        return " ".join(cli_words(key.replace("_", "-"), value if value is not True else None)
                         for key, value in self.spec.items() if value is not False)
 
 

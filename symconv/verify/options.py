@@ -10,12 +10,26 @@ nothing given, the claim is checked on a sweep of small specs.
 from __future__ import annotations
 
 import operator
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from symconv.errors import ClaimError, SpecError
+from symconv.errors import ClaimError, OptionError, SpecError
+from symconv.options import (
+    NOT_WHOLE,
+    PER_DIMENSION,
+    SpecValues,
+    Words,
+    build_spec,
+    claim_words,
+    cli_words,
+    depthwise_rule,
+    parse_flag,
+    parse_size,
+    parse_value,
+    read_options,
+)
+from symconv.options import OPTIONS as SPEC_OPTIONS
 from symconv.spec import ConvSpec
 from symconv.verify.quantities import SCALARS, VARIABLES
 from symconv.verify.tensors import TENSOR_QUANTITIES, input_sweep, sweep_specs
@@ -27,14 +41,7 @@ OPTION_VARIABLES = {
     "input": "n", "kernel": "k", "stride": "s", "padding": "p", "dilation": "d",
     "in-channels": "c_in", "out-channels": "c_out", "groups": "g", "output-padding": "a",
 }
-FLAGS = ("depthwise", "separable", "no-bias", "bias")  # true or false, nothing else
-PER_DIMENSION = ("input", "kernel", "stride", "padding", "dilation")  # may be given per dimension, 7x9
-OPTIONS = (*OPTION_VARIABLES, "depthwise", "separable", "dims", "no-bias", "layers")
-_FIELD_OPTIONS = {  # ConvSpec field → option, for SpecError messages
-    "input_size": "input", "kernel_size": "kernel", "stride": "stride", "padding": "padding",
-    "dilation": "dilation", "in_channels": "in-channels", "out_channels": "out-channels",
-    "groups": "groups", "bias": "no-bias", "dims": "dims",
-}
+OPTIONS = (*SPEC_OPTIONS, "output-padding", "layers")  # a claims file may also say bias = true/false
 _API_NAMES = {"input_size": "n", "kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d",
               "in_channels": "c_in", "out_channels": "c_out", "groups": "g"}
 
@@ -139,7 +146,7 @@ def _whole(label: str, value: Any, minimum: int) -> int:
     except TypeError:
         number = None
     if number is None:
-        raise ClaimError(f"{label} must be a whole number")
+        raise ClaimError(f"{label} {NOT_WHOLE}")
     if number < minimum:
         raise ClaimError(f"{label} must be ≥ {minimum}")
     return number
@@ -206,163 +213,89 @@ def _specs_for(spec: ConvSpec | None) -> tuple[ConvSpec, ...]:
 # -- from options (the CLI's and a claims file's) ------------------------------------------------------
 
 
-def option_label(style: str) -> Callable[[str, Any], str]:
-    """How an option and its value are named in messages: ``--kernel 3x5`` or ``kernel = "3x5"``."""
-    def cli(option: str, value: Any) -> str:
-        return f"--{option}" if value is None or isinstance(value, bool) else f"--{option} {_typed(value)}"
-
-    def toml(option: str, value: Any) -> str:
-        return option if value is None else f"{option} = {value!r}"
-
-    return cli if style == "cli" else toml
-
-
-def _typed(value: Any) -> str:
-    if isinstance(value, (tuple, list)):
-        return "x".join(str(v) for v in value)
-    return str(value)
-
-
-_SIZE = re.compile(r"\s*\d+\s*")
-
-
-def _size(label: str, value: Any) -> int | tuple[int, ...]:
-    """A size as given: an int, a list of ints, or a string like ``7`` or ``7x9``."""
-    if isinstance(value, bool):
-        raise ClaimError(f"{label} is not a size: give a whole number, or numbers joined by x")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, int) and not isinstance(v, bool)
-                                                            for v in value):
-        return tuple(value) if len(value) > 1 else value[0]
-    if isinstance(value, str):
-        parts = re.split(r"[x×X]", value)
-        if all(_SIZE.fullmatch(p) for p in parts):
-            numbers = tuple(int(p) for p in parts)
-            return numbers[0] if len(numbers) == 1 else numbers
-    raise ClaimError(f"{label} is not a size: give a whole number, or numbers joined by x, e.g. 7 or 7x9")
-
-
 def setting_from_options(quantity: str, options: Mapping[str, Any], style: str = "cli") -> Setting:
     """The Setting for options given as ``{option: value}`` (``--in-channels`` → ``in-channels``).
 
     Only options the user actually gave belong in ``options``: for a scalar
     quantity each fixes a variable, for a tensor quantity they make the spec.
+    The SPEC options are read by ``symconv.options``, as on the command line.
     """
-    name = option_label(style)
+    try:
+        return _setting_from_options(quantity, options, style)
+    except OptionError as error:  # worded already, as the caller names options
+        raise ClaimError(str(error)) from None
+
+
+def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str) -> Setting:
     opts = {key.replace("_", "-"): value for key, value in options.items()}
+    written = {key.replace("_", "-"): key for key in options}  # a claims file's in_channels stays so
+
+    def words(key: str, value: Any) -> str:
+        return cli_words(key, value) if style == "cli" else claim_words(written.get(key, key), value)
+
     for key in opts:
         if key not in OPTIONS and key != "bias":
             raise ClaimError(f"unknown option {key!r}: the options are {', '.join(OPTIONS)}")
-    for key in FLAGS:
-        if key in opts and not isinstance(opts[key], bool):
-            raise ClaimError(f"{name(key, opts[key])} must be true or false")
-    if opts.get("separable"):
-        raise ClaimError(f"{name('separable', None)}: verify checks one convolution; check the depthwise "
+    values = _spec_values_of(opts, words)
+    if values.separable:
+        raise ClaimError(f"{words('separable', None)}: verify checks one convolution; check the depthwise "
                          "stage (--depthwise) and the 1×1 stage (--kernel 1) separately")
-    bias = _bias(opts, name)
-    dims = None
-    if "dims" in opts:
-        given_dims = _size(name("dims", opts["dims"]), opts["dims"])
-        if not isinstance(given_dims, int) or given_dims not in (1, 2, 3):
-            raise ClaimError(f"{name('dims', opts['dims'])} must be 1, 2 or 3")
-        dims = given_dims
+    dims = values.get("dims")
+    if dims is not None:
         for option in PER_DIMENSION:
-            raw = opts.get(option)
-            given = None if raw is None or _is_word(option, raw) else _size(name(option, raw), raw)
+            given = values.get(option)
             if isinstance(given, tuple) and len(given) != dims:
-                raise ClaimError(f"{name(option, raw)} has {len(given)} entries but "
-                                 f"{name('dims', opts['dims'])}: give one value, or {dims}")
-    depthwise = opts.get("depthwise", False) is True
+                raise ClaimError(f"{words(option, values.typed[option])} has {len(given)} entries but "
+                                 f"{words('dims', values.typed['dims'])}: give one value, or {dims}")
     if quantity in TENSOR_QUANTITIES:
-        return _tensor_from_options(opts, name, dims, bias, depthwise)
+        return _tensor_from_options(opts, values, words)
     layers = None
     if "layers" in opts:
         if quantity != "receptive-field":
-            raise ClaimError(f"{name('layers', opts['layers'])}: layers are for receptive-field only")
+            raise ClaimError(f"{words('layers', opts['layers'])}: layers are for receptive-field only")
         for option in ("kernel", "stride", "dilation"):
             if option in opts:
-                raise ClaimError(f"{name(option, opts[option])} conflicts with {name('layers', None)}, which "
-                                 f"gives each layer's k, s, d: drop {name(option, None)}")
-        layers = parse_layers(opts["layers"], name("layers", None))
-    if depthwise and "groups" in opts and opts.get("in-channels") != opts["groups"]:
-        raise ClaimError(f"{name('groups', opts['groups'])} conflicts with {name('depthwise', None)}, which "
-                         "sets groups to the input channels: drop one of them")
-    values: dict[str, int] = {}
+                raise ClaimError(f"{words(option, opts[option])} conflicts with {words('layers', None)}, "
+                                 f"which gives each layer's k, s, d: drop {words(option, None)}")
+        layers = parse_layers(opts["layers"], words("layers", None))
+    if values.depthwise:
+        depthwise_rule(values, words, channels_open=True)
+    given = dict(values.given)
+    if "output-padding" in opts:
+        given["output-padding"] = parse_value(parse_size, "output-padding", opts["output-padding"], words)
+    fixed: dict[str, int] = {}
     named: dict[str, str] = {}
     for option, var in OPTION_VARIABLES.items():
-        if option not in opts:
+        if option not in given:
             continue
-        raw = opts[option]
-        label = name(option, raw)
-        if _is_word(option, raw):
-            if raw.strip().lower() == "same":
-                raise ClaimError(f"{label} pads by an amount that depends on k: give the padding as a "
-                                 "number to fix p")
-            value: int | tuple[int, ...] = 0
-        else:
-            value = _size(label, raw)
-        number = _uniform(name(option, None), value) if isinstance(value, tuple) else value
+        value = given[option]
+        label = words(option, opts[option])
+        if value == "same":
+            raise ClaimError(f"{label} pads by an amount that depends on k: give the padding as a "
+                             "number to fix p")
+        number = 0 if value == "valid" else value
+        number = _uniform(words(option, None), number) if isinstance(number, tuple) else number
         minimum = VARIABLES[var][1]
         if number < minimum:
             raise ClaimError(f"{label} must be ≥ {minimum}")
-        values[var] = number
-        named[var] = name(option, None)
-    return Setting(values, dims, bias, depthwise, layers, (), named)
+        fixed[var] = number
+        named[var] = words(option, None)
+    bias = None if "no-bias" not in values.given else not values.given["no-bias"]
+    return Setting(fixed, dims, bias, values.depthwise, layers, (), named)
 
 
-def _is_word(option: str, raw: Any) -> bool:
-    """Whether ``raw`` is a padding given as a word (``same``, ``valid``)."""
-    return option == "padding" and isinstance(raw, str) and raw.strip().lower() in ("same", "valid")
+def _spec_values_of(opts: Mapping[str, Any], words: Words) -> SpecValues:
+    """The SPEC options among ``opts``, parsed; a claims file's ``bias = …`` read as ``no-bias``."""
+    spec = {key: value for key, value in opts.items() if key in SPEC_OPTIONS}
+    if "bias" in opts and "no-bias" not in opts:
+        spec["no-bias"] = not parse_value(parse_flag, "bias", opts["bias"], words)
+    return read_options(spec, words)
 
 
-def _bias(opts: Mapping[str, Any], name: Callable[[str, Any], str]) -> bool | None:
-    if "no-bias" in opts:
-        if not isinstance(opts["no-bias"], bool):
-            raise ClaimError(f"{name('no-bias', opts['no-bias'])} must be true or false")
-        return not opts["no-bias"]
-    if "bias" in opts:
-        if not isinstance(opts["bias"], bool):
-            raise ClaimError(f"{name('bias', opts['bias'])} must be true or false")
-        return bool(opts["bias"])
-    return None
-
-
-def _tensor_from_options(
-    opts: Mapping[str, Any], name: Callable[[str, Any], str], dims: int | None, bias: bool | None,
-    depthwise: bool,
-) -> Setting:
+def _tensor_from_options(opts: Mapping[str, Any], values: SpecValues, words: Words) -> Setting:
     for option in ("output-padding", "layers"):
         if option in opts:
-            raise ClaimError(f"{name(option, opts[option])} is not for tensor quantities")
+            raise ClaimError(f"{words(option, opts[option])} is not for tensor quantities")
     if all(value is False for value in opts.values()):  # nothing given (flags left off)
         return Setting(specs=tuple(sweep_specs()))
-    fields: dict[str, Any] = {}
-    for option, field_ in (("input", "input_size"), ("kernel", "kernel_size"), ("stride", "stride"),
-                           ("dilation", "dilation")):
-        if option in opts:
-            fields[field_] = _size(name(option, opts[option]), opts[option])
-    if "padding" in opts:
-        raw = opts["padding"]
-        is_word = isinstance(raw, str) and raw.strip().lower() in ("same", "valid")
-        fields["padding"] = raw.strip().lower() if is_word else _size(name("padding", raw), raw)
-    for option, field_ in (("in-channels", "in_channels"), ("out-channels", "out_channels"),
-                           ("groups", "groups")):
-        if option in opts:
-            fields[field_] = opts[option]
-    if depthwise:
-        channels = fields.get("in_channels", 1)
-        if "groups" in fields and fields["groups"] != channels:
-            raise ClaimError(f"{name('groups', fields['groups'])} conflicts with {name('depthwise', None)}, "
-                             f"which sets groups to the input channels ({channels}): drop one of them")
-        fields["groups"] = channels
-        fields.setdefault("out_channels", channels)
-    if dims is not None:
-        fields["dims"] = dims
-    if bias is not None:
-        fields["bias"] = bias
-    try:
-        spec = ConvSpec(**fields)
-    except SpecError as error:
-        raise ClaimError(error.render(lambda f, v: name(_FIELD_OPTIONS.get(f, f), v))) from None
-    return Setting(specs=_specs_for(spec))
+    return Setting(specs=_specs_for(build_spec(values, words)))
