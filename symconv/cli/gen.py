@@ -30,7 +30,8 @@ SEPARABLE_STAGES = ("depthwise", "pointwise")
 @click.option(
     "--target", type=ChoiceType(TARGET_CHOICES), default="all", show_default=True,
     help="What to generate: --target numpy for one Python module NAME.py (needs numpy only), "
-    "--target c for a C99 header NAME.h and source NAME.c (libc only), --target all for both.",
+    "--target c for a C99 header NAME.h and source NAME.c (libc only) with a ctypes binding NAME_c.py, "
+    "--target all for both.",
 )
 @click.option(
     "--dtype", type=ChoiceType(DTYPE_CHOICES), default="float64", show_default=True,

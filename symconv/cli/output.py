@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from symconv.cli.errors import EXIT_BROKEN_PIPE, PROG, CliError
-from symconv.codegen import GeneratedCode
 from symconv.codegen.driver import MARKER
 
 # -- printing and writing -----------------------------------------------------------
@@ -151,27 +149,3 @@ def _make_dirs(out: Path) -> list[Path]:
     return missing
 
 
-def _usage_hints(out: Path, written: Sequence[GeneratedCode]) -> list[str]:
-    """How to use what was written: an import for NumPy, a compile line for C."""
-    names = list(dict.fromkeys(code.name for code in written))
-    targets = {code.config.target for code in written}
-    spec = written[0].spec
-    lines = []
-    if "numpy" in targets:
-        lines.append(f"Python: sys.path.insert(0, {str(out)!r}); import {', '.join(names)}")
-        if len(names) == 2:
-            depthwise, pointwise = names
-            bk, bw = (", b_k", ", b_w") if spec.bias else ("", "")
-            lines.append(f"        y = {pointwise}.forward({depthwise}.forward(x, k{bk}), w{bw})")
-        else:
-            b = ", b" if spec.bias else ""
-            size = "" if spec.has_input_size else ", input_size"
-            bias = ", .grad_bias(dy)" if spec.bias else ""
-            lines.append(
-                f"        {names[0]}.forward(x, w{b}), .grad_input(dy, w{size}), .grad_weight(x, dy){bias}"
-            )
-    if "c" in targets:
-        sources = " ".join(shlex.quote(str(out / f"{name}.c")) for name in names)
-        headers = ", ".join(f'"{name}.h"' for name in names)
-        lines.append(f"C:      cc -std=c99 -O2 -c {sources}   (#include {headers})")
-    return lines
