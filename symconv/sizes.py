@@ -124,6 +124,11 @@ def first_input_channel(o: Size, group_in: Size, group_out: Size) -> Size:
     return group_of_output(o, group_out) * group_in
 
 
+def first_output_channel(c: Size, group_in: Size, group_out: Size) -> Size:
+    """The first output channel whose weights read input channel ``c``: ``group(c) · C_out/G``."""
+    return group_of_input(c, group_in) * group_out
+
+
 def input_channel(o: Size, c: Size, group_in: Size, group_out: Size) -> Size:
     """The input channel that weight ``W[o, c, …]`` multiplies: ``group(o) · C_in/G + c``."""
     return first_input_channel(o, group_in, group_out) + c

@@ -369,8 +369,8 @@ class ConvSpec:
 
     def outputs_of_input(self, c: int) -> range:
         """The output channels whose weights read input channel ``c`` (its group's)."""
-        group = self.group_of_input(c)
-        return range(group * self.group_out, (group + 1) * self.group_out)
+        first = int(algebra.first_output_channel(c, self.group_in, self.group_out))
+        return range(first, first + self.group_out)
 
     @property
     def taps(self) -> int:

@@ -724,7 +724,7 @@ W[o, c, u]*delta[o, (-d*u + j + p)/s], (u, 0, k - 1), (o, 0, C_out - 1))
         first_o, last_o = sp.S.Zero, z.c_out - 1
         weight_channel: sp.Expr = _C
     else:
-        first_o = sizes.group_of_input(_C, z.group_in) * z.group_out
+        first_o = sizes.first_output_channel(_C, z.group_in, z.group_out)
         last_o = first_o + z.group_out - 1
         weight_channel = _C - sizes.first_input_channel(_O, z.group_in, z.group_out)
     term = W[(_O, weight_channel, *u)] * DELTA[(_O, *positions)]
