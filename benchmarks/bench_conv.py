@@ -246,7 +246,7 @@ def einsum_reference(problem: Problem) -> Contender:
 
 
 def naive_c(library: ctypes.CDLL, problem: Problem) -> Contender:
-    """The naive C loops of :data:`NAIVE_C` (one call per function, sizes passed in a ``long[23]``)."""
+    """The naive C loops of :data:`NAIVE_C` (one call per function, sizes passed in a ``long[22]``)."""
     spec, x, w, b, dy = problem.spec, problem.x, problem.w, problem.b, problem.dy
     params = naive_params(spec, problem.shape.batch)
     p = params.ctypes.data
@@ -334,7 +334,7 @@ void naive_grad_bias(const T *dy, T *db, const conv_t *q) {
 
 
 def naive_params(spec: ConvSpec, batch: int) -> np.ndarray:
-    """The ``conv_t`` of :data:`NAIVE_C` (23 longs): spatial tuples padded in front to 3-D."""
+    """The ``conv_t`` of :data:`NAIVE_C` (22 longs): spatial tuples padded in front to 3-D."""
     lead = 3 - spec.ndim
 
     def three(values: Sequence[int], fill: int) -> list[int]:
@@ -749,7 +749,7 @@ def plot(rows: Sequence[Row], names: Sequence[str], path: Path, title: str) -> N
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     others = [n for n in names if n != TORCH]
     shapes = list(dict.fromkeys(r.shape.key for r in rows))
@@ -767,6 +767,7 @@ def plot(rows: Sequence[Row], names: Sequence[str], path: Path, title: str) -> N
             ax.bar(xs, ys, width, label=name, color=f"C{i}")
         ax.axhline(1.0, color="black", linewidth=1)
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
         ax.set_ylabel("t_PyTorch / t")
