@@ -54,7 +54,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,7 @@ FUNCTIONS = ("forward", "grad_input", "grad_weight", "grad_bias")
 TORCH = "PyTorch"
 C1, C2, NUMPY, EINSUM, NAIVE = "C", "C 2 threads", "NumPy", "einsum", "naive C"
 TORCH2 = "PyTorch 2 threads"
+BASES = (TORCH, TORCH2)  # the ratios' denominators: PyTorch at the contender's thread count
 HAS_THREADS = "threads" in inspect.signature(generate).parameters
 
 
@@ -187,19 +189,24 @@ class Contender:
     name: str
     calls: Mapping[str, Callable[[], Any]]
     to_numpy: Callable[[Any], np.ndarray] = np.asarray
+    # Entered around every timed sample, outside the timing (e.g. PyTorch switched to 2 threads
+    # and back: switching per call would time the switch).
+    session: Callable[[], AbstractContextManager[Any]] = nullcontext
+    base: str = TORCH  # the contender its ratio is taken to (the same thread count)
 
 
 def generated(name: str, problem: Problem, target: str, dtype: str, **options: Any) -> Contender:
     """The generated code of ``target`` for the layer (``options``: e.g. ``threads``, when it exists)."""
     gen: Any = generate  # options the installed generate may not declare yet
     k = gen(problem.spec, target, dtype, **options).load()
+    base = TORCH2 if options.get("threads", 1) != 1 else TORCH
     x, w, b, dy, size = problem.x, problem.w, problem.b, problem.dy, problem.spec.sizes
     return Contender(name, {
         "forward": lambda: k.forward(x, w, b),
         "grad_input": lambda: k.grad_input(dy, w, size),
         "grad_weight": lambda: k.grad_weight(x, dy),
         "grad_bias": lambda: k.grad_bias(dy),
-    })
+    }, base=base)
 
 
 def pytorch(torch: Any, problem: Problem, name: str = TORCH, threads: int = 1) -> Contender:
@@ -213,24 +220,21 @@ def pytorch(torch: Any, problem: Problem, name: str = TORCH, threads: int = 1) -
              "groups": spec.groups}
     positions = tuple(range(2, 2 + nd))
 
-    def threaded(call: Callable[[], Any]) -> Callable[[], Any]:
-        if threads == 1:
-            return call  # the process runs PyTorch on one thread (main sets it)
-
-        def run() -> Any:
-            torch.set_num_threads(threads)
-            try:
-                return call()
-            finally:
-                torch.set_num_threads(1)
-        return run
+    @contextmanager
+    def session() -> Iterator[None]:
+        torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(1)  # the process runs PyTorch on one thread (main sets it)
 
     return Contender(name, {
-        "forward": threaded(lambda: conv(x, w, b, **hyper)),
-        "grad_input": threaded(lambda: conv_input(tuple(x.shape), w, dy, **hyper)),
-        "grad_weight": threaded(lambda: conv_weight(x, tuple(w.shape), dy, **hyper)),
-        "grad_bias": threaded(lambda: dy.sum(dim=(0, *positions))),
-    }, to_numpy=lambda t: t.detach().numpy())
+        "forward": lambda: conv(x, w, b, **hyper),
+        "grad_input": lambda: conv_input(tuple(x.shape), w, dy, **hyper),
+        "grad_weight": lambda: conv_weight(x, tuple(w.shape), dy, **hyper),
+        "grad_bias": lambda: dy.sum(dim=(0, *positions)),
+    }, to_numpy=lambda t: t.detach().numpy(), session=session if threads != 1 else nullcontext,
+        base=TORCH if threads == 1 else TORCH2)
 
 
 def einsum_reference(problem: Problem) -> Contender:
@@ -461,7 +465,8 @@ def check(contenders: Sequence[Contender], truth: Mapping[str, np.ndarray], dtyp
     for contender in contenders:
         errors[contender.name] = {}
         for function in FUNCTIONS:
-            got = contender.to_numpy(contender.calls[function]()).astype(np.float64)
+            with contender.session():
+                got = contender.to_numpy(contender.calls[function]()).astype(np.float64)
             want = truth[function]
             if got.shape != want.shape:
                 errors[contender.name][function] = math.inf
@@ -482,20 +487,28 @@ def float64_truth(problem: Problem, torch: Any) -> dict[str, np.ndarray]:
 # -- stage 3: time ----------------------------------------------------------------------------------
 
 
-def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sample: float) -> dict[str, float]:
+Session = Callable[[], AbstractContextManager[Any]]
+
+
+def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sample: float,
+                     sessions: Mapping[str, Session] | None = None) -> dict[str, float]:
     """Median seconds per call of each of ``calls``, all timed in the same rounds.
 
     Warm-up: each call runs twice; the second run's time sets how many calls one
     sample holds (at least ``min_sample`` seconds, so that short calls are not lost
     in the timer's resolution). Round r then takes one sample of every call, the
-    order rotated by r so that no contender always follows the same one.
+    order rotated by r so that no contender always follows the same one. A call
+    with a session (``sessions[name]``) is sampled inside it, after one untimed
+    call there.
     """
+    sessions = sessions or {}
     numbers: dict[str, int] = {}
     for name, call in calls.items():
-        call()
-        start = time.perf_counter()
-        call()
-        once = time.perf_counter() - start
+        with sessions.get(name, nullcontext)():
+            call()
+            start = time.perf_counter()
+            call()
+            once = time.perf_counter() - start
         numbers[name] = max(1, min(10_000, math.ceil(min_sample / max(once, 1e-9))))
     samples: dict[str, list[float]] = {name: [] for name in calls}
     names = list(calls)
@@ -506,10 +519,13 @@ def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sa
             shift = r % len(names)
             for name in names[shift:] + names[:shift]:
                 call, number = calls[name], numbers[name]
-                start = time.perf_counter()
-                for _ in range(number):
-                    call()
-                samples[name].append((time.perf_counter() - start) / number)
+                with sessions.get(name, nullcontext)():
+                    if name in sessions:
+                        call()
+                    start = time.perf_counter()
+                    for _ in range(number):
+                        call()
+                    samples[name].append((time.perf_counter() - start) / number)
     finally:
         if enabled:
             gc.enable()
@@ -529,9 +545,11 @@ class Row:
     times: dict[str, float] = field(default_factory=dict)
     errors: dict[str, float] = field(default_factory=dict)
     wrong: set[str] = field(default_factory=set)
+    bases: dict[str, str] = field(default_factory=dict)  # contender → its ratio's base (default PyTorch)
 
-    def ratio(self, name: str, base: str = TORCH) -> float | None:
-        """``t_base / t_name``: above 1, ``name`` is faster than ``base``."""
+    def ratio(self, name: str, base: str | None = None) -> float | None:
+        """``t_base / t_name``: above 1, ``name`` is faster than ``base`` (default: its own base)."""
+        base = base or self.bases.get(name, TORCH)
         if base not in self.times or name not in self.times or name in self.wrong or base in self.wrong:
             return None
         return self.times[base] / self.times[name]
@@ -548,7 +566,9 @@ def measure(shape: Shape, dtype: str, torch: Any, naive: ctypes.CDLL, rounds: in
         row = Row(shape, function, flops(problem.spec, shape.batch, function))
         row.errors = {c.name: checked.errors[c.name][function] for c in contenders}
         row.wrong = {c.name for c in contenders if (c.name, function) in checked.wrong}
-        row.times = time_interleaved({c.name: c.calls[function] for c in contenders}, rounds, min_sample)
+        row.bases = {c.name: c.base for c in contenders}
+        row.times = time_interleaved({c.name: c.calls[function] for c in contenders}, rounds, min_sample,
+                                     {c.name: c.session for c in contenders if c.session is not nullcontext})
         rows.append(row)
     return rows
 
@@ -708,7 +728,8 @@ def report(rows: Sequence[Row], names: Sequence[str], tgts: Sequence[Target], ov
     out = ["| layer | |", "|---|---|"]
     shapes = list(dict.fromkeys(r.shape for r in rows))
     out += [f"| {s.key} | {s.describe()} |" for s in shapes]
-    out += ["", "Median time per call · GFLOP/s · ratio to PyTorch (t_torch / t; above 1 = faster); "
+    out += ["", "Median time per call · GFLOP/s · ratio to PyTorch on as many threads (t_torch / t; above 1 = "
+            "faster); "
             "`WRONG` = failed the check.", ""]
     out.append("| layer | function | MFLOP | " + " | ".join(names) + " |")
     out.append("|---|---|---:|" + "---:|" * len(names))
@@ -721,7 +742,7 @@ def report(rows: Sequence[Row], names: Sequence[str], tgts: Sequence[Target], ov
             t = r.times[name]
             ratio = r.ratio(name)
             cell = f"{fmt_time(t)} · {r.flop / t / 1e9:.2f}"
-            if name != TORCH and ratio is not None:
+            if name not in BASES and ratio is not None:
                 cell += f" · ×{ratio:.2f}"
             if name in r.wrong:
                 cell += " · WRONG"
@@ -751,7 +772,7 @@ def plot(rows: Sequence[Row], names: Sequence[str], path: Path, title: str) -> N
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator
 
-    others = [n for n in names if n != TORCH]
+    others = [n for n in names if n not in BASES]
     shapes = list(dict.fromkeys(r.shape.key for r in rows))
     fig, axes = plt.subplots(len(FUNCTIONS), 1, figsize=(max(8.0, 0.9 * len(shapes) + 3), 11), sharex=True)
     width = 0.8 / max(1, len(others))
