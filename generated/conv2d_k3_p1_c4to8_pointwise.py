@@ -9,9 +9,9 @@ b (C_out,), y and dy (N, C_out, H_out, W_out). Every array must be a NumPy array
 dtype float64; a wrong shape or dtype raises ValueError naming the expected one.
 
 Schedule (chosen per layer when generated; no Python loop over the batch or positions):
-- forward: im2col view + matmul (BLAS), one per group, because it was faster on every layer measured, depthwise included.
-- grad_input: the full correlation of the padded dy with the flipped, dilated kernel as one strided view + matmul (BLAS), because the stride is 1: no inserted zeros.
-- grad_weight: im2col view + matmul (BLAS) with dy, one per sample and group, because each group contracts 4 input and 8 output channels.
+- forward: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
+- grad_input: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
+- grad_weight: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
 """
 
 import operator
@@ -60,12 +60,7 @@ def forward(x, w, b=None):
     out_h, out_w = output_size(x.shape[2:])
     n = x.shape[0]
     xp = x
-    s = xp.strides
-    cols = np.lib.stride_tricks.as_strided(
-        xp, (GROUPS, 4, *KERNEL_SIZE, n, out_h, out_w), (4*s[1], s[1], s[2], s[3], s[0], s[2], s[3]), writeable=False
-    ).reshape(GROUPS, 4, n * out_h*out_w)  # the im2col matrix of each group
-    y = np.matmul(w.reshape(GROUPS, 8, 4), cols)
-    y = np.ascontiguousarray(y.reshape(GROUPS, 8, n, out_h*out_w).transpose(2, 0, 1, 3))
+    y = np.matmul(w.reshape(GROUPS, 8, 4), xp.reshape(n, GROUPS, 4, out_h*out_w))
     y = y.reshape(n, OUT_CHANNELS, out_h, out_w)
     if b is not None:
         y += b.reshape(OUT_CHANNELS, 1, 1)
@@ -73,36 +68,27 @@ def forward(x, w, b=None):
 
 
 def grad_input(dy, w, input_size=None):
-    """∂J/∂x from dy = ∂J/∂y: the full correlation of the zero-inserted, padded dy with the flipped kernel."""
+    """∂J/∂x from dy = ∂J/∂y: the transposed weight times dy (matmul)."""
     _check("w", w, (OUT_CHANNELS, 4, *KERNEL_SIZE))
     in_h, in_w = _input_size(input_size)
     out_h, out_w = output_size((in_h, in_w))
     _check("dy", dy, ("N", OUT_CHANNELS, out_h, out_w))
     n = dy.shape[0]
-    z = np.zeros((n, OUT_CHANNELS, in_h, in_w), dtype=DTYPE)  # dy, zero-inserted and padded
-    z[:, :, 0:out_h, 0:out_w] = dy
-    s = z.strides
-    cols = np.lib.stride_tricks.as_strided(
-        z[:, :, 0:, 0:], (n, GROUPS, 8, *KERNEL_SIZE, in_h, in_w), (s[0], 8*s[1], s[1], s[2], s[3], s[2], s[3]), writeable=False
-    ).reshape(n, GROUPS, 8, in_h*in_w)
-    wt = w[:, :, ::-1, ::-1].reshape(GROUPS, 8, 4, 1).transpose(0, 2, 1, 3)
-    gx = np.matmul(wt.reshape(GROUPS, 4, 8), cols)
+    wt = w.reshape(GROUPS, 8, 4).transpose(0, 2, 1)
+    gx = np.matmul(wt, dy.reshape(n, GROUPS, 8, out_h*out_w))
     return gx.reshape(n, IN_CHANNELS, in_h, in_w)
 
 
 def grad_weight(x, dy):
-    """∂J/∂w from dy = ∂J/∂y: the im2col view of the input contracted with dy (matmul)."""
+    """∂J/∂w from dy = ∂J/∂y: dy times the transposed input, summed over the batch (matmul)."""
     _check("x", x, ("N", IN_CHANNELS, "H", "W"))
     out_h, out_w = output_size(x.shape[2:])
     _check("dy", dy, (x.shape[0], OUT_CHANNELS, out_h, out_w))
     n = x.shape[0]
     xp = x
-    s = xp.strides
-    cols = np.lib.stride_tricks.as_strided(
-        xp, (n, GROUPS, 4, *KERNEL_SIZE, out_h, out_w), (s[0], 4*s[1], s[1], s[2], s[3], s[2], s[3]), writeable=False
-    ).reshape(n, GROUPS, 4, out_h*out_w)  # the im2col matrix of each sample and group
+    xg = xp.reshape(n, GROUPS, 4, out_h*out_w)
     dyg = dy.reshape(n, GROUPS, 8, out_h*out_w)
-    gw = np.matmul(dyg, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    gw = np.matmul(dyg, xg.transpose(0, 1, 3, 2)).sum(axis=0)
     return gw.reshape(OUT_CHANNELS, 4, *KERNEL_SIZE)
 
 

@@ -53,19 +53,31 @@ def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
     """Each function's schedule and the reason for it (measured single-thread, float32, against
     ``sliding_window_view`` + one ``einsum``)."""
     single = spec.group_in == 1 and spec.group_out == 1  # one input and one output channel per group
+    depthwise = single and spec.groups > 1
+    unit = all(s == 1 for s in spec.strides)
+    pointwise = spec.taps == 1 and unit and not spec.is_padded and not depthwise
     taps = "one einsum per kernel tap"
-    forward = ("im2col", "im2col view + matmul (BLAS), one per group, because it was faster on every"
-               " layer measured, depthwise included")
-    if single:
+    plain = ("matmul", "a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no"
+             " padding: the arrays themselves are the im2col matrices")
+    if pointwise:
+        forward = plain
+    else:
+        forward = ("im2col", "im2col view + matmul (BLAS), one per group, because it was faster on every"
+                   " layer measured, depthwise included")
+    if single and not pointwise:
         grad_weight = ("taps", f"{taps}, because a group has one input and one output channel: no"
                        " matrix product for BLAS, and per-tap sums measured faster")
+    elif pointwise:
+        grad_weight = plain
     else:
         grad_weight = ("im2col", "im2col view + matmul (BLAS) with dy, one per sample and group, because"
                        f" each group contracts {spec.group_in} input and {spec.group_out} output channels")
-    if single and spec.groups > 1:
+    if depthwise:
         grad_input = ("taps", f"{taps} scattered back, because the layer is depthwise: per-tap"
                       " products measured faster than one small matrix product per group")
-    elif all(s == 1 for s in spec.strides):
+    elif pointwise:
+        grad_input = plain
+    elif unit:
         grad_input = ("gather", "the full correlation of the padded dy with the flipped, dilated kernel as"
                       " one strided view + matmul (BLAS), because the stride is 1: no inserted zeros")
     else:
@@ -75,6 +87,8 @@ def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
 
 
 DOCS = {
+    ("grad_input", "matmul"): "the transposed weight times dy (matmul)",
+    ("grad_weight", "matmul"): "dy times the transposed input, summed over the batch (matmul)",
     ("grad_input", "gather"): "the full correlation of the zero-inserted, padded dy with the flipped kernel",
     ("grad_input", "col2im"): "w·dy into columns (one matmul), each tap's column added back where it read",
     ("grad_input", "taps"): "every tap scatters w·dy back to the input it read",
@@ -111,6 +125,7 @@ class NumpyBackend(Backend):
         span = spec.effective_kernel
         zero_inserted = [Window(e - 1, st, out) for e, st, out in zip(span, spec.strides, lay.outputs)]
         return {
+            "wide_sum": config.dtype == "float32",
             "schedule": [f"{fn}: {reason}." for fn, (_, reason) in chosen.items()],
             "doc": {fn: DOCS[fn, kind] for fn, (kind, _) in chosen.items() if (fn, kind) in DOCS},
             **{fn: kind for fn, (kind, _) in chosen.items()},
