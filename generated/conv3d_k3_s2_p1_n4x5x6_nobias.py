@@ -64,7 +64,9 @@ def forward(x, w, b=None):
         _check("b", b, (OUT_CHANNELS,))
     out_d, out_h, out_w = output_size(x.shape[2:])
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
+    in_d, in_h, in_w = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_d + 2, in_h + 2, in_w + 2), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 1:in_d + 1, 1:in_h + 1, 1:in_w + 1] = x
     s = xp.strides
     cols = np.lib.stride_tricks.as_strided(
         xp, (GROUPS, 1, *KERNEL_SIZE, n, out_d, out_h, out_w), (s[1], s[1], s[2], s[3], s[4], s[0], 2*s[2], 2*s[3], 2*s[4]), writeable=False
@@ -124,7 +126,9 @@ def grad_weight(x, dy):
     out_d, out_h, out_w = output_size(x.shape[2:])
     _check("dy", dy, (x.shape[0], OUT_CHANNELS, out_d, out_h, out_w))
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
+    in_d, in_h, in_w = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_d + 2, in_h + 2, in_w + 2), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 1:in_d + 1, 1:in_h + 1, 1:in_w + 1] = x
     xg = xp.reshape(n, GROUPS, 1, *xp.shape[2:])
     dyg = dy.reshape(n, GROUPS, 1, out_d, out_h, out_w)
     gw = np.empty((GROUPS, 1, 1, *KERNEL_SIZE), dtype=DTYPE)
