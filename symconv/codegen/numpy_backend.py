@@ -1,13 +1,14 @@
 """The NumPy target: one self-contained module, vectorised over batch, channels and positions.
 
-Each function is one of two schedules, chosen here per spec (``schedule``)
-and named with its reason in the module's docstring. Where channels meet, a
-strided (im2col) view of the padded input — or, for ∂J/∂x at stride 1, of the
+Each function's schedule is chosen here per spec (``schedule``) and named,
+with its reason, in the module's docstring. Where channels meet, a strided
+(im2col) view of the padded input — or, for ∂J/∂x at stride 1, of the
 zero-inserted, padded dy — is contracted with the weight by ``np.matmul`` so
 BLAS runs, once per group (forward) or per sample and group; at stride > 1
-∂J/∂x is one matmul into columns summed back tap by tap (col2im). Where a
-group has one input and one output channel (depthwise), a product per tap has
-nothing for BLAS to do, and each kernel tap stays one ``einsum`` over a strided
+∂J/∂x is one matmul into columns added back tap by tap (col2im); a 1×1 layer
+with stride 1 and no padding is a plain matmul over channels. Where a group
+has one input and one output channel (depthwise), a gradient has no matrix
+product for BLAS, and each kernel tap stays one ``einsum`` over a strided
 window (taps unrolled, groups as an array axis). No Python loop runs over
 pixels or the batch. Its constants, ``output_size`` and argument checks are
 the shared ``templates/python/checks.py.j2`` (the C target's binding has the same).
