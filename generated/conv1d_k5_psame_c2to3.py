@@ -7,6 +7,11 @@
 Layouts are PyTorch's: x (N, C_in, L), w (C_out, C_in/groups, 5),
 b (C_out,), y and dy (N, C_out, L_out). Every array must be a NumPy array of
 dtype float64; a wrong shape or dtype raises ValueError naming the expected one.
+
+Schedule (chosen per layer when generated; no Python loop over the batch or positions):
+- forward: im2col view + matmul (BLAS), one per group, because it was faster on every layer measured, depthwise included.
+- grad_input: the full correlation of the padded dy with the flipped, dilated kernel as one strided view + matmul (BLAS), because the stride is 1: no inserted zeros.
+- grad_weight: im2col view + matmul (BLAS) with dy, one per sample and group, because each group contracts 2 input and 3 output channels.
 """
 
 import operator
@@ -49,15 +54,15 @@ def forward(x, w, b=None):
         _check("b", b, (OUT_CHANNELS,))
     out_l, = output_size(x.shape[2:])
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
-    xg = xp.reshape(n, GROUPS, 2, *xp.shape[2:])
-    wg = w.reshape(GROUPS, 3, 2, *KERNEL_SIZE)
-    y = np.zeros((n, GROUPS, 3, out_l,), dtype=DTYPE)
-    y += np.einsum("goc,ngcl->ngol", wg[:, :, :, 0], xg[:, :, :, 0:out_l])
-    y += np.einsum("goc,ngcl->ngol", wg[:, :, :, 1], xg[:, :, :, 1:out_l + 1])
-    y += np.einsum("goc,ngcl->ngol", wg[:, :, :, 2], xg[:, :, :, 2:out_l + 2])
-    y += np.einsum("goc,ngcl->ngol", wg[:, :, :, 3], xg[:, :, :, 3:out_l + 3])
-    y += np.einsum("goc,ngcl->ngol", wg[:, :, :, 4], xg[:, :, :, 4:out_l + 4])
+    in_l, = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_l + 4), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 2:in_l + 2] = x
+    s = xp.strides
+    cols = np.lib.stride_tricks.as_strided(
+        xp, (GROUPS, 2, *KERNEL_SIZE, n, out_l,), (2*s[1], s[1], s[2], s[0], s[2]), writeable=False
+    ).reshape(GROUPS, 10, n * out_l)  # the im2col matrix of each group
+    y = np.matmul(w.reshape(GROUPS, 3, 10), cols)
+    y = np.ascontiguousarray(y.reshape(GROUPS, 3, n, out_l).transpose(2, 0, 1, 3))
     y = y.reshape(n, OUT_CHANNELS, out_l,)
     if b is not None:
         y += b.reshape(OUT_CHANNELS, 1)
@@ -65,38 +70,38 @@ def forward(x, w, b=None):
 
 
 def grad_input(dy, w, input_size=None):
-    """∂J/∂x from dy = ∂J/∂y: every tap scatters w·dy back to the input it read."""
+    """∂J/∂x from dy = ∂J/∂y: the full correlation of the zero-inserted, padded dy with the flipped kernel."""
     _check("w", w, (OUT_CHANNELS, 2, *KERNEL_SIZE))
     in_l, = _input_size(input_size)
     out_l, = output_size((in_l,))
     _check("dy", dy, ("N", OUT_CHANNELS, out_l,))
     n = dy.shape[0]
-    dyg = dy.reshape(n, GROUPS, 3, out_l,)
-    wg = w.reshape(GROUPS, 3, 2, *KERNEL_SIZE)
-    gp = np.zeros((n, GROUPS, 2, in_l + 4), dtype=DTYPE)
-    gp[:, :, :, 0:out_l] += np.einsum("goc,ngol->ngcl", wg[:, :, :, 0], dyg)
-    gp[:, :, :, 1:out_l + 1] += np.einsum("goc,ngol->ngcl", wg[:, :, :, 1], dyg)
-    gp[:, :, :, 2:out_l + 2] += np.einsum("goc,ngol->ngcl", wg[:, :, :, 2], dyg)
-    gp[:, :, :, 3:out_l + 3] += np.einsum("goc,ngol->ngcl", wg[:, :, :, 3], dyg)
-    gp[:, :, :, 4:out_l + 4] += np.einsum("goc,ngol->ngcl", wg[:, :, :, 4], dyg)
-    return np.ascontiguousarray(gp[:, :, :, 2:in_l + 2]).reshape(n, IN_CHANNELS, in_l,)
+    z = np.zeros((n, OUT_CHANNELS, in_l + 8), dtype=DTYPE)  # dy, zero-inserted and padded
+    z[:, :, 4:out_l + 4] = dy
+    s = z.strides
+    cols = np.lib.stride_tricks.as_strided(
+        z[:, :, 2:], (n, GROUPS, 3, *KERNEL_SIZE, in_l,), (s[0], 3*s[1], s[1], s[2], s[2]), writeable=False
+    ).reshape(n, GROUPS, 15, in_l)
+    wt = w[:, :, ::-1].reshape(GROUPS, 3, 2, 5).transpose(0, 2, 1, 3)
+    gx = np.matmul(wt.reshape(GROUPS, 2, 15), cols)
+    return gx.reshape(n, IN_CHANNELS, in_l,)
 
 
 def grad_weight(x, dy):
-    """∂J/∂w from dy = ∂J/∂y: every tap correlates the input it read with dy."""
+    """∂J/∂w from dy = ∂J/∂y: the im2col view of the input contracted with dy (matmul)."""
     _check("x", x, ("N", IN_CHANNELS, "L"))
     out_l, = output_size(x.shape[2:])
     _check("dy", dy, (x.shape[0], OUT_CHANNELS, out_l,))
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
-    xg = xp.reshape(n, GROUPS, 2, *xp.shape[2:])
-    dyg = dy.reshape(n, GROUPS, 3, out_l,)
-    gw = np.empty((GROUPS, 3, 2, *KERNEL_SIZE), dtype=DTYPE)
-    gw[:, :, :, 0] = np.einsum("ngol,ngcl->goc", dyg, xg[:, :, :, 0:out_l])
-    gw[:, :, :, 1] = np.einsum("ngol,ngcl->goc", dyg, xg[:, :, :, 1:out_l + 1])
-    gw[:, :, :, 2] = np.einsum("ngol,ngcl->goc", dyg, xg[:, :, :, 2:out_l + 2])
-    gw[:, :, :, 3] = np.einsum("ngol,ngcl->goc", dyg, xg[:, :, :, 3:out_l + 3])
-    gw[:, :, :, 4] = np.einsum("ngol,ngcl->goc", dyg, xg[:, :, :, 4:out_l + 4])
+    in_l, = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_l + 4), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 2:in_l + 2] = x
+    s = xp.strides
+    cols = np.lib.stride_tricks.as_strided(
+        xp, (n, GROUPS, 2, *KERNEL_SIZE, out_l,), (s[0], 2*s[1], s[1], s[2], s[2]), writeable=False
+    ).reshape(n, GROUPS, 10, out_l)  # the im2col matrix of each sample and group
+    dyg = dy.reshape(n, GROUPS, 3, out_l)
+    gw = np.matmul(dyg, cols.transpose(0, 1, 3, 2)).sum(axis=0)
     return gw.reshape(OUT_CHANNELS, 2, *KERNEL_SIZE)
 
 

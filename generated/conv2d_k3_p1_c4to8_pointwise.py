@@ -7,6 +7,11 @@
 Layouts are PyTorch's: x (N, C_in, H, W), w (C_out, C_in/groups, 1, 1),
 b (C_out,), y and dy (N, C_out, H_out, W_out). Every array must be a NumPy array of
 dtype float64; a wrong shape or dtype raises ValueError naming the expected one.
+
+Schedule (chosen per layer when generated; no Python loop over the batch or positions):
+- forward: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
+- grad_input: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
+- grad_weight: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
 """
 
 import operator
@@ -55,10 +60,7 @@ def forward(x, w, b=None):
     out_h, out_w = output_size(x.shape[2:])
     n = x.shape[0]
     xp = x
-    xg = xp.reshape(n, GROUPS, 4, *xp.shape[2:])
-    wg = w.reshape(GROUPS, 8, 4, *KERNEL_SIZE)
-    y = np.zeros((n, GROUPS, 8, out_h, out_w), dtype=DTYPE)
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 0, 0], xg[:, :, :, 0:out_h, 0:out_w])
+    y = np.matmul(w.reshape(GROUPS, 8, 4), xp.reshape(n, GROUPS, 4, out_h*out_w))
     y = y.reshape(n, OUT_CHANNELS, out_h, out_w)
     if b is not None:
         y += b.reshape(OUT_CHANNELS, 1, 1)
@@ -66,30 +68,27 @@ def forward(x, w, b=None):
 
 
 def grad_input(dy, w, input_size=None):
-    """∂J/∂x from dy = ∂J/∂y: every tap scatters w·dy back to the input it read."""
+    """∂J/∂x from dy = ∂J/∂y: the transposed weight times dy (matmul)."""
     _check("w", w, (OUT_CHANNELS, 4, *KERNEL_SIZE))
     in_h, in_w = _input_size(input_size)
     out_h, out_w = output_size((in_h, in_w))
     _check("dy", dy, ("N", OUT_CHANNELS, out_h, out_w))
     n = dy.shape[0]
-    dyg = dy.reshape(n, GROUPS, 8, out_h, out_w)
-    wg = w.reshape(GROUPS, 8, 4, *KERNEL_SIZE)
-    gp = np.zeros((n, GROUPS, 4, in_h, in_w), dtype=DTYPE)
-    gp[:, :, :, 0:out_h, 0:out_w] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 0, 0], dyg)
-    return np.ascontiguousarray(gp[:, :, :, 0:in_h, 0:in_w]).reshape(n, IN_CHANNELS, in_h, in_w)
+    wt = w.reshape(GROUPS, 8, 4).transpose(0, 2, 1)
+    gx = np.matmul(wt, dy.reshape(n, GROUPS, 8, out_h*out_w))
+    return gx.reshape(n, IN_CHANNELS, in_h, in_w)
 
 
 def grad_weight(x, dy):
-    """∂J/∂w from dy = ∂J/∂y: every tap correlates the input it read with dy."""
+    """∂J/∂w from dy = ∂J/∂y: dy times the transposed input, summed over the batch (matmul)."""
     _check("x", x, ("N", IN_CHANNELS, "H", "W"))
     out_h, out_w = output_size(x.shape[2:])
     _check("dy", dy, (x.shape[0], OUT_CHANNELS, out_h, out_w))
     n = x.shape[0]
     xp = x
-    xg = xp.reshape(n, GROUPS, 4, *xp.shape[2:])
-    dyg = dy.reshape(n, GROUPS, 8, out_h, out_w)
-    gw = np.empty((GROUPS, 8, 4, *KERNEL_SIZE), dtype=DTYPE)
-    gw[:, :, :, 0, 0] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 0:out_h, 0:out_w])
+    xg = xp.reshape(n, GROUPS, 4, out_h*out_w)
+    dyg = dy.reshape(n, GROUPS, 8, out_h*out_w)
+    gw = np.matmul(dyg, xg.transpose(0, 1, 3, 2)).sum(axis=0)
     return gw.reshape(OUT_CHANNELS, 4, *KERNEL_SIZE)
 
 

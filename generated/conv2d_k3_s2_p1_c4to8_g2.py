@@ -7,6 +7,11 @@
 Layouts are PyTorch's: x (N, C_in, H, W), w (C_out, C_in/groups, 3, 3),
 b (C_out,), y and dy (N, C_out, H_out, W_out). Every array must be a NumPy array of
 dtype float64; a wrong shape or dtype raises ValueError naming the expected one.
+
+Schedule (chosen per layer when generated; no Python loop over the batch or positions):
+- forward: im2col view + matmul (BLAS), one per group, because it was faster on every layer measured, depthwise included.
+- grad_input: one matmul (BLAS) into columns, summed back tap by tap (col2im), because the stride is above 1: a gather would multiply the zeros it inserts.
+- grad_weight: im2col view + matmul (BLAS) with dy, one per sample and group, because each group contracts 2 input and 4 output channels.
 """
 
 import operator
@@ -54,19 +59,15 @@ def forward(x, w, b=None):
         _check("b", b, (OUT_CHANNELS,))
     out_h, out_w = output_size(x.shape[2:])
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
-    xg = xp.reshape(n, GROUPS, 2, *xp.shape[2:])
-    wg = w.reshape(GROUPS, 4, 2, *KERNEL_SIZE)
-    y = np.zeros((n, GROUPS, 4, out_h, out_w), dtype=DTYPE)
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 0, 0], xg[:, :, :, 0:2*out_h - 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 0, 1], xg[:, :, :, 0:2*out_h - 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 0, 2], xg[:, :, :, 0:2*out_h - 1:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 1, 0], xg[:, :, :, 1:2*out_h:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 1, 1], xg[:, :, :, 1:2*out_h:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 1, 2], xg[:, :, :, 1:2*out_h:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 2, 0], xg[:, :, :, 2:2*out_h + 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 2, 1], xg[:, :, :, 2:2*out_h + 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngchw->ngohw", wg[:, :, :, 2, 2], xg[:, :, :, 2:2*out_h + 1:2, 2:2*out_w + 1:2])
+    in_h, in_w = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_h + 2, in_w + 2), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 1:in_h + 1, 1:in_w + 1] = x
+    s = xp.strides
+    cols = np.lib.stride_tricks.as_strided(
+        xp, (GROUPS, 2, *KERNEL_SIZE, n, out_h, out_w), (2*s[1], s[1], s[2], s[3], s[0], 2*s[2], 2*s[3]), writeable=False
+    ).reshape(GROUPS, 18, n * out_h*out_w)  # the im2col matrix of each group
+    y = np.matmul(w.reshape(GROUPS, 4, 18), cols)
+    y = np.ascontiguousarray(y.reshape(GROUPS, 4, n, out_h*out_w).transpose(2, 0, 1, 3))
     y = y.reshape(n, OUT_CHANNELS, out_h, out_w)
     if b is not None:
         y += b.reshape(OUT_CHANNELS, 1, 1)
@@ -74,46 +75,43 @@ def forward(x, w, b=None):
 
 
 def grad_input(dy, w, input_size=None):
-    """∂J/∂x from dy = ∂J/∂y: every tap scatters w·dy back to the input it read."""
+    """∂J/∂x from dy = ∂J/∂y: w·dy into columns (one matmul), each tap's column added back where it read."""
     _check("w", w, (OUT_CHANNELS, 2, *KERNEL_SIZE))
     in_h, in_w = _input_size(input_size)
     out_h, out_w = output_size((in_h, in_w))
     _check("dy", dy, ("N", OUT_CHANNELS, out_h, out_w))
     n = dy.shape[0]
-    dyg = dy.reshape(n, GROUPS, 4, out_h, out_w)
-    wg = w.reshape(GROUPS, 4, 2, *KERNEL_SIZE)
+    wt = w.reshape(GROUPS, 4, 18).transpose(0, 2, 1)
+    cols = np.matmul(wt, dy.reshape(n, GROUPS, 4, out_h*out_w))
+    cols = cols.reshape(n, GROUPS, 2, *KERNEL_SIZE, out_h, out_w)
     gp = np.zeros((n, GROUPS, 2, in_h + 2, in_w + 2), dtype=DTYPE)
-    gp[:, :, :, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 0, 0], dyg)
-    gp[:, :, :, 0:2*out_h - 1:2, 1:2*out_w:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 0, 1], dyg)
-    gp[:, :, :, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 0, 2], dyg)
-    gp[:, :, :, 1:2*out_h:2, 0:2*out_w - 1:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 1, 0], dyg)
-    gp[:, :, :, 1:2*out_h:2, 1:2*out_w:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 1, 1], dyg)
-    gp[:, :, :, 1:2*out_h:2, 2:2*out_w + 1:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 1, 2], dyg)
-    gp[:, :, :, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 2, 0], dyg)
-    gp[:, :, :, 2:2*out_h + 1:2, 1:2*out_w:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 2, 1], dyg)
-    gp[:, :, :, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngohw->ngchw", wg[:, :, :, 2, 2], dyg)
+    gp[:, :, :, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 0, 0]
+    gp[:, :, :, 0:2*out_h - 1:2, 1:2*out_w:2] += cols[:, :, :, 0, 1]
+    gp[:, :, :, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 0, 2]
+    gp[:, :, :, 1:2*out_h:2, 0:2*out_w - 1:2] += cols[:, :, :, 1, 0]
+    gp[:, :, :, 1:2*out_h:2, 1:2*out_w:2] += cols[:, :, :, 1, 1]
+    gp[:, :, :, 1:2*out_h:2, 2:2*out_w + 1:2] += cols[:, :, :, 1, 2]
+    gp[:, :, :, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 2, 0]
+    gp[:, :, :, 2:2*out_h + 1:2, 1:2*out_w:2] += cols[:, :, :, 2, 1]
+    gp[:, :, :, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 2, 2]
     return np.ascontiguousarray(gp[:, :, :, 1:in_h + 1, 1:in_w + 1]).reshape(n, IN_CHANNELS, in_h, in_w)
 
 
 def grad_weight(x, dy):
-    """∂J/∂w from dy = ∂J/∂y: every tap correlates the input it read with dy."""
+    """∂J/∂w from dy = ∂J/∂y: the im2col view of the input contracted with dy (matmul)."""
     _check("x", x, ("N", IN_CHANNELS, "H", "W"))
     out_h, out_w = output_size(x.shape[2:])
     _check("dy", dy, (x.shape[0], OUT_CHANNELS, out_h, out_w))
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
-    xg = xp.reshape(n, GROUPS, 2, *xp.shape[2:])
-    dyg = dy.reshape(n, GROUPS, 4, out_h, out_w)
-    gw = np.empty((GROUPS, 4, 2, *KERNEL_SIZE), dtype=DTYPE)
-    gw[:, :, :, 0, 0] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 0:2*out_h - 1:2, 0:2*out_w - 1:2])
-    gw[:, :, :, 0, 1] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 0:2*out_h - 1:2, 1:2*out_w:2])
-    gw[:, :, :, 0, 2] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 0:2*out_h - 1:2, 2:2*out_w + 1:2])
-    gw[:, :, :, 1, 0] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 1:2*out_h:2, 0:2*out_w - 1:2])
-    gw[:, :, :, 1, 1] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 1:2*out_h:2, 1:2*out_w:2])
-    gw[:, :, :, 1, 2] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 1:2*out_h:2, 2:2*out_w + 1:2])
-    gw[:, :, :, 2, 0] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 2:2*out_h + 1:2, 0:2*out_w - 1:2])
-    gw[:, :, :, 2, 1] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 2:2*out_h + 1:2, 1:2*out_w:2])
-    gw[:, :, :, 2, 2] = np.einsum("ngohw,ngchw->goc", dyg, xg[:, :, :, 2:2*out_h + 1:2, 2:2*out_w + 1:2])
+    in_h, in_w = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_h + 2, in_w + 2), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 1:in_h + 1, 1:in_w + 1] = x
+    s = xp.strides
+    cols = np.lib.stride_tricks.as_strided(
+        xp, (n, GROUPS, 2, *KERNEL_SIZE, out_h, out_w), (s[0], 2*s[1], s[1], s[2], s[3], 2*s[2], 2*s[3]), writeable=False
+    ).reshape(n, GROUPS, 18, out_h*out_w)  # the im2col matrix of each sample and group
+    dyg = dy.reshape(n, GROUPS, 4, out_h*out_w)
+    gw = np.matmul(dyg, cols.transpose(0, 1, 3, 2)).sum(axis=0)
     return gw.reshape(OUT_CHANNELS, 2, *KERNEL_SIZE)
 
 

@@ -7,6 +7,11 @@
 Layouts are PyTorch's: x (N, C_in, 4, 5, 6), w (C_out, C_in/groups, 3, 3, 3),
 b (C_out,), y and dy (N, C_out, 2, 3, 3). Every array must be a NumPy array of
 dtype float64; a wrong shape or dtype raises ValueError naming the expected one.
+
+Schedule (chosen per layer when generated; no Python loop over the batch or positions):
+- forward: im2col view + matmul (BLAS), one per group, because it was faster on every layer measured, depthwise included.
+- grad_input: one matmul (BLAS) into columns, summed back tap by tap (col2im), because the stride is above 1: a gather would multiply the zeros it inserts.
+- grad_weight: one einsum per kernel tap, because a group has one input and one output channel: no matrix product for BLAS, and per-tap sums measured faster.
 """
 
 import operator
@@ -59,37 +64,15 @@ def forward(x, w, b=None):
         _check("b", b, (OUT_CHANNELS,))
     out_d, out_h, out_w = output_size(x.shape[2:])
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
-    xg = xp.reshape(n, GROUPS, 1, *xp.shape[2:])
-    wg = w.reshape(GROUPS, 1, 1, *KERNEL_SIZE)
-    y = np.zeros((n, GROUPS, 1, out_d, out_h, out_w), dtype=DTYPE)
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 0, 0], xg[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 0, 1], xg[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 0, 2], xg[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 1, 0], xg[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 1, 1], xg[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 1, 2], xg[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 2, 0], xg[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 2, 1], xg[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 0, 2, 2], xg[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 0, 0], xg[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 0, 1], xg[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 0, 2], xg[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 1, 0], xg[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 1, 1], xg[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 1, 2], xg[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 2, 0], xg[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 2, 1], xg[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 1, 2, 2], xg[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 0, 0], xg[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 0, 1], xg[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 0, 2], xg[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 1, 0], xg[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 1, 1], xg[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 1, 2], xg[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 2:2*out_w + 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 2, 0], xg[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 2, 1], xg[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 1:2*out_w:2])
-    y += np.einsum("goc,ngcdhw->ngodhw", wg[:, :, :, 2, 2, 2], xg[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2])
+    in_d, in_h, in_w = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_d + 2, in_h + 2, in_w + 2), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 1:in_d + 1, 1:in_h + 1, 1:in_w + 1] = x
+    s = xp.strides
+    cols = np.lib.stride_tricks.as_strided(
+        xp, (GROUPS, 1, *KERNEL_SIZE, n, out_d, out_h, out_w), (s[1], s[1], s[2], s[3], s[4], s[0], 2*s[2], 2*s[3], 2*s[4]), writeable=False
+    ).reshape(GROUPS, 27, n * out_d*out_h*out_w)  # the im2col matrix of each group
+    y = np.matmul(w.reshape(GROUPS, 1, 27), cols)
+    y = np.ascontiguousarray(y.reshape(GROUPS, 1, n, out_d*out_h*out_w).transpose(2, 0, 1, 3))
     y = y.reshape(n, OUT_CHANNELS, out_d, out_h, out_w)
     if b is not None:
         y += b.reshape(OUT_CHANNELS, 1, 1, 1)
@@ -97,42 +80,43 @@ def forward(x, w, b=None):
 
 
 def grad_input(dy, w, input_size=None):
-    """∂J/∂x from dy = ∂J/∂y: every tap scatters w·dy back to the input it read."""
+    """∂J/∂x from dy = ∂J/∂y: w·dy into columns (one matmul), each tap's column added back where it read."""
     _check("w", w, (OUT_CHANNELS, 1, *KERNEL_SIZE))
     in_d, in_h, in_w = _input_size(input_size)
     out_d, out_h, out_w = output_size((in_d, in_h, in_w))
     _check("dy", dy, ("N", OUT_CHANNELS, out_d, out_h, out_w))
     n = dy.shape[0]
-    dyg = dy.reshape(n, GROUPS, 1, out_d, out_h, out_w)
-    wg = w.reshape(GROUPS, 1, 1, *KERNEL_SIZE)
+    wt = w.reshape(GROUPS, 1, 27).transpose(0, 2, 1)
+    cols = np.matmul(wt, dy.reshape(n, GROUPS, 1, out_d*out_h*out_w))
+    cols = cols.reshape(n, GROUPS, 1, *KERNEL_SIZE, out_d, out_h, out_w)
     gp = np.zeros((n, GROUPS, 1, in_d + 2, in_h + 2, in_w + 2), dtype=DTYPE)
-    gp[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 0, 0], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 0, 1], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 0, 2], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 1, 0], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 1, 1], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 1, 2], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 2, 0], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 2, 1], dyg)
-    gp[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 0, 2, 2], dyg)
-    gp[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 0, 0], dyg)
-    gp[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 0, 1], dyg)
-    gp[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 0, 2], dyg)
-    gp[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 1, 0], dyg)
-    gp[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 1, 1], dyg)
-    gp[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 1, 2], dyg)
-    gp[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 2, 0], dyg)
-    gp[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 2, 1], dyg)
-    gp[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 1, 2, 2], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 0, 0], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 0, 1], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 0, 2], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 1, 0], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 1, 1], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 1, 2], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 2, 0], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 1:2*out_w:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 2, 1], dyg)
-    gp[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += np.einsum("goc,ngodhw->ngcdhw", wg[:, :, :, 2, 2, 2], dyg)
+    gp[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 0, 0, 0]
+    gp[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 1:2*out_w:2] += cols[:, :, :, 0, 0, 1]
+    gp[:, :, :, 0:2*out_d - 1:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 0, 0, 2]
+    gp[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 0:2*out_w - 1:2] += cols[:, :, :, 0, 1, 0]
+    gp[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 1:2*out_w:2] += cols[:, :, :, 0, 1, 1]
+    gp[:, :, :, 0:2*out_d - 1:2, 1:2*out_h:2, 2:2*out_w + 1:2] += cols[:, :, :, 0, 1, 2]
+    gp[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 0, 2, 0]
+    gp[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 1:2*out_w:2] += cols[:, :, :, 0, 2, 1]
+    gp[:, :, :, 0:2*out_d - 1:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 0, 2, 2]
+    gp[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 1, 0, 0]
+    gp[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 1:2*out_w:2] += cols[:, :, :, 1, 0, 1]
+    gp[:, :, :, 1:2*out_d:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 1, 0, 2]
+    gp[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 0:2*out_w - 1:2] += cols[:, :, :, 1, 1, 0]
+    gp[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 1:2*out_w:2] += cols[:, :, :, 1, 1, 1]
+    gp[:, :, :, 1:2*out_d:2, 1:2*out_h:2, 2:2*out_w + 1:2] += cols[:, :, :, 1, 1, 2]
+    gp[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 1, 2, 0]
+    gp[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 1:2*out_w:2] += cols[:, :, :, 1, 2, 1]
+    gp[:, :, :, 1:2*out_d:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 1, 2, 2]
+    gp[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 2, 0, 0]
+    gp[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 1:2*out_w:2] += cols[:, :, :, 2, 0, 1]
+    gp[:, :, :, 2:2*out_d + 1:2, 0:2*out_h - 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 2, 0, 2]
+    gp[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 0:2*out_w - 1:2] += cols[:, :, :, 2, 1, 0]
+    gp[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 1:2*out_w:2] += cols[:, :, :, 2, 1, 1]
+    gp[:, :, :, 2:2*out_d + 1:2, 1:2*out_h:2, 2:2*out_w + 1:2] += cols[:, :, :, 2, 1, 2]
+    gp[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 0:2*out_w - 1:2] += cols[:, :, :, 2, 2, 0]
+    gp[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 1:2*out_w:2] += cols[:, :, :, 2, 2, 1]
+    gp[:, :, :, 2:2*out_d + 1:2, 2:2*out_h + 1:2, 2:2*out_w + 1:2] += cols[:, :, :, 2, 2, 2]
     return np.ascontiguousarray(gp[:, :, :, 1:in_d + 1, 1:in_h + 1, 1:in_w + 1]).reshape(n, IN_CHANNELS, in_d, in_h, in_w)
 
 
@@ -142,7 +126,9 @@ def grad_weight(x, dy):
     out_d, out_h, out_w = output_size(x.shape[2:])
     _check("dy", dy, (x.shape[0], OUT_CHANNELS, out_d, out_h, out_w))
     n = x.shape[0]
-    xp = np.pad(x, ((0, 0), (0, 0)) + PADDING)
+    in_d, in_h, in_w = x.shape[2:]
+    xp = np.zeros((n, IN_CHANNELS, in_d + 2, in_h + 2, in_w + 2), dtype=DTYPE)  # x with PADDING zeros around
+    xp[:, :, 1:in_d + 1, 1:in_h + 1, 1:in_w + 1] = x
     xg = xp.reshape(n, GROUPS, 1, *xp.shape[2:])
     dyg = dy.reshape(n, GROUPS, 1, out_d, out_h, out_w)
     gw = np.empty((GROUPS, 1, 1, *KERNEL_SIZE), dtype=DTYPE)

@@ -1,7 +1,15 @@
 """The NumPy target: one self-contained module, vectorised over batch, channels and positions.
 
-Each kernel tap becomes one ``einsum`` over a strided window of the padded
-input (taps unrolled, groups as an array axis), so no Python loop runs over
+Each function's schedule is chosen here per spec (``schedule``) and named,
+with its reason, in the module's docstring. Where channels meet, a strided
+(im2col) view of the padded input — or, for ∂J/∂x at stride 1, of the
+zero-inserted, padded dy — is contracted with the weight by ``np.matmul`` so
+BLAS runs, once per group (forward) or per sample and group; at stride > 1
+∂J/∂x is one matmul into columns added back tap by tap (col2im); a 1×1 layer
+with stride 1 and no padding is a plain matmul over channels. Where a group
+has one input and one output channel (depthwise), a gradient has no matrix
+product for BLAS, and each kernel tap stays one ``einsum`` over a strided
+window (taps unrolled, groups as an array axis). No Python loop runs over
 pixels or the batch. Its constants, ``output_size`` and argument checks are
 the shared ``templates/python/checks.py.j2`` (the C target's binding has the same).
 """
@@ -18,6 +26,7 @@ from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout, Window
 from symconv.codegen.python_context import python_context
 from symconv.printing.code import pyexpr
+from symconv.spec import ConvSpec
 
 TEMPLATE = "numpy/module.py.j2"
 
@@ -34,6 +43,59 @@ def import_text(name: str, filename: str, text: str) -> types.ModuleType:
     module.__file__ = f"<symconv generated {filename}>"
     exec(compile(text, module.__file__, "exec"), module.__dict__)
     return module
+
+
+def _times(factor: int, name: str) -> str:
+    """``factor*name``, or ``name`` for a factor of 1."""
+    return name if factor == 1 else f"{factor}*{name}"
+
+
+def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
+    """Each function's schedule and the reason for it (measured single-thread, float32, against
+    ``sliding_window_view`` + one ``einsum``)."""
+    single = spec.group_in == 1 and spec.group_out == 1  # one input and one output channel per group
+    depthwise = single and spec.groups > 1
+    unit = all(s == 1 for s in spec.strides)
+    pointwise = spec.taps == 1 and unit and not spec.is_padded and not depthwise
+    taps = "one einsum per kernel tap"
+    plain = ("matmul", "a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no"
+             " padding: the arrays themselves are the im2col matrices")
+    if pointwise:
+        forward = plain
+    else:
+        forward = ("im2col", "im2col view + matmul (BLAS), one per group, because it was faster on every"
+                   " layer measured, depthwise included")
+    if single and not pointwise:
+        grad_weight = ("taps", f"{taps}, because a group has one input and one output channel: no"
+                       " matrix product for BLAS, and per-tap sums measured faster")
+    elif pointwise:
+        grad_weight = plain
+    else:
+        grad_weight = ("im2col", "im2col view + matmul (BLAS) with dy, one per sample and group, because"
+                       f" each group contracts {spec.group_in} input and {spec.group_out} output channels")
+    if depthwise:
+        grad_input = ("taps", f"{taps} scattered back, because the layer is depthwise: per-tap"
+                      " products measured faster than one small matrix product per group")
+    elif pointwise:
+        grad_input = plain
+    elif unit:
+        grad_input = ("gather", "the full correlation of the padded dy with the flipped, dilated kernel as"
+                      " one strided view + matmul (BLAS), because the stride is 1: no inserted zeros")
+    else:
+        grad_input = ("col2im", "one matmul (BLAS) into columns, summed back tap by tap (col2im), because the"
+                      " stride is above 1: a gather would multiply the zeros it inserts")
+    return {"forward": forward, "grad_input": grad_input, "grad_weight": grad_weight}
+
+
+DOCS = {
+    ("grad_input", "matmul"): "the transposed weight times dy (matmul)",
+    ("grad_weight", "matmul"): "dy times the transposed input, summed over the batch (matmul)",
+    ("grad_input", "gather"): "the full correlation of the zero-inserted, padded dy with the flipped kernel",
+    ("grad_input", "col2im"): "w·dy into columns (one matmul), each tap's column added back where it read",
+    ("grad_input", "taps"): "every tap scatters w·dy back to the input it read",
+    ("grad_weight", "im2col"): "the im2col view of the input contracted with dy (matmul)",
+    ("grad_weight", "taps"): "every tap correlates the input it read with dy",
+}
 
 
 class NumpyBackend(Backend):
@@ -55,7 +117,31 @@ class NumpyBackend(Backend):
             for tap in lay.stencil.taps
         ]
         crop = ", ".join(f"{b}:{pyexpr(n + b)}" for b, n in zip(spec.pad_before, lay.inputs))
+        chosen = schedule(spec)
+        nd = spec.ndim
+        space = [f"s[{2 + i}]" for i in range(nd)]
+        dilated = [_times(d, a) for d, a in zip(spec.dilations, space)]
+        strided = [_times(st, a) for st, a in zip(spec.strides, space)]
+        head = [_times(spec.group_in, "s[1]"), "s[1]"]
+        span = spec.effective_kernel
+        zero_inserted = [Window(e - 1, st, out) for e, st, out in zip(span, spec.strides, lay.outputs)]
         return {
+            "wide_sum": config.dtype == "float32",
+            "schedule": [f"{fn}: {reason}." for fn, (_, reason) in chosen.items()],
+            "doc": {fn: DOCS[fn, kind] for fn, (kind, _) in chosen.items() if (fn, kind) in DOCS},
+            **{fn: kind for fn, (kind, _) in chosen.items()},
+            "group_major_strides": ", ".join([*head, *dilated, "s[0]", *strided]),
+            "batch_major_strides": ", ".join(["s[0]", *head, *dilated, *strided]),
+            "gather_strides": ", ".join(["s[0]", _times(spec.group_out, "s[1]"), "s[1]", *dilated, *space]),
+            "group_taps_in": spec.group_in * spec.taps,
+            "group_taps_out": spec.group_out * spec.taps,
+            "tap_count": spec.taps,
+            "out_count": "*".join(str(o) for o in lay.outputs),
+            "in_count": "*".join(str(n) for n in lay.inputs),
+            "gather_sizes": ", ".join(pyexpr(p + e - 1) for p, e in zip(lay.padded_sizes, span)),
+            "gather_place": ", ".join(_window(w) for w in zero_inserted),
+            "gather_start": ", ".join(f"{b}:" for b in spec.pad_before),
+            "flip": ", ".join(["::-1"] * nd),
             "py": python_context(lay, config),
             "title": f"{config.name}: {spec.describe()}",
             "padded": spec.is_padded,
