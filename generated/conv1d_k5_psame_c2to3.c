@@ -23,7 +23,7 @@ int conv1d_k5_psame_c2to3_output_size(long in_l, long *out_l)
     return sizes(in_l, out_l);
 }
 
-int conv1d_k5_psame_c2to3_forward(const double *x, const double *w, const double *b, double *y, long batch, long in_l)
+int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_l)
 {
     long out_l;
     int status;
@@ -58,7 +58,7 @@ int conv1d_k5_psame_c2to3_forward(const double *x, const double *w, const double
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_input(const double *dy, const double *w, double *dx, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_l)
 {
     long out_l;
     int status;
@@ -93,7 +93,7 @@ int conv1d_k5_psame_c2to3_grad_input(const double *dy, const double *w, double *
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_weight(const double *x, const double *dy, double *dw, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_l)
 {
     long out_l;
     int status;
@@ -128,7 +128,7 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *x, const double *dy, double 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_bias(const double *dy, double *db, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_l)
 {
     long out_l;
     int status;

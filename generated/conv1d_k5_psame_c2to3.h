@@ -7,6 +7,7 @@
  *
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_l),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
+ * The arrays of one call must not overlap (the definitions qualify them restrict).
  * Every function returns CONV1D_K5_PSAME_C2TO3_OK (0) or an error code below and then writes nothing.
  * The spatial input size (in_l) is an argument of every function.
  */

@@ -30,7 +30,7 @@ int conv2d_k2_n3_output_size(long *out_h, long *out_w)
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k2_n3_forward(const double *x, const double *w, const double *b, double *y, long batch)
+int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch)
 {
     long out_h;
     long out_w;
@@ -70,7 +70,7 @@ int conv2d_k2_n3_forward(const double *x, const double *w, const double *b, doub
     return CONV2D_K2_N3_OK;
 }
 
-int conv2d_k2_n3_grad_input(const double *dy, const double *w, double *dx, long batch)
+int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch)
 {
     long out_h;
     long out_w;
@@ -110,7 +110,7 @@ int conv2d_k2_n3_grad_input(const double *dy, const double *w, double *dx, long 
     return CONV2D_K2_N3_OK;
 }
 
-int conv2d_k2_n3_grad_weight(const double *x, const double *dy, double *dw, long batch)
+int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch)
 {
     long out_h;
     long out_w;
@@ -150,7 +150,7 @@ int conv2d_k2_n3_grad_weight(const double *x, const double *dy, double *dw, long
     return CONV2D_K2_N3_OK;
 }
 
-int conv2d_k2_n3_grad_bias(const double *dy, double *db, long batch)
+int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long batch)
 {
     long out_h;
     long out_w;

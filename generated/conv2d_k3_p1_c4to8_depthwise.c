@@ -28,7 +28,7 @@ int conv2d_k3_p1_c4to8_depthwise_output_size(long in_h, long in_w, long *out_h, 
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k3_p1_c4to8_depthwise_forward(const double *x, const double *w, const double *b, double *y, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -71,7 +71,7 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *x, const double *w, const
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *dy, const double *w, double *dx, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -114,7 +114,7 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *dy, const double *w, d
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *x, const double *dy, double *dw, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -157,7 +157,7 @@ int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *x, const double *dy, 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *dy, double *db, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;

@@ -28,7 +28,7 @@ int conv2d_k3_s2_p1_c4to8_g2_output_size(long in_h, long in_w, long *out_h, long
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_forward(const double *x, const double *w, const double *b, double *y, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -71,7 +71,7 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *x, const double *w, const dou
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *dy, const double *w, double *dx, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -114,7 +114,7 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *dy, const double *w, doubl
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *x, const double *dy, double *dw, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -157,7 +157,7 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *x, const double *dy, doub
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *dy, double *db, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;

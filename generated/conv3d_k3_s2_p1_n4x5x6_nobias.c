@@ -36,7 +36,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_output_size(long *out_d, long *out_h, long *ou
     return sizes(in_d, in_h, in_w, out_d, out_h, out_w);
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *x, const double *w, const double *b, double *y, long batch)
+int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch)
 {
     long out_d;
     long out_h;
@@ -104,7 +104,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *x, const double *w, cons
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *dy, const double *w, double *dx, long batch)
+int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch)
 {
     long out_d;
     long out_h;
@@ -172,7 +172,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *dy, const double *w, 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *x, const double *dy, double *dw, long batch)
+int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch)
 {
     long out_d;
     long out_h;
@@ -240,7 +240,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *x, const double *dy,
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *dy, double *db, long batch)
+int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *restrict db, long batch)
 {
     long out_d;
     long out_h;
