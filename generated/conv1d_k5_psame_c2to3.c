@@ -70,23 +70,22 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l); ++i)
-        dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long ol = 0; ol < out_l; ++ol) {
-                const long il = ol;
-                const double d = dyo[ol];
-                for (long c = 0; c < 2; ++c) {
-                    double *dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
+        for (long c = 0; c < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
+            for (long ql = 0; ql < in_l; ++ql) {
+                const long jl = ql;
+                double acc = 0;
+                for (long o = 0; o < 3; ++o) {
+                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
                     const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (il - 2 >= 0) dxc[il - 2] += wc[0] * d;
-                    if (il - 1 >= 0) dxc[il - 1] += wc[1] * d;
-                    dxc[il] += wc[2] * d;
-                    if (il + 1 < in_l) dxc[il + 1] += wc[3] * d;
-                    if (il + 2 < in_l) dxc[il + 2] += wc[4] * d;
+                    if (ql + 2 < out_l) acc += wc[0] * dyo[ql + 2];
+                    if (ql + 1 < out_l) acc += wc[1] * dyo[ql + 1];
+                    if (ql < out_l) acc += wc[2] * dyo[ql];
+                    if (ql - 1 >= 0 && ql - 1 < out_l) acc += wc[3] * dyo[ql - 1];
+                    if (ql - 2 >= 0 && ql - 2 < out_l) acc += wc[4] * dyo[ql - 2];
                 }
+                dxc[jl] = acc;
             }
         }
     }
@@ -141,13 +140,32 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict 
         return status;
 
     for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long i = 0; i < out_l; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_l; start += 256) {
+                const long end = out_l - start < 256 ? out_l : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV1D_K5_PSAME_C2TO3_OK;
 }

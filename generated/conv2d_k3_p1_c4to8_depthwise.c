@@ -84,29 +84,28 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS * (in_h * in_w); ++i)
-        dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 1; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c + o) * (in_h * in_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
-                        if (ih - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(ih - 1) + iw - 1] += wc[0] * d;
-                        if (ih - 1 >= 0) dxc[in_w*(ih - 1) + iw] += wc[1] * d;
-                        if (ih - 1 >= 0 && iw + 1 < in_w) dxc[in_w*(ih - 1) + iw + 1] += wc[2] * d;
-                        if (iw - 1 >= 0) dxc[ih*in_w + iw - 1] += wc[3] * d;
-                        dxc[ih*in_w + iw] += wc[4] * d;
-                        if (iw + 1 < in_w) dxc[ih*in_w + iw + 1] += wc[5] * d;
-                        if (ih + 1 < in_h && iw - 1 >= 0) dxc[in_w*(ih + 1) + iw - 1] += wc[6] * d;
-                        if (ih + 1 < in_h) dxc[in_w*(ih + 1) + iw] += wc[7] * d;
-                        if (ih + 1 < in_h && iw + 1 < in_w) dxc[in_w*(ih + 1) + iw + 1] += wc[8] * d;
+        for (long c = 0; c < CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c) * (in_h * in_w);
+            for (long qh = 0; qh < in_h; ++qh) {
+                const long jh = qh;
+                for (long qw = 0; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double acc = 0;
+                    for (long o = c; o < c + 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        if (qh + 1 < out_h && qw + 1 < out_w) acc += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        if (qh + 1 < out_h && qw < out_w) acc += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                        if (qh < out_h && qw + 1 < out_w) acc += wc[3] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) acc += wc[4] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[5] * dyo[out_w*qh + qw - 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) acc += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) acc += wc[7] * dyo[out_w*(qh - 1) + qw];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
                     }
+                    dxc[in_w*jh + jw] = acc;
                 }
             }
         }
@@ -171,13 +170,32 @@ int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *restrict dy, double *re
         return status;
 
     for (long o = 0; o < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long i = 0; i < out_h * out_w; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_h * out_w; start += 256) {
+                const long end = out_h * out_w - start < 256 ? out_h * out_w : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }

@@ -76,21 +76,20 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w); ++i)
-        dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 4; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
+        for (long c = 0; c < CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
+            for (long qh = 0; qh < in_h; ++qh) {
+                const long jh = qh;
+                for (long qw = 0; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double acc = 0;
+                    for (long o = 0; o < 8; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
                         const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                        dxc[ih*in_w + iw] += wc[0] * d;
+                        if (qh < out_h && qw < out_w) acc += wc[0] * dyo[out_w*qh + qw];
                     }
+                    dxc[in_w*jh + jw] = acc;
                 }
             }
         }
@@ -147,13 +146,32 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *re
         return status;
 
     for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long i = 0; i < out_h * out_w; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_h * out_w; start += 256) {
+                const long end = out_h * out_w - start < 256 ? out_h * out_w : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }

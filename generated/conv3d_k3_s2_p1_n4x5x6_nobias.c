@@ -121,49 +121,153 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS * (in_d * in_h * in_w); ++i)
-        dx[i] = 0;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-            for (long od = 0; od < out_d; ++od) {
-                const long id = 2*od;
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = 2*oh;
-                    for (long ow = 0; ow < out_w; ++ow) {
-                        const long iw = 2*ow;
-                        const double d = dyo[out_w*(od*out_h + oh) + ow];
-                        for (long c = 0; c < 1; ++c) {
-                            double *dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
+        for (long c = 0; c < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
+            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+                const long jd = 2*qd;
+                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                    const long jh = 2*qh;
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
                             const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] += wc[0] * d;
-                            if (id - 1 >= 0 && ih - 1 >= 0) dxc[in_w*(ih + in_h*(id - 1) - 1) + iw] += wc[1] * d;
-                            if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) dxc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] += wc[2] * d;
-                            if (id - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(ih + in_h*(id - 1)) + iw - 1] += wc[3] * d;
-                            if (id - 1 >= 0) dxc[in_w*(ih + in_h*(id - 1)) + iw] += wc[4] * d;
-                            if (id - 1 >= 0 && iw + 1 < in_w) dxc[in_w*(ih + in_h*(id - 1)) + iw + 1] += wc[5] * d;
-                            if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) dxc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] += wc[6] * d;
-                            if (id - 1 >= 0 && ih + 1 < in_h) dxc[in_w*(ih + in_h*(id - 1) + 1) + iw] += wc[7] * d;
-                            if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) dxc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] += wc[8] * d;
-                            if (ih - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(id*in_h + ih - 1) + iw - 1] += wc[9] * d;
-                            if (ih - 1 >= 0) dxc[in_w*(id*in_h + ih - 1) + iw] += wc[10] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) dxc[in_w*(id*in_h + ih - 1) + iw + 1] += wc[11] * d;
-                            if (iw - 1 >= 0) dxc[in_w*(id*in_h + ih) + iw - 1] += wc[12] * d;
-                            dxc[in_w*(id*in_h + ih) + iw] += wc[13] * d;
-                            if (iw + 1 < in_w) dxc[in_w*(id*in_h + ih) + iw + 1] += wc[14] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) dxc[in_w*(id*in_h + ih + 1) + iw - 1] += wc[15] * d;
-                            if (ih + 1 < in_h) dxc[in_w*(id*in_h + ih + 1) + iw] += wc[16] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) dxc[in_w*(id*in_h + ih + 1) + iw + 1] += wc[17] * d;
-                            if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] += wc[18] * d;
-                            if (id + 1 < in_d && ih - 1 >= 0) dxc[in_w*(ih + in_h*(id + 1) - 1) + iw] += wc[19] * d;
-                            if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) dxc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] += wc[20] * d;
-                            if (id + 1 < in_d && iw - 1 >= 0) dxc[in_w*(ih + in_h*(id + 1)) + iw - 1] += wc[21] * d;
-                            if (id + 1 < in_d) dxc[in_w*(ih + in_h*(id + 1)) + iw] += wc[22] * d;
-                            if (id + 1 < in_d && iw + 1 < in_w) dxc[in_w*(ih + in_h*(id + 1)) + iw + 1] += wc[23] * d;
-                            if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) dxc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] += wc[24] * d;
-                            if (id + 1 < in_d && ih + 1 < in_h) dxc[in_w*(ih + in_h*(id + 1) + 1) + iw] += wc[25] * d;
-                            if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) dxc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] += wc[26] * d;
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                    }
+                }
+            }
+            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+                const long jd = 2*qd;
+                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                    const long jh = 2*qh;
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
+                        }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                    }
+                }
+            }
+            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+                const long jd = 2*qd;
+                for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                    const long jh = 2*qh + 1;
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
+                        }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                    }
+                }
+            }
+            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+                const long jd = 2*qd;
+                for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                    const long jh = 2*qh + 1;
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) acc += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
+                        }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                    }
+                }
+            }
+            for (long qd = 0; qd < (in_d) / 2; ++qd) {
+                const long jd = 2*qd + 1;
+                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                    const long jh = 2*qh;
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
+                        }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                    }
+                }
+            }
+            for (long qd = 0; qd < (in_d) / 2; ++qd) {
+                const long jd = 2*qd + 1;
+                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                    const long jh = 2*qh;
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) acc += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
+                        }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                    }
+                }
+            }
+            for (long qd = 0; qd < (in_d) / 2; ++qd) {
+                const long jd = 2*qd + 1;
+                for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                    const long jh = 2*qh + 1;
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) acc += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
+                        }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                    }
+                }
+            }
+            for (long qd = 0; qd < (in_d) / 2; ++qd) {
+                const long jd = 2*qd + 1;
+                for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                    const long jh = 2*qh + 1;
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double acc = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) acc += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) acc += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) acc += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) acc += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
+                        }
+                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
                     }
                 }
             }
@@ -258,13 +362,32 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
         return status;
 
     for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-            for (long i = 0; i < out_d * out_h * out_w; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_d * out_h * out_w; start += 256) {
+                const long end = out_d * out_h * out_w - start < 256 ? out_d * out_h * out_w : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import sympy as sp
 
 from symconv import sizes
@@ -66,6 +67,69 @@ def _flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Ex
     for p, n in zip(positions, sizes):
         index = index * n + p
     return index
+
+
+BIAS_BLOCK = 256  # grad_bias: positions summed into one block sum (in lanes) before the pairwise tree
+BIAS_LANES = 8  # independent partial sums per block: a vector's worth, combined pairwise
+
+
+def _pairwise(terms: list[str]) -> str:
+    """``terms`` summed as a balanced tree: ``(a + b) + (c + d)``, a fixed order."""
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return f"({_pairwise(terms[:half])} + {_pairwise(terms[half:])})"
+
+
+def gather_context(lay: Layout, depth: int) -> list[dict[str, Any]]:
+    """grad_input as a gather: one block of loops per residue of the input position modulo the stride.
+
+    Input index ``j = s·q + r`` (per dimension, ``0 ≤ r < s``) is read by tap
+    ``u`` from output position ``sizes.output_position(q, r, u, …)`` exactly when
+    that is an integer (decided here, per residue and tap: no divisibility test
+    in C) and lies in ``0 … out − 1`` (tested in C where it may not). Each tap
+    reads exactly one residue per dimension, so the blocks hold the taps once.
+    """
+    spec = lay.spec
+    qs = [sp.Symbol(f"q{x}", integer=True, nonnegative=True) for x in lay.letters]
+    js = [sp.Symbol(f"j{x}", integer=True, nonnegative=True) for x in lay.letters]
+    blocks = []
+    for residue in np.ndindex(*spec.strides):
+        r = [sp.Integer(int(v)) for v in residue]  # SymPy: the position below is exact, not a float
+        loops = []
+        for k, (q, j, n, rk, st) in enumerate(zip(qs, js, lay.inputs, r, spec.strides)):
+            indent = INDENT * (depth + k)
+            count = sizes.residue_count(n, rk, st)
+            loops.append({
+                "open": f"{indent}for (long {q} = 0; {q} < {cexpr(count)}; ++{q}) {{",
+                "base": f"{indent}{INDENT}const long {j} = {cexpr(st * q + rk)};",
+                "close": f"{indent}}}",
+            })
+        taps = []
+        for tap in lay.stencil.taps:
+            at = [
+                sp.sympify(sizes.output_position(q, rk, u, st, d, b))
+                for q, rk, u, st, d, b in zip(qs, r, tap.index, spec.strides, spec.dilations, spec.pad_before)
+            ]
+            if not all((a - q).is_integer for a, q in zip(at, qs)):
+                continue  # this tap reads another residue
+            tests = []
+            for a, q, out in zip(at, qs, lay.outputs):
+                if (a - q) < 0:
+                    tests.append(cexpr(sp.Ge(a, 0, evaluate=False)))
+                tests.append(cexpr(sp.Lt(a, out, evaluate=False)))
+            taps.append({
+                "guard": f"if ({' && '.join(tests)}) ",
+                "dy": cexpr(_flat_index(at, lay.outputs)),
+                "w": str(tap.flat),
+            })
+        blocks.append({
+            "loops": loops,
+            "body": INDENT * (depth + spec.ndim),
+            "taps": taps,
+            "dx": cexpr(_flat_index(list(js), lay.inputs)),
+        })
+    return blocks
 
 
 def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
@@ -108,6 +172,11 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     o, c = sp.Symbol("o", integer=True, nonnegative=True), sp.Symbol("c", integer=True, nonnegative=True)
     channel = sizes.input_channel(o, c, spec.group_in, spec.group_out) if spec.is_grouped else c
 
+    # grad_input: input channel c is read by the output channels of its group, through weight channel
+    # c − first_input_channel (c itself without groups).
+    first_out = sizes.first_output_channel(c, spec.group_in, spec.group_out) if spec.is_grouped else 0
+    weight_channel = c - sizes.group_of_input(c, spec.group_in) * spec.group_in if spec.is_grouped else c
+
     size_params = "".join(f", long {n}" for n in lay.inputs)
     return {
         "prefix": prefix,
@@ -149,6 +218,14 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "loops": loops,
         "body": body,
         "taps": taps,
+        "gather": gather_context(lay, 3),  # inside: function, batch loop, input-channel loop
+        "gather_first_out": cexpr(first_out),
+        "gather_end_out": cexpr(first_out + spec.group_out),
+        "weight_channel": cexpr(weight_channel),
+        "acc_T": "double",
+        "bias_block": BIAS_BLOCK,
+        "bias_lanes": BIAS_LANES,
+        "bias_lane_sum": _pairwise([f"lane[{k}]" for k in range(BIAS_LANES)]),
     }
 
 
