@@ -35,23 +35,93 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
+    const long lo_l = out_l < 2 ? out_l : 2;
+    const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long ol = 0; ol < out_l; ++ol) {
-                const long il = ol;
-                double acc = bias;
-                for (long c = 0; c < 2; ++c) {
-                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (il - 2 >= 0) acc += wc[0] * xc[il - 2];
-                    if (il - 1 >= 0) acc += wc[1] * xc[il - 1];
-                    acc += wc[2] * xc[il];
-                    if (il + 1 < in_l) acc += wc[3] * xc[il + 1];
-                    if (il + 2 < in_l) acc += wc[4] * xc[il + 2];
+        for (long g = 0; g < CONV1D_K5_PSAME_C2TO3_GROUPS; ++g) {
+            const double *xg = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + 2*g) * (in_l);
+            long o = 3*g;
+            for (; o < 3*g + 3; o += 1) {
+                double *restrict y0 = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                const double bias0 = b != NULL ? b[o] : 0;
+                for (long i = 0; i < out_l; ++i) {
+                    y0[i] = bias0;
                 }
-                yo[ol] = acc;
+                for (long c = 0; c < 2; ++c) {
+                    const double *restrict xc = xg + c * (in_l);
+                    const double *restrict w0 = w + ((o) * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                    for (long ol = 0; ol < lo_l; ++ol) {
+                        const long il = ol;
+                        if (il - 2 >= 0) {
+                            const double xv = xc[il - 2];
+                            y0[ol] += w0[0] * xv;
+                        }
+                        if (il - 1 >= 0) {
+                            const double xv = xc[il - 1];
+                            y0[ol] += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[il];
+                            y0[ol] += w0[2] * xv;
+                        }
+                        if (il + 1 < in_l) {
+                            const double xv = xc[il + 1];
+                            y0[ol] += w0[3] * xv;
+                        }
+                        if (il + 2 < in_l) {
+                            const double xv = xc[il + 2];
+                            y0[ol] += w0[4] * xv;
+                        }
+                    }
+                    for (long ol = lo_l; ol < hi_l; ++ol) {
+                        const long il = ol;
+                        double a0 = y0[ol];
+                        {
+                            const double xv = xc[il - 2];
+                            a0 += w0[0] * xv;
+                        }
+                        {
+                            const double xv = xc[il - 1];
+                            a0 += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[il];
+                            a0 += w0[2] * xv;
+                        }
+                        {
+                            const double xv = xc[il + 1];
+                            a0 += w0[3] * xv;
+                        }
+                        {
+                            const double xv = xc[il + 2];
+                            a0 += w0[4] * xv;
+                        }
+                        y0[ol] = a0;
+                    }
+                    for (long ol = hi_l; ol < out_l; ++ol) {
+                        const long il = ol;
+                        if (il - 2 >= 0) {
+                            const double xv = xc[il - 2];
+                            y0[ol] += w0[0] * xv;
+                        }
+                        if (il - 1 >= 0) {
+                            const double xv = xc[il - 1];
+                            y0[ol] += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[il];
+                            y0[ol] += w0[2] * xv;
+                        }
+                        if (il + 1 < in_l) {
+                            const double xv = xc[il + 1];
+                            y0[ol] += w0[3] * xv;
+                        }
+                        if (il + 2 < in_l) {
+                            const double xv = xc[il + 2];
+                            y0[ol] += w0[4] * xv;
+                        }
+                    }
+                }
             }
         }
     }

@@ -45,24 +45,107 @@ int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, con
     if (status != CONV2D_K2_N3_OK)
         return status;
 
+    const long lo_h = 0;
+    const long hi_h = in_h - 2 < 0 ? lo_h : in_h - 1 < lo_h ? lo_h : in_h - 1;
+    const long lo_w = 0;
+    const long hi_w = in_w - 2 < 0 ? lo_w : in_w - 1 < lo_w ? lo_w : in_w - 1;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K2_N3_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    double acc = bias;
-                    for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
-                        acc += wc[0] * xc[ih*in_w + iw];
-                        acc += wc[1] * xc[ih*in_w + iw + 1];
-                        acc += wc[2] * xc[in_w*(ih + 1) + iw];
-                        acc += wc[3] * xc[in_w*(ih + 1) + iw + 1];
+        for (long g = 0; g < CONV2D_K2_N3_GROUPS; ++g) {
+            const double *xg = x + (n * CONV2D_K2_N3_IN_CHANNELS + g) * (in_h * in_w);
+            long o = g;
+            for (; o < g + 1; o += 1) {
+                double *restrict y0 = y + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                const double bias0 = b != NULL ? b[o] : 0;
+                for (long i = 0; i < out_h * out_w; ++i) {
+                    y0[i] = bias0;
+                }
+                for (long c = 0; c < 1; ++c) {
+                    const double *restrict xc = xg + c * (in_h * in_w);
+                    const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K2_N3_TAPS;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = oh;
+                        if (oh >= lo_h && oh < hi_h) {
+                            for (long ow = 0; ow < lo_w; ++ow) {
+                                const long iw = ow;
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                }
+                            }
+                            for (long ow = lo_w; ow < hi_w; ++ow) {
+                                const long iw = ow;
+                                double a0 = y0[oh*out_w + ow];
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    a0 += w0[0] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    a0 += w0[1] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    a0 += w0[2] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    a0 += w0[3] * xv;
+                                }
+                                y0[oh*out_w + ow] = a0;
+                            }
+                            for (long ow = hi_w; ow < out_w; ++ow) {
+                                const long iw = ow;
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                }
+                            }
+                        } else {
+                            for (long ow = 0; ow < out_w; ++ow) {
+                                const long iw = ow;
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                }
+                            }
+                        }
                     }
-                    yo[oh*out_w + ow] = acc;
                 }
             }
         }

@@ -41,21 +41,89 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
+    const long lo_h = 0;
+    const long hi_h = in_h - 1 < 0 ? lo_h : in_h < lo_h ? lo_h : in_h;
+    const long lo_w = 0;
+    const long hi_w = in_w - 1 < 0 ? lo_w : in_w < lo_w ? lo_w : in_w;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    double acc = bias;
-                    for (long c = 0; c < 4; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-                        const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                        acc += wc[0] * xc[ih*in_w + iw];
+        for (long g = 0; g < CONV2D_K3_P1_C4TO8_POINTWISE_GROUPS; ++g) {
+            const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + 4*g) * (in_h * in_w);
+            long o = 8*g;
+            for (; o < 8*g + 5; o += 4) {
+                double *restrict y0 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                const double bias0 = b != NULL ? b[o] : 0;
+                double *restrict y1 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 1) * (out_h * out_w);
+                const double bias1 = b != NULL ? b[o + 1] : 0;
+                double *restrict y2 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 2) * (out_h * out_w);
+                const double bias2 = b != NULL ? b[o + 2] : 0;
+                double *restrict y3 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 3) * (out_h * out_w);
+                const double bias3 = b != NULL ? b[o + 3] : 0;
+                for (long i = 0; i < out_h * out_w; ++i) {
+                    y0[i] = bias0;
+                    y1[i] = bias1;
+                    y2[i] = bias2;
+                    y3[i] = bias3;
+                }
+                for (long c = 0; c < 4; ++c) {
+                    const double *restrict xc = xg + c * (in_h * in_w);
+                    const double *restrict w0 = w + ((o) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    const double *restrict w1 = w + ((o + 1) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    const double *restrict w2 = w + ((o + 2) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    const double *restrict w3 = w + ((o + 3) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = oh;
+                        if (oh >= lo_h && oh < hi_h) {
+                            for (long ow = 0; ow < lo_w; ++ow) {
+                                const long iw = ow;
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                            }
+                            for (long ow = lo_w; ow < hi_w; ++ow) {
+                                const long iw = ow;
+                                double a0 = y0[oh*out_w + ow];
+                                double a1 = y1[oh*out_w + ow];
+                                double a2 = y2[oh*out_w + ow];
+                                double a3 = y3[oh*out_w + ow];
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    a0 += w0[0] * xv;
+                                    a1 += w1[0] * xv;
+                                    a2 += w2[0] * xv;
+                                    a3 += w3[0] * xv;
+                                }
+                                y0[oh*out_w + ow] = a0;
+                                y1[oh*out_w + ow] = a1;
+                                y2[oh*out_w + ow] = a2;
+                                y3[oh*out_w + ow] = a3;
+                            }
+                            for (long ow = hi_w; ow < out_w; ++ow) {
+                                const long iw = ow;
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                            }
+                        } else {
+                            for (long ow = 0; ow < out_w; ++ow) {
+                                const long iw = ow;
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                            }
+                        }
                     }
-                    yo[oh*out_w + ow] = acc;
                 }
             }
         }

@@ -41,29 +41,313 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *restrict x, const double *res
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
+    const long lo_h = out_h < 1 ? out_h : 1;
+    const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
+    const long lo_w = out_w < 1 ? out_w : 1;
+    const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = 2*oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = 2*ow;
-                    double acc = bias;
-                    for (long c = 0; c < 2; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
-                        const double *wc = w + (o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (ih - 1 >= 0 && iw - 1 >= 0) acc += wc[0] * xc[in_w*(ih - 1) + iw - 1];
-                        if (ih - 1 >= 0) acc += wc[1] * xc[in_w*(ih - 1) + iw];
-                        if (ih - 1 >= 0 && iw + 1 < in_w) acc += wc[2] * xc[in_w*(ih - 1) + iw + 1];
-                        if (iw - 1 >= 0) acc += wc[3] * xc[ih*in_w + iw - 1];
-                        acc += wc[4] * xc[ih*in_w + iw];
-                        if (iw + 1 < in_w) acc += wc[5] * xc[ih*in_w + iw + 1];
-                        if (ih + 1 < in_h && iw - 1 >= 0) acc += wc[6] * xc[in_w*(ih + 1) + iw - 1];
-                        if (ih + 1 < in_h) acc += wc[7] * xc[in_w*(ih + 1) + iw];
-                        if (ih + 1 < in_h && iw + 1 < in_w) acc += wc[8] * xc[in_w*(ih + 1) + iw + 1];
+        for (long g = 0; g < CONV2D_K3_S2_P1_C4TO8_G2_GROUPS; ++g) {
+            const double *xg = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + 2*g) * (in_h * in_w);
+            long o = 4*g;
+            for (; o < 4*g + 1; o += 4) {
+                double *restrict y0 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                const double bias0 = b != NULL ? b[o] : 0;
+                double *restrict y1 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 1) * (out_h * out_w);
+                const double bias1 = b != NULL ? b[o + 1] : 0;
+                double *restrict y2 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 2) * (out_h * out_w);
+                const double bias2 = b != NULL ? b[o + 2] : 0;
+                double *restrict y3 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 3) * (out_h * out_w);
+                const double bias3 = b != NULL ? b[o + 3] : 0;
+                for (long i = 0; i < out_h * out_w; ++i) {
+                    y0[i] = bias0;
+                    y1[i] = bias1;
+                    y2[i] = bias2;
+                    y3[i] = bias3;
+                }
+                for (long c = 0; c < 2; ++c) {
+                    const double *restrict xc = xg + c * (in_h * in_w);
+                    const double *restrict w0 = w + ((o) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    const double *restrict w1 = w + ((o + 1) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    const double *restrict w2 = w + ((o + 2) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    const double *restrict w3 = w + ((o + 3) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = 2*oh;
+                        if (oh >= lo_h && oh < hi_h) {
+                            for (long ow = 0; ow < lo_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                    y1[oh*out_w + ow] += w1[1] * xv;
+                                    y2[oh*out_w + ow] += w2[1] * xv;
+                                    y3[oh*out_w + ow] += w3[1] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                    y1[oh*out_w + ow] += w1[2] * xv;
+                                    y2[oh*out_w + ow] += w2[2] * xv;
+                                    y3[oh*out_w + ow] += w3[2] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                    y1[oh*out_w + ow] += w1[3] * xv;
+                                    y2[oh*out_w + ow] += w2[3] * xv;
+                                    y3[oh*out_w + ow] += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[4] * xv;
+                                    y1[oh*out_w + ow] += w1[4] * xv;
+                                    y2[oh*out_w + ow] += w2[4] * xv;
+                                    y3[oh*out_w + ow] += w3[4] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[5] * xv;
+                                    y1[oh*out_w + ow] += w1[5] * xv;
+                                    y2[oh*out_w + ow] += w2[5] * xv;
+                                    y3[oh*out_w + ow] += w3[5] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[6] * xv;
+                                    y1[oh*out_w + ow] += w1[6] * xv;
+                                    y2[oh*out_w + ow] += w2[6] * xv;
+                                    y3[oh*out_w + ow] += w3[6] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[7] * xv;
+                                    y1[oh*out_w + ow] += w1[7] * xv;
+                                    y2[oh*out_w + ow] += w2[7] * xv;
+                                    y3[oh*out_w + ow] += w3[7] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[8] * xv;
+                                    y1[oh*out_w + ow] += w1[8] * xv;
+                                    y2[oh*out_w + ow] += w2[8] * xv;
+                                    y3[oh*out_w + ow] += w3[8] * xv;
+                                }
+                            }
+                            for (long ow = lo_w; ow < hi_w; ++ow) {
+                                const long iw = 2*ow;
+                                double a0 = y0[oh*out_w + ow];
+                                double a1 = y1[oh*out_w + ow];
+                                double a2 = y2[oh*out_w + ow];
+                                double a3 = y3[oh*out_w + ow];
+                                {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    a0 += w0[0] * xv;
+                                    a1 += w1[0] * xv;
+                                    a2 += w2[0] * xv;
+                                    a3 += w3[0] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    a0 += w0[1] * xv;
+                                    a1 += w1[1] * xv;
+                                    a2 += w2[1] * xv;
+                                    a3 += w3[1] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    a0 += w0[2] * xv;
+                                    a1 += w1[2] * xv;
+                                    a2 += w2[2] * xv;
+                                    a3 += w3[2] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    a0 += w0[3] * xv;
+                                    a1 += w1[3] * xv;
+                                    a2 += w2[3] * xv;
+                                    a3 += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    a0 += w0[4] * xv;
+                                    a1 += w1[4] * xv;
+                                    a2 += w2[4] * xv;
+                                    a3 += w3[4] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    a0 += w0[5] * xv;
+                                    a1 += w1[5] * xv;
+                                    a2 += w2[5] * xv;
+                                    a3 += w3[5] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    a0 += w0[6] * xv;
+                                    a1 += w1[6] * xv;
+                                    a2 += w2[6] * xv;
+                                    a3 += w3[6] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    a0 += w0[7] * xv;
+                                    a1 += w1[7] * xv;
+                                    a2 += w2[7] * xv;
+                                    a3 += w3[7] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    a0 += w0[8] * xv;
+                                    a1 += w1[8] * xv;
+                                    a2 += w2[8] * xv;
+                                    a3 += w3[8] * xv;
+                                }
+                                y0[oh*out_w + ow] = a0;
+                                y1[oh*out_w + ow] = a1;
+                                y2[oh*out_w + ow] = a2;
+                                y3[oh*out_w + ow] = a3;
+                            }
+                            for (long ow = hi_w; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                    y1[oh*out_w + ow] += w1[1] * xv;
+                                    y2[oh*out_w + ow] += w2[1] * xv;
+                                    y3[oh*out_w + ow] += w3[1] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                    y1[oh*out_w + ow] += w1[2] * xv;
+                                    y2[oh*out_w + ow] += w2[2] * xv;
+                                    y3[oh*out_w + ow] += w3[2] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                    y1[oh*out_w + ow] += w1[3] * xv;
+                                    y2[oh*out_w + ow] += w2[3] * xv;
+                                    y3[oh*out_w + ow] += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[4] * xv;
+                                    y1[oh*out_w + ow] += w1[4] * xv;
+                                    y2[oh*out_w + ow] += w2[4] * xv;
+                                    y3[oh*out_w + ow] += w3[4] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[5] * xv;
+                                    y1[oh*out_w + ow] += w1[5] * xv;
+                                    y2[oh*out_w + ow] += w2[5] * xv;
+                                    y3[oh*out_w + ow] += w3[5] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[6] * xv;
+                                    y1[oh*out_w + ow] += w1[6] * xv;
+                                    y2[oh*out_w + ow] += w2[6] * xv;
+                                    y3[oh*out_w + ow] += w3[6] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[7] * xv;
+                                    y1[oh*out_w + ow] += w1[7] * xv;
+                                    y2[oh*out_w + ow] += w2[7] * xv;
+                                    y3[oh*out_w + ow] += w3[7] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[8] * xv;
+                                    y1[oh*out_w + ow] += w1[8] * xv;
+                                    y2[oh*out_w + ow] += w2[8] * xv;
+                                    y3[oh*out_w + ow] += w3[8] * xv;
+                                }
+                            }
+                        } else {
+                            for (long ow = 0; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                    y1[oh*out_w + ow] += w1[1] * xv;
+                                    y2[oh*out_w + ow] += w2[1] * xv;
+                                    y3[oh*out_w + ow] += w3[1] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                    y1[oh*out_w + ow] += w1[2] * xv;
+                                    y2[oh*out_w + ow] += w2[2] * xv;
+                                    y3[oh*out_w + ow] += w3[2] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                    y1[oh*out_w + ow] += w1[3] * xv;
+                                    y2[oh*out_w + ow] += w2[3] * xv;
+                                    y3[oh*out_w + ow] += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[4] * xv;
+                                    y1[oh*out_w + ow] += w1[4] * xv;
+                                    y2[oh*out_w + ow] += w2[4] * xv;
+                                    y3[oh*out_w + ow] += w3[4] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[5] * xv;
+                                    y1[oh*out_w + ow] += w1[5] * xv;
+                                    y2[oh*out_w + ow] += w2[5] * xv;
+                                    y3[oh*out_w + ow] += w3[5] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[6] * xv;
+                                    y1[oh*out_w + ow] += w1[6] * xv;
+                                    y2[oh*out_w + ow] += w2[6] * xv;
+                                    y3[oh*out_w + ow] += w3[6] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[7] * xv;
+                                    y1[oh*out_w + ow] += w1[7] * xv;
+                                    y2[oh*out_w + ow] += w2[7] * xv;
+                                    y3[oh*out_w + ow] += w3[7] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[8] * xv;
+                                    y1[oh*out_w + ow] += w1[8] * xv;
+                                    y2[oh*out_w + ow] += w2[8] * xv;
+                                    y3[oh*out_w + ow] += w3[8] * xv;
+                                }
+                            }
+                        }
                     }
-                    yo[oh*out_w + ow] = acc;
                 }
             }
         }

@@ -53,49 +53,479 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
+    const long lo_d = out_d < 1 ? out_d : 1;
+    const long hi_d = in_d - 2 < 0 ? lo_d : (in_d) / 2 < lo_d ? lo_d : (in_d) / 2;
+    const long lo_h = out_h < 1 ? out_h : 1;
+    const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
+    const long lo_w = out_w < 1 ? out_w : 1;
+    const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-            for (long od = 0; od < out_d; ++od) {
-                const long id = 2*od;
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = 2*oh;
-                    for (long ow = 0; ow < out_w; ++ow) {
-                        const long iw = 2*ow;
-                        double acc = bias;
-                        for (long c = 0; c < 1; ++c) {
-                            const double *xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) acc += wc[0] * xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
-                            if (id - 1 >= 0 && ih - 1 >= 0) acc += wc[1] * xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
-                            if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) acc += wc[2] * xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
-                            if (id - 1 >= 0 && iw - 1 >= 0) acc += wc[3] * xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
-                            if (id - 1 >= 0) acc += wc[4] * xc[in_w*(ih + in_h*(id - 1)) + iw];
-                            if (id - 1 >= 0 && iw + 1 < in_w) acc += wc[5] * xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
-                            if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) acc += wc[6] * xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
-                            if (id - 1 >= 0 && ih + 1 < in_h) acc += wc[7] * xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
-                            if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) acc += wc[8] * xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
-                            if (ih - 1 >= 0 && iw - 1 >= 0) acc += wc[9] * xc[in_w*(id*in_h + ih - 1) + iw - 1];
-                            if (ih - 1 >= 0) acc += wc[10] * xc[in_w*(id*in_h + ih - 1) + iw];
-                            if (ih - 1 >= 0 && iw + 1 < in_w) acc += wc[11] * xc[in_w*(id*in_h + ih - 1) + iw + 1];
-                            if (iw - 1 >= 0) acc += wc[12] * xc[in_w*(id*in_h + ih) + iw - 1];
-                            acc += wc[13] * xc[in_w*(id*in_h + ih) + iw];
-                            if (iw + 1 < in_w) acc += wc[14] * xc[in_w*(id*in_h + ih) + iw + 1];
-                            if (ih + 1 < in_h && iw - 1 >= 0) acc += wc[15] * xc[in_w*(id*in_h + ih + 1) + iw - 1];
-                            if (ih + 1 < in_h) acc += wc[16] * xc[in_w*(id*in_h + ih + 1) + iw];
-                            if (ih + 1 < in_h && iw + 1 < in_w) acc += wc[17] * xc[in_w*(id*in_h + ih + 1) + iw + 1];
-                            if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) acc += wc[18] * xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
-                            if (id + 1 < in_d && ih - 1 >= 0) acc += wc[19] * xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
-                            if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) acc += wc[20] * xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
-                            if (id + 1 < in_d && iw - 1 >= 0) acc += wc[21] * xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
-                            if (id + 1 < in_d) acc += wc[22] * xc[in_w*(ih + in_h*(id + 1)) + iw];
-                            if (id + 1 < in_d && iw + 1 < in_w) acc += wc[23] * xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
-                            if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) acc += wc[24] * xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
-                            if (id + 1 < in_d && ih + 1 < in_h) acc += wc[25] * xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
-                            if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) acc += wc[26] * xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+        for (long g = 0; g < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_GROUPS; ++g) {
+            const double *xg = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g) * (in_d * in_h * in_w);
+            long o = g;
+            for (; o < g + 1; o += 1) {
+                double *restrict y0 = y + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                const double bias0 = b != NULL ? b[o] : 0;
+                for (long i = 0; i < out_d * out_h * out_w; ++i) {
+                    y0[i] = bias0;
+                }
+                for (long c = 0; c < 1; ++c) {
+                    const double *restrict xc = xg + c * (in_d * in_h * in_w);
+                    const double *restrict w0 = w + ((o) * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                    for (long od = 0; od < out_d; ++od) {
+                        const long id = 2*od;
+                        for (long oh = 0; oh < out_h; ++oh) {
+                            const long ih = 2*oh;
+                            if (od >= lo_d && od < hi_d && oh >= lo_h && oh < hi_h) {
+                                for (long ow = 0; ow < lo_w; ++ow) {
+                                    const long iw = 2*ow;
+                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
+                                    }
+                                    if (id - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
+                                    }
+                                    if (id - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
+                                    }
+                                    if (id - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
+                                    }
+                                    if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
+                                    }
+                                    if (ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
+                                    }
+                                    if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
+                                    }
+                                    if (iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
+                                    }
+                                    if (iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
+                                    }
+                                    if (ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
+                                    }
+                                    if (ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
+                                    }
+                                    if (ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
+                                    }
+                                    if (id + 1 < in_d && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
+                                    }
+                                    if (id + 1 < in_d) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
+                                    }
+                                    if (id + 1 < in_d && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
+                                    }
+                                }
+                                for (long ow = lo_w; ow < hi_w; ++ow) {
+                                    const long iw = 2*ow;
+                                    double a0 = y0[out_w*(od*out_h + oh) + ow];
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                        a0 += w0[0] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                        a0 += w0[1] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                        a0 += w0[2] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                        a0 += w0[3] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                        a0 += w0[4] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                        a0 += w0[5] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                        a0 += w0[6] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                        a0 += w0[7] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                        a0 += w0[8] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                        a0 += w0[9] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                        a0 += w0[10] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                        a0 += w0[11] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                        a0 += w0[12] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                        a0 += w0[13] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                        a0 += w0[14] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                        a0 += w0[15] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                        a0 += w0[16] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                        a0 += w0[17] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                        a0 += w0[18] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                        a0 += w0[19] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                        a0 += w0[20] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                        a0 += w0[21] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                        a0 += w0[22] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                        a0 += w0[23] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                        a0 += w0[24] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                        a0 += w0[25] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                        a0 += w0[26] * xv;
+                                    }
+                                    y0[out_w*(od*out_h + oh) + ow] = a0;
+                                }
+                                for (long ow = hi_w; ow < out_w; ++ow) {
+                                    const long iw = 2*ow;
+                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
+                                    }
+                                    if (id - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
+                                    }
+                                    if (id - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
+                                    }
+                                    if (id - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
+                                    }
+                                    if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
+                                    }
+                                    if (ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
+                                    }
+                                    if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
+                                    }
+                                    if (iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
+                                    }
+                                    if (iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
+                                    }
+                                    if (ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
+                                    }
+                                    if (ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
+                                    }
+                                    if (ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
+                                    }
+                                    if (id + 1 < in_d && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
+                                    }
+                                    if (id + 1 < in_d) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
+                                    }
+                                    if (id + 1 < in_d && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
+                                    }
+                                }
+                            } else {
+                                for (long ow = 0; ow < out_w; ++ow) {
+                                    const long iw = 2*ow;
+                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
+                                    }
+                                    if (id - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
+                                    }
+                                    if (id - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
+                                    }
+                                    if (id - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
+                                    }
+                                    if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
+                                    }
+                                    if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
+                                    }
+                                    if (ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
+                                    }
+                                    if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
+                                    }
+                                    if (iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
+                                    }
+                                    {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
+                                    }
+                                    if (iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
+                                    }
+                                    if (ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
+                                    }
+                                    if (ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
+                                    }
+                                    if (ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
+                                    }
+                                    if (id + 1 < in_d && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
+                                    }
+                                    if (id + 1 < in_d) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
+                                    }
+                                    if (id + 1 < in_d && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
+                                    }
+                                    if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
+                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                        y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
+                                    }
+                                }
+                            }
                         }
-                        yo[out_w*(od*out_h + oh) + ow] = acc;
                     }
                 }
             }

@@ -69,6 +69,7 @@ def _flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Ex
     return index
 
 
+OUT_BLOCK = 4  # forward: output channels per block, sharing each input load
 BIAS_BLOCK = 256  # grad_bias: positions summed into one block sum (in lanes) before the pairwise tree
 BIAS_LANES = 8  # independent partial sums per block: a vector's worth, combined pairwise
 
@@ -132,6 +133,129 @@ def gather_context(lay: Layout, depth: int) -> list[dict[str, Any]]:
     return blocks
 
 
+def _ternary(test: str, yes: str, no: str) -> str:
+    return f"{test} ? {yes} : {no}"
+
+
+def forward_lines(lay: Layout, taps: list[dict[str, str]], T: str, upper: str, out_index: str) -> list[str]:
+    """The forward's body after the prologue: blocks of output channels, rows split at the interior.
+
+    Per output channel block (``OUT_BLOCK`` channels of one group, then single
+    channels for the rest) the outputs start at the bias and every input channel
+    of the group adds its taps; along the last dimension (the row, unit stride in
+    y) each row is split into the positions where some tap reads the padding
+    (the stencil's guarded taps) and the interior, where every tap reads inside
+    the input: no tests, one accumulator per channel of the block, each input
+    load shared by the block. Per dimension, position ``i`` reads
+    ``spec.input_index(i, u)`` = ``s·i + offset(u)``: every tap is inside exactly when
+    ``s·i + min offset ≥ 0`` and ``s·i + max offset ≤ n − 1``, so the interior is
+    ``lo ≤ i < hi`` with ``lo = ceil(−min offset / s)`` (clamped to the output
+    size) and ``hi = floor((n − 1 − max offset)/s) + 1`` (at most the output size
+    by the size algebra; clamped to at least ``lo`` so the ranges never overlap).
+    """
+    spec = lay.spec
+    pos = [sp.Symbol(f"o{x}", integer=True) for x in lay.letters]
+    base = [sp.Symbol(f"i{x}", integer=True) for x in lay.letters]
+    offsets = [tap.offset for tap in lay.stencil.taps]
+    in_total = " * ".join(map(str, lay.inputs))
+    lines = []
+    bounds = []
+    for k, (x, n, out, st) in enumerate(zip(lay.letters, lay.inputs, lay.outputs, spec.strides)):
+        low, high = min(o[k] for o in offsets), max(o[k] for o in offsets)
+        first = int(sp.ceiling(sp.Rational(-low, st))) if low < 0 else 0
+        lo, hi = f"lo_{x}", f"hi_{x}"
+        numerator = n - 1 - high  # the last interior position i has s·i ≤ n − 1 − max offset
+        last = cexpr(sizes.floor_div(numerator, st) + 1)
+        lo_value = _ternary(f"{out} < {first}", str(out), str(first)) if first else "0"
+        hi_value = _ternary(f"{cexpr(numerator)} < 0", lo, _ternary(f"{last} < {lo}", lo, last))
+        lines += [f"{INDENT}const long {lo} = {lo_value};", f"{INDENT}const long {hi} = {hi_value};"]
+        bounds.append((lo, hi))
+    go, gi = spec.group_out, spec.group_in
+    g = sp.Symbol("g", integer=True, nonnegative=True)
+    lines += [
+        f"{INDENT}for (long n = 0; n < batch; ++n) {{",
+        f"{INDENT * 2}for (long g = 0; g < {upper}_GROUPS; ++g) {{",
+        f"{INDENT * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + {cexpr(g * gi)}) * ({in_total});",
+        f"{INDENT * 3}long o = {cexpr(g * go)};",
+    ]
+    end = g * go + go
+    widths = ([OUT_BLOCK] if go >= OUT_BLOCK else []) + ([1] if go % OUT_BLOCK else [])
+    out_total = " * ".join(map(str, lay.outputs))
+    for width in widths:
+        ch = range(width)
+        d3, d4, d5 = INDENT * 3, INDENT * 4, INDENT * 5
+        stop = cexpr(end - width + 1)
+        o_of = ["o"] + [f"o + {b}" for b in ch[1:]]
+        lines.append(f"{d3}for (; o < {stop}; o += {width}) {{")
+        for b in ch:
+            lines += [
+                f"{d4}{T} *restrict y{b} = y + (n * {upper}_OUT_CHANNELS + {o_of[b]}) * ({out_total});",
+                f"{d4}const {T} bias{b} = b != NULL ? b[{o_of[b]}] : 0;",
+            ]
+        lines.append(f"{d4}for (long i = 0; i < {out_total}; ++i) {{")
+        lines += [f"{d5}y{b}[i] = bias{b};" for b in ch]
+        lines.append(f"{d4}}}")
+        lines.append(f"{d4}for (long c = 0; c < {gi}; ++c) {{")
+        lines.append(f"{d5}const {T} *restrict xc = xg + c * ({in_total});")
+        lines += [
+            f"{d5}const {T} *restrict w{b} = w + (({o_of[b]}) * {gi} + c) * {upper}_TAPS;" for b in ch
+        ]
+        depth = 5
+        closes = []
+        for k in range(spec.ndim - 1):
+            ind = INDENT * depth
+            lines += [
+                f"{ind}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{",
+                f"{ind}{INDENT}const long {base[k]} = {cexpr(pos[k] * spec.strides[k])};",
+            ]
+            closes.append(f"{ind}}}")
+            depth += 1
+
+        def row(start: str, stop_: str, guarded: bool, depth: int, ch: range = ch) -> list[str]:
+            ind = INDENT * depth
+            last = spec.ndim - 1
+            out = [
+                f"{ind}for (long {pos[last]} = {start}; {pos[last]} < {stop_}; ++{pos[last]}) {{",
+                f"{ind}{INDENT}const long {base[last]} = {cexpr(pos[last] * spec.strides[last])};",
+            ]
+            inner = ind + INDENT
+            if guarded:
+                for tap in taps:
+                    out.append(f"{inner}{tap['guard']}{{")
+                    out.append(f"{inner}{INDENT}const {T} xv = xc[{tap['x']}];")
+                    out += [f"{inner}{INDENT}y{b}[{out_index}] += w{b}[{tap['w']}] * xv;" for b in ch]
+                    out.append(f"{inner}}}")
+            else:
+                out += [f"{inner}{T} a{b} = y{b}[{out_index}];" for b in ch]
+                for tap in taps:
+                    out.append(f"{inner}{{")
+                    out.append(f"{inner}{INDENT}const {T} xv = xc[{tap['x']}];")
+                    out += [f"{inner}{INDENT}a{b} += w{b}[{tap['w']}] * xv;" for b in ch]
+                    out.append(f"{inner}}}")
+                out += [f"{inner}y{b}[{out_index}] = a{b};" for b in ch]
+            out.append(f"{ind}}}")
+            return out
+
+        lo, hi = bounds[-1]
+        split = (
+            row("0", lo, True, depth + 1) + row(lo, hi, False, depth + 1)
+            + row(hi, str(lay.outputs[-1]), True, depth + 1)
+        )
+        if spec.ndim > 1:
+            test = " && ".join(
+                f"{p} >= {lo_} && {p} < {hi_}" for p, (lo_, hi_) in zip(pos[:-1], bounds[:-1])
+            )
+            ind = INDENT * depth
+            lines += [f"{ind}if ({test}) {{", *split, f"{ind}}} else {{",
+                      *row("0", str(lay.outputs[-1]), True, depth + 1), f"{ind}}}"]
+        else:
+            lines += [line[len(INDENT):] for line in split]
+        lines += list(reversed(closes))
+        lines += [f"{d4}}}", f"{d3}}}"]
+    lines += [f"{INDENT * 2}}}", f"{INDENT}}}"]
+    return lines
+
+
 def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     """The template context of ``c/header.h.j2`` and ``c/source.c.j2``: printed lines only."""
     spec = lay.spec
@@ -177,6 +301,7 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     first_out = sizes.first_output_channel(c, spec.group_in, spec.group_out) if spec.is_grouped else 0
     weight_channel = c - sizes.group_of_input(c, spec.group_in) * spec.group_in if spec.is_grouped else c
 
+    out_index = cexpr(_flat_index(list(pos), lay.outputs))
     size_params = "".join(f", long {n}" for n in lay.inputs)
     return {
         "prefix": prefix,
@@ -214,10 +339,11 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "output_sizes": [(str(o), cexpr(e)) for o, e in zip(lay.outputs, lay.output_sizes)],
         "in_total": " * ".join(str(n) for n in lay.inputs),
         "out_total": " * ".join(str(n) for n in lay.outputs),
-        "out_index": cexpr(_flat_index(list(pos), lay.outputs)),
+        "out_index": out_index,
         "loops": loops,
         "body": body,
         "taps": taps,
+        "forward_body": forward_lines(lay, taps, config.c_type, upper, out_index),
         "gather": gather_context(lay, 3),  # inside: function, batch loop, input-channel loop
         "gather_first_out": cexpr(first_out),
         "gather_end_out": cexpr(first_out + spec.group_out),
