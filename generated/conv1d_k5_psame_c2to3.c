@@ -2,6 +2,22 @@
 // Spec: Conv1d 2→3, kernel 5, stride 1, padding same, dilation 1
 // Regenerate: symconv gen --dims 1 --kernel 5 --padding same --in-channels 2 --out-channels 3 --target c --dtype float64
 
+/*
+ * conv1d_k5_psame_c2to3: Conv1d 2→3, kernel 5, stride 1, padding same, dilation 1
+ *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
+ *       channel per block; vectorisable along the row (unit stride); each input load shared by the
+ *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
+ *       residue decides which taps read it, so no divisibility test runs in C.
+ *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ */
 #include "conv1d_k5_psame_c2to3.h"
 
 #include <stddef.h>

@@ -2,6 +2,22 @@
 // Spec: Conv2d 4→4, kernel 3, stride 1, padding 1, dilation 1, groups 4 (depthwise)
 // Regenerate: symconv gen --kernel 3 --padding 1 --in-channels 4 --out-channels 4 --groups 4 --target c --dtype float64 --name conv2d_k3_p1_c4to8_depthwise
 
+/*
+ * conv2d_k3_p1_c4to8_depthwise: Conv2d 4→4, kernel 3, stride 1, padding 1, dilation 1, groups 4 (depthwise)
+ *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
+ *       channel per block; vectorisable along the row (unit stride); each input load shared by the
+ *       block (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
+ *       residue decides which taps read it, so no divisibility test runs in C.
+ *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ */
 #include "conv2d_k3_p1_c4to8_depthwise.h"
 
 #include <stddef.h>

@@ -5,6 +5,20 @@
 /*
  * conv2d_k3_p1_c4to8_pointwise: Conv2d 4→8, kernel 1, stride 1, padding 0, dilation 1
  *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 4 output
+ *       channels per block; vectorisable along the row (unit stride); each input load shared by
+ *       the block (C_out/G = 8); the interior bounds come from the index algebra s*i + d*u -
+ *       p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
+ *       residue decides which taps read it, so no divisibility test runs in C.
+ *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ *
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
  * The arrays of one call must not overlap (the definitions qualify them restrict).

@@ -2,6 +2,23 @@
 // Spec: Conv2d 4→8, kernel 3, stride 2, padding 1, dilation 1, groups 2
 // Regenerate: symconv gen --kernel 3 --stride 2 --padding 1 --in-channels 4 --out-channels 8 --groups 2 --target c --dtype float64
 
+/*
+ * conv2d_k3_s2_p1_c4to8_g2: Conv2d 4→8, kernel 3, stride 2, padding 1, dilation 1, groups 2
+ *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 4 output
+ *       channels per block; strided loads along the row; each input load shared by the block
+ *       (C_out/G = 4); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest per residue of the input position mod the stride (4 nests); no
+ *       scatter: one accumulator per dx entry, written once; the residue decides which taps read
+ *       it, so no divisibility test runs in C.
+ *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ */
 #include "conv2d_k3_s2_p1_c4to8_g2.h"
 
 #include <stddef.h>

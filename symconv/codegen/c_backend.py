@@ -25,6 +25,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import textwrap
 import types
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
 from symconv.codegen.numpy_backend import import_text
 from symconv.codegen.python_context import python_context
+from symconv.codegen.schedule import Schedule, schedule
 from symconv.errors import CodegenError
 from symconv.printing.code import cexpr
 
@@ -137,11 +139,13 @@ def _ternary(test: str, yes: str, no: str) -> str:
     return f"{test} ? {yes} : {no}"
 
 
-def forward_lines(lay: Layout, taps: list[dict[str, str]], T: str, upper: str, out_index: str) -> list[str]:
+def forward_lines(
+    lay: Layout, plan: Schedule, taps: list[dict[str, str]], T: str, upper: str, out_index: str
+) -> list[str]:
     """The forward's body after the prologue: blocks of output channels, rows split at the interior.
 
-    Per output channel block (``OUT_BLOCK`` channels of one group, then single
-    channels for the rest) the outputs start at the bias and every input channel
+    Per output channel block (``plan.out_block`` channels of one group, then
+    single channels for the rest) the outputs start at the bias and every input channel
     of the group adds its taps; along the last dimension (the row, unit stride in
     y) each row is split into the positions where some tap reads the padding
     (the stencil's guarded taps) and the interior, where every tap reads inside
@@ -179,7 +183,7 @@ def forward_lines(lay: Layout, taps: list[dict[str, str]], T: str, upper: str, o
         f"{INDENT * 3}long o = {cexpr(g * go)};",
     ]
     end = g * go + go
-    widths = ([OUT_BLOCK] if go >= OUT_BLOCK else []) + ([1] if go % OUT_BLOCK else [])
+    widths = [plan.out_block] + ([1] if plan.out_tail else [])
     out_total = " * ".join(map(str, lay.outputs))
     for width in widths:
         ch = range(width)
@@ -259,6 +263,7 @@ def forward_lines(lay: Layout, taps: list[dict[str, str]], T: str, upper: str, o
 def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     """The template context of ``c/header.h.j2`` and ``c/source.c.j2``: printed lines only."""
     spec = lay.spec
+    plan = schedule(spec)
     fixed = spec.input_size is not None
     prefix = config.name
     upper = prefix.upper()
@@ -343,15 +348,20 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "loops": loops,
         "body": body,
         "taps": taps,
-        "forward_body": forward_lines(lay, taps, config.c_type, upper, out_index),
+        "forward_body": forward_lines(lay, plan, taps, config.c_type, upper, out_index),
         "gather": gather_context(lay, 3),  # inside: function, batch loop, input-channel loop
         "gather_first_out": cexpr(first_out),
         "gather_end_out": cexpr(first_out + spec.group_out),
         "weight_channel": cexpr(weight_channel),
         "acc_T": "double",
-        "bias_block": BIAS_BLOCK,
-        "bias_lanes": BIAS_LANES,
-        "bias_lane_sum": _pairwise([f"lane[{k}]" for k in range(BIAS_LANES)]),
+        "bias_block": plan.bias_block,
+        "bias_lanes": plan.bias_lanes,
+        "bias_lane_sum": _pairwise([f"lane[{k}]" for k in range(plan.bias_lanes)]),
+        "schedule": [
+            wrapped
+            for line in plan.lines()
+            for wrapped in textwrap.wrap(line, 96, initial_indent="  ", subsequent_indent="      ")
+        ],
     }
 
 
