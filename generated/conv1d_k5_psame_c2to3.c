@@ -13,7 +13,9 @@
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
  *       residue decides which taps read it, so no divisibility test runs in C.
- *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -190,24 +192,51 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    for (long i = 0; i < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 2 * CONV1D_K5_PSAME_C2TO3_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long ol = 0; ol < out_l; ++ol) {
-                const long il = ol;
-                const double d = dyo[ol];
-                for (long c = 0; c < 2; ++c) {
-                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-                    double *dwc = dw + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (il - 2 >= 0) dwc[0] += xc[il - 2] * d;
-                    if (il - 1 >= 0) dwc[1] += xc[il - 1] * d;
-                    dwc[2] += xc[il] * d;
-                    if (il + 1 < in_l) dwc[3] += xc[il + 1] * d;
-                    if (il + 2 < in_l) dwc[4] += xc[il + 2] * d;
+    const long lo_l = out_l < 2 ? out_l : 2;
+    const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
+    for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 2; ++c) {
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
+            double a4 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                const double *restrict xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
+                for (long ol = 0; ol < lo_l; ++ol) {
+                    const long il = ol;
+                    const double d = dyo[ol];
+                    if (il - 2 >= 0) a0 += xc[il - 2] * d;
+                    if (il - 1 >= 0) a1 += xc[il - 1] * d;
+                    a2 += xc[il] * d;
+                    if (il + 1 < in_l) a3 += xc[il + 1] * d;
+                    if (il + 2 < in_l) a4 += xc[il + 2] * d;
+                }
+                for (long ol = lo_l; ol < hi_l; ++ol) {
+                    const long il = ol;
+                    const double d = dyo[ol];
+                    a0 += xc[il - 2] * d;
+                    a1 += xc[il - 1] * d;
+                    a2 += xc[il] * d;
+                    a3 += xc[il + 1] * d;
+                    a4 += xc[il + 2] * d;
+                }
+                for (long ol = hi_l; ol < out_l; ++ol) {
+                    const long il = ol;
+                    const double d = dyo[ol];
+                    if (il - 2 >= 0) a0 += xc[il - 2] * d;
+                    if (il - 1 >= 0) a1 += xc[il - 1] * d;
+                    a2 += xc[il] * d;
+                    if (il + 1 < in_l) a3 += xc[il + 1] * d;
+                    if (il + 2 < in_l) a4 += xc[il + 2] * d;
                 }
             }
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 0] = a0;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 1] = a1;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 2] = a2;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 3] = a3;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 4] = a4;
         }
     }
     return CONV1D_K5_PSAME_C2TO3_OK;

@@ -13,7 +13,9 @@
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
  *       residue decides which taps read it, so no divisibility test runs in C.
- *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).

@@ -13,7 +13,9 @@
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
  *       residue decides which taps read it, so no divisibility test runs in C.
- *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -57,10 +59,6 @@ int conv2d_k3_d2_forward(const double *restrict x, const double *restrict w, con
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    const long lo_h = 0;
-    const long hi_h = in_h - 5 < 0 ? lo_h : in_h - 4 < lo_h ? lo_h : in_h - 4;
-    const long lo_w = 0;
-    const long hi_w = in_w - 5 < 0 ? lo_w : in_w - 4 < lo_w ? lo_w : in_w - 4;
     for (long n = 0; n < batch; ++n) {
         for (long g = 0; g < CONV2D_K3_D2_GROUPS; ++g) {
             const double *xg = x + (n * CONV2D_K3_D2_IN_CHANNELS + g) * (in_h * in_w);
@@ -76,166 +74,46 @@ int conv2d_k3_d2_forward(const double *restrict x, const double *restrict w, con
                     const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K3_D2_TAPS;
                     for (long oh = 0; oh < out_h; ++oh) {
                         const long ih = oh;
-                        if (oh >= lo_h && oh < hi_h) {
-                            for (long ow = 0; ow < lo_w; ++ow) {
-                                const long iw = ow;
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 2];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 4];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 2];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 4];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 2];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 4];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                }
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = ow;
+                            double a0 = y0[oh*out_w + ow];
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                a0 += w0[0] * xv;
                             }
-                            for (long ow = lo_w; ow < hi_w; ++ow) {
-                                const long iw = ow;
-                                double a0 = y0[oh*out_w + ow];
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    a0 += w0[0] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 2];
-                                    a0 += w0[1] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 4];
-                                    a0 += w0[2] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw];
-                                    a0 += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 2];
-                                    a0 += w0[4] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 4];
-                                    a0 += w0[5] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw];
-                                    a0 += w0[6] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 2];
-                                    a0 += w0[7] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 4];
-                                    a0 += w0[8] * xv;
-                                }
-                                y0[oh*out_w + ow] = a0;
+                            {
+                                const double xv = xc[ih*in_w + iw + 2];
+                                a0 += w0[1] * xv;
                             }
-                            for (long ow = hi_w; ow < out_w; ++ow) {
-                                const long iw = ow;
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 2];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 4];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 2];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 4];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 2];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 4];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                }
+                            {
+                                const double xv = xc[ih*in_w + iw + 4];
+                                a0 += w0[2] * xv;
                             }
-                        } else {
-                            for (long ow = 0; ow < out_w; ++ow) {
-                                const long iw = ow;
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 2];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 4];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 2];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 2) + iw + 4];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 2];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 4) + iw + 4];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                }
+                            {
+                                const double xv = xc[in_w*(ih + 2) + iw];
+                                a0 += w0[3] * xv;
                             }
+                            {
+                                const double xv = xc[in_w*(ih + 2) + iw + 2];
+                                a0 += w0[4] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 2) + iw + 4];
+                                a0 += w0[5] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 4) + iw];
+                                a0 += w0[6] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 4) + iw + 2];
+                                a0 += w0[7] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 4) + iw + 4];
+                                a0 += w0[8] * xv;
+                            }
+                            y0[oh*out_w + ow] = a0;
                         }
                     }
                 }
@@ -300,31 +178,46 @@ int conv2d_k3_d2_grad_weight(const double *restrict x, const double *restrict dy
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    for (long i = 0; i < CONV2D_K3_D2_OUT_CHANNELS * 1 * CONV2D_K3_D2_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
-                        double *dwc = dw + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                        dwc[0] += xc[ih*in_w + iw] * d;
-                        dwc[1] += xc[ih*in_w + iw + 2] * d;
-                        dwc[2] += xc[ih*in_w + iw + 4] * d;
-                        dwc[3] += xc[in_w*(ih + 2) + iw] * d;
-                        dwc[4] += xc[in_w*(ih + 2) + iw + 2] * d;
-                        dwc[5] += xc[in_w*(ih + 2) + iw + 4] * d;
-                        dwc[6] += xc[in_w*(ih + 4) + iw] * d;
-                        dwc[7] += xc[in_w*(ih + 4) + iw + 2] * d;
-                        dwc[8] += xc[in_w*(ih + 4) + iw + 4] * d;
+    for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 1; ++c) {
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
+            double a4 = 0;
+            double a5 = 0;
+            double a6 = 0;
+            double a7 = 0;
+            double a8 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                const double *restrict xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = oh;
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        a0 += xc[ih*in_w + iw] * d;
+                        a1 += xc[ih*in_w + iw + 2] * d;
+                        a2 += xc[ih*in_w + iw + 4] * d;
+                        a3 += xc[in_w*(ih + 2) + iw] * d;
+                        a4 += xc[in_w*(ih + 2) + iw + 2] * d;
+                        a5 += xc[in_w*(ih + 2) + iw + 4] * d;
+                        a6 += xc[in_w*(ih + 4) + iw] * d;
+                        a7 += xc[in_w*(ih + 4) + iw + 2] * d;
+                        a8 += xc[in_w*(ih + 4) + iw + 4] * d;
                     }
                 }
             }
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 0] = a0;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 1] = a1;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 2] = a2;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 3] = a3;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 4] = a4;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 5] = a5;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 6] = a6;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 7] = a7;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 8] = a8;
         }
     }
     return CONV2D_K3_D2_OK;

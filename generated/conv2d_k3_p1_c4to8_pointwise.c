@@ -14,7 +14,9 @@
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
  *       residue decides which taps read it, so no divisibility test runs in C.
- *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -58,10 +60,6 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    const long lo_h = 0;
-    const long hi_h = in_h - 1 < 0 ? lo_h : in_h < lo_h ? lo_h : in_h;
-    const long lo_w = 0;
-    const long hi_w = in_w - 1 < 0 ? lo_w : in_w < lo_w ? lo_w : in_w;
     for (long n = 0; n < batch; ++n) {
         for (long g = 0; g < CONV2D_K3_P1_C4TO8_POINTWISE_GROUPS; ++g) {
             const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + 4*g) * (in_h * in_w);
@@ -89,56 +87,23 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
                     const double *restrict w3 = w + ((o + 3) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
                     for (long oh = 0; oh < out_h; ++oh) {
                         const long ih = oh;
-                        if (oh >= lo_h && oh < hi_h) {
-                            for (long ow = 0; ow < lo_w; ++ow) {
-                                const long iw = ow;
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                    y1[oh*out_w + ow] += w1[0] * xv;
-                                    y2[oh*out_w + ow] += w2[0] * xv;
-                                    y3[oh*out_w + ow] += w3[0] * xv;
-                                }
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = ow;
+                            double a0 = y0[oh*out_w + ow];
+                            double a1 = y1[oh*out_w + ow];
+                            double a2 = y2[oh*out_w + ow];
+                            double a3 = y3[oh*out_w + ow];
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                a0 += w0[0] * xv;
+                                a1 += w1[0] * xv;
+                                a2 += w2[0] * xv;
+                                a3 += w3[0] * xv;
                             }
-                            for (long ow = lo_w; ow < hi_w; ++ow) {
-                                const long iw = ow;
-                                double a0 = y0[oh*out_w + ow];
-                                double a1 = y1[oh*out_w + ow];
-                                double a2 = y2[oh*out_w + ow];
-                                double a3 = y3[oh*out_w + ow];
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    a0 += w0[0] * xv;
-                                    a1 += w1[0] * xv;
-                                    a2 += w2[0] * xv;
-                                    a3 += w3[0] * xv;
-                                }
-                                y0[oh*out_w + ow] = a0;
-                                y1[oh*out_w + ow] = a1;
-                                y2[oh*out_w + ow] = a2;
-                                y3[oh*out_w + ow] = a3;
-                            }
-                            for (long ow = hi_w; ow < out_w; ++ow) {
-                                const long iw = ow;
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                    y1[oh*out_w + ow] += w1[0] * xv;
-                                    y2[oh*out_w + ow] += w2[0] * xv;
-                                    y3[oh*out_w + ow] += w3[0] * xv;
-                                }
-                            }
-                        } else {
-                            for (long ow = 0; ow < out_w; ++ow) {
-                                const long iw = ow;
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                    y1[oh*out_w + ow] += w1[0] * xv;
-                                    y2[oh*out_w + ow] += w2[0] * xv;
-                                    y3[oh*out_w + ow] += w3[0] * xv;
-                                }
-                            }
+                            y0[oh*out_w + ow] = a0;
+                            y1[oh*out_w + ow] = a1;
+                            y2[oh*out_w + ow] = a2;
+                            y3[oh*out_w + ow] = a3;
                         }
                     }
                 }
@@ -195,23 +160,22 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    for (long i = 0; i < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * 4 * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 4; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-                        double *dwc = dw + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                        dwc[0] += xc[ih*in_w + iw] * d;
+    for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 4; ++c) {
+            double a0 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                const double *restrict xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = oh;
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        a0 += xc[ih*in_w + iw] * d;
                     }
                 }
             }
+            dw[(o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS + 0] = a0;
         }
     }
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;

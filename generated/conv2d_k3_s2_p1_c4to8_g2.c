@@ -14,7 +14,9 @@
  *       kernel), one loop nest per residue of the input position mod the stride (4 nests); no
  *       scatter: one accumulator per dx entry, written once; the residue decides which taps read
  *       it, so no divisibility test runs in C.
- *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -463,31 +465,92 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *restrict x, const double 
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
-    for (long i = 0; i < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS * 2 * CONV2D_K3_S2_P1_C4TO8_G2_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = 2*oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = 2*ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 2; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
-                        double *dwc = dw + (o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (ih - 1 >= 0 && iw - 1 >= 0) dwc[0] += xc[in_w*(ih - 1) + iw - 1] * d;
-                        if (ih - 1 >= 0) dwc[1] += xc[in_w*(ih - 1) + iw] * d;
-                        if (ih - 1 >= 0 && iw + 1 < in_w) dwc[2] += xc[in_w*(ih - 1) + iw + 1] * d;
-                        if (iw - 1 >= 0) dwc[3] += xc[ih*in_w + iw - 1] * d;
-                        dwc[4] += xc[ih*in_w + iw] * d;
-                        if (iw + 1 < in_w) dwc[5] += xc[ih*in_w + iw + 1] * d;
-                        if (ih + 1 < in_h && iw - 1 >= 0) dwc[6] += xc[in_w*(ih + 1) + iw - 1] * d;
-                        if (ih + 1 < in_h) dwc[7] += xc[in_w*(ih + 1) + iw] * d;
-                        if (ih + 1 < in_h && iw + 1 < in_w) dwc[8] += xc[in_w*(ih + 1) + iw + 1] * d;
+    const long lo_h = out_h < 1 ? out_h : 1;
+    const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
+    const long lo_w = out_w < 1 ? out_w : 1;
+    const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
+    for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 2; ++c) {
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
+            double a4 = 0;
+            double a5 = 0;
+            double a6 = 0;
+            double a7 = 0;
+            double a8 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                const double *restrict xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = 2*oh;
+                    if (oh >= lo_h && oh < hi_h) {
+                        for (long ow = 0; ow < lo_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
+                        for (long ow = lo_w; ow < hi_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            a1 += xc[in_w*(ih - 1) + iw] * d;
+                            a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            a5 += xc[ih*in_w + iw + 1] * d;
+                            a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            a7 += xc[in_w*(ih + 1) + iw] * d;
+                            a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
+                        for (long ow = hi_w; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
+                    } else {
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
                     }
                 }
             }
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 0] = a0;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 1] = a1;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 2] = a2;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 3] = a3;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 4] = a4;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 5] = a5;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 6] = a6;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 7] = a7;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 8] = a8;
         }
     }
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;

@@ -14,7 +14,9 @@
  *       kernel), one loop nest per residue of the input position mod the stride (8 nests); no
  *       scatter: one accumulator per dx entry, written once; the residue decides which taps read
  *       it, so no divisibility test runs in C.
- *   grad_weight: scatter per output position (load-add-store per tap); not yet blocked.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -740,52 +742,205 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
-    for (long i = 0; i < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS * 1 * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-            for (long od = 0; od < out_d; ++od) {
-                const long id = 2*od;
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = 2*oh;
-                    for (long ow = 0; ow < out_w; ++ow) {
-                        const long iw = 2*ow;
-                        const double d = dyo[out_w*(od*out_h + oh) + ow];
-                        for (long c = 0; c < 1; ++c) {
-                            const double *xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
-                            double *dwc = dw + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) dwc[0] += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
-                            if (id - 1 >= 0 && ih - 1 >= 0) dwc[1] += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
-                            if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) dwc[2] += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
-                            if (id - 1 >= 0 && iw - 1 >= 0) dwc[3] += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
-                            if (id - 1 >= 0) dwc[4] += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
-                            if (id - 1 >= 0 && iw + 1 < in_w) dwc[5] += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
-                            if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) dwc[6] += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
-                            if (id - 1 >= 0 && ih + 1 < in_h) dwc[7] += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
-                            if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) dwc[8] += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
-                            if (ih - 1 >= 0 && iw - 1 >= 0) dwc[9] += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
-                            if (ih - 1 >= 0) dwc[10] += xc[in_w*(id*in_h + ih - 1) + iw] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) dwc[11] += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
-                            if (iw - 1 >= 0) dwc[12] += xc[in_w*(id*in_h + ih) + iw - 1] * d;
-                            dwc[13] += xc[in_w*(id*in_h + ih) + iw] * d;
-                            if (iw + 1 < in_w) dwc[14] += xc[in_w*(id*in_h + ih) + iw + 1] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) dwc[15] += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
-                            if (ih + 1 < in_h) dwc[16] += xc[in_w*(id*in_h + ih + 1) + iw] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) dwc[17] += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
-                            if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) dwc[18] += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
-                            if (id + 1 < in_d && ih - 1 >= 0) dwc[19] += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
-                            if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) dwc[20] += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
-                            if (id + 1 < in_d && iw - 1 >= 0) dwc[21] += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
-                            if (id + 1 < in_d) dwc[22] += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
-                            if (id + 1 < in_d && iw + 1 < in_w) dwc[23] += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
-                            if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) dwc[24] += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
-                            if (id + 1 < in_d && ih + 1 < in_h) dwc[25] += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
-                            if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) dwc[26] += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+    const long lo_d = out_d < 1 ? out_d : 1;
+    const long hi_d = in_d - 2 < 0 ? lo_d : (in_d) / 2 < lo_d ? lo_d : (in_d) / 2;
+    const long lo_h = out_h < 1 ? out_h : 1;
+    const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
+    const long lo_w = out_w < 1 ? out_w : 1;
+    const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
+    for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 1; ++c) {
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
+            double a4 = 0;
+            double a5 = 0;
+            double a6 = 0;
+            double a7 = 0;
+            double a8 = 0;
+            double a9 = 0;
+            double a10 = 0;
+            double a11 = 0;
+            double a12 = 0;
+            double a13 = 0;
+            double a14 = 0;
+            double a15 = 0;
+            double a16 = 0;
+            double a17 = 0;
+            double a18 = 0;
+            double a19 = 0;
+            double a20 = 0;
+            double a21 = 0;
+            double a22 = 0;
+            double a23 = 0;
+            double a24 = 0;
+            double a25 = 0;
+            double a26 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                const double *restrict xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
+                for (long od = 0; od < out_d; ++od) {
+                    const long id = 2*od;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = 2*oh;
+                        if (od >= lo_d && od < hi_d && oh >= lo_h && oh < hi_h) {
+                            for (long ow = 0; ow < lo_w; ++ow) {
+                                const long iw = 2*ow;
+                                const double d = dyo[out_w*(od*out_h + oh) + ow];
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                                if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                                if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                                if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                                if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                                if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                                if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                                if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                                if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                                if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                                if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                                if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                                if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                                if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                                if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+                            }
+                            for (long ow = lo_w; ow < hi_w; ++ow) {
+                                const long iw = 2*ow;
+                                const double d = dyo[out_w*(od*out_h + oh) + ow];
+                                a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                                a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                                a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                                a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                                a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                                a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                                a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                                a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                                a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                                a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                                a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                                a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                                a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                                a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                                a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                                a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                                a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                                a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                                a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                                a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                                a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                                a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                                a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                                a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                                a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                                a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+                            }
+                            for (long ow = hi_w; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                const double d = dyo[out_w*(od*out_h + oh) + ow];
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                                if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                                if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                                if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                                if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                                if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                                if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                                if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                                if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                                if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                                if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                                if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                                if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                                if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                                if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+                            }
+                        } else {
+                            for (long ow = 0; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                const double d = dyo[out_w*(od*out_h + oh) + ow];
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                                if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                                if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                                if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                                if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                                if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                                if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                                if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                                if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                                if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                                if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                                if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                                if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                                if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                                if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+                            }
                         }
                     }
                 }
             }
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 0] = a0;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 1] = a1;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 2] = a2;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 3] = a3;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 4] = a4;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 5] = a5;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 6] = a6;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 7] = a7;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 8] = a8;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 9] = a9;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 10] = a10;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 11] = a11;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 12] = a12;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 13] = a13;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 14] = a14;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 15] = a15;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 16] = a16;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 17] = a17;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 18] = a18;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 19] = a19;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 20] = a20;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 21] = a21;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 22] = a22;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 23] = a23;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 24] = a24;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 25] = a25;
+            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 26] = a26;
         }
     }
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;

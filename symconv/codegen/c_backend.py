@@ -27,7 +27,8 @@ import subprocess
 import tempfile
 import textwrap
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -139,6 +140,128 @@ def _ternary(test: str, yes: str, no: str) -> str:
     return f"{test} ? {yes} : {no}"
 
 
+@dataclass(frozen=True)
+class Interior:
+    """One dimension's interior ``lo ≤ i < hi`` (C names or constants), and whether it has borders."""
+
+    lo: str
+    hi: str
+    low: bool  # some tap can read the padding before: positions 0 … lo − 1 are border
+    high: bool  # some tap can read the padding behind: positions hi … out − 1 are border
+
+
+def _interior_bounds(lay: Layout) -> tuple[list[str], list[Interior]]:
+    """Per dimension the output positions where every tap reads inside the input, and their declarations.
+
+    Position ``i`` reads ``spec.input_index(i, u)`` = ``s·i + offset(u)``: every
+    tap is inside exactly when ``s·i + min offset ≥ 0`` and ``s·i + max offset ≤ n − 1``,
+    so the interior is ``lo ≤ i < hi`` with ``lo = ceil(−min offset / s)``
+    (clamped to the output size) and ``hi = floor((n − 1 − max offset)/s) + 1``
+    (at most the output size by the size algebra; clamped to at least ``lo`` so
+    the ranges of a row never overlap). A side where the stencil says no tap
+    reaches the padding has no border: ``lo = 0`` or ``hi = out``.
+    """
+    spec = lay.spec
+    taps = lay.stencil.taps
+    lines = []
+    bounds = []
+    for k, (x, n, out, st) in enumerate(zip(lay.letters, lay.inputs, lay.outputs, spec.strides)):
+        low = any(tap.low[k] for tap in taps)
+        high = any(tap.high[k] for tap in taps)
+        lo, hi = (f"lo_{x}" if low else "0"), (f"hi_{x}" if high else str(out))
+        if low:
+            first = int(sp.ceiling(sp.Rational(-min(tap.offset[k] for tap in taps), st)))
+            lines.append(f"{INDENT}const long {lo} = {_ternary(f'{out} < {first}', str(out), str(first))};")
+        if high:
+            numerator = n - 1 - max(tap.offset[k] for tap in taps)  # the last interior i: s·i ≤ this
+            last = cexpr(sizes.floor_div(numerator, st) + 1)
+            value = _ternary(f"{cexpr(numerator)} < 0", lo, _ternary(f"{last} < {lo}", lo, last))
+            lines.append(f"{INDENT}const long {hi} = {value};")
+        bounds.append(Interior(lo, hi, low, high))
+    return lines, bounds
+
+
+def _split_row(
+    lay: Layout, bounds: list[Interior], depth: int, row: Callable[[str, str, bool, int], list[str]]
+) -> list[str]:
+    """The last dimension's loops at ``depth``: border, interior, border; off the interior rows, guarded."""
+    pos = [f"o{x}" for x in lay.letters]
+    edge = bounds[-1]
+    width = str(lay.outputs[-1])
+    tests = []
+    for p, b in zip(pos[:-1], bounds[:-1]):
+        tests += ([f"{p} >= {b.lo}"] if b.low else []) + ([f"{p} < {b.hi}"] if b.high else [])
+    inner = depth + 1 if tests else depth
+    split = (row("0", edge.lo, True, inner) if edge.low else []) + row(edge.lo, edge.hi, False, inner)
+    split += row(edge.hi, width, True, inner) if edge.high else []
+    if not tests:
+        return split
+    ind = INDENT * depth
+    return [f"{ind}if ({' && '.join(tests)}) {{", *split, f"{ind}}} else {{", *row("0", width, True, inner),
+            f"{ind}}}"]
+
+
+def grad_weight_lines(
+    lay: Layout, taps: list[dict[str, str]], T: str, upper: str, out_index: str, channel: str
+) -> list[str]:
+    """grad_weight's body after the prologue: per (o, c) one accumulator per tap, in registers.
+
+    Each accumulator sums x·dy over the batch and every output position (rows
+    split at the interior as in the forward: no tests there, unit stride along
+    the row); ``dw`` is written once per entry.
+    """
+    spec = lay.spec
+    pos = [sp.Symbol(f"o{x}", integer=True) for x in lay.letters]
+    base = [sp.Symbol(f"i{x}", integer=True) for x in lay.letters]
+    lines, bounds = _interior_bounds(lay)
+    gi = spec.group_in
+    in_total = " * ".join(map(str, lay.inputs))
+    out_total = " * ".join(map(str, lay.outputs))
+    d2, d3, d4 = INDENT * 2, INDENT * 3, INDENT * 4
+    lines += [
+        f"{INDENT}for (long o = 0; o < {upper}_OUT_CHANNELS; ++o) {{",
+        f"{d2}for (long c = 0; c < {gi}; ++c) {{",
+    ]
+    lines += [f"{d3}{T} a{tap['w']} = 0;" for tap in taps]
+    lines += [
+        f"{d3}for (long n = 0; n < batch; ++n) {{",
+        f"{d4}const {T} *restrict dyo = dy + (n * {upper}_OUT_CHANNELS + o) * ({out_total});",
+        f"{d4}const {T} *restrict xc = x + (n * {upper}_IN_CHANNELS + {channel}) * ({in_total});",
+    ]
+    depth = 4
+    closes = []
+    for k in range(spec.ndim - 1):
+        ind = INDENT * depth
+        lines += [
+            f"{ind}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{",
+            f"{ind}{INDENT}const long {base[k]} = {cexpr(pos[k] * spec.strides[k])};",
+        ]
+        closes.append(f"{ind}}}")
+        depth += 1
+
+    def row(start: str, stop: str, guarded: bool, depth: int) -> list[str]:
+        ind = INDENT * depth
+        last = spec.ndim - 1
+        inner = ind + INDENT
+        out = [
+            f"{ind}for (long {pos[last]} = {start}; {pos[last]} < {stop}; ++{pos[last]}) {{",
+            f"{inner}const long {base[last]} = {cexpr(pos[last] * spec.strides[last])};",
+            f"{inner}const {T} d = dyo[{out_index}];",
+        ]
+        out += [
+            f"{inner}{tap['guard'] if guarded else ''}a{tap['w']} += xc[{tap['x']}] * d;" for tap in taps
+        ]
+        out.append(f"{ind}}}")
+        return out
+
+    lines += _split_row(lay, bounds, depth, row)
+    lines += list(reversed(closes))
+    lines.append(f"{d3}}}")
+    lines += [f"{d3}dw[(o * {gi} + c) * {upper}_TAPS + {tap['w']}] = a{tap['w']};" for tap in taps]
+    lines += [f"{d2}}}", f"{INDENT}}}"]
+    return lines
+
+
 def forward_lines(
     lay: Layout, plan: Schedule, taps: list[dict[str, str]], T: str, upper: str, out_index: str
 ) -> list[str]:
@@ -160,20 +283,8 @@ def forward_lines(
     spec = lay.spec
     pos = [sp.Symbol(f"o{x}", integer=True) for x in lay.letters]
     base = [sp.Symbol(f"i{x}", integer=True) for x in lay.letters]
-    offsets = [tap.offset for tap in lay.stencil.taps]
     in_total = " * ".join(map(str, lay.inputs))
-    lines = []
-    bounds = []
-    for k, (x, n, out, st) in enumerate(zip(lay.letters, lay.inputs, lay.outputs, spec.strides)):
-        low, high = min(o[k] for o in offsets), max(o[k] for o in offsets)
-        first = int(sp.ceiling(sp.Rational(-low, st))) if low < 0 else 0
-        lo, hi = f"lo_{x}", f"hi_{x}"
-        numerator = n - 1 - high  # the last interior position i has s·i ≤ n − 1 − max offset
-        last = cexpr(sizes.floor_div(numerator, st) + 1)
-        lo_value = _ternary(f"{out} < {first}", str(out), str(first)) if first else "0"
-        hi_value = _ternary(f"{cexpr(numerator)} < 0", lo, _ternary(f"{last} < {lo}", lo, last))
-        lines += [f"{INDENT}const long {lo} = {lo_value};", f"{INDENT}const long {hi} = {hi_value};"]
-        bounds.append((lo, hi))
+    lines, bounds = _interior_bounds(lay)
     go, gi = spec.group_out, spec.group_in
     g = sp.Symbol("g", integer=True, nonnegative=True)
     lines += [
@@ -240,20 +351,7 @@ def forward_lines(
             out.append(f"{ind}}}")
             return out
 
-        lo, hi = bounds[-1]
-        split = (
-            row("0", lo, True, depth + 1) + row(lo, hi, False, depth + 1)
-            + row(hi, str(lay.outputs[-1]), True, depth + 1)
-        )
-        if spec.ndim > 1:
-            test = " && ".join(
-                f"{p} >= {lo_} && {p} < {hi_}" for p, (lo_, hi_) in zip(pos[:-1], bounds[:-1])
-            )
-            ind = INDENT * depth
-            lines += [f"{ind}if ({test}) {{", *split, f"{ind}}} else {{",
-                      *row("0", str(lay.outputs[-1]), True, depth + 1), f"{ind}}}"]
-        else:
-            lines += [line[len(INDENT):] for line in split]
+        lines += _split_row(lay, bounds, depth, row)
         lines += list(reversed(closes))
         lines += [f"{d4}}}", f"{d3}}}"]
     lines += [f"{INDENT * 2}}}", f"{INDENT}}}"]
@@ -349,6 +447,7 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "body": body,
         "taps": taps,
         "forward_body": forward_lines(lay, plan, taps, config.c_type, upper, out_index),
+        "grad_weight_body": grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel)),
         "gather": gather_context(lay, 3),  # inside: function, batch loop, input-channel loop
         "gather_first_out": cexpr(first_out),
         "gather_end_out": cexpr(first_out + spec.group_out),

@@ -72,8 +72,9 @@ def schedule(spec: ConvSpec) -> Schedule:
     )
     grad_weight = Step(
         "grad_weight",
-        "scatter per output position (load-add-store per tap)",
-        "not yet blocked",
+        "per (o, c) one accumulator per tap over the batch and every output position, rows split "
+        "into the interior (no bounds tests) and the guarded border",
+        "accumulators in registers, dw written once per entry",
     )
     grad_bias = Step(
         "grad_bias",
