@@ -11,8 +11,10 @@
  *       channel per block; vectorisable along the row (unit stride); each input load shared by the
  *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
- *       residue decides which taps read it, so no divisibility test runs in C.
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
  *       registers, dw written once per entry.
@@ -158,22 +160,64 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
+    const long lo0_l = in_l < 2 ? in_l : 2;
+    const long hi0_l = out_l - 2 < lo0_l ? lo0_l : out_l - 2 < in_l ? out_l - 2 : in_l;
     for (long n = 0; n < batch; ++n) {
         for (long c = 0; c < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-            for (long ql = 0; ql < in_l; ++ql) {
+            for (long ql = 0; ql < lo0_l; ++ql) {
                 const long jl = ql;
-                double acc = 0;
+                double a0 = 0;
+                double a1 = 0;
+                double a2 = 0;
+                double a3 = 0;
+                double a4 = 0;
                 for (long o = 0; o < 3; ++o) {
                     const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
                     const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (ql + 2 < out_l) acc += wc[0] * dyo[ql + 2];
-                    if (ql + 1 < out_l) acc += wc[1] * dyo[ql + 1];
-                    if (ql < out_l) acc += wc[2] * dyo[ql];
-                    if (ql - 1 >= 0 && ql - 1 < out_l) acc += wc[3] * dyo[ql - 1];
-                    if (ql - 2 >= 0 && ql - 2 < out_l) acc += wc[4] * dyo[ql - 2];
+                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
+                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
+                    if (ql < out_l) a2 += wc[2] * dyo[ql];
+                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
+                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
                 }
-                dxc[jl] = acc;
+                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
+            }
+            for (long ql = lo0_l; ql < hi0_l; ++ql) {
+                const long jl = ql;
+                double a0 = 0;
+                double a1 = 0;
+                double a2 = 0;
+                double a3 = 0;
+                double a4 = 0;
+                for (long o = 0; o < 3; ++o) {
+                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                    a0 += wc[0] * dyo[ql + 2];
+                    a1 += wc[1] * dyo[ql + 1];
+                    a2 += wc[2] * dyo[ql];
+                    a3 += wc[3] * dyo[ql - 1];
+                    a4 += wc[4] * dyo[ql - 2];
+                }
+                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
+            }
+            for (long ql = hi0_l; ql < in_l; ++ql) {
+                const long jl = ql;
+                double a0 = 0;
+                double a1 = 0;
+                double a2 = 0;
+                double a3 = 0;
+                double a4 = 0;
+                for (long o = 0; o < 3; ++o) {
+                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
+                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
+                    if (ql < out_l) a2 += wc[2] * dyo[ql];
+                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
+                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
+                }
+                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
             }
         }
     }

@@ -11,8 +11,10 @@
  *       channel per block; vectorisable along the row (unit stride); each input load shared by the
  *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
- *       residue decides which taps read it, so no divisibility test runs in C.
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
  *       registers, dw written once per entry.

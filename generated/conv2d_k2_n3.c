@@ -11,8 +11,10 @@
  *       channel per block; vectorisable along the row (unit stride); each input load shared by the
  *       block (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
- *       residue decides which taps read it, so no divisibility test runs in C.
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
  *       registers, dw written once per entry.
@@ -122,23 +124,81 @@ int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w,
     if (status != CONV2D_K2_N3_OK)
         return status;
 
+    const long lo0_h = in_h < 1 ? in_h : 1;
+    const long hi0_h = out_h < lo0_h ? lo0_h : out_h < in_h ? out_h : in_h;
+    const long lo0_w = in_w < 1 ? in_w : 1;
+    const long hi0_w = out_w < lo0_w ? lo0_w : out_w < in_w ? out_w : in_w;
     for (long n = 0; n < batch; ++n) {
         for (long c = 0; c < CONV2D_K2_N3_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
             for (long qh = 0; qh < in_h; ++qh) {
                 const long jh = qh;
-                for (long qw = 0; qw < in_w; ++qw) {
-                    const long jw = qw;
-                    double acc = 0;
-                    for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
-                        if (qh < out_h && qw < out_w) acc += wc[0] * dyo[out_w*qh + qw];
-                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[1] * dyo[out_w*qh + qw - 1];
-                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) acc += wc[2] * dyo[out_w*(qh - 1) + qw];
-                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
+                if (qh >= lo0_h && qh < hi0_h) {
+                    for (long qw = 0; qw < lo0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
                     }
-                    dxc[in_w*jh + jw] = acc;
+                    for (long qw = lo0_w; qw < hi0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                            a0 += wc[0] * dyo[out_w*qh + qw];
+                            a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                            a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                            a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                    }
+                    for (long qw = hi0_w; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                    }
+                } else {
+                    for (long qw = 0; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                    }
                 }
             }
         }

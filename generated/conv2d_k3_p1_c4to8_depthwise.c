@@ -11,8 +11,10 @@
  *       channel per block; vectorisable along the row (unit stride); each input load shared by the
  *       block (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
- *       residue decides which taps read it, so no divisibility test runs in C.
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
  *       registers, dw written once per entry.
@@ -260,28 +262,121 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
         return status;
 
+    const long lo0_h = in_h < 1 ? in_h : 1;
+    const long hi0_h = out_h - 1 < lo0_h ? lo0_h : out_h - 1 < in_h ? out_h - 1 : in_h;
+    const long lo0_w = in_w < 1 ? in_w : 1;
+    const long hi0_w = out_w - 1 < lo0_w ? lo0_w : out_w - 1 < in_w ? out_w - 1 : in_w;
     for (long n = 0; n < batch; ++n) {
         for (long c = 0; c < CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c) * (in_h * in_w);
             for (long qh = 0; qh < in_h; ++qh) {
                 const long jh = qh;
-                for (long qw = 0; qw < in_w; ++qw) {
-                    const long jw = qw;
-                    double acc = 0;
-                    for (long o = c; o < c + 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
-                        if (qh + 1 < out_h && qw + 1 < out_w) acc += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                        if (qh + 1 < out_h && qw < out_w) acc += wc[1] * dyo[out_w*(qh + 1) + qw];
-                        if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
-                        if (qh < out_h && qw + 1 < out_w) acc += wc[3] * dyo[out_w*qh + qw + 1];
-                        if (qh < out_h && qw < out_w) acc += wc[4] * dyo[out_w*qh + qw];
-                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[5] * dyo[out_w*qh + qw - 1];
-                        if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) acc += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
-                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) acc += wc[7] * dyo[out_w*(qh - 1) + qw];
-                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) acc += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
+                if (qh >= lo0_h && qh < hi0_h) {
+                    for (long qw = 0; qw < lo0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = c; o < c + 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
                     }
-                    dxc[in_w*jh + jw] = acc;
+                    for (long qw = lo0_w; qw < hi0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = c; o < c + 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                            a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                            a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            a4 += wc[4] * dyo[out_w*qh + qw];
+                            a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                            a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                            a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                            a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    }
+                    for (long qw = hi0_w; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = c; o < c + 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    }
+                } else {
+                    for (long qw = 0; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = c; o < c + 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    }
                 }
             }
         }

@@ -12,8 +12,10 @@
  *       the block (C_out/G = 8); the interior bounds come from the index algebra s*i + d*u -
  *       p_before.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; no scatter: one accumulator per dx entry, written once; the
- *       residue decides which taps read it, so no divisibility test runs in C.
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
  *       registers, dw written once per entry.
@@ -126,20 +128,45 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
+    const long hi0_h = out_h < 0 ? 0 : out_h < in_h ? out_h : in_h;
+    const long hi0_w = out_w < 0 ? 0 : out_w < in_w ? out_w : in_w;
     for (long n = 0; n < batch; ++n) {
         for (long c = 0; c < CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
             for (long qh = 0; qh < in_h; ++qh) {
                 const long jh = qh;
-                for (long qw = 0; qw < in_w; ++qw) {
-                    const long jw = qw;
-                    double acc = 0;
-                    for (long o = 0; o < 8; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                        if (qh < out_h && qw < out_w) acc += wc[0] * dyo[out_w*qh + qw];
+                if (qh < hi0_h) {
+                    for (long qw = 0; qw < hi0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        for (long o = 0; o < 8; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                            a0 += wc[0] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a0;
                     }
-                    dxc[in_w*jh + jw] = acc;
+                    for (long qw = hi0_w; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        for (long o = 0; o < 8; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a0;
+                    }
+                } else {
+                    for (long qw = 0; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        for (long o = 0; o < 8; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a0;
+                    }
                 }
             }
         }

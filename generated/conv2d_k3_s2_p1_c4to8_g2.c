@@ -11,9 +11,10 @@
  *       channels per block; strided loads along the row; each input load shared by the block
  *       (C_out/G = 4); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest per residue of the input position mod the stride (4 nests); no
- *       scatter: one accumulator per dx entry, written once; the residue decides which taps read
- *       it, so no divisibility test runs in C.
+ *       kernel), one loop nest per residue of the input position mod the stride (4 nests); rows
+ *       split into the interior (no bounds tests) and the guarded border; one accumulator per tap
+ *       over the output channels, summed pairwise; no scatter: each dx entry written once; the
+ *       residue decides which taps read it, so no divisibility test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
  *       registers, dw written once per entry.
@@ -387,64 +388,189 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double 
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
+    const long hi0_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi0_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi1_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi1_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
+    const long hi2_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi2_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi3_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi3_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
     for (long n = 0; n < batch; ++n) {
         for (long c = 0; c < CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c) * (in_h * in_w);
             for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
                 const long jh = 2*qh;
-                for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                    const long jw = 2*qw;
-                    double acc = 0;
-                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (qh < out_h && qw < out_w) acc += wc[4] * dyo[out_w*qh + qw];
+                if (qh < hi0_h) {
+                    for (long qw = 0; qw < hi0_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a4 += wc[4] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a4;
                     }
-                    dxc[in_w*jh + jw] = acc;
+                    for (long qw = hi0_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a4;
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a4;
+                    }
                 }
             }
             for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
                 const long jh = 2*qh;
-                for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                    const long jw = 2*qw + 1;
-                    double acc = 0;
-                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (qh < out_h && qw + 1 < out_w) acc += wc[3] * dyo[out_w*qh + qw + 1];
-                        if (qh < out_h && qw < out_w) acc += wc[5] * dyo[out_w*qh + qw];
+                if (qh < hi1_h) {
+                    for (long qw = 0; qw < hi1_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            a5 += wc[5] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a3 + a5);
                     }
-                    dxc[in_w*jh + jw] = acc;
+                    for (long qw = hi1_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a3 + a5);
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a3 + a5);
+                    }
                 }
             }
             for (long qh = 0; qh < (in_h) / 2; ++qh) {
                 const long jh = 2*qh + 1;
-                for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                    const long jw = 2*qw;
-                    double acc = 0;
-                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (qh + 1 < out_h && qw < out_w) acc += wc[1] * dyo[out_w*(qh + 1) + qw];
-                        if (qh < out_h && qw < out_w) acc += wc[7] * dyo[out_w*qh + qw];
+                if (qh < hi2_h) {
+                    for (long qw = 0; qw < hi2_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            a7 += wc[7] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a1 + a7);
                     }
-                    dxc[in_w*jh + jw] = acc;
+                    for (long qw = hi2_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a1 + a7);
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a1 + a7);
+                    }
                 }
             }
             for (long qh = 0; qh < (in_h) / 2; ++qh) {
                 const long jh = 2*qh + 1;
-                for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                    const long jw = 2*qw + 1;
-                    double acc = 0;
-                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (qh + 1 < out_h && qw + 1 < out_w) acc += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                        if (qh + 1 < out_h && qw < out_w) acc += wc[2] * dyo[out_w*(qh + 1) + qw];
-                        if (qh < out_h && qw + 1 < out_w) acc += wc[6] * dyo[out_w*qh + qw + 1];
-                        if (qh < out_h && qw < out_w) acc += wc[8] * dyo[out_w*qh + qw];
+                if (qh < hi3_h) {
+                    for (long qw = 0; qw < hi3_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                            a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                            a8 += wc[8] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
                     }
-                    dxc[in_w*jh + jw] = acc;
+                    for (long qw = hi3_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                    }
                 }
             }
         }

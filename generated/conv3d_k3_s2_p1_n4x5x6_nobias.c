@@ -11,9 +11,10 @@
  *       channel per block; strided loads along the row; each input load shared by the block
  *       (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest per residue of the input position mod the stride (8 nests); no
- *       scatter: one accumulator per dx entry, written once; the residue decides which taps read
- *       it, so no divisibility test runs in C.
+ *       kernel), one loop nest per residue of the input position mod the stride (8 nests); rows
+ *       split into the interior (no bounds tests) and the guarded border; one accumulator per tap
+ *       over the output channels, summed pairwise; no scatter: each dx entry written once; the
+ *       residue decides which taps read it, so no divisibility test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
  *       registers, dw written once per entry.
@@ -570,6 +571,30 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
+    const long hi0_d = out_d < 0 ? 0 : out_d < (in_d + 1) / 2 ? out_d : (in_d + 1) / 2;
+    const long hi0_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi0_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi1_d = out_d < 0 ? 0 : out_d < (in_d + 1) / 2 ? out_d : (in_d + 1) / 2;
+    const long hi1_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi1_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
+    const long hi2_d = out_d < 0 ? 0 : out_d < (in_d + 1) / 2 ? out_d : (in_d + 1) / 2;
+    const long hi2_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi2_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi3_d = out_d < 0 ? 0 : out_d < (in_d + 1) / 2 ? out_d : (in_d + 1) / 2;
+    const long hi3_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi3_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
+    const long hi4_d = out_d - 1 < 0 ? 0 : out_d - 1 < (in_d) / 2 ? out_d - 1 : (in_d) / 2;
+    const long hi4_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi4_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi5_d = out_d - 1 < 0 ? 0 : out_d - 1 < (in_d) / 2 ? out_d - 1 : (in_d) / 2;
+    const long hi5_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi5_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
+    const long hi6_d = out_d - 1 < 0 ? 0 : out_d - 1 < (in_d) / 2 ? out_d - 1 : (in_d) / 2;
+    const long hi6_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi6_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi7_d = out_d - 1 < 0 ? 0 : out_d - 1 < (in_d) / 2 ? out_d - 1 : (in_d) / 2;
+    const long hi7_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi7_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
     for (long n = 0; n < batch; ++n) {
         for (long c = 0; c < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
@@ -577,15 +602,38 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd;
                 for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
                     const long jh = 2*qh;
-                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi0_d && qh < hi0_h) {
+                        for (long qw = 0; qw < hi0_w; ++qw) {
+                            const long jw = 2*qw;
+                            double a13 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = a13;
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi0_w; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a13 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = a13;
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a13 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = a13;
+                        }
                     }
                 }
             }
@@ -593,16 +641,44 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd;
                 for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
                     const long jh = 2*qh;
-                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi1_d && qh < hi1_h) {
+                        for (long qw = 0; qw < hi1_w; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a12 = 0;
+                            double a14 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi1_w; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a12 = 0;
+                            double a14 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a12 = 0;
+                            double a14 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
+                        }
                     }
                 }
             }
@@ -610,16 +686,44 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd;
                 for (long qh = 0; qh < (in_h) / 2; ++qh) {
                     const long jh = 2*qh + 1;
-                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi2_d && qh < hi2_h) {
+                        for (long qw = 0; qw < hi2_w; ++qw) {
+                            const long jw = 2*qw;
+                            double a10 = 0;
+                            double a16 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi2_w; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a10 = 0;
+                            double a16 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a10 = 0;
+                            double a16 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
+                        }
                     }
                 }
             }
@@ -627,18 +731,56 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd;
                 for (long qh = 0; qh < (in_h) / 2; ++qh) {
                     const long jh = 2*qh + 1;
-                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) acc += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi3_d && qh < hi3_h) {
+                        for (long qw = 0; qw < hi3_w; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a9 = 0;
+                            double a11 = 0;
+                            double a15 = 0;
+                            double a17 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                                a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi3_w; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a9 = 0;
+                            double a11 = 0;
+                            double a15 = 0;
+                            double a17 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a9 = 0;
+                            double a11 = 0;
+                            double a15 = 0;
+                            double a17 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
+                        }
                     }
                 }
             }
@@ -646,16 +788,44 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd + 1;
                 for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
                     const long jh = 2*qh;
-                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi4_d && qh < hi4_h) {
+                        for (long qw = 0; qw < hi4_w; ++qw) {
+                            const long jw = 2*qw;
+                            double a4 = 0;
+                            double a22 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi4_w; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a4 = 0;
+                            double a22 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a4 = 0;
+                            double a22 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
+                        }
                     }
                 }
             }
@@ -663,18 +833,56 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd + 1;
                 for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
                     const long jh = 2*qh;
-                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) acc += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi5_d && qh < hi5_h) {
+                        for (long qw = 0; qw < hi5_w; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a3 = 0;
+                            double a5 = 0;
+                            double a21 = 0;
+                            double a23 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                                a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi5_w; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a3 = 0;
+                            double a5 = 0;
+                            double a21 = 0;
+                            double a23 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a3 = 0;
+                            double a5 = 0;
+                            double a21 = 0;
+                            double a23 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
+                        }
                     }
                 }
             }
@@ -682,18 +890,56 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd + 1;
                 for (long qh = 0; qh < (in_h) / 2; ++qh) {
                     const long jh = 2*qh + 1;
-                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) acc += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi6_d && qh < hi6_h) {
+                        for (long qw = 0; qw < hi6_w; ++qw) {
+                            const long jw = 2*qw;
+                            double a1 = 0;
+                            double a7 = 0;
+                            double a19 = 0;
+                            double a25 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                                a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi6_w; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a1 = 0;
+                            double a7 = 0;
+                            double a19 = 0;
+                            double a25 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw < out_w) a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                            const long jw = 2*qw;
+                            double a1 = 0;
+                            double a7 = 0;
+                            double a19 = 0;
+                            double a25 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw < out_w) a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
+                        }
                     }
                 }
             }
@@ -701,22 +947,80 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
                 const long jd = 2*qd + 1;
                 for (long qh = 0; qh < (in_h) / 2; ++qh) {
                     const long jh = 2*qh + 1;
-                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double acc = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                            if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) acc += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
-                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) acc += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) acc += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                            if (qd + 1 < out_d && qh < out_h && qw < out_w) acc += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) acc += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                            if (qd < out_d && qh + 1 < out_h && qw < out_w) acc += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                            if (qd < out_d && qh < out_h && qw + 1 < out_w) acc += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                            if (qd < out_d && qh < out_h && qw < out_w) acc += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
+                    if (qd < hi7_d && qh < hi7_h) {
+                        for (long qw = 0; qw < hi7_w; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a0 = 0;
+                            double a2 = 0;
+                            double a6 = 0;
+                            double a8 = 0;
+                            double a18 = 0;
+                            double a20 = 0;
+                            double a24 = 0;
+                            double a26 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
+                                a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                                a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                                a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                                a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
                         }
-                        dxc[in_w*(in_h*jd + jh) + jw] = acc;
+                        for (long qw = hi7_w; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a0 = 0;
+                            double a2 = 0;
+                            double a6 = 0;
+                            double a8 = 0;
+                            double a18 = 0;
+                            double a20 = 0;
+                            double a24 = 0;
+                            double a26 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
+                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
+                        }
+                    } else {
+                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                            const long jw = 2*qw + 1;
+                            double a0 = 0;
+                            double a2 = 0;
+                            double a6 = 0;
+                            double a8 = 0;
+                            double a18 = 0;
+                            double a20 = 0;
+                            double a24 = 0;
+                            double a26 = 0;
+                            for (long o = 0; o < 1; ++o) {
+                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                                if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
+                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                                if (qd < out_d && qh < out_h && qw < out_w) a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
+                            }
+                            dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
+                        }
                     }
                 }
             }

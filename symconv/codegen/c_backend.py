@@ -126,14 +126,121 @@ def gather_context(lay: Layout, depth: int) -> list[dict[str, Any]]:
                 "guard": f"if ({' && '.join(tests)}) ",
                 "dy": cexpr(_flat_index(at, lay.outputs)),
                 "w": str(tap.flat),
+                "shift": tuple(int(a - q) for a, q in zip(at, qs)),  # reads output position q + shift
             })
         blocks.append({
             "loops": loops,
             "body": INDENT * (depth + spec.ndim),
             "taps": taps,
             "dx": cexpr(_flat_index(list(js), lay.inputs)),
+            "q": [str(q) for q in qs],
+            "j": [str(j) for j in js],
+            "steps": [cexpr(st * q + rk) for q, rk, st in zip(qs, r, spec.strides)],
+            "counts": [
+                cexpr(sizes.residue_count(n, rk, st)) for n, rk, st in zip(lay.inputs, r, spec.strides)
+            ],
+            "lo": [],
+            "hi": [],
         })
     return blocks
+
+
+def gather_lines(
+    lay: Layout, T: str, upper: str, first_out: str, end_out: str, weight_channel: str
+) -> list[str]:
+    """grad_input's body after the prologue: the gather, each residue's rows split at the interior.
+
+    Per residue block (:func:`gather_context`) and dimension, tap ``u`` reads
+    output position ``q + shift(u)``; every tap of the block reads inside
+    ``0 … out − 1`` exactly when ``q ≥ max(−shift)`` and ``q < out − max(shift)``:
+    there the taps run without tests; elsewhere with the guards.
+    """
+    spec = lay.spec
+    blocks = gather_context(lay, 3)
+    in_total = " * ".join(map(str, lay.inputs))
+    out_total = " * ".join(map(str, lay.outputs))
+    lines: list[str] = []
+    for number, block in enumerate(blocks):
+        if not block["taps"]:
+            continue
+        for k, (x, out) in enumerate(zip(lay.letters, lay.outputs)):
+            shifts = [tap["shift"][k] for tap in block["taps"]]
+            first, last = max(0, max(-v for v in shifts)), max(0, max(shifts))
+            qn, lo, hi = block["counts"][k], f"lo{number}_{x}", f"hi{number}_{x}"
+            stop = cexpr(out - last)
+            if first:
+                lines.append(f"{INDENT}const long {lo} = {_ternary(f'{qn} < {first}', qn, str(first))};")
+            low = lo if first else "0"
+            value = _ternary(f"{stop} < {low}", low, _ternary(f"{stop} < {qn}", stop, qn))
+            lines.append(f"{INDENT}const long {hi} = {value};")
+            block["lo"].append(low)
+            block["hi"].append(hi)
+    lines += [
+        f"{INDENT}for (long n = 0; n < batch; ++n) {{",
+        f"{INDENT * 2}for (long c = 0; c < {upper}_IN_CHANNELS; ++c) {{",
+        f"{INDENT * 3}{T} *restrict dxc = dx + (n * {upper}_IN_CHANNELS + c) * ({in_total});",
+    ]
+    for block in blocks:
+        taps = block["taps"]
+
+        def position(
+            depth: int, guarded: bool, taps: list[dict[str, Any]] = taps, dx: str = block["dx"]
+        ) -> list[str]:
+            ind = INDENT * depth
+            if not taps:
+                return [f"{ind}dxc[{dx}] = 0;"]
+            # one accumulator per tap: independent chains over the output channels, summed pairwise
+            out = [f"{ind}{T} a{tap['w']} = 0;" for tap in taps] + [
+                f"{ind}for (long o = {first_out}; o < {end_out}; ++o) {{",
+                f"{ind}{INDENT}const {T} *dyo = dy + (n * {upper}_OUT_CHANNELS + o) * ({out_total});",
+                f"{ind}{INDENT}const {T} *wc = w + (o * {spec.group_in} + {weight_channel}) * {upper}_TAPS;",
+            ]
+            for tap in taps:
+                guard = tap["guard"] if guarded else ""
+                out.append(f"{ind}{INDENT}{guard}a{tap['w']} += wc[{tap['w']}] * dyo[{tap['dy']}];")
+            out += [f"{ind}}}", f"{ind}dxc[{dx}] = {_pairwise(['a' + tap['w'] for tap in taps])};"]
+            return out
+
+        def loop(k: int, start: str, stop: str, depth: int, block: dict[str, Any] = block) -> list[str]:
+            ind = INDENT * depth
+            qs, js, steps = block["q"], block["j"], block["steps"]
+            return [f"{ind}for (long {qs[k]} = {start}; {qs[k]} < {stop}; ++{qs[k]}) {{",
+                    f"{ind}{INDENT}const long {js[k]} = {steps[k]};"]
+
+        depth = 3
+        closes = []
+        for k in range(spec.ndim - 1):
+            lines += loop(k, "0", block["counts"][k], depth)
+            closes.append(f"{INDENT * depth}}}")
+            depth += 1
+        last = spec.ndim - 1
+        qn = block["counts"][last]
+        if not taps:
+            lines += loop(last, "0", qn, depth) + position(depth + 1, True) + [f"{INDENT * depth}}}"]
+        else:
+            lo, hi = block["lo"][last], block["hi"][last]
+            inner = depth + (1 if spec.ndim > 1 else 0)
+            split = []
+            ranges = ([("0", lo, True)] if lo != "0" else []) + [(lo, hi, False), (hi, qn, True)]
+            for start, stop, guarded in ranges:
+                split += loop(last, start, stop, inner) + position(inner + 1, guarded)
+                split.append(f"{INDENT * inner}}}")
+            if spec.ndim > 1:
+                tests = []
+                for k in range(spec.ndim - 1):
+                    q = block["q"][k]
+                    tests += [f"{q} >= {block['lo'][k]}"] if block["lo"][k] != "0" else []
+                    tests.append(f"{q} < {block['hi'][k]}")
+                test = " && ".join(tests)
+                ind = INDENT * depth
+                lines += [f"{ind}if ({test}) {{", *split, f"{ind}}} else {{",
+                          *loop(last, "0", qn, inner), *position(inner + 1, True),
+                          f"{INDENT * inner}}}", f"{ind}}}"]
+            else:
+                lines += split
+        lines += list(reversed(closes))
+    lines += [f"{INDENT * 2}}}", f"{INDENT}}}"]
+    return lines
 
 
 def _ternary(test: str, yes: str, no: str) -> str:
@@ -448,10 +555,10 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "taps": taps,
         "forward_body": forward_lines(lay, plan, taps, config.c_type, upper, out_index),
         "grad_weight_body": grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel)),
-        "gather": gather_context(lay, 3),  # inside: function, batch loop, input-channel loop
-        "gather_first_out": cexpr(first_out),
-        "gather_end_out": cexpr(first_out + spec.group_out),
-        "weight_channel": cexpr(weight_channel),
+        "grad_input_body": gather_lines(
+            lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
+            cexpr(weight_channel),
+        ),
         "acc_T": "double",
         "bias_block": plan.bias_block,
         "bias_lanes": plan.bias_lanes,

@@ -67,8 +67,9 @@ def schedule(spec: ConvSpec) -> Schedule:
         "gather (full correlation of the zero-inserted dy with the flipped, dilated kernel), "
         + (f"one loop nest per residue of the input position mod the stride ({residues} nests)"
            if residues > 1 else "one loop nest"),
-        "no scatter: one accumulator per dx entry, written once; the residue decides which taps "
-        "read it, so no divisibility test runs in C",
+        "rows split into the interior (no bounds tests) and the guarded border; one accumulator "
+        "per tap over the output channels, summed pairwise; no scatter: each dx entry written "
+        "once; the residue decides which taps read it, so no divisibility test runs in C",
     )
     grad_weight = Step(
         "grad_weight",
