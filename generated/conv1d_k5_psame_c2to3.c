@@ -2,6 +2,26 @@
 // Spec: Conv1d 2→3, kernel 5, stride 1, padding same, dilation 1
 // Regenerate: symconv gen --dims 1 --kernel 5 --padding same --in-channels 2 --out-channels 3 --target c --dtype float64
 
+/*
+ * conv1d_k5_psame_c2to3: Conv1d 2→3, kernel 5, stride 1, padding same, dilation 1
+ *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
+ *       channel per block; vectorisable along the row (unit stride); each input load shared by the
+ *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ */
 #include "conv1d_k5_psame_c2to3.h"
 
 #include <stddef.h>
@@ -23,7 +43,7 @@ int conv1d_k5_psame_c2to3_output_size(long in_l, long *out_l)
     return sizes(in_l, out_l);
 }
 
-int conv1d_k5_psame_c2to3_forward(const double *x, const double *w, const double *b, double *y, long batch, long in_l)
+int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_l)
 {
     long out_l;
     int status;
@@ -35,30 +55,100 @@ int conv1d_k5_psame_c2to3_forward(const double *x, const double *w, const double
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
+    const long lo_l = out_l < 2 ? out_l : 2;
+    const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long ol = 0; ol < out_l; ++ol) {
-                const long il = ol;
-                double acc = bias;
-                for (long c = 0; c < 2; ++c) {
-                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (il - 2 >= 0) acc += wc[0] * xc[il - 2];
-                    if (il - 1 >= 0) acc += wc[1] * xc[il - 1];
-                    acc += wc[2] * xc[il];
-                    if (il + 1 < in_l) acc += wc[3] * xc[il + 1];
-                    if (il + 2 < in_l) acc += wc[4] * xc[il + 2];
+        for (long g = 0; g < CONV1D_K5_PSAME_C2TO3_GROUPS; ++g) {
+            const double *xg = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + 2*g) * (in_l);
+            long o = 3*g;
+            for (; o < 3*g + 3; o += 1) {
+                double *restrict y0 = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                const double bias0 = b != NULL ? b[o] : 0;
+                for (long i = 0; i < out_l; ++i) {
+                    y0[i] = bias0;
                 }
-                yo[ol] = acc;
+                for (long c = 0; c < 2; ++c) {
+                    const double *restrict xc = xg + c * (in_l);
+                    const double *restrict w0 = w + ((o) * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                    for (long ol = 0; ol < lo_l; ++ol) {
+                        const long il = ol;
+                        if (il - 2 >= 0) {
+                            const double xv = xc[il - 2];
+                            y0[ol] += w0[0] * xv;
+                        }
+                        if (il - 1 >= 0) {
+                            const double xv = xc[il - 1];
+                            y0[ol] += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[il];
+                            y0[ol] += w0[2] * xv;
+                        }
+                        if (il + 1 < in_l) {
+                            const double xv = xc[il + 1];
+                            y0[ol] += w0[3] * xv;
+                        }
+                        if (il + 2 < in_l) {
+                            const double xv = xc[il + 2];
+                            y0[ol] += w0[4] * xv;
+                        }
+                    }
+                    for (long ol = lo_l; ol < hi_l; ++ol) {
+                        const long il = ol;
+                        double a0 = y0[ol];
+                        {
+                            const double xv = xc[il - 2];
+                            a0 += w0[0] * xv;
+                        }
+                        {
+                            const double xv = xc[il - 1];
+                            a0 += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[il];
+                            a0 += w0[2] * xv;
+                        }
+                        {
+                            const double xv = xc[il + 1];
+                            a0 += w0[3] * xv;
+                        }
+                        {
+                            const double xv = xc[il + 2];
+                            a0 += w0[4] * xv;
+                        }
+                        y0[ol] = a0;
+                    }
+                    for (long ol = hi_l; ol < out_l; ++ol) {
+                        const long il = ol;
+                        if (il - 2 >= 0) {
+                            const double xv = xc[il - 2];
+                            y0[ol] += w0[0] * xv;
+                        }
+                        if (il - 1 >= 0) {
+                            const double xv = xc[il - 1];
+                            y0[ol] += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[il];
+                            y0[ol] += w0[2] * xv;
+                        }
+                        if (il + 1 < in_l) {
+                            const double xv = xc[il + 1];
+                            y0[ol] += w0[3] * xv;
+                        }
+                        if (il + 2 < in_l) {
+                            const double xv = xc[il + 2];
+                            y0[ol] += w0[4] * xv;
+                        }
+                    }
+                }
             }
         }
     }
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_input(const double *dy, const double *w, double *dx, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_l)
 {
     long out_l;
     int status;
@@ -70,30 +160,71 @@ int conv1d_k5_psame_c2to3_grad_input(const double *dy, const double *w, double *
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l); ++i)
-        dx[i] = 0;
+    const long lo0_l = in_l < 2 ? in_l : 2;
+    const long hi0_l = out_l - 2 < lo0_l ? lo0_l : out_l - 2 < in_l ? out_l - 2 : in_l;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long ol = 0; ol < out_l; ++ol) {
-                const long il = ol;
-                const double d = dyo[ol];
-                for (long c = 0; c < 2; ++c) {
-                    double *dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
+        for (long c = 0; c < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
+            for (long ql = 0; ql < lo0_l; ++ql) {
+                const long jl = ql;
+                double a0 = 0;
+                double a1 = 0;
+                double a2 = 0;
+                double a3 = 0;
+                double a4 = 0;
+                for (long o = 0; o < 3; ++o) {
+                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
                     const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (il - 2 >= 0) dxc[il - 2] += wc[0] * d;
-                    if (il - 1 >= 0) dxc[il - 1] += wc[1] * d;
-                    dxc[il] += wc[2] * d;
-                    if (il + 1 < in_l) dxc[il + 1] += wc[3] * d;
-                    if (il + 2 < in_l) dxc[il + 2] += wc[4] * d;
+                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
+                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
+                    if (ql < out_l) a2 += wc[2] * dyo[ql];
+                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
+                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
                 }
+                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
+            }
+            for (long ql = lo0_l; ql < hi0_l; ++ql) {
+                const long jl = ql;
+                double a0 = 0;
+                double a1 = 0;
+                double a2 = 0;
+                double a3 = 0;
+                double a4 = 0;
+                for (long o = 0; o < 3; ++o) {
+                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                    a0 += wc[0] * dyo[ql + 2];
+                    a1 += wc[1] * dyo[ql + 1];
+                    a2 += wc[2] * dyo[ql];
+                    a3 += wc[3] * dyo[ql - 1];
+                    a4 += wc[4] * dyo[ql - 2];
+                }
+                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
+            }
+            for (long ql = hi0_l; ql < in_l; ++ql) {
+                const long jl = ql;
+                double a0 = 0;
+                double a1 = 0;
+                double a2 = 0;
+                double a3 = 0;
+                double a4 = 0;
+                for (long o = 0; o < 3; ++o) {
+                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
+                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
+                    if (ql < out_l) a2 += wc[2] * dyo[ql];
+                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
+                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
+                }
+                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
             }
         }
     }
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_weight(const double *x, const double *dy, double *dw, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_l)
 {
     long out_l;
     int status;
@@ -105,30 +236,57 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *x, const double *dy, double 
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    for (long i = 0; i < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 2 * CONV1D_K5_PSAME_C2TO3_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long ol = 0; ol < out_l; ++ol) {
-                const long il = ol;
-                const double d = dyo[ol];
-                for (long c = 0; c < 2; ++c) {
-                    const double *xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-                    double *dwc = dw + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (il - 2 >= 0) dwc[0] += xc[il - 2] * d;
-                    if (il - 1 >= 0) dwc[1] += xc[il - 1] * d;
-                    dwc[2] += xc[il] * d;
-                    if (il + 1 < in_l) dwc[3] += xc[il + 1] * d;
-                    if (il + 2 < in_l) dwc[4] += xc[il + 2] * d;
+    const long lo_l = out_l < 2 ? out_l : 2;
+    const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
+    for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 2; ++c) {
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
+            double a4 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+                const double *restrict xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
+                for (long ol = 0; ol < lo_l; ++ol) {
+                    const long il = ol;
+                    const double d = dyo[ol];
+                    if (il - 2 >= 0) a0 += xc[il - 2] * d;
+                    if (il - 1 >= 0) a1 += xc[il - 1] * d;
+                    a2 += xc[il] * d;
+                    if (il + 1 < in_l) a3 += xc[il + 1] * d;
+                    if (il + 2 < in_l) a4 += xc[il + 2] * d;
+                }
+                for (long ol = lo_l; ol < hi_l; ++ol) {
+                    const long il = ol;
+                    const double d = dyo[ol];
+                    a0 += xc[il - 2] * d;
+                    a1 += xc[il - 1] * d;
+                    a2 += xc[il] * d;
+                    a3 += xc[il + 1] * d;
+                    a4 += xc[il + 2] * d;
+                }
+                for (long ol = hi_l; ol < out_l; ++ol) {
+                    const long il = ol;
+                    const double d = dyo[ol];
+                    if (il - 2 >= 0) a0 += xc[il - 2] * d;
+                    if (il - 1 >= 0) a1 += xc[il - 1] * d;
+                    a2 += xc[il] * d;
+                    if (il + 1 < in_l) a3 += xc[il + 1] * d;
+                    if (il + 2 < in_l) a4 += xc[il + 2] * d;
                 }
             }
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 0] = a0;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 1] = a1;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 2] = a2;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 3] = a3;
+            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 4] = a4;
         }
     }
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_bias(const double *dy, double *db, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_l)
 {
     long out_l;
     int status;
@@ -141,13 +299,32 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *dy, double *db, long batch, lo
         return status;
 
     for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-            for (long i = 0; i < out_l; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_l; start += 256) {
+                const long end = out_l - start < 256 ? out_l : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV1D_K5_PSAME_C2TO3_OK;
 }

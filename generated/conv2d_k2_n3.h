@@ -5,8 +5,26 @@
 /*
  * conv2d_k2_n3: Conv2d 1→1, input 3, kernel 2, stride 1, padding 0, dilation 1
  *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
+ *       channel per block; vectorisable along the row (unit stride); each input load shared by the
+ *       block (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ *
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
+ * The arrays of one call must not overlap (the definitions qualify them restrict).
  * Every function returns CONV2D_K2_N3_OK (0) or an error code below and then writes nothing.
  * The spatial input size is fixed to 3 3.
  */

@@ -2,6 +2,26 @@
 // Spec: Conv2d 1→1, kernel 3, stride 1, padding 0, dilation 2
 // Regenerate: symconv gen --kernel 3 --dilation 2 --target c --dtype float64
 
+/*
+ * conv2d_k3_d2: Conv2d 1→1, kernel 3, stride 1, padding 0, dilation 2
+ *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
+ *       channel per block; vectorisable along the row (unit stride); each input load shared by the
+ *       block (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ */
 #include "conv2d_k3_d2.h"
 
 #include <stddef.h>
@@ -28,7 +48,7 @@ int conv2d_k3_d2_output_size(long in_h, long in_w, long *out_h, long *out_w)
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k3_d2_forward(const double *x, const double *w, const double *b, double *y, long batch, long in_h, long in_w)
+int conv2d_k3_d2_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -42,28 +62,62 @@ int conv2d_k3_d2_forward(const double *x, const double *w, const double *b, doub
         return status;
 
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    double acc = bias;
-                    for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                        acc += wc[0] * xc[ih*in_w + iw];
-                        acc += wc[1] * xc[ih*in_w + iw + 2];
-                        acc += wc[2] * xc[ih*in_w + iw + 4];
-                        acc += wc[3] * xc[in_w*(ih + 2) + iw];
-                        acc += wc[4] * xc[in_w*(ih + 2) + iw + 2];
-                        acc += wc[5] * xc[in_w*(ih + 2) + iw + 4];
-                        acc += wc[6] * xc[in_w*(ih + 4) + iw];
-                        acc += wc[7] * xc[in_w*(ih + 4) + iw + 2];
-                        acc += wc[8] * xc[in_w*(ih + 4) + iw + 4];
+        for (long g = 0; g < CONV2D_K3_D2_GROUPS; ++g) {
+            const double *xg = x + (n * CONV2D_K3_D2_IN_CHANNELS + g) * (in_h * in_w);
+            long o = g;
+            for (; o < g + 1; o += 1) {
+                double *restrict y0 = y + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                const double bias0 = b != NULL ? b[o] : 0;
+                for (long i = 0; i < out_h * out_w; ++i) {
+                    y0[i] = bias0;
+                }
+                for (long c = 0; c < 1; ++c) {
+                    const double *restrict xc = xg + c * (in_h * in_w);
+                    const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K3_D2_TAPS;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = oh;
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = ow;
+                            double a0 = y0[oh*out_w + ow];
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                a0 += w0[0] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw + 2];
+                                a0 += w0[1] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw + 4];
+                                a0 += w0[2] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 2) + iw];
+                                a0 += w0[3] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 2) + iw + 2];
+                                a0 += w0[4] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 2) + iw + 4];
+                                a0 += w0[5] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 4) + iw];
+                                a0 += w0[6] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 4) + iw + 2];
+                                a0 += w0[7] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 4) + iw + 4];
+                                a0 += w0[8] * xv;
+                            }
+                            y0[oh*out_w + ow] = a0;
+                        }
                     }
-                    yo[oh*out_w + ow] = acc;
                 }
             }
         }
@@ -71,7 +125,7 @@ int conv2d_k3_d2_forward(const double *x, const double *w, const double *b, doub
     return CONV2D_K3_D2_OK;
 }
 
-int conv2d_k3_d2_grad_input(const double *dy, const double *w, double *dx, long batch, long in_h, long in_w)
+int conv2d_k3_d2_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -84,28 +138,120 @@ int conv2d_k3_d2_grad_input(const double *dy, const double *w, double *dx, long 
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV2D_K3_D2_IN_CHANNELS * (in_h * in_w); ++i)
-        dx[i] = 0;
+    const long lo0_h = in_h < 4 ? in_h : 4;
+    const long hi0_h = out_h < lo0_h ? lo0_h : out_h < in_h ? out_h : in_h;
+    const long lo0_w = in_w < 4 ? in_w : 4;
+    const long hi0_w = out_w < lo0_w ? lo0_w : out_w < in_w ? out_w : in_w;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 1; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                        dxc[ih*in_w + iw] += wc[0] * d;
-                        dxc[ih*in_w + iw + 2] += wc[1] * d;
-                        dxc[ih*in_w + iw + 4] += wc[2] * d;
-                        dxc[in_w*(ih + 2) + iw] += wc[3] * d;
-                        dxc[in_w*(ih + 2) + iw + 2] += wc[4] * d;
-                        dxc[in_w*(ih + 2) + iw + 4] += wc[5] * d;
-                        dxc[in_w*(ih + 4) + iw] += wc[6] * d;
-                        dxc[in_w*(ih + 4) + iw + 2] += wc[7] * d;
-                        dxc[in_w*(ih + 4) + iw + 4] += wc[8] * d;
+        for (long c = 0; c < CONV2D_K3_D2_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
+            for (long qh = 0; qh < in_h; ++qh) {
+                const long jh = qh;
+                if (qh >= lo0_h && qh < hi0_h) {
+                    for (long qw = 0; qw < lo0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                            if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    }
+                    for (long qw = lo0_w; qw < hi0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                            a0 += wc[0] * dyo[out_w*qh + qw];
+                            a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                            a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                            a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                            a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                            a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                            a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                            a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                            a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    }
+                    for (long qw = hi0_w; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                            if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    }
+                } else {
+                    for (long qw = 0; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        double a1 = 0;
+                        double a2 = 0;
+                        double a3 = 0;
+                        double a4 = 0;
+                        double a5 = 0;
+                        double a6 = 0;
+                        double a7 = 0;
+                        double a8 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                            if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                            if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
+                        }
+                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
                     }
                 }
             }
@@ -114,7 +260,7 @@ int conv2d_k3_d2_grad_input(const double *dy, const double *w, double *dx, long 
     return CONV2D_K3_D2_OK;
 }
 
-int conv2d_k3_d2_grad_weight(const double *x, const double *dy, double *dw, long batch, long in_h, long in_w)
+int conv2d_k3_d2_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -127,37 +273,52 @@ int conv2d_k3_d2_grad_weight(const double *x, const double *dy, double *dw, long
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    for (long i = 0; i < CONV2D_K3_D2_OUT_CHANNELS * 1 * CONV2D_K3_D2_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 1; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
-                        double *dwc = dw + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                        dwc[0] += xc[ih*in_w + iw] * d;
-                        dwc[1] += xc[ih*in_w + iw + 2] * d;
-                        dwc[2] += xc[ih*in_w + iw + 4] * d;
-                        dwc[3] += xc[in_w*(ih + 2) + iw] * d;
-                        dwc[4] += xc[in_w*(ih + 2) + iw + 2] * d;
-                        dwc[5] += xc[in_w*(ih + 2) + iw + 4] * d;
-                        dwc[6] += xc[in_w*(ih + 4) + iw] * d;
-                        dwc[7] += xc[in_w*(ih + 4) + iw + 2] * d;
-                        dwc[8] += xc[in_w*(ih + 4) + iw + 4] * d;
+    for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 1; ++c) {
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
+            double a4 = 0;
+            double a5 = 0;
+            double a6 = 0;
+            double a7 = 0;
+            double a8 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                const double *restrict xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = oh;
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        a0 += xc[ih*in_w + iw] * d;
+                        a1 += xc[ih*in_w + iw + 2] * d;
+                        a2 += xc[ih*in_w + iw + 4] * d;
+                        a3 += xc[in_w*(ih + 2) + iw] * d;
+                        a4 += xc[in_w*(ih + 2) + iw + 2] * d;
+                        a5 += xc[in_w*(ih + 2) + iw + 4] * d;
+                        a6 += xc[in_w*(ih + 4) + iw] * d;
+                        a7 += xc[in_w*(ih + 4) + iw + 2] * d;
+                        a8 += xc[in_w*(ih + 4) + iw + 4] * d;
                     }
                 }
             }
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 0] = a0;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 1] = a1;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 2] = a2;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 3] = a3;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 4] = a4;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 5] = a5;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 6] = a6;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 7] = a7;
+            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 8] = a8;
         }
     }
     return CONV2D_K3_D2_OK;
 }
 
-int conv2d_k3_d2_grad_bias(const double *dy, double *db, long batch, long in_h, long in_w)
+int conv2d_k3_d2_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -171,13 +332,32 @@ int conv2d_k3_d2_grad_bias(const double *dy, double *db, long batch, long in_h, 
         return status;
 
     for (long o = 0; o < CONV2D_K3_D2_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long i = 0; i < out_h * out_w; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_h * out_w; start += 256) {
+                const long end = out_h * out_w - start < 256 ? out_h * out_w : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV2D_K3_D2_OK;
 }

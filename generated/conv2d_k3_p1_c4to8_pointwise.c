@@ -2,6 +2,27 @@
 // Spec: Conv2d 4→8, kernel 1, stride 1, padding 0, dilation 1
 // Regenerate: symconv gen --kernel 1 --in-channels 4 --out-channels 8 --target c --dtype float64 --name conv2d_k3_p1_c4to8_pointwise
 
+/*
+ * conv2d_k3_p1_c4to8_pointwise: Conv2d 4→8, kernel 1, stride 1, padding 0, dilation 1
+ *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 4 output
+ *       channels per block; vectorisable along the row (unit stride); each input load shared by
+ *       the block (C_out/G = 8); the interior bounds come from the index algebra s*i + d*u -
+ *       p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
+ *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
+ *       each dx entry written once; the residue decides which taps read it, so no divisibility
+ *       test runs in C.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ */
 #include "conv2d_k3_p1_c4to8_pointwise.h"
 
 #include <stddef.h>
@@ -28,7 +49,7 @@ int conv2d_k3_p1_c4to8_pointwise_output_size(long in_h, long in_w, long *out_h, 
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k3_p1_c4to8_pointwise_forward(const double *x, const double *w, const double *b, double *y, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -42,20 +63,51 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *x, const double *w, const
         return status;
 
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    double acc = bias;
-                    for (long c = 0; c < 4; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-                        const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                        acc += wc[0] * xc[ih*in_w + iw];
+        for (long g = 0; g < CONV2D_K3_P1_C4TO8_POINTWISE_GROUPS; ++g) {
+            const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + 4*g) * (in_h * in_w);
+            long o = 8*g;
+            for (; o < 8*g + 5; o += 4) {
+                double *restrict y0 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                const double bias0 = b != NULL ? b[o] : 0;
+                double *restrict y1 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 1) * (out_h * out_w);
+                const double bias1 = b != NULL ? b[o + 1] : 0;
+                double *restrict y2 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 2) * (out_h * out_w);
+                const double bias2 = b != NULL ? b[o + 2] : 0;
+                double *restrict y3 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 3) * (out_h * out_w);
+                const double bias3 = b != NULL ? b[o + 3] : 0;
+                for (long i = 0; i < out_h * out_w; ++i) {
+                    y0[i] = bias0;
+                    y1[i] = bias1;
+                    y2[i] = bias2;
+                    y3[i] = bias3;
+                }
+                for (long c = 0; c < 4; ++c) {
+                    const double *restrict xc = xg + c * (in_h * in_w);
+                    const double *restrict w0 = w + ((o) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    const double *restrict w1 = w + ((o + 1) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    const double *restrict w2 = w + ((o + 2) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    const double *restrict w3 = w + ((o + 3) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = oh;
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = ow;
+                            double a0 = y0[oh*out_w + ow];
+                            double a1 = y1[oh*out_w + ow];
+                            double a2 = y2[oh*out_w + ow];
+                            double a3 = y3[oh*out_w + ow];
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                a0 += w0[0] * xv;
+                                a1 += w1[0] * xv;
+                                a2 += w2[0] * xv;
+                                a3 += w3[0] * xv;
+                            }
+                            y0[oh*out_w + ow] = a0;
+                            y1[oh*out_w + ow] = a1;
+                            y2[oh*out_w + ow] = a2;
+                            y3[oh*out_w + ow] = a3;
+                        }
                     }
-                    yo[oh*out_w + ow] = acc;
                 }
             }
         }
@@ -63,7 +115,7 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *x, const double *w, const
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *dy, const double *w, double *dx, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -76,20 +128,44 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *dy, const double *w, d
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w); ++i)
-        dx[i] = 0;
+    const long hi0_h = out_h < 0 ? 0 : out_h < in_h ? out_h : in_h;
+    const long hi0_w = out_w < 0 ? 0 : out_w < in_w ? out_w : in_w;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 4; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-                        const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                        dxc[ih*in_w + iw] += wc[0] * d;
+        for (long c = 0; c < CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
+            for (long qh = 0; qh < in_h; ++qh) {
+                const long jh = qh;
+                if (qh < hi0_h) {
+                    for (long qw = 0; qw < hi0_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        for (long o = 0; o < 8; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                            a0 += wc[0] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a0;
+                    }
+                    for (long qw = hi0_w; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        for (long o = 0; o < 8; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a0;
+                    }
+                } else {
+                    for (long qw = 0; qw < in_w; ++qw) {
+                        const long jw = qw;
+                        double a0 = 0;
+                        for (long o = 0; o < 8; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
+                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a0;
                     }
                 }
             }
@@ -98,7 +174,7 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *dy, const double *w, d
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *x, const double *dy, double *dw, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -111,29 +187,28 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *x, const double *dy, 
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    for (long i = 0; i < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * 4 * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 4; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-                        double *dwc = dw + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                        dwc[0] += xc[ih*in_w + iw] * d;
+    for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 4; ++c) {
+            double a0 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                const double *restrict xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = oh;
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        a0 += xc[ih*in_w + iw] * d;
                     }
                 }
             }
+            dw[(o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS + 0] = a0;
         }
     }
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *dy, double *db, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -147,13 +222,32 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *dy, double *db, long ba
         return status;
 
     for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long i = 0; i < out_h * out_w; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_h * out_w; start += 256) {
+                const long end = out_h * out_w - start < 256 ? out_h * out_w : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }

@@ -2,6 +2,26 @@
 // Spec: Conv2d 4→8, kernel 3, stride 2, padding 1, dilation 1, groups 2
 // Regenerate: symconv gen --kernel 3 --stride 2 --padding 1 --in-channels 4 --out-channels 8 --groups 2 --target c --dtype float64
 
+/*
+ * conv2d_k3_s2_p1_c4to8_g2: Conv2d 4→8, kernel 3, stride 2, padding 1, dilation 1, groups 2
+ *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 4 output
+ *       channels per block; strided loads along the row; each input load shared by the block
+ *       (C_out/G = 4); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest per residue of the input position mod the stride (4 nests); rows
+ *       split into the interior (no bounds tests) and the guarded border; one accumulator per tap
+ *       over the output channels, summed pairwise; no scatter: each dx entry written once; the
+ *       residue decides which taps read it, so no divisibility test runs in C.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ */
 #include "conv2d_k3_s2_p1_c4to8_g2.h"
 
 #include <stddef.h>
@@ -28,7 +48,7 @@ int conv2d_k3_s2_p1_c4to8_g2_output_size(long in_h, long in_w, long *out_h, long
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_forward(const double *x, const double *w, const double *b, double *y, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -41,29 +61,313 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *x, const double *w, const dou
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
+    const long lo_h = out_h < 1 ? out_h : 1;
+    const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
+    const long lo_w = out_w < 1 ? out_w : 1;
+    const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
-            const double bias = b != NULL ? b[o] : 0;
-            double *yo = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = 2*oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = 2*ow;
-                    double acc = bias;
-                    for (long c = 0; c < 2; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
-                        const double *wc = w + (o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (ih - 1 >= 0 && iw - 1 >= 0) acc += wc[0] * xc[in_w*(ih - 1) + iw - 1];
-                        if (ih - 1 >= 0) acc += wc[1] * xc[in_w*(ih - 1) + iw];
-                        if (ih - 1 >= 0 && iw + 1 < in_w) acc += wc[2] * xc[in_w*(ih - 1) + iw + 1];
-                        if (iw - 1 >= 0) acc += wc[3] * xc[ih*in_w + iw - 1];
-                        acc += wc[4] * xc[ih*in_w + iw];
-                        if (iw + 1 < in_w) acc += wc[5] * xc[ih*in_w + iw + 1];
-                        if (ih + 1 < in_h && iw - 1 >= 0) acc += wc[6] * xc[in_w*(ih + 1) + iw - 1];
-                        if (ih + 1 < in_h) acc += wc[7] * xc[in_w*(ih + 1) + iw];
-                        if (ih + 1 < in_h && iw + 1 < in_w) acc += wc[8] * xc[in_w*(ih + 1) + iw + 1];
+        for (long g = 0; g < CONV2D_K3_S2_P1_C4TO8_G2_GROUPS; ++g) {
+            const double *xg = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + 2*g) * (in_h * in_w);
+            long o = 4*g;
+            for (; o < 4*g + 1; o += 4) {
+                double *restrict y0 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                const double bias0 = b != NULL ? b[o] : 0;
+                double *restrict y1 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 1) * (out_h * out_w);
+                const double bias1 = b != NULL ? b[o + 1] : 0;
+                double *restrict y2 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 2) * (out_h * out_w);
+                const double bias2 = b != NULL ? b[o + 2] : 0;
+                double *restrict y3 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 3) * (out_h * out_w);
+                const double bias3 = b != NULL ? b[o + 3] : 0;
+                for (long i = 0; i < out_h * out_w; ++i) {
+                    y0[i] = bias0;
+                    y1[i] = bias1;
+                    y2[i] = bias2;
+                    y3[i] = bias3;
+                }
+                for (long c = 0; c < 2; ++c) {
+                    const double *restrict xc = xg + c * (in_h * in_w);
+                    const double *restrict w0 = w + ((o) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    const double *restrict w1 = w + ((o + 1) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    const double *restrict w2 = w + ((o + 2) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    const double *restrict w3 = w + ((o + 3) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = 2*oh;
+                        if (oh >= lo_h && oh < hi_h) {
+                            for (long ow = 0; ow < lo_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                    y1[oh*out_w + ow] += w1[1] * xv;
+                                    y2[oh*out_w + ow] += w2[1] * xv;
+                                    y3[oh*out_w + ow] += w3[1] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                    y1[oh*out_w + ow] += w1[2] * xv;
+                                    y2[oh*out_w + ow] += w2[2] * xv;
+                                    y3[oh*out_w + ow] += w3[2] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                    y1[oh*out_w + ow] += w1[3] * xv;
+                                    y2[oh*out_w + ow] += w2[3] * xv;
+                                    y3[oh*out_w + ow] += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[4] * xv;
+                                    y1[oh*out_w + ow] += w1[4] * xv;
+                                    y2[oh*out_w + ow] += w2[4] * xv;
+                                    y3[oh*out_w + ow] += w3[4] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[5] * xv;
+                                    y1[oh*out_w + ow] += w1[5] * xv;
+                                    y2[oh*out_w + ow] += w2[5] * xv;
+                                    y3[oh*out_w + ow] += w3[5] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[6] * xv;
+                                    y1[oh*out_w + ow] += w1[6] * xv;
+                                    y2[oh*out_w + ow] += w2[6] * xv;
+                                    y3[oh*out_w + ow] += w3[6] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[7] * xv;
+                                    y1[oh*out_w + ow] += w1[7] * xv;
+                                    y2[oh*out_w + ow] += w2[7] * xv;
+                                    y3[oh*out_w + ow] += w3[7] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[8] * xv;
+                                    y1[oh*out_w + ow] += w1[8] * xv;
+                                    y2[oh*out_w + ow] += w2[8] * xv;
+                                    y3[oh*out_w + ow] += w3[8] * xv;
+                                }
+                            }
+                            for (long ow = lo_w; ow < hi_w; ++ow) {
+                                const long iw = 2*ow;
+                                double a0 = y0[oh*out_w + ow];
+                                double a1 = y1[oh*out_w + ow];
+                                double a2 = y2[oh*out_w + ow];
+                                double a3 = y3[oh*out_w + ow];
+                                {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    a0 += w0[0] * xv;
+                                    a1 += w1[0] * xv;
+                                    a2 += w2[0] * xv;
+                                    a3 += w3[0] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    a0 += w0[1] * xv;
+                                    a1 += w1[1] * xv;
+                                    a2 += w2[1] * xv;
+                                    a3 += w3[1] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    a0 += w0[2] * xv;
+                                    a1 += w1[2] * xv;
+                                    a2 += w2[2] * xv;
+                                    a3 += w3[2] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    a0 += w0[3] * xv;
+                                    a1 += w1[3] * xv;
+                                    a2 += w2[3] * xv;
+                                    a3 += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    a0 += w0[4] * xv;
+                                    a1 += w1[4] * xv;
+                                    a2 += w2[4] * xv;
+                                    a3 += w3[4] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    a0 += w0[5] * xv;
+                                    a1 += w1[5] * xv;
+                                    a2 += w2[5] * xv;
+                                    a3 += w3[5] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    a0 += w0[6] * xv;
+                                    a1 += w1[6] * xv;
+                                    a2 += w2[6] * xv;
+                                    a3 += w3[6] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    a0 += w0[7] * xv;
+                                    a1 += w1[7] * xv;
+                                    a2 += w2[7] * xv;
+                                    a3 += w3[7] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    a0 += w0[8] * xv;
+                                    a1 += w1[8] * xv;
+                                    a2 += w2[8] * xv;
+                                    a3 += w3[8] * xv;
+                                }
+                                y0[oh*out_w + ow] = a0;
+                                y1[oh*out_w + ow] = a1;
+                                y2[oh*out_w + ow] = a2;
+                                y3[oh*out_w + ow] = a3;
+                            }
+                            for (long ow = hi_w; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                    y1[oh*out_w + ow] += w1[1] * xv;
+                                    y2[oh*out_w + ow] += w2[1] * xv;
+                                    y3[oh*out_w + ow] += w3[1] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                    y1[oh*out_w + ow] += w1[2] * xv;
+                                    y2[oh*out_w + ow] += w2[2] * xv;
+                                    y3[oh*out_w + ow] += w3[2] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                    y1[oh*out_w + ow] += w1[3] * xv;
+                                    y2[oh*out_w + ow] += w2[3] * xv;
+                                    y3[oh*out_w + ow] += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[4] * xv;
+                                    y1[oh*out_w + ow] += w1[4] * xv;
+                                    y2[oh*out_w + ow] += w2[4] * xv;
+                                    y3[oh*out_w + ow] += w3[4] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[5] * xv;
+                                    y1[oh*out_w + ow] += w1[5] * xv;
+                                    y2[oh*out_w + ow] += w2[5] * xv;
+                                    y3[oh*out_w + ow] += w3[5] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[6] * xv;
+                                    y1[oh*out_w + ow] += w1[6] * xv;
+                                    y2[oh*out_w + ow] += w2[6] * xv;
+                                    y3[oh*out_w + ow] += w3[6] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[7] * xv;
+                                    y1[oh*out_w + ow] += w1[7] * xv;
+                                    y2[oh*out_w + ow] += w2[7] * xv;
+                                    y3[oh*out_w + ow] += w3[7] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[8] * xv;
+                                    y1[oh*out_w + ow] += w1[8] * xv;
+                                    y2[oh*out_w + ow] += w2[8] * xv;
+                                    y3[oh*out_w + ow] += w3[8] * xv;
+                                }
+                            }
+                        } else {
+                            for (long ow = 0; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[0] * xv;
+                                    y1[oh*out_w + ow] += w1[0] * xv;
+                                    y2[oh*out_w + ow] += w2[0] * xv;
+                                    y3[oh*out_w + ow] += w3[0] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih - 1) + iw];
+                                    y0[oh*out_w + ow] += w0[1] * xv;
+                                    y1[oh*out_w + ow] += w1[1] * xv;
+                                    y2[oh*out_w + ow] += w2[1] * xv;
+                                    y3[oh*out_w + ow] += w3[1] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[2] * xv;
+                                    y1[oh*out_w + ow] += w1[2] * xv;
+                                    y2[oh*out_w + ow] += w2[2] * xv;
+                                    y3[oh*out_w + ow] += w3[2] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[ih*in_w + iw - 1];
+                                    y0[oh*out_w + ow] += w0[3] * xv;
+                                    y1[oh*out_w + ow] += w1[3] * xv;
+                                    y2[oh*out_w + ow] += w2[3] * xv;
+                                    y3[oh*out_w + ow] += w3[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[ih*in_w + iw];
+                                    y0[oh*out_w + ow] += w0[4] * xv;
+                                    y1[oh*out_w + ow] += w1[4] * xv;
+                                    y2[oh*out_w + ow] += w2[4] * xv;
+                                    y3[oh*out_w + ow] += w3[4] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[ih*in_w + iw + 1];
+                                    y0[oh*out_w + ow] += w0[5] * xv;
+                                    y1[oh*out_w + ow] += w1[5] * xv;
+                                    y2[oh*out_w + ow] += w2[5] * xv;
+                                    y3[oh*out_w + ow] += w3[5] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                    y0[oh*out_w + ow] += w0[6] * xv;
+                                    y1[oh*out_w + ow] += w1[6] * xv;
+                                    y2[oh*out_w + ow] += w2[6] * xv;
+                                    y3[oh*out_w + ow] += w3[6] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + 1) + iw];
+                                    y0[oh*out_w + ow] += w0[7] * xv;
+                                    y1[oh*out_w + ow] += w1[7] * xv;
+                                    y2[oh*out_w + ow] += w2[7] * xv;
+                                    y3[oh*out_w + ow] += w3[7] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                    y0[oh*out_w + ow] += w0[8] * xv;
+                                    y1[oh*out_w + ow] += w1[8] * xv;
+                                    y2[oh*out_w + ow] += w2[8] * xv;
+                                    y3[oh*out_w + ow] += w3[8] * xv;
+                                }
+                            }
+                        }
                     }
-                    yo[oh*out_w + ow] = acc;
                 }
             }
         }
@@ -71,7 +375,7 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *x, const double *w, const dou
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *dy, const double *w, double *dx, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -84,28 +388,188 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *dy, const double *w, doubl
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
-    for (long i = 0; i < batch * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS * (in_h * in_w); ++i)
-        dx[i] = 0;
+    const long hi0_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi0_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi1_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
+    const long hi1_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
+    const long hi2_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi2_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
+    const long hi3_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
+    const long hi3_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
     for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = 2*oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = 2*ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 2; ++c) {
-                        double *dxc = dx + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
-                        const double *wc = w + (o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (ih - 1 >= 0 && iw - 1 >= 0) dxc[in_w*(ih - 1) + iw - 1] += wc[0] * d;
-                        if (ih - 1 >= 0) dxc[in_w*(ih - 1) + iw] += wc[1] * d;
-                        if (ih - 1 >= 0 && iw + 1 < in_w) dxc[in_w*(ih - 1) + iw + 1] += wc[2] * d;
-                        if (iw - 1 >= 0) dxc[ih*in_w + iw - 1] += wc[3] * d;
-                        dxc[ih*in_w + iw] += wc[4] * d;
-                        if (iw + 1 < in_w) dxc[ih*in_w + iw + 1] += wc[5] * d;
-                        if (ih + 1 < in_h && iw - 1 >= 0) dxc[in_w*(ih + 1) + iw - 1] += wc[6] * d;
-                        if (ih + 1 < in_h) dxc[in_w*(ih + 1) + iw] += wc[7] * d;
-                        if (ih + 1 < in_h && iw + 1 < in_w) dxc[in_w*(ih + 1) + iw + 1] += wc[8] * d;
+        for (long c = 0; c < CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS; ++c) {
+            double *restrict dxc = dx + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c) * (in_h * in_w);
+            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                const long jh = 2*qh;
+                if (qh < hi0_h) {
+                    for (long qw = 0; qw < hi0_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a4 += wc[4] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a4;
+                    }
+                    for (long qw = hi0_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a4;
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = a4;
+                    }
+                }
+            }
+            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                const long jh = 2*qh;
+                if (qh < hi1_h) {
+                    for (long qw = 0; qw < hi1_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            a5 += wc[5] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a3 + a5);
+                    }
+                    for (long qw = hi1_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a3 + a5);
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a3 + a5);
+                    }
+                }
+            }
+            for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                const long jh = 2*qh + 1;
+                if (qh < hi2_h) {
+                    for (long qw = 0; qw < hi2_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            a7 += wc[7] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a1 + a7);
+                    }
+                    for (long qw = hi2_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a1 + a7);
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = (a1 + a7);
+                    }
+                }
+            }
+            for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                const long jh = 2*qh + 1;
+                if (qh < hi3_h) {
+                    for (long qw = 0; qw < hi3_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                            a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                            a8 += wc[8] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                    }
+                    for (long qw = hi3_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                            if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                            if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                            if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
+                        }
+                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
                     }
                 }
             }
@@ -114,7 +578,7 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *dy, const double *w, doubl
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *x, const double *dy, double *dw, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -127,37 +591,98 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *x, const double *dy, doub
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
-    for (long i = 0; i < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS * 2 * CONV2D_K3_S2_P1_C4TO8_G2_TAPS; ++i)
-        dw[i] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
-            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long oh = 0; oh < out_h; ++oh) {
-                const long ih = 2*oh;
-                for (long ow = 0; ow < out_w; ++ow) {
-                    const long iw = 2*ow;
-                    const double d = dyo[oh*out_w + ow];
-                    for (long c = 0; c < 2; ++c) {
-                        const double *xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
-                        double *dwc = dw + (o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                        if (ih - 1 >= 0 && iw - 1 >= 0) dwc[0] += xc[in_w*(ih - 1) + iw - 1] * d;
-                        if (ih - 1 >= 0) dwc[1] += xc[in_w*(ih - 1) + iw] * d;
-                        if (ih - 1 >= 0 && iw + 1 < in_w) dwc[2] += xc[in_w*(ih - 1) + iw + 1] * d;
-                        if (iw - 1 >= 0) dwc[3] += xc[ih*in_w + iw - 1] * d;
-                        dwc[4] += xc[ih*in_w + iw] * d;
-                        if (iw + 1 < in_w) dwc[5] += xc[ih*in_w + iw + 1] * d;
-                        if (ih + 1 < in_h && iw - 1 >= 0) dwc[6] += xc[in_w*(ih + 1) + iw - 1] * d;
-                        if (ih + 1 < in_h) dwc[7] += xc[in_w*(ih + 1) + iw] * d;
-                        if (ih + 1 < in_h && iw + 1 < in_w) dwc[8] += xc[in_w*(ih + 1) + iw + 1] * d;
+    const long lo_h = out_h < 1 ? out_h : 1;
+    const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
+    const long lo_w = out_w < 1 ? out_w : 1;
+    const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
+    for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
+        for (long c = 0; c < 2; ++c) {
+            double a0 = 0;
+            double a1 = 0;
+            double a2 = 0;
+            double a3 = 0;
+            double a4 = 0;
+            double a5 = 0;
+            double a6 = 0;
+            double a7 = 0;
+            double a8 = 0;
+            for (long n = 0; n < batch; ++n) {
+                const double *restrict dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                const double *restrict xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = 2*oh;
+                    if (oh >= lo_h && oh < hi_h) {
+                        for (long ow = 0; ow < lo_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
+                        for (long ow = lo_w; ow < hi_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            a1 += xc[in_w*(ih - 1) + iw] * d;
+                            a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            a5 += xc[ih*in_w + iw + 1] * d;
+                            a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            a7 += xc[in_w*(ih + 1) + iw] * d;
+                            a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
+                        for (long ow = hi_w; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
+                    } else {
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[oh*out_w + ow];
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                            a4 += xc[ih*in_w + iw] * d;
+                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                        }
                     }
                 }
             }
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 0] = a0;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 1] = a1;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 2] = a2;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 3] = a3;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 4] = a4;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 5] = a5;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 6] = a6;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 7] = a7;
+            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 8] = a8;
         }
     }
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *dy, double *db, long batch, long in_h, long in_w)
+int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
@@ -171,13 +696,32 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *dy, double *db, long batch,
         return status;
 
     for (long o = 0; o < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++o) {
+        double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
+        int top = 0;
+        long blocks = 0;
         double sum = 0;
         for (long n = 0; n < batch; ++n) {
             const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-            for (long i = 0; i < out_h * out_w; ++i)
-                sum += dyo[i];
+            for (long start = 0; start < out_h * out_w; start += 256) {
+                const long end = out_h * out_w - start < 256 ? out_h * out_w : start + 256;
+                double lane[8] = {0};
+                long i = start;
+                for (; end - i >= 8; i += 8)
+                    for (int k = 0; k < 8; ++k)
+                        lane[k] += dyo[i + k];
+                for (int k = 0; i < end; ++i, ++k)
+                    lane[k] += dyo[i];
+                partial[top++] = (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+                ++blocks;
+                for (long carry = blocks; carry % 2 == 0; carry /= 2) {
+                    --top;
+                    partial[top - 1] += partial[top];
+                }
+            }
         }
-        db[o] = sum;
+        while (top > 0)
+            sum += partial[--top];
+        db[o] = (double)sum;
     }
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }

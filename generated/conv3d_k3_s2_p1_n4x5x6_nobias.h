@@ -5,8 +5,26 @@
 /*
  * conv3d_k3_s2_p1_n4x5x6_nobias: Conv3d 1→1, input 4x5x6, kernel 3, stride 2, padding 1, dilation 1, no bias
  *
+ * Schedule:
+ *   forward: direct stencil; each output row split into the interior (every tap inside the input:
+ *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
+ *       channel per block; strided loads along the row; each input load shared by the block
+ *       (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
+ *       kernel), one loop nest per residue of the input position mod the stride (8 nests); rows
+ *       split into the interior (no bounds tests) and the guarded border; one accumulator per tap
+ *       over the output channels, summed pairwise; no scatter: each dx entry written once; the
+ *       residue decides which taps read it, so no divisibility test runs in C.
+ *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
+ *       split into the interior (no bounds tests) and the guarded border; accumulators in
+ *       registers, dw written once per entry.
+ *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
+ *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
+ *       order).
+ *
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_d, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
+ * The arrays of one call must not overlap (the definitions qualify them restrict).
  * Every function returns CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK (0) or an error code below and then writes nothing.
  * The spatial input size is fixed to 4 5 6.
  */

@@ -132,3 +132,24 @@ def first_output_channel(c: Size, group_in: Size, group_out: Size) -> Size:
 def input_channel(o: Size, c: Size, group_in: Size, group_out: Size) -> Size:
     """The input channel that weight ``W[o, c, …]`` multiplies: ``group(o) · C_in/G + c``."""
     return first_input_channel(o, group_in, group_out) + c
+
+
+# -- the gather form of grad_input --------------------------------------------------------------
+
+
+def residue_count(n: Size, r: Size, s: Size) -> Size:
+    """How many of ``0 … n−1`` are ``≡ r (mod s)``, for ``0 ≤ r < s``: ``floor((n − r + s − 1)/s)``.
+
+    The numerator is ≥ ``n`` > 0, so the division is exact floor in C too.
+    """
+    return floor_div(n - r + s - 1, s)
+
+
+def output_position(q: Size, r: Size, u: Size, s: Size, d: Size, before: Size) -> Size:
+    """The output position reading input ``j = s·q + r`` through tap ``u``: ``q + (r − d·u + before)/s``.
+
+    :func:`input_index` solved for the position; it is an integer exactly when
+    ``s`` divides ``r − d·u + before`` (the tap reads residue ``r``), and a
+    position only when it lies in ``0 … out − 1``.
+    """
+    return q + (r - tap_offset(u, d, before)) / s

@@ -1259,6 +1259,24 @@ def test_c_load_compiles_each_source_once(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(cached()) == 3, "another dtype or name is another library"
 
 
+def test_c_load_flags_native_by_default_and_portable_on_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-O3 -march=native -ffp-contract=fast by default; SYMCONV_NATIVE=0: portable -O3; one library each."""
+    from symconv.codegen.c_backend import cflags
+
+    monkeypatch.setenv("SYMCONV_CACHE", str(tmp_path))
+    monkeypatch.delenv("SYMCONV_NATIVE", raising=False)
+    assert {"-O3", "-march=native", "-ffp-contract=fast"} <= set(cflags())
+    spec = ConvSpec(kernel_size=2, in_channels=2, out_channels=2, padding=1)
+    generate(spec, target="c").load()
+    monkeypatch.setenv("SYMCONV_NATIVE", "0")
+    assert "-O3" in cflags() and "-march=native" not in cflags()
+    generate(spec, target="c").load()
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 2, "the flags are part of the cache key"
+    check_case(Case(spec, (3, 4), 2, seed=5), "c", "float64")
+
+
 # -- the C target's ctypes binding ----------------------------------------------------------------
 
 

@@ -24,6 +24,16 @@ class _FloorInProducts:
     ``2*((o) / 4)``, not ``2*(o) / 4``.
     """
 
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        """A negative product as ``-`` and the positive one: ``-2*floor(c/2)`` prints ``-2*((c) / 2)``.
+
+        SymPy gives a negative product the precedence of a sum, so its factors
+        would not be parenthesized as inside a product.
+        """
+        if expr.could_extract_minus_sign() and expr.has(sp.floor):
+            return f"-{self.parenthesize(-expr, PRECEDENCE['Mul'])}"
+        return str(super()._print_Mul(expr))  # type: ignore[misc]
+
     def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
         if isinstance(item, sp.floor) and level >= PRECEDENCE["Mul"]:
             return f"({self._print(item)})"  # type: ignore[attr-defined]
