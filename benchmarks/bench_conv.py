@@ -71,7 +71,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from symconv import ConvSpec, generate
-from symconv.codegen.c_backend import CFLAGS, compile_shared, compiler
+from symconv.codegen.c_backend import cflags, compile_shared, compiler
 
 FUNCTIONS = ("forward", "grad_input", "grad_weight", "grad_bias")
 TORCH = "PyTorch"
@@ -364,7 +364,7 @@ def compile_naive(dtype: str, workdir: Path) -> ctypes.CDLL:
     source = workdir / "naive.c"
     source.write_text(NAIVE_C, encoding="utf-8")
     library = workdir / f"libnaive_{dtype}.so"
-    subprocess.run([compiler(), *CFLAGS, f"-DT={c_type}", "-o", str(library), str(source)], check=True)
+    subprocess.run([compiler(), *cflags(), f"-DT={c_type}", "-o", str(library), str(source)], check=True)
     lib = ctypes.CDLL(str(library))
     for name, arrays in (("forward", 4), ("grad_input", 3), ("grad_weight", 3), ("grad_bias", 2)):
         function = getattr(lib, f"naive_{name}")
@@ -695,7 +695,7 @@ def machine(torch: Any) -> str:
     cc_line = (cc.stdout.splitlines() or ["unknown compiler"])[0]
     parts = [
         f"CPU {model} ({isa}), {os.cpu_count()} cores",
-        f"{cc_line}, {' '.join(CFLAGS)}",
+        f"{cc_line}, {' '.join(cflags())}",
         f"Python {platform.python_version()}, NumPy {np.__version__}",
         f"PyTorch {torch.__version__} ({torch.get_num_threads()} thread)" if torch is not None else "no PyTorch",
         blas_threads(),
