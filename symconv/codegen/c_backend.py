@@ -257,6 +257,27 @@ class Interior:
     high: bool  # some tap can read the padding behind: positions hi … out − 1 are border
 
 
+def _outer_rows(
+    lay: Layout, pos: list[sp.Symbol], base: list[sp.Symbol], depth: int
+) -> tuple[list[str], list[str], int]:
+    """The loops over every output dimension but the last (the rows), opened at ``depth``.
+
+    Returns the opening lines (each loop also sets ``base = position · stride``),
+    the closing lines in the order they open, and the depth inside them.
+    """
+    spec = lay.spec
+    opens, closes = [], []
+    for k in range(spec.ndim - 1):
+        ind = INDENT * depth
+        opens += [
+            f"{ind}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{",
+            f"{ind}{INDENT}const long {base[k]} = {cexpr(pos[k] * spec.strides[k])};",
+        ]
+        closes.append(f"{ind}}}")
+        depth += 1
+    return opens, closes, depth
+
+
 def _interior_bounds(lay: Layout) -> tuple[list[str], list[Interior]]:
     """Per dimension the output positions where every tap reads inside the input, and their declarations.
 
@@ -335,16 +356,8 @@ def grad_weight_lines(
         f"{d4}const {T} *restrict dyo = dy + (n * {upper}_OUT_CHANNELS + o) * ({out_total});",
         f"{d4}const {T} *restrict xc = x + (n * {upper}_IN_CHANNELS + {channel}) * ({in_total});",
     ]
-    depth = 4
-    closes = []
-    for k in range(spec.ndim - 1):
-        ind = INDENT * depth
-        lines += [
-            f"{ind}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{",
-            f"{ind}{INDENT}const long {base[k]} = {cexpr(pos[k] * spec.strides[k])};",
-        ]
-        closes.append(f"{ind}}}")
-        depth += 1
+    opens, closes, depth = _outer_rows(lay, pos, base, 4)
+    lines += opens
 
     def row(start: str, stop: str, guarded: bool, depth: int) -> list[str]:
         ind = INDENT * depth
@@ -422,16 +435,8 @@ def forward_lines(
         lines += [
             f"{d5}const {T} *restrict w{b} = w + (({o_of[b]}) * {gi} + c) * {upper}_TAPS;" for b in ch
         ]
-        depth = 5
-        closes = []
-        for k in range(spec.ndim - 1):
-            ind = INDENT * depth
-            lines += [
-                f"{ind}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{",
-                f"{ind}{INDENT}const long {base[k]} = {cexpr(pos[k] * spec.strides[k])};",
-            ]
-            closes.append(f"{ind}}}")
-            depth += 1
+        opens, closes, depth = _outer_rows(lay, pos, base, 5)
+        lines += opens
 
         def row(start: str, stop_: str, guarded: bool, depth: int, ch: range = ch) -> list[str]:
             ind = INDENT * depth
