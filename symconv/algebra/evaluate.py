@@ -84,7 +84,8 @@ def crop(a: Tensor, before: Amount, after: Amount) -> Tensor:
     """``a`` without ``before`` entries at the start and ``after`` at the end of each axis."""
     if any(x + y >= n for x, y, n in zip(before, after, a.shape)):
         raise EvaluationError(
-            f"crop() by {_amount(before)} and {_amount(after)} leaves nothing of shape {_shape(a.shape)}"
+            f"crop() by {format_amount(before)} and {format_amount(after)} leaves nothing of shape "
+            f"{_shape(a.shape)}"
         )
     return a[tuple(slice(x, n - y) for x, y, n in zip(before, after, a.shape))].copy()
 
@@ -96,8 +97,8 @@ def correlate(a: Tensor, b: Tensor, stride: Amount, dilation: Amount) -> Tensor:
     )
     if any(n < 1 for n in out_shape):
         raise EvaluationError(
-            f"conv(): the kernel of shape {_shape(b.shape)} (dilation {_amount(dilation)}) does not fit "
-            f"the input of shape {_shape(a.shape)}"
+            f"conv(): the kernel of shape {_shape(b.shape)} (dilation {format_amount(dilation)}) does not "
+            f"fit the input of shape {_shape(a.shape)}"
         )
     shifted = []
     for tap in np.ndindex(*b.shape):
@@ -115,7 +116,8 @@ def correlate(a: Tensor, b: Tensor, stride: Amount, dilation: Amount) -> Tensor:
     return out
 
 
-def _amount(values: Sequence[int]) -> str:
+def format_amount(values: Sequence[object]) -> str:
+    """One number when every dimension agrees (``2``), else a tuple (``(1, 2)``)."""
     shown = [str(v) for v in values]
     return shown[0] if len(set(shown)) == 1 else "(" + ", ".join(shown) + ")"
 

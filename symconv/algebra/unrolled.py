@@ -26,7 +26,7 @@ from symconv.algebra.evaluate import Tensor, add_all
 from symconv.spec import ConvSpec
 
 
-def _reads(spec: ConvSpec) -> list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]]:
+def reads(spec: ConvSpec) -> list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]]:
     """(position, tap, input index or None in the padding) in X̂'s row-major order of both."""
     out = []
     for position in np.ndindex(*spec.output_size):
@@ -43,7 +43,7 @@ def im2col(spec: ConvSpec, x: Tensor) -> Tensor:
     rows = int(np.prod(spec.output_size))
     out = np.empty((rows, spec.in_channels * taps), dtype=object)
     out.fill(sp.S.Zero)
-    for k, (_, _, index) in enumerate(_reads(spec)):
+    for k, (_, _, index) in enumerate(reads(spec)):
         row, tap = divmod(k, taps)
         if index is not None:
             for c in range(spec.in_channels):
@@ -55,7 +55,7 @@ def col2im(spec: ConvSpec, columns: Tensor) -> Tensor:
     """The adjoint of im2col: every entry added back to the input it was read from, overlaps summed."""
     taps = spec.taps
     parts: dict[tuple[int, ...], list[Any]] = {}
-    for k, (_, _, index) in enumerate(_reads(spec)):
+    for k, (_, _, index) in enumerate(reads(spec)):
         row, tap = divmod(k, taps)
         if index is not None:
             for c in range(spec.in_channels):

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from symconv.algebra.evaluate import format_amount
 from symconv.algebra.operators import (
     Conv,
     Crop,
@@ -27,10 +28,6 @@ from symconv.algebra.operators import (
     TensorSymbol,
     role,
 )
-
-
-def _numbers(values: Sequence[int]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(str(v) for v in values) + ")"
 
 
 class OperatorTextPrinter(StrPrinter):  # type: ignore[misc]
@@ -53,13 +50,13 @@ class OperatorTextPrinter(StrPrinter):  # type: ignore[misc]
         return tuple(values)
 
     def _amount(self, expr: sp.Basic) -> str:
-        return _numbers(self._values(expr))
+        return format_amount(self._values(expr))
 
     def _pair(self, name: str, expr: sp.Basic) -> str:
         """``name(A, n)`` when as many go before as after, else ``name(A, before, after)``."""
         a, before, after = expr.args
         b, e = self._values(before), self._values(after)
-        amounts = _numbers(b) if b == e else f"{_numbers(b)}, {_numbers(e)}"
+        amounts = format_amount(b) if b == e else f"{format_amount(b)}, {format_amount(e)}"
         return f"{name}({self._print(a)}, {amounts})"
 
     def _print_TensorSymbol(self, expr: TensorSymbol) -> str:
@@ -73,7 +70,7 @@ class OperatorTextPrinter(StrPrinter):  # type: ignore[misc]
         for key, amount in (("stride", stride), ("dilation", dilation)):
             values = self._values(amount)
             if any(v != 1 for v in values):
-                keys += f", {key}={_numbers(values)}"
+                keys += f", {key}={format_amount(values)}"
         return f"conv({self._print(a)}, {self._print(b)}{keys})"
 
     def _print_Pad(self, expr: Pad) -> str:

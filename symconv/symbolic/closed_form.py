@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 
 from symconv.algebra import operators as op
@@ -62,10 +61,3 @@ def closed_form(spec: ConvSpec, x: Tensor, w: Tensor, delta: Tensor, b: Tensor |
         value(forms.grad_weight), grad_bias,
     )
 
-
-def stack(parts: list[Tensor]) -> Tensor:
-    """One array from equally shaped arrays along a new first axis."""
-    out = np.empty((len(parts), *parts[0].shape), dtype=object)
-    for i, p in enumerate(parts):
-        out[i] = p
-    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from symconv.algebra import unrolled
 from symconv.algebra.evaluate import add_all
 from symconv.spec import ConvSpec
 from symconv.symbolic.tensors import Tensor
@@ -21,32 +22,20 @@ def padded_index(spec: ConvSpec, position: tuple[int, ...], tap: tuple[int, ...]
     return tuple(int(i) for i in spec.input_index(position, tap))
 
 
-def input_value(spec: ConvSpec, x: Tensor, channel: int, index: tuple[int, ...]) -> sp.Expr:
-    """``xpad`` at an unpadded ``index``: the input there, or zero in the padding."""
-    if all(0 <= i < n for i, n in zip(index, spec.sizes)):
-        value: sp.Expr = x[(channel, *index)]
-        return value
-    return sp.S.Zero
-
-
 def forward(spec: ConvSpec, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
     """Y for one sample, shape ``(C_out, *out)``, summed straight from the definition."""
     y = np.empty((spec.out_channels, *spec.output_size), dtype=object)
     taps = list(np.ndindex(*spec.kernel))
-    # Which input index each (position, tap) reads, once: the spec's index algebra.
-    reads = {
-        (position, tap): padded_index(spec, position, tap)
-        for position in np.ndindex(*spec.output_size) for tap in taps
-    }
-    inside = {key: all(0 <= i < n for i, n in zip(index, spec.sizes)) for key, index in reads.items()}
+    # Which input index each (position, tap) reads (None: the padding), once, from the index algebra.
+    reads = {(position, tap): index for position, tap, index in unrolled.reads(spec)}
     for o in range(spec.out_channels):
         first = spec.first_input_channel(o)
         for position in np.ndindex(*spec.output_size):
             terms: list[sp.Expr] = [] if b is None else [b[o]]
             for tap in taps:
-                if not inside[(position, tap)]:  # a tap in the padding adds nothing
-                    continue
                 index = reads[(position, tap)]
+                if index is None:  # a tap in the padding adds nothing
+                    continue
                 for c in range(spec.group_in):
                     terms.append(x[(first + c, *index)] * w[(o, c, *tap)])
             y[(o, *position)] = add_all(terms)

@@ -255,11 +255,12 @@ class Evaluator:
         out = []
         for v in value:
             if v > MAX_AMOUNT:
-                raise Undefined(f"{what} {_fmt(value)} is larger than symconv evaluates ({MAX_AMOUNT})")
+                shown = ev.format_amount(value)
+                raise Undefined(f"{what} {shown} is larger than symconv evaluates ({MAX_AMOUNT})")
             if v.denominator != 1 or v < minimum:
                 text = self.parsed.formula[node.start:node.end].strip()
                 bound = "a whole number ≥ 0" if minimum == 0 else f"a whole number ≥ {minimum}"
-                raise Undefined(f"{what} {text} is {_fmt(value)}, but must be {bound}")
+                raise Undefined(f"{what} {text} is {ev.format_amount(value)}, but must be {bound}")
             out.append(int(v))
         return tuple(out)
 
@@ -383,13 +384,13 @@ def _defined(f: Callable[[], Value]) -> Value:
 
 def _scalar(value: Sizes) -> Fraction:
     if len(set(value)) != 1:
-        raise Undefined(f"a tuple entry must be one number, not {_fmt(value)}")
+        raise Undefined(f"a tuple entry must be one number, not {ev.format_amount(value)}")
     return value[0]
 
 
 def _uniform(value: Sizes, what: str) -> Fraction:
     if len(set(value)) != 1:
-        raise Undefined(f"{what} must be the same in every dimension, not {_fmt(value)}")
+        raise Undefined(f"{what} must be the same in every dimension, not {ev.format_amount(value)}")
     return value[0]
 
 
@@ -408,15 +409,6 @@ def _size_function(name: str, args: list[Sizes]) -> Sizes:
 def _entrywise(f: Callable[[sp.Expr, sp.Expr], sp.Expr], a: Value, b: Value) -> Value:
     """``f`` entry by entry (the algebra's), a tensor without spatial axes broadcast."""
     return _defined(lambda: ev.entrywise(f, a, b))
-
-
-def _fmt(values: Sequence[Fraction] | Sequence[int]) -> str:
-    shown = [str(v) for v in values]
-    return shown[0] if len(set(shown)) == 1 else "(" + ", ".join(shown) + ")"
-
-
-def _shape(shape: Sequence[int]) -> str:
-    return "×".join(str(n) for n in shape) if len(shape) else "a scalar"
 
 
 # -- the correct closed forms ----------------------------------------------------------------------
