@@ -71,7 +71,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from symconv import ConvSpec, generate
-from symconv.codegen.c_backend import cflags, compile_shared, compiler
+from symconv.codegen.c_compile import cflags, compile_shared, compiler
 
 FUNCTIONS = ("forward", "grad_input", "grad_weight", "grad_bias")
 TORCH = "PyTorch"

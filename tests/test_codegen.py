@@ -1263,7 +1263,7 @@ def test_c_load_flags_native_by_default_and_portable_on_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """-O3 -march=native -ffp-contract=fast by default; SYMCONV_NATIVE=0: portable -O3; one library each."""
-    from symconv.codegen.c_backend import cflags
+    from symconv.codegen.c_compile import cflags
 
     monkeypatch.setenv("SYMCONV_CACHE", str(tmp_path))
     monkeypatch.delenv("SYMCONV_NATIVE", raising=False)

@@ -1,0 +1,122 @@
+"""The C target's loop printing shared by its functions: flat indices, the interior of a row, pairwise sums.
+
+Each function's loops (``c_forward``, ``c_grad_input``, ``c_grad_weight``) are
+built from these: the output rows opened once, each row split into the border
+(guarded taps) and the interior (no bounds tests), whose bounds come from the
+index algebra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symconv import sizes
+from symconv.codegen.layout import Layout
+from symconv.printing.code import cexpr
+
+INDENT = "    "
+
+
+def flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """Row-major offset of ``positions`` in an array of spatial ``sizes``."""
+    index: sp.Expr = sp.S.Zero
+    for p, n in zip(positions, sizes):
+        index = index * n + p
+    return index
+
+
+def pairwise(terms: list[str]) -> str:
+    """``terms`` summed as a balanced tree: ``(a + b) + (c + d)``, a fixed order."""
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return f"({pairwise(terms[:half])} + {pairwise(terms[half:])})"
+
+
+def ternary(test: str, yes: str, no: str) -> str:
+    return f"{test} ? {yes} : {no}"
+
+
+@dataclass(frozen=True)
+class Interior:
+    """One dimension's interior ``lo ≤ i < hi`` (C names or constants), and whether it has borders."""
+
+    lo: str
+    hi: str
+    low: bool  # some tap can read the padding before: positions 0 … lo − 1 are border
+    high: bool  # some tap can read the padding behind: positions hi … out − 1 are border
+
+
+def outer_rows(
+    lay: Layout, pos: list[sp.Symbol], base: list[sp.Symbol], depth: int
+) -> tuple[list[str], list[str], int]:
+    """The loops over every output dimension but the last (the rows), opened at ``depth``.
+
+    Returns the opening lines (each loop also sets ``base = position · stride``),
+    the closing lines in the order they open, and the depth inside them.
+    """
+    spec = lay.spec
+    opens, closes = [], []
+    for k in range(spec.ndim - 1):
+        ind = INDENT * depth
+        opens += [
+            f"{ind}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{",
+            f"{ind}{INDENT}const long {base[k]} = {cexpr(pos[k] * spec.strides[k])};",
+        ]
+        closes.append(f"{ind}}}")
+        depth += 1
+    return opens, closes, depth
+
+
+def interior_bounds(lay: Layout) -> tuple[list[str], list[Interior]]:
+    """Per dimension the output positions where every tap reads inside the input, and their declarations.
+
+    Position ``i`` reads ``spec.input_index(i, u)`` = ``s·i + offset(u)``: every
+    tap is inside exactly when ``s·i + min offset ≥ 0`` and ``s·i + max offset ≤ n − 1``,
+    so the interior is ``lo ≤ i < hi`` with ``lo = ceil(−min offset / s)``
+    (clamped to the output size) and ``hi = floor((n − 1 − max offset)/s) + 1``
+    (at most the output size by the size algebra; clamped to at least ``lo`` so
+    the ranges of a row never overlap). A side where the stencil says no tap
+    reaches the padding has no border: ``lo = 0`` or ``hi = out``.
+    """
+    spec = lay.spec
+    taps = lay.stencil.taps
+    lines = []
+    bounds = []
+    for k, (x, n, out, st) in enumerate(zip(lay.letters, lay.inputs, lay.outputs, spec.strides)):
+        low = any(tap.low[k] for tap in taps)
+        high = any(tap.high[k] for tap in taps)
+        lo, hi = (f"lo_{x}" if low else "0"), (f"hi_{x}" if high else str(out))
+        if low:
+            first = int(sp.ceiling(sp.Rational(-min(tap.offset[k] for tap in taps), st)))
+            lines.append(f"{INDENT}const long {lo} = {ternary(f'{out} < {first}', str(out), str(first))};")
+        if high:
+            numerator = n - 1 - max(tap.offset[k] for tap in taps)  # the last interior i: s·i ≤ this
+            last = cexpr(sizes.floor_div(numerator, st) + 1)
+            value = ternary(f"{cexpr(numerator)} < 0", lo, ternary(f"{last} < {lo}", lo, last))
+            lines.append(f"{INDENT}const long {hi} = {value};")
+        bounds.append(Interior(lo, hi, low, high))
+    return lines, bounds
+
+
+def split_row(
+    lay: Layout, bounds: list[Interior], depth: int, row: Callable[[str, str, bool, int], list[str]]
+) -> list[str]:
+    """The last dimension's loops at ``depth``: border, interior, border; off the interior rows, guarded."""
+    pos = [f"o{x}" for x in lay.letters]
+    edge = bounds[-1]
+    width = str(lay.outputs[-1])
+    tests = []
+    for p, b in zip(pos[:-1], bounds[:-1]):
+        tests += ([f"{p} >= {b.lo}"] if b.low else []) + ([f"{p} < {b.hi}"] if b.high else [])
+    inner = depth + 1 if tests else depth
+    split = (row("0", edge.lo, True, inner) if edge.low else []) + row(edge.lo, edge.hi, False, inner)
+    split += row(edge.hi, width, True, inner) if edge.high else []
+    if not tests:
+        return split
+    ind = INDENT * depth
+    return [f"{ind}if ({' && '.join(tests)}) {{", *split, f"{ind}}} else {{", *row("0", width, True, inner),
+            f"{ind}}}"]
