@@ -26,6 +26,17 @@
 
 #include <stddef.h>
 
+/* Each function's work runs in a task over a range of its outermost loop (the batch, or the
+ * output channels), compiled once and never inlined into its caller: the same machine code
+ * computes every entry whatever the thread count, so the results are bit-identical. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define CONV1D_K5_PSAME_C2TO3_TASK static __attribute__((noipa))
+#elif defined(__GNUC__)
+#define CONV1D_K5_PSAME_C2TO3_TASK static __attribute__((noinline))
+#else
+#define CONV1D_K5_PSAME_C2TO3_TASK static
+#endif
+
 static int sizes(long in_l, long *out_l)
 {
     if (in_l < 1)
@@ -43,21 +54,12 @@ int conv1d_k5_psame_c2to3_output_size(long in_l, long *out_l)
     return sizes(in_l, out_l);
 }
 
-int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_l)
+/* forward over the samples first … last - 1 */
+CONV1D_K5_PSAME_C2TO3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last, long in_l, long out_l)
 {
-    long out_l;
-    int status;
-    if (x == NULL || w == NULL || y == NULL)
-        return CONV1D_K5_PSAME_C2TO3_ENULL;
-    if (batch < 0)
-        return CONV1D_K5_PSAME_C2TO3_EBATCH;
-    status = sizes(in_l, &out_l);
-    if (status != CONV1D_K5_PSAME_C2TO3_OK)
-        return status;
-
     const long lo_l = out_l < 2 ? out_l : 2;
     const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
-    for (long n = 0; n < batch; ++n) {
+    for (long n = first; n < last; ++n) {
         for (long g = 0; g < CONV1D_K5_PSAME_C2TO3_GROUPS; ++g) {
             const double *xg = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + 2*g) * (in_l);
             long o = 3*g;
@@ -145,14 +147,13 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
             }
         }
     }
-    return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_l)
+int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_l)
 {
     long out_l;
     int status;
-    if (dy == NULL || w == NULL || dx == NULL)
+    if (x == NULL || w == NULL || y == NULL)
         return CONV1D_K5_PSAME_C2TO3_ENULL;
     if (batch < 0)
         return CONV1D_K5_PSAME_C2TO3_EBATCH;
@@ -160,9 +161,17 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
+    forward_task(x, w, b, y, 0, batch, in_l, out_l);
+
+    return CONV1D_K5_PSAME_C2TO3_OK;
+}
+
+/* grad_input over the samples first … last - 1 */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_l, long out_l)
+{
     const long lo0_l = in_l < 2 ? in_l : 2;
     const long hi0_l = out_l - 2 < lo0_l ? lo0_l : out_l - 2 < in_l ? out_l - 2 : in_l;
-    for (long n = 0; n < batch; ++n) {
+    for (long n = first; n < last; ++n) {
         for (long c = 0; c < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
             for (long ql = 0; ql < lo0_l; ++ql) {
@@ -221,14 +230,13 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
             }
         }
     }
-    return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_l)
 {
     long out_l;
     int status;
-    if (x == NULL || dy == NULL || dw == NULL)
+    if (dy == NULL || w == NULL || dx == NULL)
         return CONV1D_K5_PSAME_C2TO3_ENULL;
     if (batch < 0)
         return CONV1D_K5_PSAME_C2TO3_EBATCH;
@@ -236,9 +244,17 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
+    grad_input_task(dy, w, dx, 0, batch, in_l, out_l);
+
+    return CONV1D_K5_PSAME_C2TO3_OK;
+}
+
+/* grad_weight of the output channels first … last - 1 */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_l, long out_l)
+{
     const long lo_l = out_l < 2 ? out_l : 2;
     const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
-    for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
+    for (long o = first; o < last; ++o) {
         for (long c = 0; c < 2; ++c) {
             double a0 = 0;
             double a1 = 0;
@@ -283,14 +299,13 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
             dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 4] = a4;
         }
     }
-    return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_l)
+int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_l)
 {
     long out_l;
     int status;
-    if (dy == NULL || db == NULL)
+    if (x == NULL || dy == NULL || dw == NULL)
         return CONV1D_K5_PSAME_C2TO3_ENULL;
     if (batch < 0)
         return CONV1D_K5_PSAME_C2TO3_EBATCH;
@@ -298,7 +313,15 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict 
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    for (long o = 0; o < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++o) {
+    grad_weight_task(x, dy, dw, batch, 0, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, in_l, out_l);
+
+    return CONV1D_K5_PSAME_C2TO3_OK;
+}
+
+/* grad_bias of the output channels first … last - 1 */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last, long out_l)
+{
+    for (long o = first; o < last; ++o) {
         double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
         int top = 0;
         long blocks = 0;
@@ -326,5 +349,21 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict 
             sum += partial[--top];
         db[o] = (double)sum;
     }
+}
+
+int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_l)
+{
+    long out_l;
+    int status;
+    if (dy == NULL || db == NULL)
+        return CONV1D_K5_PSAME_C2TO3_ENULL;
+    if (batch < 0)
+        return CONV1D_K5_PSAME_C2TO3_EBATCH;
+    status = sizes(in_l, &out_l);
+    if (status != CONV1D_K5_PSAME_C2TO3_OK)
+        return status;
+
+    grad_bias_task(dy, db, batch, 0, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, out_l);
+
     return CONV1D_K5_PSAME_C2TO3_OK;
 }

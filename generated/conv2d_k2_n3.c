@@ -26,6 +26,17 @@
 
 #include <stddef.h>
 
+/* Each function's work runs in a task over a range of its outermost loop (the batch, or the
+ * output channels), compiled once and never inlined into its caller: the same machine code
+ * computes every entry whatever the thread count, so the results are bit-identical. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define CONV2D_K2_N3_TASK static __attribute__((noipa))
+#elif defined(__GNUC__)
+#define CONV2D_K2_N3_TASK static __attribute__((noinline))
+#else
+#define CONV2D_K2_N3_TASK static
+#endif
+
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
@@ -50,22 +61,14 @@ int conv2d_k2_n3_output_size(long *out_h, long *out_w)
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch)
+/* forward over the samples first … last - 1 */
+CONV2D_K2_N3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last)
 {
-    long out_h;
-    long out_w;
-    int status;
     const long in_h = 3;
     const long in_w = 3;
-    if (x == NULL || w == NULL || y == NULL)
-        return CONV2D_K2_N3_ENULL;
-    if (batch < 0)
-        return CONV2D_K2_N3_EBATCH;
-    status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K2_N3_OK)
-        return status;
-
-    for (long n = 0; n < batch; ++n) {
+    const long out_h = 2;
+    const long out_w = 2;
+    for (long n = first; n < last; ++n) {
         for (long g = 0; g < CONV2D_K2_N3_GROUPS; ++g) {
             const double *xg = x + (n * CONV2D_K2_N3_IN_CHANNELS + g) * (in_h * in_w);
             long o = g;
@@ -106,17 +109,16 @@ int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, con
             }
         }
     }
-    return CONV2D_K2_N3_OK;
 }
 
-int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch)
+int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch)
 {
     long out_h;
     long out_w;
     int status;
     const long in_h = 3;
     const long in_w = 3;
-    if (dy == NULL || w == NULL || dx == NULL)
+    if (x == NULL || w == NULL || y == NULL)
         return CONV2D_K2_N3_ENULL;
     if (batch < 0)
         return CONV2D_K2_N3_EBATCH;
@@ -124,11 +126,23 @@ int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w,
     if (status != CONV2D_K2_N3_OK)
         return status;
 
+    forward_task(x, w, b, y, 0, batch);
+
+    return CONV2D_K2_N3_OK;
+}
+
+/* grad_input over the samples first … last - 1 */
+CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last)
+{
+    const long in_h = 3;
+    const long in_w = 3;
+    const long out_h = 2;
+    const long out_w = 2;
     const long lo0_h = in_h < 1 ? in_h : 1;
     const long hi0_h = out_h < lo0_h ? lo0_h : out_h < in_h ? out_h : in_h;
     const long lo0_w = in_w < 1 ? in_w : 1;
     const long hi0_w = out_w < lo0_w ? lo0_w : out_w < in_w ? out_w : in_w;
-    for (long n = 0; n < batch; ++n) {
+    for (long n = first; n < last; ++n) {
         for (long c = 0; c < CONV2D_K2_N3_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
             for (long qh = 0; qh < in_h; ++qh) {
@@ -203,17 +217,16 @@ int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w,
             }
         }
     }
-    return CONV2D_K2_N3_OK;
 }
 
-int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch)
+int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch)
 {
     long out_h;
     long out_w;
     int status;
     const long in_h = 3;
     const long in_w = 3;
-    if (x == NULL || dy == NULL || dw == NULL)
+    if (dy == NULL || w == NULL || dx == NULL)
         return CONV2D_K2_N3_ENULL;
     if (batch < 0)
         return CONV2D_K2_N3_EBATCH;
@@ -221,7 +234,19 @@ int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy
     if (status != CONV2D_K2_N3_OK)
         return status;
 
-    for (long o = 0; o < CONV2D_K2_N3_OUT_CHANNELS; ++o) {
+    grad_input_task(dy, w, dx, 0, batch);
+
+    return CONV2D_K2_N3_OK;
+}
+
+/* grad_weight of the output channels first … last - 1 */
+CONV2D_K2_N3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last)
+{
+    const long in_h = 3;
+    const long in_w = 3;
+    const long out_h = 2;
+    const long out_w = 2;
+    for (long o = first; o < last; ++o) {
         for (long c = 0; c < 1; ++c) {
             double a0 = 0;
             double a1 = 0;
@@ -248,17 +273,16 @@ int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy
             dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 3] = a3;
         }
     }
-    return CONV2D_K2_N3_OK;
 }
 
-int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long batch)
+int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch)
 {
     long out_h;
     long out_w;
     int status;
     const long in_h = 3;
     const long in_w = 3;
-    if (dy == NULL || db == NULL)
+    if (x == NULL || dy == NULL || dw == NULL)
         return CONV2D_K2_N3_ENULL;
     if (batch < 0)
         return CONV2D_K2_N3_EBATCH;
@@ -266,7 +290,17 @@ int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long 
     if (status != CONV2D_K2_N3_OK)
         return status;
 
-    for (long o = 0; o < CONV2D_K2_N3_OUT_CHANNELS; ++o) {
+    grad_weight_task(x, dy, dw, batch, 0, CONV2D_K2_N3_OUT_CHANNELS);
+
+    return CONV2D_K2_N3_OK;
+}
+
+/* grad_bias of the output channels first … last - 1 */
+CONV2D_K2_N3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last)
+{
+    const long out_h = 2;
+    const long out_w = 2;
+    for (long o = first; o < last; ++o) {
         double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
         int top = 0;
         long blocks = 0;
@@ -294,5 +328,24 @@ int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long 
             sum += partial[--top];
         db[o] = (double)sum;
     }
+}
+
+int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long batch)
+{
+    long out_h;
+    long out_w;
+    int status;
+    const long in_h = 3;
+    const long in_w = 3;
+    if (dy == NULL || db == NULL)
+        return CONV2D_K2_N3_ENULL;
+    if (batch < 0)
+        return CONV2D_K2_N3_EBATCH;
+    status = sizes(in_h, in_w, &out_h, &out_w);
+    if (status != CONV2D_K2_N3_OK)
+        return status;
+
+    grad_bias_task(dy, db, batch, 0, CONV2D_K2_N3_OUT_CHANNELS);
+
     return CONV2D_K2_N3_OK;
 }

@@ -27,6 +27,17 @@
 
 #include <stddef.h>
 
+/* Each function's work runs in a task over a range of its outermost loop (the batch, or the
+ * output channels), compiled once and never inlined into its caller: the same machine code
+ * computes every entry whatever the thread count, so the results are bit-identical. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define CONV2D_K3_P1_C4TO8_POINTWISE_TASK static __attribute__((noipa))
+#elif defined(__GNUC__)
+#define CONV2D_K3_P1_C4TO8_POINTWISE_TASK static __attribute__((noinline))
+#else
+#define CONV2D_K3_P1_C4TO8_POINTWISE_TASK static
+#endif
+
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
@@ -49,20 +60,10 @@ int conv2d_k3_p1_c4to8_pointwise_output_size(long in_h, long in_w, long *out_h, 
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
+/* forward over the samples first … last - 1 */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
-    long out_h;
-    long out_w;
-    int status;
-    if (x == NULL || w == NULL || y == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
-    if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
-    status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
-        return status;
-
-    for (long n = 0; n < batch; ++n) {
+    for (long n = first; n < last; ++n) {
         for (long g = 0; g < CONV2D_K3_P1_C4TO8_POINTWISE_GROUPS; ++g) {
             const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + 4*g) * (in_h * in_w);
             long o = 8*g;
@@ -112,15 +113,14 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
             }
         }
     }
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
     int status;
-    if (dy == NULL || w == NULL || dx == NULL)
+    if (x == NULL || w == NULL || y == NULL)
         return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
     if (batch < 0)
         return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
@@ -128,9 +128,17 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
+    forward_task(x, w, b, y, 0, batch, in_h, in_w, out_h, out_w);
+
+    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+}
+
+/* grad_input over the samples first … last - 1 */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_h, long in_w, long out_h, long out_w)
+{
     const long hi0_h = out_h < 0 ? 0 : out_h < in_h ? out_h : in_h;
     const long hi0_w = out_w < 0 ? 0 : out_w < in_w ? out_w : in_w;
-    for (long n = 0; n < batch; ++n) {
+    for (long n = first; n < last; ++n) {
         for (long c = 0; c < CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
             for (long qh = 0; qh < in_h; ++qh) {
@@ -171,15 +179,14 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
             }
         }
     }
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
     int status;
-    if (x == NULL || dy == NULL || dw == NULL)
+    if (dy == NULL || w == NULL || dx == NULL)
         return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
     if (batch < 0)
         return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
@@ -187,7 +194,15 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
+    grad_input_task(dy, w, dx, 0, batch, in_h, in_w, out_h, out_w);
+
+    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+}
+
+/* grad_weight of the output channels first … last - 1 */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
+{
+    for (long o = first; o < last; ++o) {
         for (long c = 0; c < 4; ++c) {
             double a0 = 0;
             for (long n = 0; n < batch; ++n) {
@@ -205,15 +220,14 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
             dw[(o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS + 0] = a0;
         }
     }
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
+int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
 {
     long out_h;
     long out_w;
     int status;
-    if (dy == NULL || db == NULL)
+    if (x == NULL || dy == NULL || dw == NULL)
         return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
     if (batch < 0)
         return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
@@ -221,7 +235,15 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *re
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
+    grad_weight_task(x, dy, dw, batch, 0, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS, in_h, in_w, out_h, out_w);
+
+    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+}
+
+/* grad_bias of the output channels first … last - 1 */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last, long out_h, long out_w)
+{
+    for (long o = first; o < last; ++o) {
         double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
         int top = 0;
         long blocks = 0;
@@ -249,5 +271,22 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *re
             sum += partial[--top];
         db[o] = (double)sum;
     }
+}
+
+int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
+{
+    long out_h;
+    long out_w;
+    int status;
+    if (dy == NULL || db == NULL)
+        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
+    if (batch < 0)
+        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
+    status = sizes(in_h, in_w, &out_h, &out_w);
+    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
+        return status;
+
+    grad_bias_task(dy, db, batch, 0, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS, out_h, out_w);
+
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }

@@ -26,6 +26,17 @@
 
 #include <stddef.h>
 
+/* Each function's work runs in a task over a range of its outermost loop (the batch, or the
+ * output channels), compiled once and never inlined into its caller: the same machine code
+ * computes every entry whatever the thread count, so the results are bit-identical. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK static __attribute__((noipa))
+#elif defined(__GNUC__)
+#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK static __attribute__((noinline))
+#else
+#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK static
+#endif
+
 static int sizes(long in_d, long in_h, long in_w, long *out_d, long *out_h, long *out_w)
 {
     if (in_d < 1)
@@ -56,30 +67,22 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_output_size(long *out_d, long *out_h, long *ou
     return sizes(in_d, in_h, in_w, out_d, out_h, out_w);
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch)
+/* forward over the samples first … last - 1 */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last)
 {
-    long out_d;
-    long out_h;
-    long out_w;
-    int status;
     const long in_d = 4;
     const long in_h = 5;
     const long in_w = 6;
-    if (x == NULL || w == NULL || y == NULL)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
-    if (batch < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
-    status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
-        return status;
-
+    const long out_d = 2;
+    const long out_h = 3;
+    const long out_w = 3;
     const long lo_d = out_d < 1 ? out_d : 1;
     const long hi_d = in_d - 2 < 0 ? lo_d : (in_d) / 2 < lo_d ? lo_d : (in_d) / 2;
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
-    for (long n = 0; n < batch; ++n) {
+    for (long n = first; n < last; ++n) {
         for (long g = 0; g < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_GROUPS; ++g) {
             const double *xg = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g) * (in_d * in_h * in_w);
             long o = g;
@@ -551,10 +554,9 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double
             }
         }
     }
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch)
+int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch)
 {
     long out_d;
     long out_h;
@@ -563,7 +565,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     const long in_d = 4;
     const long in_h = 5;
     const long in_w = 6;
-    if (dy == NULL || w == NULL || dx == NULL)
+    if (x == NULL || w == NULL || y == NULL)
         return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
     if (batch < 0)
         return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
@@ -571,6 +573,20 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
+    forward_task(x, w, b, y, 0, batch);
+
+    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+}
+
+/* grad_input over the samples first … last - 1 */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last)
+{
+    const long in_d = 4;
+    const long in_h = 5;
+    const long in_w = 6;
+    const long out_d = 2;
+    const long out_h = 3;
+    const long out_w = 3;
     const long hi0_d = out_d < 0 ? 0 : out_d < (in_d + 1) / 2 ? out_d : (in_d + 1) / 2;
     const long hi0_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
     const long hi0_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
@@ -595,7 +611,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     const long hi7_d = out_d - 1 < 0 ? 0 : out_d - 1 < (in_d) / 2 ? out_d - 1 : (in_d) / 2;
     const long hi7_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
     const long hi7_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
-    for (long n = 0; n < batch; ++n) {
+    for (long n = first; n < last; ++n) {
         for (long c = 0; c < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS; ++c) {
             double *restrict dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
             for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
@@ -1026,10 +1042,9 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
             }
         }
     }
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch)
+int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch)
 {
     long out_d;
     long out_h;
@@ -1038,7 +1053,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
     const long in_d = 4;
     const long in_h = 5;
     const long in_w = 6;
-    if (x == NULL || dy == NULL || dw == NULL)
+    if (dy == NULL || w == NULL || dx == NULL)
         return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
     if (batch < 0)
         return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
@@ -1046,13 +1061,27 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
+    grad_input_task(dy, w, dx, 0, batch);
+
+    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+}
+
+/* grad_weight of the output channels first … last - 1 */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last)
+{
+    const long in_d = 4;
+    const long in_h = 5;
+    const long in_w = 6;
+    const long out_d = 2;
+    const long out_h = 3;
+    const long out_w = 3;
     const long lo_d = out_d < 1 ? out_d : 1;
     const long hi_d = in_d - 2 < 0 ? lo_d : (in_d) / 2 < lo_d ? lo_d : (in_d) / 2;
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
-    for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
+    for (long o = first; o < last; ++o) {
         for (long c = 0; c < 1; ++c) {
             double a0 = 0;
             double a1 = 0;
@@ -1247,10 +1276,9 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
             dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 26] = a26;
         }
     }
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *restrict db, long batch)
+int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch)
 {
     long out_d;
     long out_h;
@@ -1259,7 +1287,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
     const long in_d = 4;
     const long in_h = 5;
     const long in_w = 6;
-    if (dy == NULL || db == NULL)
+    if (x == NULL || dy == NULL || dw == NULL)
         return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
     if (batch < 0)
         return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
@@ -1267,7 +1295,18 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
-    for (long o = 0; o < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++o) {
+    grad_weight_task(x, dy, dw, batch, 0, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS);
+
+    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+}
+
+/* grad_bias of the output channels first … last - 1 */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last)
+{
+    const long out_d = 2;
+    const long out_h = 3;
+    const long out_w = 3;
+    for (long o = first; o < last; ++o) {
         double partial[64]; /* pending block sums: partial[k] sums twice as many blocks as partial[k + 1] */
         int top = 0;
         long blocks = 0;
@@ -1295,5 +1334,26 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
             sum += partial[--top];
         db[o] = (double)sum;
     }
+}
+
+int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *restrict db, long batch)
+{
+    long out_d;
+    long out_h;
+    long out_w;
+    int status;
+    const long in_d = 4;
+    const long in_h = 5;
+    const long in_w = 6;
+    if (dy == NULL || db == NULL)
+        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
+    if (batch < 0)
+        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
+    status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
+    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
+        return status;
+
+    grad_bias_task(dy, db, batch, 0, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS);
+
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }

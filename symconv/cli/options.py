@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from symconv.cli.errors import CliError
-from symconv.codegen.config import check_name
+from symconv.codegen.config import check_name, check_threads
 from symconv.errors import CodegenError, OptionError
 from symconv.options import (
     SPEC_OPTIONS,
@@ -133,6 +133,20 @@ def _check_name(name: str) -> None:
         raise CliError(
             f"{shown} {message[len(prefix):]}" if message.startswith(prefix) else f"{shown}: {message}"
         ) from None
+
+
+def _check_threads(threads: int, target: str) -> None:
+    """Refuse a ``--threads`` out of range, or above 1 for the NumPy target alone, worded with the option."""
+    try:
+        check_threads(threads, target)
+    except CodegenError as error:
+        message = str(error)
+        for api, option in (("threads=2", "--threads 2"), ("target='c'", "--target c or all"),
+                            ("leave threads", "leave --threads")):
+            message = message.replace(api, option)
+        prefix = f"threads {threads!r} "
+        raise CliError(f"--threads {threads} {message[len(prefix):]}" if message.startswith(prefix)
+                       else f"--threads {threads}: {message}") from None
 
 
 # -- the SPEC options, shared by every command that takes a convolution ------------------------

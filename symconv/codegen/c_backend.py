@@ -46,7 +46,7 @@ BINDING = "c/binding.py.j2"
 def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     """The template context of ``c/header.h.j2`` and ``c/source.c.j2``: printed lines only."""
     spec = lay.spec
-    plan = schedule(spec)
+    plan = schedule(spec, config.threads)
     fixed = spec.input_size is not None
     prefix = config.name
     upper = prefix.upper()
@@ -137,6 +137,19 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
             lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
             cexpr(weight_channel),
         ),
+        "threads": plan.threads,
+        # a task's sizes (grad_bias reads the output sizes only): constants when fixed, else parameters
+        "task_size": {
+            which: {
+                "constants": [(str(n), v) for n, v in zip(names, values)] if fixed else [],
+                "params": "" if fixed else "".join(f", long {n}" for n in names),
+                "args": "" if fixed else "".join(f", {n}" for n in names),
+            }
+            for which, names, values in (
+                ("all", (*lay.inputs, *lay.outputs), (*spec.sizes, *spec.output_size) if fixed else ()),
+                ("outputs", lay.outputs, spec.output_size if fixed else ()),
+            )
+        },
         "acc_T": "double",
         "bias_block": plan.bias_block,
         "bias_lanes": plan.bias_lanes,
@@ -191,8 +204,9 @@ class CBackend(Backend):
         names = list(dict.fromkeys(code.config.name for code in codes))
         sources = " ".join(shlex.quote(str(out / f"{name}.c")) for name in names)
         headers = ", ".join(f'"{name}.h"' for name in names)
+        omp = " -fopenmp" if any(code.config.threads > 1 for code in codes) else ""
         shared = " && ".join(
-            f"cc -std=c99 -O2 -shared -fPIC -o {shlex.quote(str(out / library_name(name)))} "
+            f"cc -std=c99 -O2{omp} -shared -fPIC -o {shlex.quote(str(out / library_name(name)))} "
             f"{shlex.quote(str(out / f'{name}.c'))}"
             for name in names
         )
@@ -201,7 +215,7 @@ class CBackend(Backend):
             f"{binding_name(name)}.load({str(out / library_name(name))!r})" for name in names
         )
         return [
-            f"C:      cc -std=c99 -O2 -c {sources}   (#include {headers})",
+            f"C:      cc -std=c99 -O2{omp} -c {sources}   (#include {headers})",
             f"ctypes: {shared}",
             f"        sys.path.insert(0, {str(out)!r}); import {modules}; {loads}",
         ]

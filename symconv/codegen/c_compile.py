@@ -21,17 +21,19 @@ from symconv.errors import CodegenError
 
 PORTABLE_CFLAGS = ("-O3", "-std=c99", "-fPIC", "-shared")
 NATIVE_CFLAGS = ("-march=native", "-ffp-contract=fast")  # this CPU's vector units, FMA contraction on
+OPENMP_CFLAG = "-fopenmp"  # code generated with threads > 1
 
 
-def cflags() -> tuple[str, ...]:
+def cflags(threads: int = 1) -> tuple[str, ...]:
     """The loader's compile flags: ``-O3`` tuned for this CPU, or portable with ``SYMCONV_NATIVE=0``.
 
     ``-std=c99`` alone turns FMA contraction off (ISO mode); ``-ffp-contract=fast``
-    turns it back on. The flags are part of the cache key.
+    turns it back on. Code generated for more than one thread adds ``-fopenmp``.
+    The flags are part of the cache key.
     """
-    if os.environ.get("SYMCONV_NATIVE", "1").strip() == "0":
-        return PORTABLE_CFLAGS
-    return (*PORTABLE_CFLAGS, *NATIVE_CFLAGS)
+    native = os.environ.get("SYMCONV_NATIVE", "1").strip() != "0"
+    flags = (*PORTABLE_CFLAGS, *NATIVE_CFLAGS) if native else PORTABLE_CFLAGS
+    return (*flags, OPENMP_CFLAG) if threads > 1 else flags
 
 
 def library_name(name: str) -> str:
@@ -57,7 +59,7 @@ def compiler() -> str:
 def compile_shared(code: Files) -> Path:
     """The shared library of ``code``'s C source, compiled once and cached by hash."""
     cc = compiler()
-    flags = cflags()
+    flags = cflags(code.config.threads)
     name = code.config.name
     sources = {f: text for f, text in code.files.items() if f.endswith((".c", ".h"))}
     digest = hashlib.sha256()
@@ -78,6 +80,9 @@ def compile_shared(code: Files) -> Path:
         )
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()[:5]
-            raise CodegenError(f"the C compiler ({cc}) failed on {name}.c: " + " | ".join(detail))
+            hint = (f"; this code runs on {code.config.threads} threads and needs OpenMP ({OPENMP_CFLAG}): "
+                    "gcc has it, clang needs libomp-dev; or generate with threads=1"
+                    if OPENMP_CFLAG in flags else "")
+            raise CodegenError(f"the C compiler ({cc}) failed on {name}.c: " + " | ".join(detail) + hint)
         os.replace(built, target)  # atomic: a concurrent loader sees the whole library or none
     return target

@@ -36,7 +36,7 @@ def forward_lines(
     go, gi = spec.group_out, spec.group_in
     g = sp.Symbol("g", integer=True, nonnegative=True)
     lines += [
-        f"{INDENT}for (long n = 0; n < batch; ++n) {{",
+        f"{INDENT}for (long n = first; n < last; ++n) {{",
         f"{INDENT * 2}for (long g = 0; g < {upper}_GROUPS; ++g) {{",
         f"{INDENT * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + {cexpr(g * gi)}) * ({in_total});",
         f"{INDENT * 3}long o = {cexpr(g * go)};",

@@ -104,7 +104,7 @@ def gather_lines(
             block["lo"].append(low)
             block["hi"].append(hi)
     lines += [
-        f"{INDENT}for (long n = 0; n < batch; ++n) {{",
+        f"{INDENT}for (long n = first; n < last; ++n) {{",
         f"{INDENT * 2}for (long c = 0; c < {upper}_IN_CHANNELS; ++c) {{",
         f"{INDENT * 3}{T} *restrict dxc = dx + (n * {upper}_IN_CHANNELS + c) * ({in_total});",
     ]

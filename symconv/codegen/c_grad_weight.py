@@ -27,7 +27,7 @@ def grad_weight_lines(
     out_total = " * ".join(map(str, lay.outputs))
     d2, d3, d4 = INDENT * 2, INDENT * 3, INDENT * 4
     lines += [
-        f"{INDENT}for (long o = 0; o < {upper}_OUT_CHANNELS; ++o) {{",
+        f"{INDENT}for (long o = first; o < last; ++o) {{",
         f"{d2}for (long c = 0; c < {gi}; ++c) {{",
     ]
     lines += [f"{d3}{T} a{tap['w']} = 0;" for tap in taps]

@@ -14,6 +14,7 @@ TARGETS = ("numpy", "c")
 DTYPES = {"float64": "double", "float32": "float"}  # NumPy dtype → C type
 
 MAX_TAPS = 1024  # taps are unrolled: beyond this the code is too long to be worth it
+MAX_THREADS = 256  # OpenMP threads of the C target; more than a machine of this century has cores
 
 C_KEYWORDS = frozenset((
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
@@ -63,6 +64,21 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_threads(threads: object, target: str) -> int:
+    """``threads`` if it is a whole number from 1 to MAX_THREADS, and 1 unless the target is C."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise CodegenError(
+            f"threads {threads!r} is not a whole number from 1 to {MAX_THREADS}: give the number of "
+            "OpenMP threads the C code runs on, e.g. threads=2 (1, the default, runs without OpenMP)"
+        )
+    if threads != 1 and target != "c":
+        raise CodegenError(
+            f"threads {threads} applies to the C target only (OpenMP): the NumPy target runs on NumPy's "
+            "BLAS, which picks its own threads; leave threads at 1 or use target='c'"
+        )
+    return threads
+
+
 @dataclass(frozen=True)
 class CodegenConfig:
     """A validated request: the spec, the target, the dtype and the name of the generated code."""
@@ -71,9 +87,12 @@ class CodegenConfig:
     target: str
     dtype: str
     name: str
+    threads: int = 1  # the C target's OpenMP threads (1: no OpenMP in the code)
 
     @classmethod
-    def make(cls, spec: ConvSpec, target: str, dtype: str, name: str | None) -> CodegenConfig:
+    def make(
+        cls, spec: ConvSpec, target: str, dtype: str, name: str | None, threads: int = 1
+    ) -> CodegenConfig:
         if not isinstance(spec, ConvSpec):
             raise CodegenError(f"spec must be a ConvSpec, got {type(spec).__name__}")
         if target not in TARGETS:
@@ -85,7 +104,8 @@ class CodegenConfig:
                 f"kernel {format_size(spec.kernel)} has {spec.taps:,} taps: the generated code unrolls "
                 f"every tap, so symconv generates kernels of up to {MAX_TAPS} taps"
             )
-        return cls(spec, target, dtype, check_name(default_name(spec) if name is None else name))
+        return cls(spec, target, dtype, check_name(default_name(spec) if name is None else name),
+                   check_threads(threads, target))
 
     @property
     def c_type(self) -> str:
@@ -96,4 +116,6 @@ class CodegenConfig:
         words = ["symconv", "gen", *self.spec.cli_args(), "--target", self.target, "--dtype", self.dtype]
         if self.name != default_name(self.spec):
             words += ["--name", self.name]
+        if self.threads != 1:
+            words += ["--threads", str(self.threads)]
         return " ".join(words)

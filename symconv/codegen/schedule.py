@@ -38,14 +38,15 @@ class Schedule:
     residues: int  # grad_input: loop nests, one per residue of the input position mod the stride
     bias_block: int
     bias_lanes: int
+    threads: int  # OpenMP threads over the outer loops (1: no OpenMP)
     steps: tuple[Step, ...]
 
     def lines(self) -> list[str]:
         return [step.line() for step in self.steps]
 
 
-def schedule(spec: ConvSpec) -> Schedule:
-    """The schedule of ``spec``'s C code."""
+def schedule(spec: ConvSpec, threads: int = 1) -> Schedule:
+    """The schedule of ``spec``'s C code on ``threads`` OpenMP threads."""
     group_out = spec.group_out
     block = OUT_BLOCK if group_out >= OUT_BLOCK else 1
     tail = group_out % OUT_BLOCK != 0 and group_out >= OUT_BLOCK
@@ -83,5 +84,14 @@ def schedule(spec: ConvSpec) -> Schedule:
         "block sums combined by a binary-counter tree",
         "accurate in float32 too, and deterministic (a fixed order)",
     )
-    return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES,
-                    (forward, grad_input, grad_weight, grad_bias))
+    steps: tuple[Step, ...] = (forward, grad_input, grad_weight, grad_bias)
+    if threads != 1:
+        steps += (Step(
+            "threads",
+            f"OpenMP, {threads} threads, a static split of each function's outermost loop: the batch "
+            "(forward, grad_input), the output channels (grad_weight, grad_bias)",
+            "each task runs one compiled function (never inlined) over its range, so every output "
+            "entry gets the same machine code and order whatever the thread count: bit-identical "
+            "results; without -fopenmp the pragmas are skipped and the code runs on one thread",
+        ),)
+    return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES, threads, steps)
