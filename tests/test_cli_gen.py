@@ -282,11 +282,12 @@ def test_a_failing_generation_writes_nothing(
     """The C target fails after the NumPy one succeeded: no file, and the new directory is not made."""
 
     def fail_for_c(
-        spec: ConvSpec, target: str = "numpy", dtype: str = "float64", name: str | None = None
+        spec: ConvSpec, target: str = "numpy", dtype: str = "float64", name: str | None = None,
+        threads: int = 1,
     ) -> GeneratedCode:
         if target == "c":
             raise CodegenError("the C target cannot do this, for the test")
-        return generate(spec, target=target, dtype=dtype, name=name)
+        return generate(spec, target=target, dtype=dtype, name=name, threads=threads)
 
     monkeypatch.setattr("symconv.cli.gen.generate", fail_for_c)
     code, out, err = run(capsys, "gen", *HEADLINE, "--out", str(tmp_path / "out"))
