@@ -84,7 +84,9 @@ def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
     else:
         grad_input = ("col2im", "one matmul (BLAS) into columns, summed back tap by tap (col2im), because the"
                       " stride is above 1: a gather would multiply the zeros it inserts")
-    return {"forward": forward, "grad_input": grad_input, "grad_weight": grad_weight}
+    grad_bias = ("pairwise", "each map summed along its contiguous positions by np.add.reduce (NumPy's"
+                 " pairwise summation, at memory speed), the maps' sums added over the batch in float64")
+    return {"forward": forward, "grad_input": grad_input, "grad_weight": grad_weight, "grad_bias": grad_bias}
 
 
 DOCS = {
@@ -126,7 +128,6 @@ class NumpyBackend(Backend):
         span = spec.effective_kernel
         zero_inserted = [Window(e - 1, st, out) for e, st, out in zip(span, spec.strides, lay.outputs)]
         return {
-            "wide_sum": config.dtype == "float32",
             "schedule": [f"{fn}: {reason}." for fn, (_, reason) in chosen.items()],
             "doc": {fn: DOCS[fn, kind] for fn, (kind, _) in chosen.items() if (fn, kind) in DOCS},
             **{fn: kind for fn, (kind, _) in chosen.items()},
