@@ -15,11 +15,15 @@ every bound below is on the generated code's own error:
   sums) + ``2·u`` (Kahan) + ``1·u`` (the compensation's subtraction) + ``5·u``
   (the tree over 32 lanes), ``u = 2^-53``, plus Kahan's ``O(m·u²)``; asserted
   as ``½·ulp + 12·u·Σ|dy| + m·u²·Σ|dy|`` — independent of the size.
-- NumPy: each map summed by ``np.add.reduce`` along its contiguous positions
+- NumPy, fixed sizes with a divisor ``L`` of the map's positions in 16 … 64: chunks
+  of ``L`` positions each summed by one matmul with ones (BLAS; any order of an
+  ``L``-term dot errs by at most ``(L−1)·u_dtype`` of its absolute sum), the
+  chunk sums added in float64: ``|got − exact| ≤ ½·ulp + (L−1)·u_dtype·Σ|dy| + m·2^-53·Σ|dy|``.
+- NumPy otherwise: each map summed by ``np.add.reduce`` along its contiguous positions
   (NumPy's pairwise summation: runs of at most 16 sequential adds, 3 levels over
   its 8 accumulators, then halving; depth ≤ 20 + log2 P for P positions) in the
   data's dtype, then the maps over the batch in float64:
-  ``|got − exact| ≤ ½·ulp + (20 + log2 P)·u_dtype·Σ|dy| + N·2^-53·Σ|dy|``.
+  ``|got − exact| ≤ ½·ulp + (20 + log2 P)·u_dtype·Σ|dy| + m·2^-53·Σ|dy|``.
 
 Sizes are chosen so that the lanes' and blocks' tails are reached: maps shorter
 than one row of lanes, exactly one row, rows plus a tail, several float64 blocks
@@ -40,6 +44,8 @@ from hypothesis import strategies as st
 from test_codegen import COMPILERS, SANITIZE, SANITIZER_COMPILERS, WARNINGS, compile_c, prototypes, write_c
 
 from symconv import ConvSpec, generate
+from symconv.codegen.numpy_backend import bias_chunk
+from symconv.codegen.numpy_backend import schedule as numpy_schedule
 from symconv.codegen.schedule import BIAS_LANES, BIAS_ROWS, schedule
 
 U = {"float32": 2.0**-24, "float64": 2.0**-53}
@@ -51,6 +57,12 @@ SPECS = {
     "1d_k1_one_channel": ConvSpec(kernel_size=1, dims=1, out_channels=1),
     "2d_k3_p1": ConvSpec(kernel_size=3, padding=1, in_channels=2, out_channels=2),
     "3d_k2": ConvSpec(kernel_size=2, dims=3, out_channels=2),
+}
+# Fixed sizes: the NumPy target sums chunks of a divisor of the map's positions by BLAS (16 … 64 positions)
+FIXED = {
+    "1d_600_chunks_of_60": ConvSpec(input_size=600, kernel_size=1, dims=1, out_channels=3),
+    "2d_16x16_chunks_of_64": ConvSpec(input_size=18, kernel_size=3, in_channels=2, out_channels=2),
+    "2d_13x13_no_chunk": ConvSpec(input_size=15, kernel_size=3, out_channels=2),  # 169 = 13²: pairwise
 }
 # lengths of a 1-D map that reach every branch: below one row of lanes, one row, rows and a tail, one
 # float64 block, a block and a tail, several blocks and a partial one
@@ -65,7 +77,8 @@ def exact(dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([math.fsum(row) for row in d]), np.abs(d).sum(axis=1))
 
 
-def bound(target: str, dtype: str, dy: np.ndarray, got: np.ndarray, abs_sum: np.ndarray) -> np.ndarray:
+def bound(target: str, dtype: str, spec: ConvSpec, dy: np.ndarray, got: np.ndarray,
+          abs_sum: np.ndarray) -> np.ndarray:
     """The largest error the schedule allows (see the module docstring), per channel."""
     n, m = dy.shape[0], dy[:, 0].size
     half_ulp = 0.5 * np.spacing(np.abs(got)).astype(np.float64)
@@ -74,7 +87,9 @@ def bound(target: str, dtype: str, dy: np.ndarray, got: np.ndarray, abs_sum: np.
     if target == "c":
         return half_ulp + (12 + m * U["float64"]) * U["float64"] * abs_sum
     positions = max(1, dy[0, 0].size)
-    return half_ulp + ((20 + math.log2(positions)) * U[dtype] + n * U["float64"]) * abs_sum
+    chunk = bias_chunk(spec)
+    terms = chunk - 1 if chunk else 20 + math.log2(positions)  # a chunk's dot, else the pairwise depth
+    return half_ulp + (terms * U[dtype] + n * positions * U["float64"]) * abs_sum
 
 
 def draw_dy(rng: np.random.Generator, shape: tuple[int, ...], kind: str, dtype: str) -> np.ndarray:
@@ -93,7 +108,7 @@ def check(target: str, dtype: str, spec: ConvSpec, dy: np.ndarray) -> None:
     assert got.dtype == np.dtype(dtype) and got.shape == (spec.out_channels,)
     want, abs_sum = exact(dy)
     error = np.abs(got.astype(np.float64) - want)
-    allowed = bound(target, dtype, dy, got, abs_sum)
+    allowed = bound(target, dtype, spec, dy, got, abs_sum)
     assert np.all(error <= allowed), (
         f"[{target} {dtype}] {spec.describe()} dy {dy.shape}: error {error} > bound {allowed}")
 
@@ -236,3 +251,20 @@ def test_float64_keeps_what_a_plain_sum_rounds_off(target: str) -> None:
     dy = np.full((40, 3, 1000), 2.0**-56)
     dy[0, :, :BIAS_LANES] = 1.0
     check(target, "float64", spec, dy)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("target", ["c", "numpy"])
+@pytest.mark.parametrize("name", sorted(FIXED))
+def test_grad_bias_fixed_sizes(target: str, dtype: str, name: str) -> None:
+    """The NumPy target's BLAS chunks (and the pairwise fallback when no chunk divides the map)."""
+    spec = FIXED[name]
+    chunk = bias_chunk(spec)
+    kind = numpy_schedule(spec)["grad_bias"][0]
+    want = ("pairwise", None) if "no_chunk" in name else ("chunks", int(name.split("_")[-1]))
+    assert (kind, chunk) == want
+    for batch in (1, 4, 40):
+        for values in ("normal", "spread", "positive"):
+            dy = draw_dy(np.random.default_rng(batch), (batch, spec.out_channels, *spec.output_size), values,
+                         dtype)
+            check(target, dtype, spec, dy)
