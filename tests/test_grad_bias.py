@@ -11,10 +11,11 @@ every bound below is on the generated code's own error:
   fewer than 2^20 terms). Half an ulp is the least any float32 result can promise,
   so no summation (PyTorch's included) is more accurate on these bounds.
 - C, float64: blocks of 4×32 positions in 32 lanes, each block added to its
-  lane with Kahan's compensation, lanes summed pairwise: ``3·u`` (4-term block
-  sums) + ``2·u`` (Kahan) + ``1·u`` (the compensation's subtraction) + ``5·u``
-  (the tree over 32 lanes), ``u = 2^-53``, plus Kahan's ``O(m·u²)``; asserted
-  as ``½·ulp + 12·u·Σ|dy| + m·u²·Σ|dy|`` — independent of the size.
+  lane with Kahan's compensation, then the 32 lanes and their lost parts added
+  with compensation too: ``3·u`` (4-term block sums) + ``2·u`` (Kahan over the
+  blocks) + ``2·u`` (over the lanes) + ``1·u`` (the last correction),
+  ``u = 2^-53``, plus Kahan's ``O(m·u²)``; asserted with slack as
+  ``½·ulp + 12·u·Σ|dy| + m·u²·Σ|dy|`` — independent of the size.
 - NumPy, fixed sizes with a divisor ``L`` of the map's positions in 16 … 64: chunks
   of ``L`` positions each summed by one matmul with ones (BLAS; any order of an
   ``L``-term dot errs by at most ``(L−1)·u_dtype`` of its absolute sum), the
@@ -174,7 +175,7 @@ def test_the_header_names_the_grad_bias_schedule(dtype: str) -> None:
     header = " ".join(source.split("*/")[0].replace("*", " ").split())
     assert " ".join(line.split()) in header
     if dtype == "float32":
-        assert plan.bias_rows == 0 and f"{BIAS_LANES} double accumulators" in line
+        assert plan.bias_rows == 0 and f"{BIAS_LANES} float64 accumulators" in line
         assert "add_block" not in source
     else:
         assert plan.bias_rows == BIAS_ROWS and "Kahan" in line and "add_block(sum, lost, part)" in source

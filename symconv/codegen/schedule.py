@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from symconv.spec import ConvSpec
 
 OUT_BLOCK = 4  # forward: output channels per block, sharing each input load (4 accumulators)
-BIAS_LANES = 32  # grad_bias: independent double accumulators (eight AVX2 vectors), combined pairwise
+BIAS_LANES = 32  # grad_bias: independent float64 accumulators (eight AVX2 vectors)
 BIAS_ROWS = 4  # grad_bias, float64: rows of BIAS_LANES positions per block before the compensated add
 
 
@@ -81,10 +81,10 @@ def schedule(spec: ConvSpec, dtype: str = "float32") -> Schedule:
         bias_rows = 0
         grad_bias = Step(
             "grad_bias",
-            f"{BIAS_LANES} double accumulators along each map (converted exactly from float), tails into "
-            "the first lanes, the lanes summed pairwise, rounded to float once",
-            "a double sum of m floats errs by at most m·2^-53 of their absolute sum (2^-33 below 2^20 "
-            "values), so the result is float32's rounding of the exact sum but for that margin; it "
+            f"{BIAS_LANES} float64 accumulators along each map (converted exactly from float32), tails into "
+            "the first lanes, the lanes summed pairwise, rounded to float32 once",
+            "a float64 sum of m float32 values errs by at most m·2^-53 of their absolute sum (2^-33 below "
+            "2^20 values), so the result is float32's rounding of the exact sum but for that margin; it "
             "vectorises and runs at memory speed like a float sum; a fixed order (deterministic)",
         )
     else:
@@ -92,11 +92,12 @@ def schedule(spec: ConvSpec, dtype: str = "float32") -> Schedule:
         grad_bias = Step(
             "grad_bias",
             f"blocks of {BIAS_ROWS}×{BIAS_LANES} positions summed in {BIAS_LANES} lanes, each block added "
-            "to its lane's total with compensation (Kahan), the lanes summed pairwise",
-            f"the error bound does not grow with the size: about {BIAS_ROWS - 1 + 2 + 1 + 5}·2^-53 of the "
-            f"absolute sum ({BIAS_ROWS}-term blocks, Kahan's 2, 1 to apply it, the lane tree's 5), against "
-            "the log2 of the size for a pairwise sum; the compensated add costs little per block; a fixed "
-            "order (deterministic)",
+            "to its lane's total with compensation (Kahan), then the lanes and what they lost added with "
+            "compensation too",
+            f"the error bound does not grow with the size: about {BIAS_ROWS - 1 + 2 + 2 + 1}·2^-53 of the "
+            f"absolute sum ({BIAS_ROWS}-term blocks, Kahan's 2 twice, 1 to apply the last correction), "
+            "against the log2 of the size for a pairwise sum; the compensated add costs little per block; "
+            "a fixed order (deterministic)",
         )
     return Schedule(block, tail, residues, BIAS_LANES, bias_rows,
                     (forward, grad_input, grad_weight, grad_bias))
