@@ -12,7 +12,7 @@ Schedule (chosen per layer when generated; no Python loop over the batch or posi
 - forward: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
 - grad_input: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
 - grad_weight: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
-- grad_bias: each map summed along its contiguous positions by np.add.reduce (NumPy's pairwise summation), the maps' sums added over the batch in float64, because the output size is open or no chunk of 16-64 positions divides it.
+- grad_bias: each map summed along its contiguous positions by np.add.reduce (NumPy's pairwise summation), the maps' sums added over the batch in float64, because the output size is open or no multiple of 4 in 16-64 divides its positions.
 """
 
 import operator

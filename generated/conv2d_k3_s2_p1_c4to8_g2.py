@@ -12,7 +12,7 @@ Schedule (chosen per layer when generated; no Python loop over the batch or posi
 - forward: im2col view + matmul (BLAS), one per group, because it was faster on every layer measured, depthwise included.
 - grad_input: one matmul (BLAS) into columns, summed back tap by tap (col2im), because the stride is above 1: a gather would multiply the zeros it inserts.
 - grad_weight: im2col view + matmul (BLAS) with dy, one per sample and group, because each group contracts 2 input and 4 output channels.
-- grad_bias: each map summed along its contiguous positions by np.add.reduce (NumPy's pairwise summation), the maps' sums added over the batch in float64, because the output size is open or no chunk of 16-64 positions divides it.
+- grad_bias: each map summed along its contiguous positions by np.add.reduce (NumPy's pairwise summation), the maps' sums added over the batch in float64, because the output size is open or no multiple of 4 in 16-64 divides its positions.
 """
 
 import operator

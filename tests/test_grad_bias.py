@@ -59,9 +59,11 @@ SPECS = {
     "2d_k3_p1": ConvSpec(kernel_size=3, padding=1, in_channels=2, out_channels=2),
     "3d_k2": ConvSpec(kernel_size=2, dims=3, out_channels=2),
 }
-# Fixed sizes: the NumPy target sums chunks of a divisor of the map's positions by BLAS (16 … 64 positions)
+# Fixed sizes: the NumPy target sums chunks of a divisor of the map's positions by BLAS (a multiple of 4
+# in 16 … 64), else pairwise
 FIXED = {
     "1d_600_chunks_of_60": ConvSpec(input_size=600, kernel_size=1, dims=1, out_channels=3),
+    "1d_636_no_chunk": ConvSpec(input_size=636, kernel_size=1, dims=1, out_channels=3),  # 4·3·53: 12 < 16
     "2d_16x16_chunks_of_64": ConvSpec(input_size=18, kernel_size=3, in_channels=2, out_channels=2),
     "2d_13x13_no_chunk": ConvSpec(input_size=15, kernel_size=3, out_channels=2),  # 169 = 13²: pairwise
 }
