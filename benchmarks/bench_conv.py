@@ -13,7 +13,7 @@ named stages:
    below and compiled once by this script (the independent naive baseline).
    Generated code is specialised to the layer (its spec fixes the input size).
 2. check: every contender's result against PyTorch in float64 on the same
-   data; the max abs error of each contender's result (in ``--dtype``) is
+   data (grad_bias: against the exact sum, ``math.fsum``); the max abs error of each contender's result (in ``--dtype``) is
    reported, and one that is far off is marked wrong and fails the run.
 3. time: contenders interleaved in the same rounds (round r runs each once,
    the order rotated by r), after a warm-up that also picks how many calls
@@ -479,11 +479,20 @@ def check(contenders: Sequence[Contender], truth: Mapping[str, np.ndarray], dtyp
     return Check(errors, wrong)
 
 
+def exact_grad_bias(dy: np.ndarray) -> np.ndarray:
+    """Σ dy over the batch and positions per channel by ``math.fsum``: the exact sum, rounded once."""
+    maps = np.moveaxis(dy.astype(np.float64), 1, 0).reshape(dy.shape[1], -1)
+    return np.array([math.fsum(channel) for channel in maps])
+
+
 def float64_truth(problem: Problem, torch: Any) -> dict[str, np.ndarray]:
-    """PyTorch's results in float64 on the problem's values (without PyTorch: the einsum reference's)."""
+    """PyTorch's results in float64 on the problem's values (without PyTorch: the einsum reference's);
+    grad_bias exact (``math.fsum``), so that PyTorch's own sum is judged too, in float64 as well."""
     exact = problem.as_float64()
     judge = pytorch(torch, exact) if torch is not None else einsum_reference(exact)
-    return {function: judge.to_numpy(judge.calls[function]()) for function in FUNCTIONS}
+    truth = {function: judge.to_numpy(judge.calls[function]()) for function in FUNCTIONS}
+    truth["grad_bias"] = exact_grad_bias(problem.dy)
+    return truth
 
 
 # -- stage 3: time ----------------------------------------------------------------------------------
@@ -757,7 +766,9 @@ def report(rows: Sequence[Row], names: Sequence[str], tgts: Sequence[Target], ov
                 cell += " · WRONG"
             cells.append(cell)
         out.append(f"| {r.shape.key} | {r.function} | {r.flop / 1e6:.4g} | " + " | ".join(cells) + " |")
-    out += ["", f"Max abs error against {judge} in float64 (on the same input values).", ""]
+    out += ["", f"Max abs error against {judge} in float64 (on the same input values; grad_bias against the "
+            "exact sum, math.fsum; in a float64 run the reference is PyTorch's own result, so PyTorch's error "
+            "is 0 there but for grad_bias).", ""]
     out.append("| layer | function | " + " | ".join(names) + " |")
     out.append("|---|---|" + "---:|" * len(names))
     for r in rows:

@@ -12,6 +12,7 @@ Schedule (chosen per layer when generated; no Python loop over the batch or posi
 - forward: im2col view + matmul (BLAS), one per group, because it was faster on every layer measured, depthwise included.
 - grad_input: one einsum per kernel tap scattered back, because the layer is depthwise: per-tap products measured faster than one small matrix product per group.
 - grad_weight: one einsum per kernel tap, because a group has one input and one output channel: no matrix product for BLAS, and per-tap sums measured faster.
+- grad_bias: each map summed along its contiguous positions by np.add.reduce (NumPy's pairwise summation), the maps' sums added over the batch in float64, because the output size is open or no multiple of 4 in 16-64 divides its positions.
 """
 
 import operator
@@ -124,7 +125,9 @@ def grad_bias(dy):
     """∂J/∂b from dy = ∂J/∂y: the sum of dy over the batch and every position."""
     _check("dy", dy, ("N", OUT_CHANNELS, "H_out", "W_out"))
     _input_for_output(dy.shape[2:])
-    return dy.sum(axis=(0, 2, 3))
+    out_h, out_w = dy.shape[2:]
+    maps = np.add.reduce(dy.reshape(dy.shape[0], OUT_CHANNELS, out_h*out_w), axis=2)  # pairwise along each map
+    return np.add.reduce(maps, axis=0, dtype=np.float64).astype(DTYPE)  # over the batch in float64
 
 
 def _spatial(name, size):

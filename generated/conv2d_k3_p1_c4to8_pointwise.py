@@ -12,6 +12,7 @@ Schedule (chosen per layer when generated; no Python loop over the batch or posi
 - forward: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
 - grad_input: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
 - grad_weight: a plain matmul (BLAS) over channels, because the kernel is 1×1 with stride 1 and no padding: the arrays themselves are the im2col matrices.
+- grad_bias: each map summed along its contiguous positions by np.add.reduce (NumPy's pairwise summation), the maps' sums added over the batch in float64, because the output size is open or no multiple of 4 in 16-64 divides its positions.
 """
 
 import operator
@@ -96,7 +97,9 @@ def grad_bias(dy):
     """∂J/∂b from dy = ∂J/∂y: the sum of dy over the batch and every position."""
     _check("dy", dy, ("N", OUT_CHANNELS, "H_out", "W_out"))
     _input_for_output(dy.shape[2:])
-    return dy.sum(axis=(0, 2, 3))
+    out_h, out_w = dy.shape[2:]
+    maps = np.add.reduce(dy.reshape(dy.shape[0], OUT_CHANNELS, out_h*out_w), axis=2)  # pairwise along each map
+    return np.add.reduce(maps, axis=0, dtype=np.float64).astype(DTYPE)  # over the batch in float64
 
 
 def _spatial(name, size):

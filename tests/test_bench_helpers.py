@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 import reference
 
@@ -121,3 +122,12 @@ def test_ratio_is_none_for_a_wrong_result():
     assert row.ratio(bench.C1) == 2.0
     row.wrong.add(bench.C1)
     assert row.ratio(bench.C1) is None
+
+
+def test_the_grad_bias_truth_is_the_exact_sum():
+    """1 + 2^-60 + … − 1: a float64 sum in any order loses the small terms; math.fsum keeps them."""
+    dy = np.zeros((2, 2, 3))
+    dy[0, 0] = [1.0, 2.0**-60, 2.0**-60]
+    dy[1, 0] = [-1.0, 0.0, 2.0**-60]
+    dy[:, 1] = 0.5
+    np.testing.assert_array_equal(bench.exact_grad_bias(dy), [3 * 2.0**-60, 3.0])

@@ -30,7 +30,7 @@ from symconv.codegen.c_compile import compile_shared, library_name
 from symconv.codegen.c_forward import forward_lines
 from symconv.codegen.c_grad_input import gather_lines
 from symconv.codegen.c_grad_weight import grad_weight_lines
-from symconv.codegen.c_loops import INDENT, flat_index, pairwise
+from symconv.codegen.c_loops import INDENT, flat_index
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
 from symconv.codegen.numpy_backend import import_text
@@ -46,7 +46,7 @@ BINDING = "c/binding.py.j2"
 def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     """The template context of ``c/header.h.j2`` and ``c/source.c.j2``: printed lines only."""
     spec = lay.spec
-    plan = schedule(spec, config.threads)
+    plan = schedule(spec, config.dtype, config.threads)
     fixed = spec.input_size is not None
     prefix = config.name
     upper = prefix.upper()
@@ -150,10 +150,8 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
                 ("outputs", lay.outputs, spec.output_size if fixed else ()),
             )
         },
-        "acc_T": "double",
-        "bias_block": plan.bias_block,
         "bias_lanes": plan.bias_lanes,
-        "bias_lane_sum": pairwise([f"lane[{k}]" for k in range(plan.bias_lanes)]),
+        "bias_rows": plan.bias_rows,
         "schedule": [
             wrapped
             for line in plan.lines()

@@ -16,6 +16,7 @@ the shared ``templates/python/checks.py.j2`` (the C target's binding has the sam
 
 from __future__ import annotations
 
+import math
 import types
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,21 @@ def import_text(name: str, filename: str, text: str) -> types.ModuleType:
 def _times(factor: int, name: str) -> str:
     """``factor*name``, or ``name`` for a factor of 1."""
     return name if factor == 1 else f"{factor}*{name}"
+
+
+BIAS_CHUNK = 64  # grad_bias: at most this many positions per BLAS dot (the dot's error grows with it)
+BIAS_CHUNK_MIN = 16  # grad_bias: shorter chunks make too many dots for BLAS to run at memory speed
+BIAS_CHUNK_STEP = 4  # grad_bias: chunk lengths BLAS runs at speed (measured: odd lengths 1.5-2x slower)
+
+
+def bias_chunk(spec: ConvSpec) -> int | None:
+    """grad_bias: the largest divisor of a map's positions in [BIAS_CHUNK_MIN, BIAS_CHUNK] that is a
+    multiple of BIAS_CHUNK_STEP (fixed sizes only), or None."""
+    if not spec.has_input_size:
+        return None
+    positions = math.prod(spec.output_size)
+    chunks = range(min(positions, BIAS_CHUNK), BIAS_CHUNK_MIN - 1, -1)
+    return next((d for d in chunks if positions % d == 0 and d % BIAS_CHUNK_STEP == 0), None)
 
 
 def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
@@ -84,7 +100,19 @@ def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
     else:
         grad_input = ("col2im", "one matmul (BLAS) into columns, summed back tap by tap (col2im), because the"
                       " stride is above 1: a gather would multiply the zeros it inserts")
-    return {"forward": forward, "grad_input": grad_input, "grad_weight": grad_weight}
+    chunk = bias_chunk(spec)
+    if chunk:
+        grad_bias = ("chunks", f"each map's {math.prod(spec.output_size)} positions in chunks of {chunk},"
+                     " every chunk summed by one matmul with ones (BLAS gemv, faster than np.sum), the chunk"
+                     f" sums added over the batch in float64, because the output size is fixed and {chunk}"
+                     f" divides it: a dot of {chunk} terms errs by at most {chunk - 1} roundings of its"
+                     " absolute sum")
+    else:
+        grad_bias = ("pairwise", "each map summed along its contiguous positions by np.add.reduce (NumPy's"
+                     " pairwise summation), the maps' sums added over the batch in float64, because the"
+                     f" output size is open or no multiple of {BIAS_CHUNK_STEP} in"
+                     f" {BIAS_CHUNK_MIN}-{BIAS_CHUNK} divides its positions")
+    return {"forward": forward, "grad_input": grad_input, "grad_weight": grad_weight, "grad_bias": grad_bias}
 
 
 DOCS = {
@@ -118,6 +146,7 @@ class NumpyBackend(Backend):
         ]
         crop = ", ".join(f"{b}:{pyexpr(n + b)}" for b, n in zip(spec.pad_before, lay.inputs))
         chosen = schedule(spec)
+        chunk = bias_chunk(spec)
         nd = spec.ndim
         space = [f"s[{2 + i}]" for i in range(nd)]
         dilated = [_times(d, a) for d, a in zip(spec.dilations, space)]
@@ -126,7 +155,6 @@ class NumpyBackend(Backend):
         span = spec.effective_kernel
         zero_inserted = [Window(e - 1, st, out) for e, st, out in zip(span, spec.strides, lay.outputs)]
         return {
-            "wide_sum": config.dtype == "float32",
             "schedule": [f"{fn}: {reason}." for fn, (_, reason) in chosen.items()],
             "doc": {fn: DOCS[fn, kind] for fn, (kind, _) in chosen.items() if (fn, kind) in DOCS},
             **{fn: kind for fn, (kind, _) in chosen.items()},
@@ -150,7 +178,8 @@ class NumpyBackend(Backend):
             "taps": taps,
             "crop": crop,
             "bias_axes": ", 1" * spec.ndim,
-            "sum_axes": ", ".join(str(2 + i) for i in range(spec.ndim)),
+            "bias_chunk": chunk,
+            "bias_chunks": math.prod(spec.output_size) // chunk if chunk else 0,
         }
 
     def load(self, code: Files) -> types.ModuleType:

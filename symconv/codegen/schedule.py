@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from symconv.spec import ConvSpec
 
 OUT_BLOCK = 4  # forward: output channels per block, sharing each input load (4 accumulators)
-BIAS_BLOCK = 256  # grad_bias: positions summed into one block sum before the pairwise tree
-BIAS_LANES = 8  # grad_bias: independent partial sums in a block (a vector's worth), combined pairwise
+BIAS_LANES = 32  # grad_bias: independent float64 accumulators (eight AVX2 vectors)
+BIAS_ROWS = 4  # grad_bias, float64: rows of BIAS_LANES positions per block before the compensated add
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class Schedule:
     out_block: int  # forward: output channels per block (1 when a group has fewer)
     out_tail: bool  # forward: single output channels after the blocks (C_out/G not a multiple)
     residues: int  # grad_input: loop nests, one per residue of the input position mod the stride
-    bias_block: int
     bias_lanes: int
+    bias_rows: int  # grad_bias: rows of lanes per compensated block (float64); 0: every value added directly
     threads: int  # OpenMP threads over the outer loops (1: no OpenMP)
     steps: tuple[Step, ...]
 
@@ -45,8 +45,8 @@ class Schedule:
         return [step.line() for step in self.steps]
 
 
-def schedule(spec: ConvSpec, threads: int = 1) -> Schedule:
-    """The schedule of ``spec``'s C code on ``threads`` OpenMP threads."""
+def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedule:
+    """The schedule of ``spec``'s C code in ``dtype`` on ``threads`` OpenMP threads."""
     group_out = spec.group_out
     block = OUT_BLOCK if group_out >= OUT_BLOCK else 1
     tail = group_out % OUT_BLOCK != 0 and group_out >= OUT_BLOCK
@@ -78,12 +78,28 @@ def schedule(spec: ConvSpec, threads: int = 1) -> Schedule:
         "into the interior (no bounds tests) and the guarded border",
         "accumulators in registers, dw written once per entry",
     )
-    grad_bias = Step(
-        "grad_bias",
-        f"blocked pairwise summation: blocks of {BIAS_BLOCK} positions in {BIAS_LANES} 64-bit lanes, "
-        "block sums combined by a binary-counter tree",
-        "accurate in float32 too, and deterministic (a fixed order)",
-    )
+    if dtype == "float32":
+        bias_rows = 0
+        grad_bias = Step(
+            "grad_bias",
+            f"{BIAS_LANES} float64 accumulators along each map (converted exactly from float32), tails into "
+            "the first lanes, the lanes summed pairwise, rounded to float32 once",
+            "a float64 sum of m float32 values errs by at most m·2^-53 of their absolute sum (2^-33 below "
+            "2^20 values), so the result is float32's rounding of the exact sum but for that margin; it "
+            "vectorises and runs at memory speed like a float sum; a fixed order (deterministic)",
+        )
+    else:
+        bias_rows = BIAS_ROWS
+        grad_bias = Step(
+            "grad_bias",
+            f"blocks of {BIAS_ROWS}×{BIAS_LANES} positions summed in {BIAS_LANES} lanes, each block added "
+            "to its lane's total with compensation (Kahan), then the lanes and what they lost added with "
+            "compensation too",
+            f"the error bound does not grow with the size: about {BIAS_ROWS - 1 + 2 + 2 + 1}·2^-53 of the "
+            f"absolute sum ({BIAS_ROWS}-term blocks, Kahan's 2 twice, 1 to apply the last correction), "
+            "against the log2 of the size for a pairwise sum; the compensated add costs little per block; "
+            "a fixed order (deterministic)",
+        )
     steps: tuple[Step, ...] = (forward, grad_input, grad_weight, grad_bias)
     if threads != 1:
         steps += (Step(
@@ -94,4 +110,4 @@ def schedule(spec: ConvSpec, threads: int = 1) -> Schedule:
             "entry gets the same machine code and order whatever the thread count: bit-identical "
             "results; without -fopenmp the pragmas are skipped and the code runs on one thread",
         ),)
-    return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES, threads, steps)
+    return Schedule(block, tail, residues, BIAS_LANES, bias_rows, threads, steps)
