@@ -28,6 +28,7 @@ from symconv import sizes
 from symconv.codegen.backend import Backend, Files
 from symconv.codegen.c_compile import compile_shared, library_name
 from symconv.codegen.c_forward import forward_lines
+from symconv.codegen.c_forward_gemm import gemm_forward_lines, prelude
 from symconv.codegen.c_grad_input import gather_lines
 from symconv.codegen.c_grad_weight import grad_weight_lines
 from symconv.codegen.c_loops import INDENT, flat_index, pairwise
@@ -131,7 +132,12 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "loops": loops,
         "body": body,
         "taps": taps,
-        "forward_body": forward_lines(lay, plan, taps, config.c_type, upper, out_index),
+        "forward_prelude": prelude(config.c_type) if plan.gemm is not None else [],
+        "forward_body": (
+            gemm_forward_lines(lay, plan.gemm, config.c_type, upper)
+            if plan.gemm is not None
+            else forward_lines(lay, plan, taps, config.c_type, upper, out_index)
+        ),
         "grad_weight_body": grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel)),
         "grad_input_body": gather_lines(
             lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
