@@ -116,10 +116,12 @@ def _plus(base: str, offset: str) -> str:
 class Buffer:
     """The input the kernels read, one sample: its axes (spatial, with the channel axis at ``chan``).
 
-    The copy is zero-padded with the channels between the last spatial axis and
-    the others (``[outer padded dims][C_in][padded row]``): one input row of every
-    channel is contiguous, so a block's reduction over the channels streams
-    through memory. The flat 1×1 layer reads x in place, ``[C_in][positions]``.
+    The copy holds one group of one sample (copied just before its blocks run,
+    so it is still in cache), zero-padded, with the channels between the last
+    spatial axis and the others (``[outer padded dims][C_in/G][padded row]``):
+    one input row of every channel is contiguous, so a block's reduction over
+    the channels streams through memory. The flat 1×1 layer reads x in place,
+    ``[C_in][positions]``.
     """
 
     sizes: tuple[sp.Expr, ...]
@@ -133,11 +135,10 @@ class Buffer:
 
 def buffer(lay: Layout, block: Blocking) -> Buffer:
     """The buffer of ``lay`` read by the kernels: x in place for the flat 1×1 layer, else the padded copy."""
-    channels = sp.Integer(lay.spec.in_channels)
     if block.flat:
-        return Buffer((channels, sp.Mul(*lay.inputs)), 0)
+        return Buffer((sp.Integer(lay.spec.in_channels), sp.Mul(*lay.inputs)), 0)
     padded = lay.padded_sizes
-    return Buffer((*padded[:-1], channels, padded[-1]), len(padded) - 1)
+    return Buffer((*padded[:-1], sp.Integer(lay.spec.group_in), padded[-1]), len(padded) - 1)
 
 
 def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str) -> list[str]:
@@ -164,7 +165,7 @@ def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str) -> list
     if copy:
         lines.append(
             f"{ind}{T} *xp = calloc((size_t)({cexpr(sp.Mul(*buf.sizes))}), sizeof({T}));"
-            " /* one sample, zero-padded, [rows][c][row] */"
+            " /* one group of one sample, zero-padded, [rows][c][row] */"
         )
         lines += [
             f"{ind}if (wp == NULL || xp == NULL) {{",
@@ -194,15 +195,13 @@ def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str) -> list
         offsets = [buf.index([sp.Integer(w.start) for w in lay.windows(tap)]) for tap in taps]
     lines += [f"{ind}const long off{t} = {off};" for t, off in enumerate(offsets)]
 
-    lines.append(f"{ind}for (long n = 0; n < batch; ++n) {{")
+    lines += [f"{ind}for (long n = 0; n < batch; ++n) {{", f"{ind * 2}for (long g = 0; g < {groups}; ++g) {{"]
     if copy:
-        lines += _copy_lines(lay, buf, upper, T, 2)
-        lines.append(f"{ind * 2}const {T} *xs = xp;")
+        lines += _copy_lines(lay, buf, upper, T, 3)
+        lines.append(f"{ind * 3}const {T} *xg = xp;")
     else:
-        lines.append(f"{ind * 2}const {T} *xs = x + n * {upper}_IN_CHANNELS * ({out_total});")
+        lines.append(f"{ind * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + g * {gi}) * step_c;")
     lines += [
-        f"{ind * 2}for (long g = 0; g < {groups}; ++g) {{",
-        f"{ind * 3}const {T} *xg = xs + g * {gi} * step_c;",
         f"{ind * 3}const {T} *wg = wp + g * {nblocks * gi * ntaps * mr};",
         f"{ind * 3}{T} *yg = y + (n * {upper}_OUT_CHANNELS + g * {go}) * plane_y;",
     ]
@@ -213,12 +212,12 @@ def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str) -> list
 
 
 def _copy_lines(lay: Layout, buf: Buffer, upper: str, T: str, depth: int) -> list[str]:
-    """Copy sample n's rows into the zero-padded buffer (the padding was zeroed once by calloc)."""
+    """Copy group g of sample n, row by row, into the zero-padded buffer (zeroed once by calloc)."""
     spec = lay.spec
     ind = INDENT * depth
     idx = [sp.Symbol(f"i{x}", integer=True) for x in lay.letters]
     c = sp.Symbol("c", integer=True)
-    lines = [f"{ind}for (long c = 0; c < {upper}_IN_CHANNELS; ++c) {{"]
+    lines = [f"{ind}for (long c = 0; c < {spec.group_in}; ++c) {{"]
     opens, closes = [], []
     d = depth + 1
     for k in range(spec.ndim - 1):
@@ -231,7 +230,8 @@ def _copy_lines(lay: Layout, buf: Buffer, upper: str, T: str, depth: int) -> lis
     lines += opens
     lines.append(
         f"{INDENT * d}memcpy(xp + {buf.index(dst, c)}, "
-        f"x + (n * {upper}_IN_CHANNELS + c) * ({in_total}) + {cexpr(flat_index(src, lay.inputs))}, "
+        f"x + (n * {upper}_IN_CHANNELS + g * {spec.group_in} + c) * ({in_total}) + "
+        f"{cexpr(flat_index(src, lay.inputs))}, "
         f"sizeof({T}) * {lay.inputs[-1]});"
     )
     lines += list(reversed(closes))
@@ -350,7 +350,7 @@ def _kernel(
         lines.append(f"{ind}{kind.type} {names};")
     lines.append(f"{ind}for (long c = 0; c < {spec.group_in}; ++c) {{")
     inner = ind + INDENT
-    for t, off in enumerate(offsets):
+    for t in range(len(offsets)):
         lines.append(f"{inner}{{")
         loads = []
         for j in range(rh):

@@ -143,7 +143,8 @@ def gemm_step(spec: ConvSpec, gemm: Blocking) -> Step:
         + "positions past the last block one vector, then one position at a time"
     )
     rows = f"{gemm.rh} rows x " if gemm.rh > 1 else ""
-    block = f"{gemm.mr} output channel{'s' if gemm.mr > 1 else ''} x {rows}{gemm.nv} vector{'s' if gemm.nv > 1 else ''}"
+    plural = ("s" if gemm.mr > 1 else "", "s" if gemm.nv > 1 else "")
+    block = f"{gemm.mr} output channel{plural[0]} x {rows}{gemm.nv} vector{plural[1]}"
     if gemm.flat:
         return Step(
             "forward",
