@@ -41,6 +41,7 @@ extern "C" {
 #define CONV1D_K5_PSAME_C2TO3_ENULL 1 /* a required pointer is NULL */
 #define CONV1D_K5_PSAME_C2TO3_EBATCH 2 /* batch < 0 */
 #define CONV1D_K5_PSAME_C2TO3_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV1D_K5_PSAME_C2TO3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
 
 #define CONV1D_K5_PSAME_C2TO3_IN_CHANNELS 2
 #define CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS 3

@@ -6,10 +6,13 @@
  * conv2d_k3_p1_c4to8_depthwise: Conv2d 4→4, kernel 3, stride 1, padding 1, dilation 1, groups 4 (depthwise)
  *
  * Schedule:
- *   forward: direct stencil; each output row split into the interior (every tap inside the input:
- *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
- *       channel per block; vectorisable along the row (unit stride); each input load shared by the
- *       block (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   forward: vectorised stencil per channel over a zero-padded copy of each sample (no bounds
+ *       tests anywhere: the border is the copy's zeros); register blocks of 1 output channel x 4
+ *       rows x 2 vectors along the row, the 9 taps unrolled, y written once; rows past the last
+ *       4-row block one at a time; positions past the last block one vector, then one position at
+ *       a time; depthwise (one input and one output channel per group): nothing to share across
+ *       channels, so the block spans rows and vectors; a tap's inputs are consecutive vectors at
+ *       the offset s*i + d*u.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
@@ -27,6 +30,28 @@
 #include "conv2d_k3_p1_c4to8_depthwise.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The GEMM forward's vectors: AVX2+FMA when the compiler targets them, else one plain lane. */
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define SV_LANES 4
+typedef __m256d sv_vec;
+#define SV_LOAD(p) _mm256_loadu_pd(p)
+#define SV_STORE(p, v) _mm256_storeu_pd((p), (v))
+#define SV_SPLAT(s) _mm256_set1_pd(s)
+#define SV_BCAST(p) _mm256_broadcast_sd(p)
+#define SV_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#else
+#define SV_LANES 1
+typedef double sv_vec;
+#define SV_LOAD(p) (*(p))
+#define SV_STORE(p, v) (*(p) = (v))
+#define SV_SPLAT(s) (s)
+#define SV_BCAST(p) (*(p))
+#define SV_FMA(a, b, c) ((a) * (b) + (c))
+#endif
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
  * output channels), compiled once and never inlined into its caller: the same machine code
@@ -62,188 +87,338 @@ int conv2d_k3_p1_c4to8_depthwise_output_size(long in_h, long in_w, long *out_h, 
 }
 
 /* forward over the samples first … last - 1 */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last, long in_h, long in_w, long out_h, long out_w)
+CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
-    const long lo_h = out_h < 1 ? out_h : 1;
-    const long hi_h = in_h - 2 < 0 ? lo_h : in_h - 1 < lo_h ? lo_h : in_h - 1;
-    const long lo_w = out_w < 1 ? out_w : 1;
-    const long hi_w = in_w - 2 < 0 ? lo_w : in_w - 1 < lo_w ? lo_w : in_w - 1;
+    (void)w; /* read as the packed wp */
+    const long step_c = in_w + 2; /* the next input channel */
+    const long plane_y = out_h * out_w;
+    const long off0 = 0;
+    const long off1 = 1;
+    const long off2 = 2;
+    const long off3 = in_w + 2;
+    const long off4 = in_w + 3;
+    const long off5 = in_w + 4;
+    const long off6 = 2*in_w + 4;
+    const long off7 = 2*in_w + 5;
+    const long off8 = 2*in_w + 6;
     for (long n = first; n < last; ++n) {
-        for (long g = 0; g < CONV2D_K3_P1_C4TO8_DEPTHWISE_GROUPS; ++g) {
-            const double *xg = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g) * (in_h * in_w);
-            long o = g;
-            for (; o < g + 1; o += 1) {
-                double *restrict y0 = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                const double bias0 = b != NULL ? b[o] : 0;
-                for (long i = 0; i < out_h * out_w; ++i) {
-                    y0[i] = bias0;
+        for (long g = 0; g < 4; ++g) {
+            for (long c = 0; c < 1; ++c) {
+                for (long ih = 0; ih < in_h; ++ih) {
+                    memcpy(xp + (in_w + 2)*(c + ih + 1) + 1, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
                 }
-                for (long c = 0; c < 1; ++c) {
-                    const double *restrict xc = xg + c * (in_h * in_w);
-                    const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
-                    for (long oh = 0; oh < out_h; ++oh) {
-                        const long ih = oh;
-                        if (oh >= lo_h && oh < hi_h) {
-                            for (long ow = 0; ow < lo_w; ++ow) {
-                                const long iw = ow;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                }
-                                if (ih - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                }
-                                if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                }
-                                if (iw - 1 >= 0) {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                }
-                                if (iw + 1 < in_w) {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                }
-                                if (ih + 1 < in_h && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                }
-                                if (ih + 1 < in_h) {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                }
-                                if (ih + 1 < in_h && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                }
+            }
+            const double *xg = xp;
+            const double *wg = wp + g * 9;
+            double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
+            long oh = 0;
+            for (; oh + 4 <= out_h; oh += 4) {
+                const double *xr = xg + oh*(in_w + 2);
+                double *yr = yg + oh*out_w;
+                for (long ob = 0; ob < 1; ++ob) {
+                    const double *wb = wg + ob * 9;
+                    double *yb = yr + ob * 1 * plane_y;
+                    long ow = 0;
+                    const double bias0 = b != NULL ? b[g * 1 + ob * 1 + 0] : 0;
+                    for (; ow + 2 * SV_LANES <= out_w; ow += 2 * SV_LANES) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_1_1 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_2_1 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0), a0_3_1 = SV_SPLAT(bias0);
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off0 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off0 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off0 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off0 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off0 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off0 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
-                            for (long ow = lo_w; ow < hi_w; ++ow) {
-                                const long iw = ow;
-                                double a0 = y0[oh*out_w + ow];
-                                {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    a0 += w0[0] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    a0 += w0[1] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    a0 += w0[2] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    a0 += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    a0 += w0[4] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    a0 += w0[5] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    a0 += w0[6] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    a0 += w0[7] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    a0 += w0[8] * xv;
-                                }
-                                y0[oh*out_w + ow] = a0;
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off1 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off1 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off1 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off1 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off1 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off1 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
-                            for (long ow = hi_w; ow < out_w; ++ow) {
-                                const long iw = ow;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                }
-                                if (ih - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                }
-                                if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                }
-                                if (iw - 1 >= 0) {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                }
-                                if (iw + 1 < in_w) {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                }
-                                if (ih + 1 < in_h && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                }
-                                if (ih + 1 < in_h) {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                }
-                                if (ih + 1 < in_h && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off2 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off2 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off2 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off2 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off2 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off2 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
-                        } else {
-                            for (long ow = 0; ow < out_w; ++ow) {
-                                const long iw = ow;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                }
-                                if (ih - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                }
-                                if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                }
-                                if (iw - 1 >= 0) {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                }
-                                if (iw + 1 < in_w) {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                }
-                                if (ih + 1 < in_h && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                }
-                                if (ih + 1 < in_h) {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                }
-                                if (ih + 1 < in_h && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off3 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off3 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off3 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off3 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off3 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off3 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off4 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off4 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off4 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off4 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off4 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off4 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off5 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off5 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off5 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off5 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off5 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off5 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off6 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off6 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off6 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off6 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off6 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off6 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off7 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off7 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off7 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off7 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off7 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off7 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off8 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off8 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off8 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off8 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off8 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off8 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                            }
+                            xq += step_c;
+                            wq += 9;
                         }
+                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                        SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+                        SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
+                        SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow + 1 * SV_LANES, a0_1_1);
+                        SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
+                        SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow + 1 * SV_LANES, a0_2_1);
+                        SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
+                        SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow + 1 * SV_LANES, a0_3_1);
+                    }
+                    for (; ow + SV_LANES <= out_w; ow += SV_LANES) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        sv_vec a0_0_0 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0);
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off0), x1_0 = SV_LOAD(xq + off0 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off0 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off0 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off1), x1_0 = SV_LOAD(xq + off1 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off1 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off1 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off2), x1_0 = SV_LOAD(xq + off2 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off2 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off2 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off3), x1_0 = SV_LOAD(xq + off3 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off3 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off3 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off4), x1_0 = SV_LOAD(xq + off4 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off4 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off4 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off5), x1_0 = SV_LOAD(xq + off5 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off5 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off5 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off6), x1_0 = SV_LOAD(xq + off6 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off6 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off6 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off7), x1_0 = SV_LOAD(xq + off7 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off7 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off7 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off8), x1_0 = SV_LOAD(xq + off8 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off8 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off8 + 3 * (in_w + 2));
+                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            xq += step_c;
+                            wq += 9;
+                        }
+                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                        SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
+                        SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
+                        SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
+                    }
+                    for (; ow + 1 <= out_w; ow += 1) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        double a0_0_0 = bias0, a0_1_0 = bias0, a0_2_0 = bias0, a0_3_0 = bias0;
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const double x0_0 = *(xq + off0), x1_0 = *(xq + off0 + 1 * (in_w + 2)), x2_0 = *(xq + off0 + 2 * (in_w + 2)), x3_0 = *(xq + off0 + 3 * (in_w + 2));
+                                { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off1), x1_0 = *(xq + off1 + 1 * (in_w + 2)), x2_0 = *(xq + off1 + 2 * (in_w + 2)), x3_0 = *(xq + off1 + 3 * (in_w + 2));
+                                { const double w = *(wq + 1); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off2), x1_0 = *(xq + off2 + 1 * (in_w + 2)), x2_0 = *(xq + off2 + 2 * (in_w + 2)), x3_0 = *(xq + off2 + 3 * (in_w + 2));
+                                { const double w = *(wq + 2); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off3), x1_0 = *(xq + off3 + 1 * (in_w + 2)), x2_0 = *(xq + off3 + 2 * (in_w + 2)), x3_0 = *(xq + off3 + 3 * (in_w + 2));
+                                { const double w = *(wq + 3); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off4), x1_0 = *(xq + off4 + 1 * (in_w + 2)), x2_0 = *(xq + off4 + 2 * (in_w + 2)), x3_0 = *(xq + off4 + 3 * (in_w + 2));
+                                { const double w = *(wq + 4); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off5), x1_0 = *(xq + off5 + 1 * (in_w + 2)), x2_0 = *(xq + off5 + 2 * (in_w + 2)), x3_0 = *(xq + off5 + 3 * (in_w + 2));
+                                { const double w = *(wq + 5); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off6), x1_0 = *(xq + off6 + 1 * (in_w + 2)), x2_0 = *(xq + off6 + 2 * (in_w + 2)), x3_0 = *(xq + off6 + 3 * (in_w + 2));
+                                { const double w = *(wq + 6); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off7), x1_0 = *(xq + off7 + 1 * (in_w + 2)), x2_0 = *(xq + off7 + 2 * (in_w + 2)), x3_0 = *(xq + off7 + 3 * (in_w + 2));
+                                { const double w = *(wq + 7); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off8), x1_0 = *(xq + off8 + 1 * (in_w + 2)), x2_0 = *(xq + off8 + 2 * (in_w + 2)), x3_0 = *(xq + off8 + 3 * (in_w + 2));
+                                { const double w = *(wq + 8); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                            }
+                            xq += step_c;
+                            wq += 9;
+                        }
+                        *(yb + 0 * plane_y + ow) = a0_0_0;
+                        *(yb + 0 * plane_y + 1 * (out_w) + ow) = a0_1_0;
+                        *(yb + 0 * plane_y + 2 * (out_w) + ow) = a0_2_0;
+                        *(yb + 0 * plane_y + 3 * (out_w) + ow) = a0_3_0;
+                    }
+                }
+            }
+            for (; oh < out_h; ++oh) {
+                const double *xr = xg + oh*(in_w + 2);
+                double *yr = yg + oh*out_w;
+                for (long ob = 0; ob < 1; ++ob) {
+                    const double *wb = wg + ob * 9;
+                    double *yb = yr + ob * 1 * plane_y;
+                    long ow = 0;
+                    const double bias0 = b != NULL ? b[g * 1 + ob * 1 + 0] : 0;
+                    for (; ow + 2 * SV_LANES <= out_w; ow += 2 * SV_LANES) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES);
+                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            }
+                            xq += step_c;
+                            wq += 9;
+                        }
+                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                        SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+                    }
+                    for (; ow + SV_LANES <= out_w; ow += SV_LANES) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        sv_vec a0_0_0 = SV_SPLAT(bias0);
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off0);
+                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off1);
+                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off2);
+                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off3);
+                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off4);
+                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off5);
+                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off6);
+                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off7);
+                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const sv_vec x0_0 = SV_LOAD(xq + off8);
+                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            xq += step_c;
+                            wq += 9;
+                        }
+                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    }
+                    for (; ow + 1 <= out_w; ow += 1) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        double a0_0_0 = bias0;
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const double x0_0 = *(xq + off0);
+                                { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off1);
+                                { const double w = *(wq + 1); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off2);
+                                { const double w = *(wq + 2); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off3);
+                                { const double w = *(wq + 3); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off4);
+                                { const double w = *(wq + 4); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off5);
+                                { const double w = *(wq + 5); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off6);
+                                { const double w = *(wq + 6); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off7);
+                                { const double w = *(wq + 7); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            {
+                                const double x0_0 = *(xq + off8);
+                                { const double w = *(wq + 8); a0_0_0 = w * x0_0 + a0_0_0; }
+                            }
+                            xq += step_c;
+                            wq += 9;
+                        }
+                        *(yb + 0 * plane_y + ow) = a0_0_0;
                     }
                 }
             }
@@ -264,7 +439,26 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
     if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
         return status;
 
-    forward_task(x, w, b, y, 0, batch, in_h, in_w, out_h, out_w);
+    double *wp = malloc(sizeof(double) * 36); /* w packed [g][channel block][c][tap][1] */
+    const size_t xp_size = (size_t)((in_h + 2)*(in_w + 2)); /* one group of one sample, zero-padded, [rows][c][row] */
+    double *xp = calloc(1 * xp_size, sizeof(double)); /* one copy per task */
+    if (wp == NULL || xp == NULL) {
+        free(wp);
+        free(xp);
+        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENOMEM;
+    }
+    for (long g = 0; g < 4; ++g)
+        for (long ob = 0; ob < 1; ++ob)
+            for (long c = 0; c < 1; ++c)
+                for (long t = 0; t < 9; ++t)
+                    for (long r = 0; r < 1; ++r) {
+                        const long o = ob * 1 + r;
+                        wp[(((g * 1 + ob) * 1 + c) * 9 + t) * 1 + r] =
+                            o < 1 ? w[((g * 1 + o) * 1 + c) * 9 + t] : 0;
+                    }
+    forward_task(x, w, b, y, wp, xp + 0 * xp_size, 0, batch, in_h, in_w, out_h, out_w);
+    free(wp);
+    free(xp);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }

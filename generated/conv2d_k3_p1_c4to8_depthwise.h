@@ -6,10 +6,13 @@
  * conv2d_k3_p1_c4to8_depthwise: Conv2d 4→4, kernel 3, stride 1, padding 1, dilation 1, groups 4 (depthwise)
  *
  * Schedule:
- *   forward: direct stencil; each output row split into the interior (every tap inside the input:
- *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
- *       channel per block; vectorisable along the row (unit stride); each input load shared by the
- *       block (C_out/G = 1); the interior bounds come from the index algebra s*i + d*u - p_before.
+ *   forward: vectorised stencil per channel over a zero-padded copy of each sample (no bounds
+ *       tests anywhere: the border is the copy's zeros); register blocks of 1 output channel x 4
+ *       rows x 2 vectors along the row, the 9 taps unrolled, y written once; rows past the last
+ *       4-row block one at a time; positions past the last block one vector, then one position at
+ *       a time; depthwise (one input and one output channel per group): nothing to share across
+ *       channels, so the block spans rows and vectors; a tap's inputs are consecutive vectors at
+ *       the offset s*i + d*u.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
@@ -41,6 +44,7 @@ extern "C" {
 #define CONV2D_K3_P1_C4TO8_DEPTHWISE_ENULL 1 /* a required pointer is NULL */
 #define CONV2D_K3_P1_C4TO8_DEPTHWISE_EBATCH 2 /* batch < 0 */
 #define CONV2D_K3_P1_C4TO8_DEPTHWISE_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV2D_K3_P1_C4TO8_DEPTHWISE_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
 
 #define CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS 4
 #define CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS 4

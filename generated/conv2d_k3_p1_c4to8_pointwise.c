@@ -6,11 +6,12 @@
  * conv2d_k3_p1_c4to8_pointwise: Conv2d 4→8, kernel 1, stride 1, padding 0, dilation 1
  *
  * Schedule:
- *   forward: direct stencil; each output row split into the interior (every tap inside the input:
- *       no bounds tests, one accumulator per channel) and the border (guarded taps); 4 output
- *       channels per block; vectorisable along the row (unit stride); each input load shared by
- *       the block (C_out/G = 8); the interior bounds come from the index algebra s*i + d*u -
- *       p_before.
+ *   forward: plain GEMM Y[o, p] = b[o] + sum_c W[o, c] X[c, p] over the 4 input channels of a
+ *       group, x read in place; register blocks of 6 output channels x 2 vectors of positions
+ *       (accumulators held across the whole reduction, y written once), weights packed once per
+ *       call into [c][6]; then a block of the last 2 channels; positions past the last block one
+ *       vector, then one position at a time; 1x1 kernel, unit stride, no padding: every output
+ *       position reads the same input position, so the layer is a matrix product (C_out/G = 8).
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
@@ -28,6 +29,28 @@
 #include "conv2d_k3_p1_c4to8_pointwise.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The GEMM forward's vectors: AVX2+FMA when the compiler targets them, else one plain lane. */
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define SV_LANES 4
+typedef __m256d sv_vec;
+#define SV_LOAD(p) _mm256_loadu_pd(p)
+#define SV_STORE(p, v) _mm256_storeu_pd((p), (v))
+#define SV_SPLAT(s) _mm256_set1_pd(s)
+#define SV_BCAST(p) _mm256_broadcast_sd(p)
+#define SV_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#else
+#define SV_LANES 1
+typedef double sv_vec;
+#define SV_LOAD(p) (*(p))
+#define SV_STORE(p, v) (*(p) = (v))
+#define SV_SPLAT(s) (s)
+#define SV_BCAST(p) (*(p))
+#define SV_FMA(a, b, c) ((a) * (b) + (c))
+#endif
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
  * output channels), compiled once and never inlined into its caller: the same machine code
@@ -63,54 +86,179 @@ int conv2d_k3_p1_c4to8_pointwise_output_size(long in_h, long in_w, long *out_h, 
 }
 
 /* forward over the samples first … last - 1 */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last, long in_h, long in_w, long out_h, long out_w)
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
+    (void)w; /* read as the packed wp */
+    const long step_c = in_h*in_w; /* the next input channel */
+    const long plane_y = out_h * out_w;
+    const long off0 = 0;
     for (long n = first; n < last; ++n) {
-        for (long g = 0; g < CONV2D_K3_P1_C4TO8_POINTWISE_GROUPS; ++g) {
-            const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + 4*g) * (in_h * in_w);
-            long o = 8*g;
-            for (; o < 8*g + 5; o += 4) {
-                double *restrict y0 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                const double bias0 = b != NULL ? b[o] : 0;
-                double *restrict y1 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 1) * (out_h * out_w);
-                const double bias1 = b != NULL ? b[o + 1] : 0;
-                double *restrict y2 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 2) * (out_h * out_w);
-                const double bias2 = b != NULL ? b[o + 2] : 0;
-                double *restrict y3 = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o + 3) * (out_h * out_w);
-                const double bias3 = b != NULL ? b[o + 3] : 0;
-                for (long i = 0; i < out_h * out_w; ++i) {
-                    y0[i] = bias0;
-                    y1[i] = bias1;
-                    y2[i] = bias2;
-                    y3[i] = bias3;
-                }
-                for (long c = 0; c < 4; ++c) {
-                    const double *restrict xc = xg + c * (in_h * in_w);
-                    const double *restrict w0 = w + ((o) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                    const double *restrict w1 = w + ((o + 1) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                    const double *restrict w2 = w + ((o + 2) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                    const double *restrict w3 = w + ((o + 3) * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                    for (long oh = 0; oh < out_h; ++oh) {
-                        const long ih = oh;
-                        for (long ow = 0; ow < out_w; ++ow) {
-                            const long iw = ow;
-                            double a0 = y0[oh*out_w + ow];
-                            double a1 = y1[oh*out_w + ow];
-                            double a2 = y2[oh*out_w + ow];
-                            double a3 = y3[oh*out_w + ow];
-                            {
-                                const double xv = xc[ih*in_w + iw];
-                                a0 += w0[0] * xv;
-                                a1 += w1[0] * xv;
-                                a2 += w2[0] * xv;
-                                a3 += w3[0] * xv;
-                            }
-                            y0[oh*out_w + ow] = a0;
-                            y1[oh*out_w + ow] = a1;
-                            y2[oh*out_w + ow] = a2;
-                            y3[oh*out_w + ow] = a3;
+        for (long g = 0; g < 1; ++g) {
+            const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4) * step_c;
+            const double *wg = wp + g * 48;
+            double *yg = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + g * 8) * plane_y;
+            for (long ob = 0; ob < 1; ++ob) {
+                const double *wb = wg + ob * 24;
+                double *yb = yg + ob * 6 * plane_y;
+                long ow = 0;
+                const double bias0 = b != NULL ? b[g * 8 + ob * 6 + 0] : 0;
+                const double bias1 = b != NULL ? b[g * 8 + ob * 6 + 1] : 0;
+                const double bias2 = b != NULL ? b[g * 8 + ob * 6 + 2] : 0;
+                const double bias3 = b != NULL ? b[g * 8 + ob * 6 + 3] : 0;
+                const double bias4 = b != NULL ? b[g * 8 + ob * 6 + 4] : 0;
+                const double bias5 = b != NULL ? b[g * 8 + ob * 6 + 5] : 0;
+                for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+                    sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
+                    sv_vec a2_0_0 = SV_SPLAT(bias2), a2_0_1 = SV_SPLAT(bias2);
+                    sv_vec a3_0_0 = SV_SPLAT(bias3), a3_0_1 = SV_SPLAT(bias3);
+                    sv_vec a4_0_0 = SV_SPLAT(bias4), a4_0_1 = SV_SPLAT(bias4);
+                    sv_vec a5_0_0 = SV_SPLAT(bias5), a5_0_1 = SV_SPLAT(bias5);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                            { const sv_vec w = SV_BCAST(wq + 2); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
+                            { const sv_vec w = SV_BCAST(wq + 3); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
+                            { const sv_vec w = SV_BCAST(wq + 4); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
+                            { const sv_vec w = SV_BCAST(wq + 5); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
                         }
+                        xq += step_c;
+                        wq += 6;
                     }
+                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                    SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
+                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+                    SV_STORE(yb + 2 * plane_y + ow + 1 * SV_LANES, a2_0_1);
+                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+                    SV_STORE(yb + 3 * plane_y + ow + 1 * SV_LANES, a3_0_1);
+                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+                    SV_STORE(yb + 4 * plane_y + ow + 1 * SV_LANES, a4_0_1);
+                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+                    SV_STORE(yb + 5 * plane_y + ow + 1 * SV_LANES, a5_0_1);
+                }
+                for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    sv_vec a0_0_0 = SV_SPLAT(bias0);
+                    sv_vec a1_0_0 = SV_SPLAT(bias1);
+                    sv_vec a2_0_0 = SV_SPLAT(bias2);
+                    sv_vec a3_0_0 = SV_SPLAT(bias3);
+                    sv_vec a4_0_0 = SV_SPLAT(bias4);
+                    sv_vec a5_0_0 = SV_SPLAT(bias5);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const sv_vec x0_0 = SV_LOAD(xq + off0);
+                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                            { const sv_vec w = SV_BCAST(wq + 2); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
+                            { const sv_vec w = SV_BCAST(wq + 3); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
+                            { const sv_vec w = SV_BCAST(wq + 4); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
+                            { const sv_vec w = SV_BCAST(wq + 5); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
+                        }
+                        xq += step_c;
+                        wq += 6;
+                    }
+                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+                }
+                for (; ow + 1 <= plane_y; ow += 1) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    double a0_0_0 = bias0;
+                    double a1_0_0 = bias1;
+                    double a2_0_0 = bias2;
+                    double a3_0_0 = bias3;
+                    double a4_0_0 = bias4;
+                    double a5_0_0 = bias5;
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const double x0_0 = *(xq + off0);
+                            { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                            { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
+                            { const double w = *(wq + 2); a2_0_0 = w * x0_0 + a2_0_0; }
+                            { const double w = *(wq + 3); a3_0_0 = w * x0_0 + a3_0_0; }
+                            { const double w = *(wq + 4); a4_0_0 = w * x0_0 + a4_0_0; }
+                            { const double w = *(wq + 5); a5_0_0 = w * x0_0 + a5_0_0; }
+                        }
+                        xq += step_c;
+                        wq += 6;
+                    }
+                    *(yb + 0 * plane_y + ow) = a0_0_0;
+                    *(yb + 1 * plane_y + ow) = a1_0_0;
+                    *(yb + 2 * plane_y + ow) = a2_0_0;
+                    *(yb + 3 * plane_y + ow) = a3_0_0;
+                    *(yb + 4 * plane_y + ow) = a4_0_0;
+                    *(yb + 5 * plane_y + ow) = a5_0_0;
+                }
+            }
+            for (long ob = 1; ob < 2; ++ob) {
+                const double *wb = wg + ob * 24;
+                double *yb = yg + ob * 6 * plane_y;
+                long ow = 0;
+                const double bias0 = b != NULL ? b[g * 8 + ob * 6 + 0] : 0;
+                const double bias1 = b != NULL ? b[g * 8 + ob * 6 + 1] : 0;
+                for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+                    sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                        }
+                        xq += step_c;
+                        wq += 6;
+                    }
+                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                    SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
+                }
+                for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    sv_vec a0_0_0 = SV_SPLAT(bias0);
+                    sv_vec a1_0_0 = SV_SPLAT(bias1);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const sv_vec x0_0 = SV_LOAD(xq + off0);
+                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                        }
+                        xq += step_c;
+                        wq += 6;
+                    }
+                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                }
+                for (; ow + 1 <= plane_y; ow += 1) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    double a0_0_0 = bias0;
+                    double a1_0_0 = bias1;
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const double x0_0 = *(xq + off0);
+                            { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                            { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
+                        }
+                        xq += step_c;
+                        wq += 6;
+                    }
+                    *(yb + 0 * plane_y + ow) = a0_0_0;
+                    *(yb + 1 * plane_y + ow) = a1_0_0;
                 }
             }
         }
@@ -130,7 +278,20 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    forward_task(x, w, b, y, 0, batch, in_h, in_w, out_h, out_w);
+    double *wp = malloc(sizeof(double) * 48); /* w packed [g][channel block][c][tap][6] */
+    if (wp == NULL)
+        return CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM;
+    for (long g = 0; g < 1; ++g)
+        for (long ob = 0; ob < 2; ++ob)
+            for (long c = 0; c < 4; ++c)
+                for (long t = 0; t < 1; ++t)
+                    for (long r = 0; r < 6; ++r) {
+                        const long o = ob * 6 + r;
+                        wp[(((g * 2 + ob) * 4 + c) * 1 + t) * 6 + r] =
+                            o < 8 ? w[((g * 8 + o) * 4 + c) * 1 + t] : 0;
+                    }
+    forward_task(x, w, b, y, wp, 0, batch, in_h, in_w, out_h, out_w);
+    free(wp);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }

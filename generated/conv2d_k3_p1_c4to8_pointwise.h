@@ -6,11 +6,12 @@
  * conv2d_k3_p1_c4to8_pointwise: Conv2d 4→8, kernel 1, stride 1, padding 0, dilation 1
  *
  * Schedule:
- *   forward: direct stencil; each output row split into the interior (every tap inside the input:
- *       no bounds tests, one accumulator per channel) and the border (guarded taps); 4 output
- *       channels per block; vectorisable along the row (unit stride); each input load shared by
- *       the block (C_out/G = 8); the interior bounds come from the index algebra s*i + d*u -
- *       p_before.
+ *   forward: plain GEMM Y[o, p] = b[o] + sum_c W[o, c] X[c, p] over the 4 input channels of a
+ *       group, x read in place; register blocks of 6 output channels x 2 vectors of positions
+ *       (accumulators held across the whole reduction, y written once), weights packed once per
+ *       call into [c][6]; then a block of the last 2 channels; positions past the last block one
+ *       vector, then one position at a time; 1x1 kernel, unit stride, no padding: every output
+ *       position reads the same input position, so the layer is a matrix product (C_out/G = 8).
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
@@ -42,6 +43,7 @@ extern "C" {
 #define CONV2D_K3_P1_C4TO8_POINTWISE_ENULL 1 /* a required pointer is NULL */
 #define CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH 2 /* batch < 0 */
 #define CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
 
 #define CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS 4
 #define CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS 8

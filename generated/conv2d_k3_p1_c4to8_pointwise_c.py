@@ -37,7 +37,8 @@ PADDING = ((0, 0), (0, 0))  # (before, after) zeros per spatial dimension
 INPUT_SIZE = None  # None: any spatial input size
 HAS_BIAS = True
 PREFIX = "conv2d_k3_p1_c4to8_pointwise"  # the C functions are conv2d_k3_p1_c4to8_pointwise_forward, …
-_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative", 3: "the input is too small"}
+_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative", 3: "the input is too small",
+           4: "no memory for the scratch buffers"}
 _POINTERS = {"forward": 4, "grad_input": 3, "grad_weight": 3, "grad_bias": 2}  # array arguments
 _functions = {}  # name → the C function, once load() has bound the library
 
@@ -118,6 +119,8 @@ def _call(name, arrays, batch, size):
         raise RuntimeError(f"the C library is not loaded: call {__name__}.load('path/to/libconv2d_k3_p1_c4to8_pointwise.so') first")
     pointers = [None if a is None else a.ctypes.data for a in arrays]
     status = _functions[name](*pointers, batch, *size)
+    if status == 4:
+        raise MemoryError(f"{PREFIX}_{name}: {_ERRORS[4]}")
     if status != 0:
         raise ValueError(f"{PREFIX}_{name}: {_ERRORS.get(status, f'error {status}')}")
 

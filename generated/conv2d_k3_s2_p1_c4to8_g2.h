@@ -41,6 +41,7 @@ extern "C" {
 #define CONV2D_K3_S2_P1_C4TO8_G2_ENULL 1 /* a required pointer is NULL */
 #define CONV2D_K3_S2_P1_C4TO8_G2_EBATCH 2 /* batch < 0 */
 #define CONV2D_K3_S2_P1_C4TO8_G2_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV2D_K3_S2_P1_C4TO8_G2_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
 
 #define CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS 4
 #define CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS 8

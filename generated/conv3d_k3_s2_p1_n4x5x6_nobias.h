@@ -41,6 +41,7 @@ extern "C" {
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL 1 /* a required pointer is NULL */
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH 2 /* batch < 0 */
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
 
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS 1
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS 1

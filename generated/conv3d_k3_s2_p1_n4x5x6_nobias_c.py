@@ -37,7 +37,8 @@ PADDING = ((1, 1), (1, 1), (1, 1))  # (before, after) zeros per spatial dimensio
 INPUT_SIZE = (4, 5, 6)  # None: any spatial input size
 HAS_BIAS = False
 PREFIX = "conv3d_k3_s2_p1_n4x5x6_nobias"  # the C functions are conv3d_k3_s2_p1_n4x5x6_nobias_forward, …
-_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative", 3: "the input is too small"}
+_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative", 3: "the input is too small",
+           4: "no memory for the scratch buffers"}
 _POINTERS = {"forward": 4, "grad_input": 3, "grad_weight": 3, "grad_bias": 2}  # array arguments
 _functions = {}  # name → the C function, once load() has bound the library
 
@@ -123,6 +124,8 @@ def _call(name, arrays, batch, size):
         raise RuntimeError(f"the C library is not loaded: call {__name__}.load('path/to/libconv3d_k3_s2_p1_n4x5x6_nobias.so') first")
     pointers = [None if a is None else a.ctypes.data for a in arrays]
     status = _functions[name](*pointers, batch)
+    if status == 4:
+        raise MemoryError(f"{PREFIX}_{name}: {_ERRORS[4]}")
     if status != 0:
         raise ValueError(f"{PREFIX}_{name}: {_ERRORS.get(status, f'error {status}')}")
 

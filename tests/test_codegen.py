@@ -1152,8 +1152,15 @@ SANITIZER_CASES = {
 @pytest.mark.parametrize("compiler", SANITIZER_COMPILERS)
 def test_c_is_sanitizer_clean(compiler: str, name: str, dtype: str, tmp_path: Path) -> None:
     """The C alone, under ASan and UBSan: right answers, refusals that write nothing, no stray access."""
-    spec = NAMED[name]
     batch, size = SANITIZER_CASES[name]
+    run_sanitized(compiler, NAMED[name], size, batch, dtype, tmp_path)
+
+
+def run_sanitized(
+    compiler: str, spec: ConvSpec, size: tuple[int, ...], batch: int, dtype: str, tmp_path: Path,
+    flags: tuple[str, ...] = (),
+) -> None:
+    """Compile ``spec``'s C with a driver under ASan and UBSan (plus ``flags``), run it, check its output."""
     case = Case(spec, size, batch, seed=11)
     h, c = write_c(spec, dtype, tmp_path)
     protos = prototypes(h.read_text())
@@ -1175,7 +1182,7 @@ def test_c_is_sanitizer_clean(compiler: str, name: str, dtype: str, tmp_path: Pa
                                      refusals=refusals, **calls, **counts))
     exe = tmp_path / "driver"
     compile_c(compiler, [driver, c], exe,
-              [*WARNINGS, "-g", "-O1", "-fno-omit-frame-pointer", *SANITIZE, f"-I{tmp_path}"])
+              [*WARNINGS, "-g", "-O1", "-fno-omit-frame-pointer", *SANITIZE, *flags, f"-I{tmp_path}"])
     stdin = " ".join(repr(float(v)) for k in ("x", "w", "b", "dy") for v in arrays[k].ravel())
     env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=1", "UBSAN_OPTIONS": "print_stacktrace=1"}
     run = subprocess.run([str(exe)], input=stdin, capture_output=True, text=True, env=env, timeout=60)

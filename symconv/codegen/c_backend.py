@@ -28,9 +28,10 @@ from symconv import sizes
 from symconv.codegen.backend import Backend, Files
 from symconv.codegen.c_compile import compile_shared, library_name
 from symconv.codegen.c_forward import forward_lines
+from symconv.codegen.c_forward_gemm import gemm_forward_lines, prelude
 from symconv.codegen.c_grad_input import gather_lines
 from symconv.codegen.c_grad_weight import grad_weight_lines
-from symconv.codegen.c_loops import INDENT, flat_index
+from symconv.codegen.c_loops import INDENT, Body, flat_index
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
 from symconv.codegen.numpy_backend import import_text
@@ -131,12 +132,20 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "loops": loops,
         "body": body,
         "taps": taps,
-        "forward_body": forward_lines(lay, plan, taps, config.c_type, upper, out_index),
-        "grad_weight_body": grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel)),
-        "grad_input_body": gather_lines(
+        "forward_prelude": prelude(config.c_type) if plan.gemm is not None else [],
+        "forward": (
+            gemm_forward_lines(lay, plan.gemm, config.c_type, upper, plan.threads)
+            if plan.gemm is not None
+            else Body(forward_lines(lay, plan, taps, config.c_type, upper, out_index))
+        ).context(),
+        "grad_weight": Body(
+            grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel))
+        ).context(),
+        "grad_input": Body(gather_lines(
             lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
             cexpr(weight_channel),
-        ),
+        )).context(),
+        "grad_bias": Body([]).context(),  # its loops are in the template
         "threads": plan.threads,
         # a task's sizes (grad_bias reads the output sizes only): constants when fixed, else parameters
         "task_size": {

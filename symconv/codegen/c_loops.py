@@ -9,7 +9,7 @@ index algebra.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -18,6 +18,29 @@ from symconv.codegen.layout import Layout
 from symconv.printing.code import cexpr
 
 INDENT = "    "
+
+
+@dataclass(frozen=True)
+class Body:
+    """A C function's lines after its argument checks, split for its tasks.
+
+    ``task`` runs in the task over ``first … last − 1`` of the function's
+    outermost loop (one task per thread); ``setup`` (which may return an error
+    before anything is written) and ``cleanup`` run in the function itself.
+    ``params`` are the task's extra parameters (scratch buffers) and ``args``
+    their arguments, a format of the task's number ``{t}`` (one buffer per task).
+    """
+
+    task: list[str]
+    setup: list[str] = field(default_factory=list)
+    cleanup: list[str] = field(default_factory=list)
+    params: str = ""
+    args: str = ""
+
+    def context(self) -> dict[str, object]:
+        """What the template prints: the lines, and the arguments for one task or for task ``t``."""
+        return {"task": self.task, "setup": self.setup, "cleanup": self.cleanup, "params": self.params,
+                "args_one": self.args.format(t="0"), "args_many": self.args.format(t="t")}
 
 
 def flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Expr:

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from symconv.spec import ConvSpec
 
-OUT_BLOCK = 4  # forward: output channels per block, sharing each input load (4 accumulators)
+OUT_BLOCK = 4  # forward (direct): output channels per block, sharing each input load (4 accumulators)
+# forward (GEMM): the register block, MR output channels x RH rows x NV vectors along the row (measured
+# on f, c, e: 12 accumulators + the loaded vector and the broadcast weight fit 16 AVX2 registers;
+# more vectors per row spill under gcc)
+GEMM_MR, GEMM_RH, GEMM_NV = 6, 2, 1
+FLAT_NV = 2  # the 1x1 GEMM: vectors per block (no rows): MR x 2 accumulators
+STENCIL_RH, STENCIL_NV = 4, 2  # depthwise: one channel, 4 rows x 2 vectors of accumulators
+GEMM_MIN_OUT = 4  # forward: the GEMM needs at least this many output channels per group
 BIAS_LANES = 32  # grad_bias: independent float64 accumulators (eight AVX2 vectors)
 BIAS_ROWS = 4  # grad_bias, float64: rows of BIAS_LANES positions per block before the compensated add
 
@@ -30,9 +37,20 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Blocking:
+    """The register block of the GEMM forward: MR channels × RH rows × NV vectors of positions."""
+
+    mr: int  # output channels per block (a group's C_out/G when smaller)
+    rh: int  # output rows per block along the innermost outer dimension (1 for 1-D and flat)
+    nv: int  # vectors of positions along the row per block
+    flat: bool  # 1×1, unit stride, no padding: the spatial dimensions are one row, x read in place
+
+
+@dataclass(frozen=True)
 class Schedule:
     """The schedule of the four functions, and the block sizes the C backend prints."""
 
+    gemm: Blocking | None  # forward: the register-blocked GEMM's blocking, None for the direct stencil
     out_block: int  # forward: output channels per block (1 when a group has fewer)
     out_tail: bool  # forward: single output channels after the blocks (C_out/G not a multiple)
     residues: int  # grad_input: loop nests, one per residue of the input position mod the stride
@@ -55,7 +73,8 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
     channels = f"{block} output channel{'s' if block > 1 else ''} per block"
     if tail:
         channels += " then single channels"
-    forward = Step(
+    gemm = gemm_blocking(spec)
+    forward = gemm_step(spec, gemm) if gemm is not None else Step(
         "forward",
         "direct stencil; each output row split into the interior (every tap inside the input: no "
         f"bounds tests, one accumulator per channel) and the border (guarded taps); {channels}; "
@@ -104,10 +123,84 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
     if threads != 1:
         steps += (Step(
             "threads",
-            f"OpenMP, {threads} threads, a static split of each function's outermost loop: the batch "
-            "(forward, grad_input), the output channels (grad_weight, grad_bias)",
+            f"OpenMP, {threads} threads, each running one task over a contiguous range of its "
+            "function's outermost loop: the batch (forward, grad_input), the output channels "
+            "(grad_weight, grad_bias); scratch buffers one per task",
             "each task runs one compiled function (never inlined) over its range, so every output "
             "entry gets the same machine code and order whatever the thread count: bit-identical "
             "results; without -fopenmp the pragmas are skipped and the code runs on one thread",
         ),)
-    return Schedule(block, tail, residues, BIAS_LANES, bias_rows, threads, steps)
+    return Schedule(gemm, block, tail, residues, BIAS_LANES, bias_rows, threads, steps)
+
+
+def gemm_blocking(spec: ConvSpec) -> Blocking | None:
+    """The GEMM forward's register block for ``spec``, or None where the direct stencil runs.
+
+    The GEMM runs for channel-heavy layers: at least ``GEMM_MIN_OUT`` output
+    channels per group (each input vector load is shared by a block of them),
+    unit stride along the row (its inputs are consecutive vectors). A depthwise
+    layer runs the same kernels with one channel per block (a vectorised
+    stencil over the padded copy: several rows and vectors per block, taps
+    unrolled). Few-channel layers keep the direct stencil (measured: the copy
+    and packing cost as much as they save on a and c′), as do layers strided
+    along the row (their inputs are not a vector).
+    """
+    if spec.strides[-1] != 1:
+        return None
+    if spec.group_out == 1 and spec.group_in == 1 and spec.groups > 1:  # depthwise: a stencil per channel
+        if spec.ndim == 1:
+            return Blocking(mr=1, rh=1, nv=STENCIL_RH * STENCIL_NV, flat=False)
+        return Blocking(mr=1, rh=STENCIL_RH, nv=STENCIL_NV, flat=False)
+    if spec.group_out < GEMM_MIN_OUT:
+        return None
+    flat = spec.is_pointwise and all(s == 1 for s in spec.strides) and not spec.is_padded
+    mr = min(GEMM_MR, spec.group_out)
+    if flat:
+        return Blocking(mr=mr, rh=1, nv=FLAT_NV, flat=True)
+    if spec.ndim == 1:
+        return Blocking(mr=mr, rh=1, nv=GEMM_RH * GEMM_NV, flat=False)
+    return Blocking(mr=mr, rh=GEMM_RH, nv=GEMM_NV, flat=False)
+
+
+def gemm_step(spec: ConvSpec, gemm: Blocking) -> Step:
+    """The forward step of the GEMM schedule: what it does and why it was chosen."""
+    tail = spec.group_out % gemm.mr
+    tails = (f"then a block of the last {tail} channels; " if tail else "") + (
+        (f"rows past the last {gemm.rh}-row block one at a time; " if gemm.rh > 1 else "")
+        + "positions past the last block one vector, then one position at a time"
+    )
+    rows = f"{gemm.rh} rows x " if gemm.rh > 1 else ""
+    plural = ("s" if gemm.mr > 1 else "", "s" if gemm.nv > 1 else "")
+    block = f"{gemm.mr} output channel{plural[0]} x {rows}{gemm.nv} vector{plural[1]}"
+    if gemm.flat:
+        return Step(
+            "forward",
+            f"plain GEMM Y[o, p] = b[o] + sum_c W[o, c] X[c, p] over the {spec.group_in} input "
+            f"channels of a group, x read in place; register blocks of {block} of positions "
+            "(accumulators held across the whole reduction, y written once), weights packed once "
+            f"per call into [c][{gemm.mr}]; {tails}",
+            "1x1 kernel, unit stride, no padding: every output position reads the same input "
+            f"position, so the layer is a matrix product (C_out/G = {spec.group_out})",
+        )
+    taps = math.prod(spec.kernel)
+    if gemm.mr == 1:
+        return Step(
+            "forward",
+            "vectorised stencil per channel over a zero-padded copy of each sample (no bounds tests "
+            f"anywhere: the border is the copy's zeros); register blocks of {block} along the row, "
+            f"the {taps} taps unrolled, y written once; {tails}",
+            "depthwise (one input and one output channel per group): nothing to share across "
+            "channels, so the block spans rows and vectors; a tap's inputs are consecutive vectors "
+            "at the offset s*i + d*u",
+        )
+    return Step(
+        "forward",
+        "register-blocked implicit GEMM over a zero-padded copy of each sample (no bounds tests "
+        f"anywhere; channels interleaved by row); register blocks of {block} along the row, "
+        f"accumulators held across the reduction over the {spec.group_in} input channels of a group "
+        f"and the {taps} unrolled taps, y written once; weights packed once per call into "
+        f"[c][tap][{gemm.mr}]; {tails}",
+        f"channel-heavy (C_out/G = {spec.group_out} >= {GEMM_MIN_OUT}) with unit stride along the "
+        "row: each input vector load is shared by the block's channels and each weight broadcast "
+        "by its positions; a tap's inputs are consecutive vectors at the offset s*i + d*u",
+    )

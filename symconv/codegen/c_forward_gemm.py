@@ -1,0 +1,386 @@
+"""The C target's forward as a register-blocked implicit GEMM over a zero-padded copy of the input.
+
+For channel-heavy layers (``schedule`` decides): per sample the input is
+copied once into a zero-padded scratch buffer (the padding written as zeros,
+so no tap needs a bounds test anywhere: the whole output is "interior"), and
+the weights are packed once per call into the order the micro-kernel reads
+them, ``[group][channel block][c][tap][MR]`` (zeros past the group's last
+channel). Then per group, output row (every dimension but the last, ``RH``
+rows at a time along the innermost of them) and block of ``MR`` output
+channels, the row is cut into blocks of ``NV`` vectors of output positions;
+one block holds ``MR·RH·NV`` vector accumulators (started at the bias) in
+registers across the whole reduction over the group's input channels and the
+unrolled taps, and writes y once. Position ``i`` of a row reads padded input
+``s·i + d·u`` (``Layout.windows``: the tap's window starts at ``d·u``, its
+step is the stride), so with unit stride along the row a tap's inputs for a
+block are ``NV`` consecutive vectors at a constant offset: one load each,
+shared by the ``MR`` channels; each weight is broadcast once and shared by
+the ``RH·NV`` vectors. Tails: a channel block of the remaining ``C_out/G mod
+MR`` channels, rows past the last ``RH`` block one at a time, positions past
+the last ``NV``-vector block one vector at a time then one position at a time
+(scalar code: nothing reads past a row).
+
+A 1×1 layer with unit stride and no padding (``flat``) reads x itself (no
+copy): every output position reads the same input position, so the spatial
+dimensions are one row of ``prod(out)`` positions and the kernel is the plain
+GEMM ``Y[o, p] = b[o] + Σ_c W[o, c] X[c, p]`` with the same blocking.
+
+The vector macros (``SV_*``) are AVX2+FMA intrinsics when the compiler
+targets them, else plain C99 with one lane (the same blocking, scalar
+accumulators): the file compiles with or without ``-march``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symconv.codegen.c_loops import INDENT, Body, flat_index
+from symconv.codegen.layout import Layout
+from symconv.codegen.schedule import Blocking
+from symconv.printing.code import cexpr
+
+VECTOR = {
+    "float": ("__m256", "ps", 8),
+    "double": ("__m256d", "pd", 4),
+}
+
+
+def prelude(T: str) -> list[str]:
+    """File-scope lines: the headers the GEMM forward needs and the vector macros of ``T``."""
+    vec, suffix, lanes = VECTOR[T]
+    return [
+        "#include <stdlib.h>",
+        "#include <string.h>",
+        "",
+        "/* The GEMM forward's vectors: AVX2+FMA when the compiler targets them, else one plain lane. */",
+        "#if defined(__AVX2__) && defined(__FMA__)",
+        "#include <immintrin.h>",
+        f"#define SV_LANES {lanes}",
+        f"typedef {vec} sv_vec;",
+        f"#define SV_LOAD(p) _mm256_loadu_{suffix}(p)",
+        f"#define SV_STORE(p, v) _mm256_storeu_{suffix}((p), (v))",
+        f"#define SV_SPLAT(s) _mm256_set1_{suffix}(s)",
+        f"#define SV_BCAST(p) _mm256_broadcast_s{suffix[1]}(p)",
+        f"#define SV_FMA(a, b, c) _mm256_fmadd_{suffix}((a), (b), (c))",
+        "#else",
+        "#define SV_LANES 1",
+        f"typedef {T} sv_vec;",
+        "#define SV_LOAD(p) (*(p))",
+        "#define SV_STORE(p, v) (*(p) = (v))",
+        "#define SV_SPLAT(s) (s)",
+        "#define SV_BCAST(p) (*(p))",
+        "#define SV_FMA(a, b, c) ((a) * (b) + (c))",
+        "#endif",
+    ]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kernel block reads and writes: vectors (the ``SV_*`` macros) or plain scalars of ``T``."""
+
+    T: str
+    vector: bool
+
+    @property
+    def type(self) -> str:
+        return "sv_vec" if self.vector else self.T
+
+    @property
+    def lanes(self) -> str:
+        return "SV_LANES" if self.vector else "1"
+
+    def load(self, p: str) -> str:
+        return f"SV_LOAD({p})" if self.vector else f"*({p})"
+
+    def store(self, p: str, v: str) -> str:
+        return f"SV_STORE({p}, {v});" if self.vector else f"*({p}) = {v};"
+
+    def splat(self, s: str) -> str:
+        return f"SV_SPLAT({s})" if self.vector else s
+
+    def bcast(self, p: str) -> str:
+        return f"SV_BCAST({p})" if self.vector else f"*({p})"
+
+    def fma(self, a: str, b: str, c: str) -> str:
+        return f"SV_FMA({a}, {b}, {c})" if self.vector else f"{a} * {b} + {c}"
+
+
+def _plus(base: str, offset: str) -> str:
+    return base if offset == "0" else f"{base} + {offset}"
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """The input the kernels read, one sample: its axes (spatial, with the channel axis at ``chan``).
+
+    The copy holds one group of one sample (copied just before its blocks run,
+    so it is still in cache), zero-padded, with the channels between the last
+    spatial axis and the others (``[outer padded dims][C_in/G][padded row]``):
+    one input row of every channel is contiguous, so a block's reduction over
+    the channels streams through memory. The flat 1×1 layer reads x in place,
+    ``[C_in][positions]``.
+    """
+
+    sizes: tuple[sp.Expr, ...]
+    chan: int  # the channel axis in ``sizes``
+
+    def index(self, spatial: Sequence[sp.Expr], channel: sp.Expr = sp.S.Zero) -> str:
+        """The flat offset of ``spatial`` (the axes but the channel) in channel ``channel``."""
+        at = [*spatial[: self.chan], channel, *spatial[self.chan:]]
+        return cexpr(flat_index(at, self.sizes))
+
+
+def buffer(lay: Layout, block: Blocking) -> Buffer:
+    """The buffer of ``lay`` read by the kernels: x in place for the flat 1×1 layer, else the padded copy."""
+    if block.flat:
+        return Buffer((sp.Integer(lay.spec.in_channels), sp.Mul(*lay.inputs)), 0)
+    padded = lay.padded_sizes
+    return Buffer((*padded[:-1], sp.Integer(lay.spec.group_in), padded[-1]), len(padded) - 1)
+
+
+def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str, threads: int) -> Body:
+    """The forward after the checks: scratch buffers and packing (set-up), the register blocks (task).
+
+    The weights are packed once per call, shared by the tasks; each of the
+    ``threads`` tasks gets its own zero-padded input copy (zeroed once by
+    calloc: the copies write the interior only, so the padding stays zero).
+    """
+    spec = lay.spec
+    ind = INDENT
+    gi, go, groups = spec.group_in, spec.group_out, spec.groups
+    taps = lay.stencil.taps
+    ntaps = len(taps)
+    mr = block.mr
+    nblocks = -(-go // mr)
+    if spec.strides[-1] != 1 and not block.flat:
+        raise ValueError("the GEMM forward reads vectors along the row: it needs unit stride there")
+    buf = buffer(lay, block)
+    copy = not block.flat
+    out_total = " * ".join(map(str, lay.outputs))
+    pack = groups * nblocks * gi * ntaps * mr
+    spatial0 = [sp.S.Zero] * (1 if block.flat else spec.ndim)
+    setup = [f"{ind}{T} *wp = malloc(sizeof({T}) * {pack}); /* w packed [g][channel block][c][tap][{mr}] */"]
+    if copy:
+        setup += [
+            f"{ind}const size_t xp_size = (size_t)({cexpr(sp.Mul(*buf.sizes))});"
+            " /* one group of one sample, zero-padded, [rows][c][row] */",
+            f"{ind}{T} *xp = calloc({threads} * xp_size, sizeof({T})); /* one copy per task */",
+            f"{ind}if (wp == NULL || xp == NULL) {{",
+            f"{ind * 2}free(wp);",
+            f"{ind * 2}free(xp);",
+            f"{ind * 2}return {upper}_ENOMEM;",
+            f"{ind}}}",
+        ]
+    else:
+        setup += [f"{ind}if (wp == NULL)", f"{ind * 2}return {upper}_ENOMEM;"]
+    # Pack: wp[((g·NB + ob)·gi + c)·TAPS + t)·MR + r] = w[g·go + ob·MR + r][c][t], zero past the group.
+    setup += [
+        f"{ind}for (long g = 0; g < {groups}; ++g)",
+        f"{ind * 2}for (long ob = 0; ob < {nblocks}; ++ob)",
+        f"{ind * 3}for (long c = 0; c < {gi}; ++c)",
+        f"{ind * 4}for (long t = 0; t < {ntaps}; ++t)",
+        f"{ind * 5}for (long r = 0; r < {mr}; ++r) {{",
+        f"{ind * 6}const long o = ob * {mr} + r;",
+        f"{ind * 6}wp[(((g * {nblocks} + ob) * {gi} + c) * {ntaps} + t) * {mr} + r] =",
+        f"{ind * 7}o < {go} ? w[((g * {go} + o) * {gi} + c) * {ntaps} + t] : 0;",
+        f"{ind * 5}}}",
+    ]
+    lines = [
+        f"{ind}(void)w; /* read as the packed wp */",
+        f"{ind}const long step_c = {buf.index(spatial0, sp.S.One)}; /* the next input channel */",
+        f"{ind}const long plane_y = {out_total};",
+    ]
+    # Each tap's offset in the buffer: its window's start (d·u in padded coordinates), flattened.
+    if block.flat:
+        offsets = ["0"]
+    else:
+        offsets = [buf.index([sp.Integer(w.start) for w in lay.windows(tap)]) for tap in taps]
+    lines += [f"{ind}const long off{t} = {off};" for t, off in enumerate(offsets)]
+
+    lines += [f"{ind}for (long n = first; n < last; ++n) {{",
+              f"{ind * 2}for (long g = 0; g < {groups}; ++g) {{"]
+    if copy:
+        lines += _copy_lines(lay, buf, upper, T, 3)
+        lines.append(f"{ind * 3}const {T} *xg = xp;")
+    else:
+        lines.append(f"{ind * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + g * {gi}) * step_c;")
+    lines += [
+        f"{ind * 3}const {T} *wg = wp + g * {nblocks * gi * ntaps * mr};",
+        f"{ind * 3}{T} *yg = y + (n * {upper}_OUT_CHANNELS + g * {go}) * plane_y;",
+    ]
+    lines += _rows(lay, block, T, buf, offsets, 3)
+    lines += [f"{ind * 2}}}", f"{ind}}}"]
+    cleanup = [f"{ind}free(wp);"] + ([f"{ind}free(xp);"] if copy else [])
+    params = f", const {T} *restrict wp" + (f", {T} *restrict xp" if copy else "")
+    args = ", wp" + (", xp + {t} * xp_size" if copy else "")
+    return Body(lines, setup, cleanup, params, args)
+
+
+def _copy_lines(lay: Layout, buf: Buffer, upper: str, T: str, depth: int) -> list[str]:
+    """Copy group g of sample n, row by row, into the zero-padded buffer (zeroed once by calloc)."""
+    spec = lay.spec
+    ind = INDENT * depth
+    idx = [sp.Symbol(f"i{x}", integer=True) for x in lay.letters]
+    c = sp.Symbol("c", integer=True)
+    lines = [f"{ind}for (long c = 0; c < {spec.group_in}; ++c) {{"]
+    opens, closes = [], []
+    d = depth + 1
+    for k in range(spec.ndim - 1):
+        opens.append(f"{INDENT * d}for (long {idx[k]} = 0; {idx[k]} < {lay.inputs[k]}; ++{idx[k]}) {{")
+        closes.append(f"{INDENT * d}}}")
+        d += 1
+    src = [*idx[:-1], sp.Integer(0)]
+    dst = [i + b for i, b in zip(src, spec.pad_before)]
+    in_total = " * ".join(map(str, lay.inputs))
+    lines += opens
+    lines.append(
+        f"{INDENT * d}memcpy(xp + {buf.index(dst, c)}, "
+        f"x + (n * {upper}_IN_CHANNELS + g * {spec.group_in} + c) * ({in_total}) + "
+        f"{cexpr(flat_index(src, lay.inputs))}, "
+        f"sizeof({T}) * {lay.inputs[-1]});"
+    )
+    lines += list(reversed(closes))
+    lines.append(f"{ind}}}")
+    return lines
+
+
+def _rows(
+    lay: Layout, block: Blocking, T: str, buf: Buffer, offsets: list[str], depth: int
+) -> list[str]:
+    """The loops over the output rows (RH at a time along the innermost outer dimension), then the row."""
+    spec = lay.spec
+    pos = [sp.Symbol(f"o{x}", integer=True) for x in lay.letters]
+    if block.flat:
+        return _row(lay, block, T, "xg", "yg", "plane_y", 1, offsets, depth, buf)
+    lines: list[str] = []
+    closes: list[str] = []
+    d = depth
+    outer = spec.ndim - 1
+    for k in range(outer - 1):
+        lines.append(f"{INDENT * d}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{")
+        closes.append(f"{INDENT * d}}}")
+        d += 1
+    at_x = [s * p for s, p in zip(spec.strides, pos[:-1])] + [sp.Integer(0)]
+    at_y = [*pos[:-1], sp.Integer(0)]
+    xrow = buf.index(at_x)
+    yrow = cexpr(flat_index(at_y, lay.outputs))
+    width = str(lay.outputs[-1])
+
+    def body(rh: int, dd: int) -> list[str]:
+        return [
+            f"{INDENT * dd}const {T} *xr = {_plus('xg', xrow)};",
+            f"{INDENT * dd}{T} *yr = {_plus('yg', yrow)};",
+            *_row(lay, block, T, "xr", "yr", width, rh, offsets, dd, buf),
+        ]
+
+    if outer == 0:
+        lines += body(1, d)
+    else:
+        h = pos[outer - 1]
+        rows = str(lay.outputs[outer - 1])
+        if block.rh > 1:
+            lines.append(f"{INDENT * d}long {h} = 0;")
+            lines.append(f"{INDENT * d}for (; {h} + {block.rh} <= {rows}; {h} += {block.rh}) {{")
+            lines += body(block.rh, d + 1)
+            lines.append(f"{INDENT * d}}}")
+            lines.append(f"{INDENT * d}for (; {h} < {rows}; ++{h}) {{")
+        else:
+            lines.append(f"{INDENT * d}for (long {h} = 0; {h} < {rows}; ++{h}) {{")
+        lines += body(1, d + 1)
+        lines.append(f"{INDENT * d}}}")
+    lines += list(reversed(closes))
+    return lines
+
+
+def _row(
+    lay: Layout, block: Blocking, T: str, xr: str, yr: str, width: str, rh: int, offsets: list[str],
+    depth: int, buf: Buffer,
+) -> list[str]:
+    """One row block (``rh`` rows): per channel block, the positions in NV-vector, vector, scalar blocks."""
+    spec = lay.spec
+    go = spec.group_out
+    mr = block.mr
+    ind = INDENT * depth
+    # Row j of the block reads s_h·j padded rows further, writes j output rows further.
+    if block.flat or spec.ndim == 1:
+        xstep, ystep = "0", "0"
+    else:
+        k = spec.ndim - 2
+        unit_x = [sp.Integer(0)] * spec.ndim
+        unit_x[k] = sp.Integer(spec.strides[k])
+        unit_y = [sp.Integer(0)] * spec.ndim
+        unit_y[k] = sp.Integer(1)
+        xstep = buf.index(unit_x)
+        ystep = cexpr(flat_index(unit_y, lay.outputs))
+    full, tail = go // mr, go % mr
+    lines = []
+    widths = ([(mr, "0", str(full))] if full else []) + ([(tail, str(full), str(full + 1))] if tail else [])
+    vec, scalar = Kind(T, True), Kind(T, False)
+    for m, start, stop in widths:
+        lines += [
+            f"{ind}for (long ob = {start}; ob < {stop}; ++ob) {{",
+            f"{ind}{INDENT}const {T} *wb = wg + ob * {spec.group_in * len(offsets) * mr};",
+            f"{ind}{INDENT}{T} *yb = {yr} + ob * {mr} * plane_y;",
+            f"{ind}{INDENT}long ow = 0;",
+        ]
+        for r in range(m):
+            lines.append(
+                f"{ind}{INDENT}const {T} bias{r} = b != NULL ? b[g * {go} + ob * {mr} + {r}] : 0;"
+            )
+        loops = [(block.nv, vec, f"{block.nv} * SV_LANES"), (1, vec, "SV_LANES"), (1, scalar, "1")]
+        if block.nv == 1:
+            loops = loops[1:]
+        for nv, kind, step in loops:
+            lines.append(f"{ind}{INDENT}for (; ow + {step} <= {width}; ow += {step}) {{")
+            lines += _kernel(lay, block, kind, m, rh, nv, xr, xstep, ystep, offsets, depth + 2)
+            lines.append(f"{ind}{INDENT}}}")
+        lines.append(f"{ind}}}")
+    return lines
+
+
+def _kernel(
+    lay: Layout, block: Blocking, kind: Kind, m: int, rh: int, nv: int, xr: str, xstep: str,
+    ystep: str, offsets: list[str], depth: int,
+) -> list[str]:
+    """One register block: ``m × rh × nv`` accumulators over every (c, tap), then y written once."""
+    spec = lay.spec
+    ind = INDENT * depth
+    mr = block.mr
+    s = spec.strides[-1] if not block.flat else 1
+    at = "ow" if s == 1 else f"{s} * ow"
+    acc = [[[f"a{r}_{j}_{v}" for v in range(nv)] for j in range(rh)] for r in range(m)]
+    lines = [f"{ind}const {kind.T} *xq = {xr} + {at};", f"{ind}const {kind.T} *wq = wb;"]
+    for r in range(m):
+        names = ", ".join(f"{a} = {kind.splat(f'bias{r}')}" for row in acc[r] for a in row)
+        lines.append(f"{ind}{kind.type} {names};")
+    lines.append(f"{ind}for (long c = 0; c < {spec.group_in}; ++c) {{")
+    inner = ind + INDENT
+    for t in range(len(offsets)):
+        lines.append(f"{inner}{{")
+        loads = []
+        for j in range(rh):
+            row_at = _plus(f"off{t}", f"{j} * ({xstep})" if j else "0")
+            for v in range(nv):
+                lane = f" + {v} * {kind.lanes}" if v else ""
+                loads.append(f"x{j}_{v} = {kind.load(f'xq + {row_at}{lane}')}")
+        lines.append(f"{inner}{INDENT}const {kind.type} {', '.join(loads)};")
+        for r in range(m):
+            fmas = " ".join(
+                f"{acc[r][j][v]} = {kind.fma('w', f'x{j}_{v}', acc[r][j][v])};"
+                for j in range(rh) for v in range(nv)
+            )
+            lines.append(
+                f"{inner}{INDENT}{{ const {kind.type} w = {kind.bcast(f'wq + {t * mr + r}')}; {fmas} }}"
+            )
+        lines.append(f"{inner}}}")
+    lines += [f"{inner}xq += step_c;", f"{inner}wq += {len(offsets) * mr};", f"{ind}}}"]
+    for r in range(m):
+        for j in range(rh):
+            for v in range(nv):
+                lane = f" + {v} * {kind.lanes}" if v else ""
+                row = f" + {j} * ({ystep})" if j else ""
+                lines.append(f"{ind}{kind.store(f'yb + {r} * plane_y{row} + ow{lane}', acc[r][j][v])}")
+    return lines
