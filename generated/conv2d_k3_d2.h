@@ -17,7 +17,8 @@
  *       test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *       registers, dw written once per entry; a single input or output channel per group: nothing
+ *       for a channel tile to share.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -39,6 +40,7 @@ extern "C" {
 #define CONV2D_K3_D2_ENULL 1 /* a required pointer is NULL */
 #define CONV2D_K3_D2_EBATCH 2 /* batch < 0 */
 #define CONV2D_K3_D2_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV2D_K3_D2_ENOMEM 4 /* out of memory (a function's working copies) */
 
 #define CONV2D_K3_D2_IN_CHANNELS 1
 #define CONV2D_K3_D2_OUT_CHANNELS 1

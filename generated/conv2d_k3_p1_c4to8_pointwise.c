@@ -16,9 +16,13 @@
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
  *       each dx entry written once; the residue decides which taps read it, so no divisibility
  *       test runs in C.
- *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
- *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
+ *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
+ *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
+ *       lanes summed pairwise once per tile; x and dy read in place (no copies); channel-heavy
+ *       with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's columns,
+ *       each x load by its rows; beats one accumulator per (o, c) tap, which reloads both for
+ *       every output channel.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -174,6 +178,231 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+#include <stdlib.h>
+
+/* The 4 lanes of a tile entry summed pairwise: a fixed order. */
+static double conv2d_k3_p1_c4to8_pointwise_gw_lanes(const double *lane)
+{
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3]));
+}
+
+static void conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(const double *restrict dy, long dy_row, long dy_sample,
+    const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
+{
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
+    double l2_0[4] = {0};
+    double l2_1[4] = {0};
+    double l3_0[4] = {0};
+    double l3_1[4] = {0};
+    double l4_0[4] = {0};
+    double l4_1[4] = {0};
+    double l5_0[4] = {0};
+    double l5_1[4] = {0};
+    double r0_0 = 0;
+    double r0_1 = 0;
+    double r1_0 = 0;
+    double r1_1 = 0;
+    double r2_0 = 0;
+    double r2_1 = 0;
+    double r3_0 = 0;
+    double r3_1 = 0;
+    double r4_0 = 0;
+    double r4_1 = 0;
+    double r5_0 = 0;
+    double r5_1 = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd(), a3_1 = _mm256_setzero_pd(), a4_0 = _mm256_setzero_pd(), a4_1 = _mm256_setzero_pd(), a5_0 = _mm256_setzero_pd(), a5_1 = _mm256_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict d3 = dy + n * dy_sample + 3 * dy_row;
+        const double *restrict d4 = dy + n * dy_sample + 4 * dy_row;
+        const double *restrict d5 = dy + n * dy_sample + 5 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            const __m256d v0 = _mm256_loadu_pd(x0 + q);
+            const __m256d v1 = _mm256_loadu_pd(x1 + q);
+            const __m256d e0 = _mm256_loadu_pd(d0 + q);
+            a0_0 = _mm256_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(e0, v1, a0_1);
+            const __m256d e1 = _mm256_loadu_pd(d1 + q);
+            a1_0 = _mm256_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(e1, v1, a1_1);
+            const __m256d e2 = _mm256_loadu_pd(d2 + q);
+            a2_0 = _mm256_fmadd_pd(e2, v0, a2_0);
+            a2_1 = _mm256_fmadd_pd(e2, v1, a2_1);
+            const __m256d e3 = _mm256_loadu_pd(d3 + q);
+            a3_0 = _mm256_fmadd_pd(e3, v0, a3_0);
+            a3_1 = _mm256_fmadd_pd(e3, v1, a3_1);
+            const __m256d e4 = _mm256_loadu_pd(d4 + q);
+            a4_0 = _mm256_fmadd_pd(e4, v0, a4_0);
+            a4_1 = _mm256_fmadd_pd(e4, v1, a4_1);
+            const __m256d e5 = _mm256_loadu_pd(d5 + q);
+            a5_0 = _mm256_fmadd_pd(e5, v0, a5_0);
+            a5_1 = _mm256_fmadd_pd(e5, v1, a5_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+            r3_0 += d3[q] * x0[q];
+            r3_1 += d3[q] * x1[q];
+            r4_0 += d4[q] * x0[q];
+            r4_1 += d4[q] * x1[q];
+            r5_0 += d5[q] * x0[q];
+            r5_1 += d5[q] * x1[q];
+        }
+    }
+    _mm256_storeu_pd(l0_0, a0_0);
+    _mm256_storeu_pd(l0_1, a0_1);
+    _mm256_storeu_pd(l1_0, a1_0);
+    _mm256_storeu_pd(l1_1, a1_1);
+    _mm256_storeu_pd(l2_0, a2_0);
+    _mm256_storeu_pd(l2_1, a2_1);
+    _mm256_storeu_pd(l3_0, a3_0);
+    _mm256_storeu_pd(l3_1, a3_1);
+    _mm256_storeu_pd(l4_0, a4_0);
+    _mm256_storeu_pd(l4_1, a4_1);
+    _mm256_storeu_pd(l5_0, a5_0);
+    _mm256_storeu_pd(l5_1, a5_1);
+#else
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict d3 = dy + n * dy_sample + 3 * dy_row;
+        const double *restrict d4 = dy + n * dy_sample + 4 * dy_row;
+        const double *restrict d5 = dy + n * dy_sample + 5 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            for (int k = 0; k < 4; ++k) {
+                l0_0[k] += d0[q + k] * x0[q + k];
+                l0_1[k] += d0[q + k] * x1[q + k];
+                l1_0[k] += d1[q + k] * x0[q + k];
+                l1_1[k] += d1[q + k] * x1[q + k];
+                l2_0[k] += d2[q + k] * x0[q + k];
+                l2_1[k] += d2[q + k] * x1[q + k];
+                l3_0[k] += d3[q + k] * x0[q + k];
+                l3_1[k] += d3[q + k] * x1[q + k];
+                l4_0[k] += d4[q + k] * x0[q + k];
+                l4_1[k] += d4[q + k] * x1[q + k];
+                l5_0[k] += d5[q + k] * x0[q + k];
+                l5_1[k] += d5[q + k] * x1[q + k];
+            }
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+            r3_0 += d3[q] * x0[q];
+            r3_1 += d3[q] * x1[q];
+            r4_0 += d4[q] * x0[q];
+            r4_1 += d4[q] * x1[q];
+            r5_0 += d5[q] * x0[q];
+            r5_1 += d5[q] * x1[q];
+        }
+    }
+#endif
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l2_1) + r2_1;
+    dw[3 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l3_0) + r3_0;
+    dw[3 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l3_1) + r3_1;
+    dw[4 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l4_0) + r4_0;
+    dw[4 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l4_1) + r4_1;
+    dw[5 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l5_0) + r5_0;
+    dw[5 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l5_1) + r5_1;
+}
+
+static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, long dy_row, long dy_sample,
+    const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
+{
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
+    double r0_0 = 0;
+    double r0_1 = 0;
+    double r1_0 = 0;
+    double r1_1 = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            const __m256d v0 = _mm256_loadu_pd(x0 + q);
+            const __m256d v1 = _mm256_loadu_pd(x1 + q);
+            const __m256d e0 = _mm256_loadu_pd(d0 + q);
+            a0_0 = _mm256_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(e0, v1, a0_1);
+            const __m256d e1 = _mm256_loadu_pd(d1 + q);
+            a1_0 = _mm256_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(e1, v1, a1_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+        }
+    }
+    _mm256_storeu_pd(l0_0, a0_0);
+    _mm256_storeu_pd(l0_1, a0_1);
+    _mm256_storeu_pd(l1_0, a1_0);
+    _mm256_storeu_pd(l1_1, a1_1);
+#else
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            for (int k = 0; k < 4; ++k) {
+                l0_0[k] += d0[q + k] * x0[q + k];
+                l0_1[k] += d0[q + k] * x1[q + k];
+                l1_0[k] += d1[q + k] * x0[q + k];
+                l1_1[k] += d1[q + k] * x1[q + k];
+            }
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+        }
+    }
+#endif
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_1) + r1_1;
+}
+
 int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)
 {
     long out_h;
@@ -187,22 +416,18 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    for (long o = 0; o < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++o) {
-        for (long c = 0; c < 4; ++c) {
-            double a0 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                const double *restrict xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = oh;
-                    for (long ow = 0; ow < out_w; ++ow) {
-                        const long iw = ow;
-                        const double d = dyo[oh*out_w + ow];
-                        a0 += xc[ih*in_w + iw] * d;
-                    }
-                }
-            }
-            dw[(o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS + 0] = a0;
+    const long len = in_w*(out_h - 1) + out_w; /* the flat positions q up to the last output */
+    const long tap_offset[1] = {0};
+    for (long e = 0; e < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * 4; ++e)
+        dw[e] = 0;
+    for (long j = 0; j < 4; j += 2) {
+        const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+        conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (0) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + 0 * 4 + j, 4);
+    }
+    {
+        for (long j = 0; j < 4; j += 2) {
+            const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+            conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (6) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + 6 * 4 + j, 4);
         }
     }
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;

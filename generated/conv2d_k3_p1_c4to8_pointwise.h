@@ -16,9 +16,13 @@
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
  *       each dx entry written once; the residue decides which taps read it, so no divisibility
  *       test runs in C.
- *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
- *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
+ *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
+ *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
+ *       lanes summed pairwise once per tile; x and dy read in place (no copies); channel-heavy
+ *       with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's columns,
+ *       each x load by its rows; beats one accumulator per (o, c) tap, which reloads both for
+ *       every output channel.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -40,6 +44,7 @@ extern "C" {
 #define CONV2D_K3_P1_C4TO8_POINTWISE_ENULL 1 /* a required pointer is NULL */
 #define CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH 2 /* batch < 0 */
 #define CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM 4 /* out of memory (a function's working copies) */
 
 #define CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS 4
 #define CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS 8

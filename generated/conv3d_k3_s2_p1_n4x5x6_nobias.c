@@ -17,7 +17,7 @@
  *       residue decides which taps read it, so no divisibility test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *       registers, dw written once per entry; strided: the blocked reduction needs unit stride.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).

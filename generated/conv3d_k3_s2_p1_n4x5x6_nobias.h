@@ -17,7 +17,7 @@
  *       residue decides which taps read it, so no divisibility test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *       registers, dw written once per entry; strided: the blocked reduction needs unit stride.
  *   grad_bias: blocked pairwise summation: blocks of 256 positions in 8 64-bit lanes, block sums
  *       combined by a binary-counter tree; accurate in float32 too, and deterministic (a fixed
  *       order).
@@ -39,6 +39,7 @@ extern "C" {
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL 1 /* a required pointer is NULL */
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH 2 /* batch < 0 */
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENOMEM 4 /* out of memory (a function's working copies) */
 
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS 1
 #define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS 1

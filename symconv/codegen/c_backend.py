@@ -30,6 +30,7 @@ from symconv.codegen.c_compile import compile_shared, library_name
 from symconv.codegen.c_forward import forward_lines
 from symconv.codegen.c_grad_input import gather_lines
 from symconv.codegen.c_grad_weight import grad_weight_lines
+from symconv.codegen.c_grad_weight_blocked import blocked_lines, helper_lines
 from symconv.codegen.c_loops import INDENT, flat_index, pairwise
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
@@ -132,7 +133,11 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "body": body,
         "taps": taps,
         "forward_body": forward_lines(lay, plan, taps, config.c_type, upper, out_index),
-        "grad_weight_body": grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel)),
+        "grad_weight_helpers": helper_lines(prefix, config.c_type, plan),
+        "grad_weight_body": (
+            blocked_lines(lay, plan, config.c_type, upper, prefix) if plan.weight_tile is not None
+            else grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel))
+        ),
         "grad_input_body": gather_lines(
             lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
             cexpr(weight_channel),

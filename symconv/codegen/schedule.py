@@ -15,6 +15,8 @@ from symconv.spec import ConvSpec
 OUT_BLOCK = 4  # forward: output channels per block, sharing each input load (4 accumulators)
 BIAS_BLOCK = 256  # grad_bias: positions summed into one block sum before the pairwise tree
 BIAS_LANES = 8  # grad_bias: independent partial sums in a block (a vector's worth), combined pairwise
+WEIGHT_ROWS = 6  # blocked grad_weight: output channels per tile (each x load shared by them)
+WEIGHT_COLS = 2  # blocked grad_weight: (input channel, tap) columns per tile (each dy load shared by them)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Schedule:
     residues: int  # grad_input: loop nests, one per residue of the input position mod the stride
     bias_block: int
     bias_lanes: int
+    weight_tile: tuple[int, int] | None  # blocked grad_weight: rows x columns of a tile; None: per (o, c)
+    weight_tiles: tuple[tuple[int, int], ...]  # the tile shapes the layer needs (full ones, then tails)
     steps: tuple[Step, ...]
 
     def lines(self) -> list[str]:
@@ -71,17 +75,44 @@ def schedule(spec: ConvSpec) -> Schedule:
         "per tap over the output channels, summed pairwise; no scatter: each dx entry written "
         "once; the residue decides which taps read it, so no divisibility test runs in C",
     )
-    grad_weight = Step(
-        "grad_weight",
-        "per (o, c) one accumulator per tap over the batch and every output position, rows split "
-        "into the interior (no bounds tests) and the guarded border",
-        "accumulators in registers, dw written once per entry",
-    )
+    blocked = unit and spec.group_in > 1 and group_out > 1
+    if blocked:
+        taps = math.prod(spec.kernel)
+        rows, cols = min(WEIGHT_ROWS, group_out), min(WEIGHT_COLS, spec.group_in * taps)
+        row_sizes = [r for r in (rows, group_out % rows) if r]
+        col_sizes = [c for c in (cols, spec.group_in * taps % cols) if c]
+        weight_tile: tuple[int, int] | None = (rows, cols)
+        weight_tiles = tuple(dict.fromkeys((r, c) for r in row_sizes for c in col_sizes))
+        copies = [name for name, needed in (("x zero-padded", spec.is_padded),
+                                           ("dy on the padded strides",
+                                            any(e > 1 for e in spec.effective_kernel[1:]))) if needed]
+        grad_weight = Step(
+            "grad_weight",
+            f"blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the batch "
+            f"and the flat positions): tiles of {rows} output channels x {cols} columns, one vector "
+            "accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C), "
+            "lanes summed pairwise once per tile; "
+            + ("per sample " + " and ".join(copies) + " copied, so every tap reads one contiguous "
+               "window without bounds tests" if copies else "x and dy read in place (no copies)"),
+            f"channel-heavy with unit stride (C_in/G = {spec.group_in}, C_out/G = {group_out}): each dy "
+            "load shared by the tile's columns, each x load by its rows; beats one accumulator per "
+            "(o, c) tap, which reloads both for every output channel",
+        )
+    else:
+        weight_tile, weight_tiles = None, ()
+        grad_weight = Step(
+            "grad_weight",
+            "per (o, c) one accumulator per tap over the batch and every output position, rows split "
+            "into the interior (no bounds tests) and the guarded border",
+            "accumulators in registers, dw written once per entry; "
+            + ("strided: the blocked reduction needs unit stride" if not unit else
+               "a single input or output channel per group: nothing for a channel tile to share"),
+        )
     grad_bias = Step(
         "grad_bias",
         f"blocked pairwise summation: blocks of {BIAS_BLOCK} positions in {BIAS_LANES} 64-bit lanes, "
         "block sums combined by a binary-counter tree",
         "accurate in float32 too, and deterministic (a fixed order)",
     )
-    return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES,
+    return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES, weight_tile, weight_tiles,
                     (forward, grad_input, grad_weight, grad_bias))
