@@ -156,12 +156,10 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         f"{d1}const long len = {length}; /* the flat positions q up to the last output */",
         f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
     ]
-    if pack_x:
-        lines.append(f"{d1}{T} *xp = ({T} *)calloc((size_t)({upper}_IN_CHANNELS * ({x_plane})), sizeof({T}));")
-    if pack_dy:
-        lines.append(
-            f"{d1}{T} *dyp = ({T} *)calloc((size_t)({upper}_OUT_CHANNELS * ({dy_plane})), sizeof({T}));"
-        )
+    for name, channels, plane, needed in (("xp", "IN", x_plane, pack_x), ("dyp", "OUT", dy_plane, pack_dy)):
+        if needed:
+            count = f"(size_t)({upper}_{channels}_CHANNELS * ({plane}))"
+            lines.append(f"{d1}{T} *{name} = ({T} *)calloc({count}, sizeof({T}));")
     packs = (["xp"] if pack_x else []) + (["dyp"] if pack_dy else [])
     if packs:
         lines.append(f"{d1}if ({' || '.join(f'{p} == NULL' for p in packs)}) {{")
