@@ -10,11 +10,13 @@
  *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
  *       channel per block; vectorisable along the row (unit stride); each input load shared by the
  *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
- *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
- *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
- *       each dx entry written once; the residue decides which taps read it, so no divisibility
- *       test runs in C.
+ *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
+ *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
+ *       strides where every tap reads one contiguous window, tiles of 2 input channels x 2 vectors
+ *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
+ *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
+ *       heavy with unit stride (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's input
+ *       channels, each weight by its positions; no scatter, each dx entry written once.
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 3 output channels x 2 columns, one vector
  *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
@@ -152,86 +154,105 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_l)
-{
-    long out_l;
-    int status;
-    if (dy == NULL || w == NULL || dx == NULL)
-        return CONV1D_K5_PSAME_C2TO3_ENULL;
-    if (batch < 0)
-        return CONV1D_K5_PSAME_C2TO3_EBATCH;
-    status = sizes(in_l, &out_l);
-    if (status != CONV1D_K5_PSAME_C2TO3_OK)
-        return status;
-
-    const long lo0_l = in_l < 2 ? in_l : 2;
-    const long hi0_l = out_l - 2 < lo0_l ? lo0_l : out_l - 2 < in_l ? out_l - 2 : in_l;
-    for (long n = 0; n < batch; ++n) {
-        for (long c = 0; c < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-            for (long ql = 0; ql < lo0_l; ++ql) {
-                const long jl = ql;
-                double a0 = 0;
-                double a1 = 0;
-                double a2 = 0;
-                double a3 = 0;
-                double a4 = 0;
-                for (long o = 0; o < 3; ++o) {
-                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
-                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
-                    if (ql < out_l) a2 += wc[2] * dyo[ql];
-                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
-                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
-                }
-                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
-            }
-            for (long ql = lo0_l; ql < hi0_l; ++ql) {
-                const long jl = ql;
-                double a0 = 0;
-                double a1 = 0;
-                double a2 = 0;
-                double a3 = 0;
-                double a4 = 0;
-                for (long o = 0; o < 3; ++o) {
-                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    a0 += wc[0] * dyo[ql + 2];
-                    a1 += wc[1] * dyo[ql + 1];
-                    a2 += wc[2] * dyo[ql];
-                    a3 += wc[3] * dyo[ql - 1];
-                    a4 += wc[4] * dyo[ql - 2];
-                }
-                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
-            }
-            for (long ql = hi0_l; ql < in_l; ++ql) {
-                const long jl = ql;
-                double a0 = 0;
-                double a1 = 0;
-                double a2 = 0;
-                double a3 = 0;
-                double a4 = 0;
-                for (long o = 0; o < 3; ++o) {
-                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
-                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
-                    if (ql < out_l) a2 += wc[2] * dyo[ql];
-                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
-                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
-                }
-                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
-            }
-        }
-    }
-    return CONV1D_K5_PSAME_C2TO3_OK;
-}
-
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
 #include <stdlib.h>
+
+static void conv1d_k5_psame_c2to3_gi_tile_2x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
+{
+    for (long u = 0; u < 5; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d v1 = _mm256_loadu_pd(src + 4);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(b0, v1, a0_1);
+            const __m256d b1 = _mm256_set1_pd(wo[5]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(b1, v1, a1_1);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, a0_1);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, a1_1);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 4), a0_1));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 4), a1_1));
+        }
+#else
+        double a0_0[4] = {0};
+        double a0_1[4] = {0};
+        double a1_0[4] = {0};
+        double a1_1[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a0_1[k] += wo[0] * src[4 + k];
+                a1_0[k] += wo[5] * src[0 + k];
+                a1_1[k] += wo[5] * src[4 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[0 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 4 + k]) + a0_1[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+            dx[1 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 4 + k]) + a1_1[k];
+        }
+#endif
+    }
+}
+
+static void conv1d_k5_psame_c2to3_gi_tile_2x1(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
+{
+    for (long u = 0; u < 5; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            const __m256d b1 = _mm256_set1_pd(wo[5]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+        }
+#else
+        double a0_0[4] = {0};
+        double a1_0[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a1_0[k] += wo[5] * src[0 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+        }
+#endif
+    }
+}
 
 /* The 4 lanes of a tile entry summed pairwise: a fixed order. */
 static double conv1d_k5_psame_c2to3_gw_lanes(const double *lane)
@@ -325,6 +346,60 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
     dw[dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes(l1_1) + r1_1;
     dw[2 * dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes(l2_0) + r2_0;
     dw[2 * dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes(l2_1) + r2_1;
+}
+
+int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_l)
+{
+    long out_l;
+    int status;
+    if (dy == NULL || w == NULL || dx == NULL)
+        return CONV1D_K5_PSAME_C2TO3_ENULL;
+    if (batch < 0)
+        return CONV1D_K5_PSAME_C2TO3_EBATCH;
+    status = sizes(in_l, &out_l);
+    if (status != CONV1D_K5_PSAME_C2TO3_OK)
+        return status;
+
+    const long len = in_l; /* the flat positions q up to the last input position */
+    const long tap_offset[5] = {4, 3, 2, 1, 0};
+    double *dyz = (double *)calloc((size_t)(CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (in_l + 4)), sizeof(double));
+    if (dyz == NULL) {
+        free(dyz);
+        return CONV1D_K5_PSAME_C2TO3_ENOMEM;
+    }
+    for (long n = 0; n < batch; ++n) {
+        for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++ch) {
+            for (long pl = 0; pl < out_l; ++pl)
+                dyz[ch * (in_l + 4) + pl + 2] = dy[(n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + ch) * (out_l) + pl];
+        }
+        double *dxz = dx + n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l);
+        const double *dyg = dyz;
+        const double *wg = w;
+        double *dxg = dxz;
+        {
+            long q = 0;
+            for (long oc = 0; oc < 3; oc += 16) {
+                for (q = 0; q + 8 <= len; q += 8)
+                    conv1d_k5_psame_c2to3_gi_tile_2x2(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
+                for (; q + 4 <= len; q += 4)
+                    conv1d_k5_psame_c2to3_gi_tile_2x1(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
+            }
+            for (; q < len; ++q) {
+                for (long i = 0; i < 2; ++i) {
+                    double sum = 0;
+                    for (long u = 0; u < 5; ++u) {
+                        double a = 0;
+                        for (long o = 0; o < 3; ++o)
+                            a += wg[(0 + i) * 5 + o * 10 + u] * dyg[o * (in_l + 4) + q + tap_offset[u]];
+                        sum = u == 0 ? a : sum + a;
+                    }
+                    dxg[(0 + i) * (in_l) + q] = sum;
+                }
+            }
+        }
+    }
+    free(dyz);
+    return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
 int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_l)

@@ -11,11 +11,13 @@
  *       channels per block; vectorisable along the row (unit stride); each input load shared by
  *       the block (C_out/G = 8); the interior bounds come from the index algebra s*i + d*u -
  *       p_before.
- *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
- *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
- *       each dx entry written once; the residue decides which taps read it, so no divisibility
- *       test runs in C.
+ *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
+ *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
+ *       strides where every tap reads one contiguous window, tiles of 4 input channels x 2 vectors
+ *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
+ *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
+ *       heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's input
+ *       channels, each weight by its positions; no scatter, each dx entry written once.
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
  *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
@@ -119,69 +121,145 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
-{
-    long out_h;
-    long out_w;
-    int status;
-    if (dy == NULL || w == NULL || dx == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
-    if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
-    status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
-        return status;
-
-    const long hi0_h = out_h < 0 ? 0 : out_h < in_h ? out_h : in_h;
-    const long hi0_w = out_w < 0 ? 0 : out_w < in_w ? out_w : in_w;
-    for (long n = 0; n < batch; ++n) {
-        for (long c = 0; c < CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-            for (long qh = 0; qh < in_h; ++qh) {
-                const long jh = qh;
-                if (qh < hi0_h) {
-                    for (long qw = 0; qw < hi0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        for (long o = 0; o < 8; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                            a0 += wc[0] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a0;
-                    }
-                    for (long qw = hi0_w; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        for (long o = 0; o < 8; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a0;
-                    }
-                } else {
-                    for (long qw = 0; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        for (long o = 0; o < 8; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a0;
-                    }
-                }
-            }
-        }
-    }
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
-}
-
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
 #include <stdlib.h>
+
+static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
+{
+    for (long u = 0; u < 1; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd(), a3_1 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d v1 = _mm256_loadu_pd(src + 4);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(b0, v1, a0_1);
+            const __m256d b1 = _mm256_set1_pd(wo[1]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(b1, v1, a1_1);
+            const __m256d b2 = _mm256_set1_pd(wo[2]);
+            a2_0 = _mm256_fmadd_pd(b2, v0, a2_0);
+            a2_1 = _mm256_fmadd_pd(b2, v1, a2_1);
+            const __m256d b3 = _mm256_set1_pd(wo[3]);
+            a3_0 = _mm256_fmadd_pd(b3, v0, a3_0);
+            a3_1 = _mm256_fmadd_pd(b3, v1, a3_1);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, a0_1);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, a1_1);
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, a2_0);
+            _mm256_storeu_pd(dx + 2 * dx_plane + 4, a2_1);
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, a3_0);
+            _mm256_storeu_pd(dx + 3 * dx_plane + 4, a3_1);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 4), a0_1));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 4), a1_1));
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 2 * dx_plane + 0), a2_0));
+            _mm256_storeu_pd(dx + 2 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 2 * dx_plane + 4), a2_1));
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 3 * dx_plane + 0), a3_0));
+            _mm256_storeu_pd(dx + 3 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 3 * dx_plane + 4), a3_1));
+        }
+#else
+        double a0_0[4] = {0};
+        double a0_1[4] = {0};
+        double a1_0[4] = {0};
+        double a1_1[4] = {0};
+        double a2_0[4] = {0};
+        double a2_1[4] = {0};
+        double a3_0[4] = {0};
+        double a3_1[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a0_1[k] += wo[0] * src[4 + k];
+                a1_0[k] += wo[1] * src[0 + k];
+                a1_1[k] += wo[1] * src[4 + k];
+                a2_0[k] += wo[2] * src[0 + k];
+                a2_1[k] += wo[2] * src[4 + k];
+                a3_0[k] += wo[3] * src[0 + k];
+                a3_1[k] += wo[3] * src[4 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[0 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 4 + k]) + a0_1[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+            dx[1 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 4 + k]) + a1_1[k];
+            dx[2 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[2 * dx_plane + 0 + k]) + a2_0[k];
+            dx[2 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[2 * dx_plane + 4 + k]) + a2_1[k];
+            dx[3 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[3 * dx_plane + 0 + k]) + a3_0[k];
+            dx[3 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[3 * dx_plane + 4 + k]) + a3_1[k];
+        }
+#endif
+    }
+}
+
+static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
+{
+    for (long u = 0; u < 1; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            const __m256d b1 = _mm256_set1_pd(wo[1]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+            const __m256d b2 = _mm256_set1_pd(wo[2]);
+            a2_0 = _mm256_fmadd_pd(b2, v0, a2_0);
+            const __m256d b3 = _mm256_set1_pd(wo[3]);
+            a3_0 = _mm256_fmadd_pd(b3, v0, a3_0);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, a2_0);
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, a3_0);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 2 * dx_plane + 0), a2_0));
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 3 * dx_plane + 0), a3_0));
+        }
+#else
+        double a0_0[4] = {0};
+        double a1_0[4] = {0};
+        double a2_0[4] = {0};
+        double a3_0[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a1_0[k] += wo[1] * src[0 + k];
+                a2_0[k] += wo[2] * src[0 + k];
+                a3_0[k] += wo[3] * src[0 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+            dx[2 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[2 * dx_plane + 0 + k]) + a2_0[k];
+            dx[3 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[3 * dx_plane + 0 + k]) + a3_0[k];
+        }
+#endif
+    }
+}
 
 /* The 4 lanes of a tile entry summed pairwise: a fixed order. */
 static double conv2d_k3_p1_c4to8_pointwise_gw_lanes(const double *lane)
@@ -401,6 +479,52 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, 
     dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_1) + r0_1;
     dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_0) + r1_0;
     dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_1) + r1_1;
+}
+
+int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const double *restrict w, double *restrict dx, long batch, long in_h, long in_w)
+{
+    long out_h;
+    long out_w;
+    int status;
+    if (dy == NULL || w == NULL || dx == NULL)
+        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
+    if (batch < 0)
+        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
+    status = sizes(in_h, in_w, &out_h, &out_w);
+    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
+        return status;
+
+    const long len = in_w*(in_h - 1) + in_w; /* the flat positions q up to the last input position */
+    const long tap_offset[1] = {0};
+    for (long n = 0; n < batch; ++n) {
+        const double *dyz = dy + n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w);
+        double *dxz = dx + n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w);
+        const double *dyg = dyz;
+        const double *wg = w;
+        double *dxg = dxz;
+        {
+            long q = 0;
+            for (long oc = 0; oc < 8; oc += 16) {
+                for (q = 0; q + 8 <= len; q += 8)
+                    conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
+                for (; q + 4 <= len; q += 4)
+                    conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
+            }
+            for (; q < len; ++q) {
+                for (long i = 0; i < 4; ++i) {
+                    double sum = 0;
+                    for (long u = 0; u < 1; ++u) {
+                        double a = 0;
+                        for (long o = 0; o < 8; ++o)
+                            a += wg[(0 + i) * 1 + o * 4 + u] * dyg[o * (out_h * out_w) + q + tap_offset[u]];
+                        sum = u == 0 ? a : sum + a;
+                    }
+                    dxg[(0 + i) * (in_h * in_w) + q] = sum;
+                }
+            }
+        }
+    }
+    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
 int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long in_h, long in_w)

@@ -11,11 +11,13 @@
  *       channels per block; vectorisable along the row (unit stride); each input load shared by
  *       the block (C_out/G = 8); the interior bounds come from the index algebra s*i + d*u -
  *       p_before.
- *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
- *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
- *       each dx entry written once; the residue decides which taps read it, so no divisibility
- *       test runs in C.
+ *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
+ *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
+ *       strides where every tap reads one contiguous window, tiles of 4 input channels x 2 vectors
+ *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
+ *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
+ *       heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's input
+ *       channels, each weight by its positions; no scatter, each dx entry written once.
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
  *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),

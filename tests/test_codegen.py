@@ -223,10 +223,11 @@ def test_generated_matches_reference(target: str, dtype: str, case: Case) -> Non
 
 @st.composite
 def blocked_cases(draw: st.DrawFn) -> Case:
-    """A unit-stride layer with at least 2 input and 2 output channels per group: the blocked grad_weight.
+    """A unit-stride layer with at least 2 input and 2 output channels per group: the blocked gradients.
 
-    Output channels per group up to 13 (full tiles of 6 and every row tail), columns (channel, tap) odd
-    and even (the column tail), rows of every length mod the vector (lane tails), padding of each kind.
+    Output channels per group up to 18 (grad_weight's full tiles of 6 and every row tail; grad_input's
+    chunks of 16), columns (channel, tap) odd and even (the column tail), rows of every length mod the
+    vector (lane tails), padding of each kind (grad_input blocked when it is at most d·(k − 1)).
     """
     dims = draw(st.sampled_from((1, 2, 3)))
     small = dims == 3
@@ -240,7 +241,7 @@ def blocked_cases(draw: st.DrawFn) -> Case:
     padding: Any = per_dim(0, 1 if small else 2) if mode == "int" else mode
     groups = draw(st.integers(1, 2))
     c_in = groups * draw(st.integers(2, 3 if small else 4))
-    c_out = groups * draw(st.integers(2, 7 if small else 13))
+    c_out = groups * draw(st.integers(2, 7 if small else 18))  # 18: two chunks of grad_input's 16
     before, after = ref.padding_amounts(padding, kernel, dilation)
     size = tuple(
         max(1, d * (k - 1) + 1 - b - a) + draw(st.integers(0, 3 if small else 12))
@@ -255,10 +256,15 @@ def blocked_cases(draw: st.DrawFn) -> Case:
 @pytest.mark.parametrize("dtype", DTYPES)
 @settings(deadline=None, max_examples=25)
 @given(case=blocked_cases())
-def test_c_blocked_grad_weight_matches_reference(dtype: str, case: Case) -> None:
-    """The schedule the header names is the blocked reduction, and every function still matches."""
-    _, header, _ = c_files(case.spec, dtype)
-    assert "grad_weight: blocked reduction" in " ".join(header.split()), case
+def test_c_blocked_gradients_match_reference(dtype: str, case: Case) -> None:
+    """The schedules the header names are the blocked ones, and every function still matches."""
+    spec = case.spec
+    _, header, _ = c_files(spec, dtype)
+    text = " ".join(header.split())
+    assert "grad_weight: blocked reduction" in text, case
+    extent = [e - 1 for e in spec.effective_kernel]
+    fits = all(b <= e and a <= e for b, a, e in zip(spec.pad_before, spec.pad_after, extent))
+    assert ("grad_input: blocked gather" in text) == fits, case
     check_case(case, "c", dtype)
 
 
@@ -269,12 +275,13 @@ def test_c_blocked_grad_weight_matches_reference(dtype: str, case: Case) -> None
      ConvSpec(kernel_size=3, in_channels=4, out_channels=1),  # one output channel
      ConvSpec(kernel_size=3, in_channels=4, out_channels=8, stride=2)],  # strided
 )
-def test_c_grad_weight_keeps_one_accumulator_per_tap_elsewhere(spec: ConvSpec) -> None:
-    """Nothing for a tile to share, or a stride: the per-(o, c) schedule, and the header says why."""
+def test_c_gradients_keep_the_plain_schedules_elsewhere(spec: ConvSpec) -> None:
+    """Nothing for a tile to share, or a stride: the per-(o, c) grad_weight and the residue gather."""
     _, header, _ = c_files(spec)
     text = " ".join(header.split())
     assert "grad_weight: per (o, c) one accumulator per tap" in text
     assert "grad_weight: blocked" not in text
+    assert "grad_input: gather" in text and "grad_input: blocked" not in text
 
 
 # -- named specs: the README's examples and the corners they stand for ------------------------------

@@ -25,12 +25,12 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from symconv import sizes
+from symconv.codegen import c_grad_input_blocked, c_grad_weight_blocked
 from symconv.codegen.backend import Backend, Files
 from symconv.codegen.c_compile import compile_shared, library_name
 from symconv.codegen.c_forward import forward_lines
 from symconv.codegen.c_grad_input import gather_lines
 from symconv.codegen.c_grad_weight import grad_weight_lines
-from symconv.codegen.c_grad_weight_blocked import blocked_lines, helper_lines
 from symconv.codegen.c_loops import INDENT, flat_index, pairwise
 from symconv.codegen.config import CodegenConfig
 from symconv.codegen.layout import Layout
@@ -133,14 +133,23 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "body": body,
         "taps": taps,
         "forward_body": forward_lines(lay, plan, taps, config.c_type, upper, out_index),
-        "grad_weight_helpers": helper_lines(prefix, config.c_type, plan),
+        "helpers": (
+            c_grad_weight_blocked.includes(plan)
+            + c_grad_input_blocked.helper_lines(prefix, config.c_type, plan, lay)
+            + c_grad_weight_blocked.helper_lines(prefix, config.c_type, plan)
+        ),
         "grad_weight_body": (
-            blocked_lines(lay, plan, config.c_type, upper, prefix) if plan.weight_tile is not None
+            c_grad_weight_blocked.blocked_lines(lay, plan, config.c_type, upper, prefix)
+            if plan.weight_tile is not None
             else grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel))
         ),
-        "grad_input_body": gather_lines(
-            lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
-            cexpr(weight_channel),
+        "grad_input_body": (
+            c_grad_input_blocked.blocked_lines(lay, plan, config.c_type, upper, prefix)
+            if plan.input_tile is not None
+            else gather_lines(
+                lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
+                cexpr(weight_channel),
+            )
         ),
         "acc_T": "double",
         "bias_block": plan.bias_block,

@@ -30,7 +30,7 @@ import math
 
 import sympy as sp
 
-from symconv.codegen.c_loops import INDENT, flat_index, pairwise
+from symconv.codegen.c_loops import INDENT, flat_index, pairwise, row_major_strides
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
 from symconv.printing.code import cexpr
@@ -44,16 +44,6 @@ AVX2 = "#if defined(__AVX2__) && defined(__FMA__)"
 
 def lanes_of(T: str) -> int:
     return SIMD[T][0]
-
-
-def _strides(sizes: tuple[sp.Expr, ...]) -> list[sp.Expr]:
-    """Row-major strides of an array of ``sizes``."""
-    out: list[sp.Expr] = []
-    step: sp.Expr = sp.S.One
-    for n in reversed(sizes):
-        out.append(step)
-        step = step * n
-    return list(reversed(out))
 
 
 def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
@@ -107,17 +97,19 @@ def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
     return lines
 
 
+def includes(plan: Schedule) -> list[str]:
+    """The headers the blocked schedules need: the AVX2 intrinsics (when compiled for them), calloc."""
+    if plan.weight_tile is None and plan.input_tile is None:
+        return []
+    return [AVX2, "#include <immintrin.h>", "#endif", "#include <stdlib.h>", ""]
+
+
 def helper_lines(prefix: str, T: str, plan: Schedule) -> list[str]:
     """File-scope helpers before grad_weight: the lane sum and the tile functions the layer uses."""
     if plan.weight_tile is None:
         return []
     lanes = lanes_of(T)
     lines = [
-        AVX2,
-        "#include <immintrin.h>",
-        "#endif",
-        "#include <stdlib.h>",
-        "",
         f"/* The {lanes} lanes of a tile entry summed pairwise: a fixed order. */",
         f"static {T} {prefix}_gw_lanes(const {T} *lane)",
         "{",
@@ -141,7 +133,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     pack_x = spec.is_padded
     pack_dy = any(e > 1 for e in spec.effective_kernel[1:])
     padded = lay.padded_sizes if pack_x else lay.inputs
-    step = _strides(padded)  # the flat strides q is taken on
+    step = row_major_strides(padded)  # the flat strides q is taken on
     x_plane = cexpr(math.prod(padded)) if pack_x else " * ".join(map(str, lay.inputs))
     out_total = " * ".join(map(str, lay.outputs))
     dy_plane = cexpr(lay.outputs[0] * math.prod(padded[1:])) if pack_dy else out_total

@@ -28,6 +28,16 @@ def flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Exp
     return index
 
 
+def row_major_strides(sizes: tuple[sp.Expr, ...] | list[sp.Expr]) -> list[sp.Expr]:
+    """Per dimension the step of ``flat_index`` in an array of ``sizes``: the product of the later sizes."""
+    out: list[sp.Expr] = []
+    step: sp.Expr = sp.S.One
+    for n in reversed(sizes):
+        out.append(step)
+        step = step * n
+    return list(reversed(out))
+
+
 def pairwise(terms: list[str]) -> str:
     """``terms`` summed as a balanced tree: ``(a + b) + (c + d)``, a fixed order."""
     if len(terms) == 1:

@@ -16,6 +16,9 @@ OUT_BLOCK = 4  # forward: output channels per block, sharing each input load (4 
 BIAS_BLOCK = 256  # grad_bias: positions summed into one block sum before the pairwise tree
 BIAS_LANES = 8  # grad_bias: independent partial sums in a block (a vector's worth), combined pairwise
 WEIGHT_ROWS = 6  # blocked grad_weight: output channels per tile (each x load shared by them)
+INPUT_ROWS = 6  # blocked grad_input: input channels per tile (each dy load shared by them)
+INPUT_CHUNK = 16  # blocked grad_input: output channels per pass over the positions (their dy stays in cache)
+INPUT_VECTORS = 2  # blocked grad_input: vectors of positions per tile (each weight broadcast shared by them)
 WEIGHT_COLS = 2  # blocked grad_weight: (input channel, tap) columns per tile (each dy load shared by them)
 
 
@@ -42,6 +45,9 @@ class Schedule:
     bias_lanes: int
     weight_tile: tuple[int, int] | None  # blocked grad_weight: rows x columns of a tile; None: per (o, c)
     weight_tiles: tuple[tuple[int, int], ...]  # the tile shapes the layer needs (full ones, then tails)
+    input_tile: tuple[int, int] | None  # blocked grad_input: rows x vectors of a tile; None: the gather
+    input_tiles: tuple[tuple[int, int], ...]
+    input_chunk: int
     steps: tuple[Step, ...]
 
     def lines(self) -> list[str]:
@@ -66,7 +72,28 @@ def schedule(spec: ConvSpec) -> Schedule:
         f"each input load shared by the block (C_out/G = {group_out}); the interior bounds come from "
         "the index algebra s*i + d*u - p_before",
     )
+    extent = [e - 1 for e in spec.effective_kernel]
+    input_blocked = (unit and spec.group_in > 1 and group_out > 1
+                     and all(b <= e and a <= e for b, a, e in zip(spec.pad_before, spec.pad_after, extent)))
+    if input_blocked:
+        in_rows = min(INPUT_ROWS, spec.group_in)
+        input_tile: tuple[int, int] | None = (in_rows, INPUT_VECTORS)
+        input_tiles = tuple(dict.fromkeys(
+            (r, v) for r in (in_rows, spec.group_in % in_rows) if r for v in (INPUT_VECTORS, 1)))
+    else:
+        input_tile, input_tiles = None, ()
     grad_input = Step(
+        "grad_input",
+        f"blocked gather (a matrix product: rows c, {INPUT_VECTORS} vectors of input positions, reduction "
+        "over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on "
+        "strides where every tap reads one contiguous window, tiles of "
+        f"{input_tile[0]} input channels x {INPUT_VECTORS} vectors in registers (AVX2+FMA or portable "
+        f"C), then single vectors and single positions; output channels in chunks of {INPUT_CHUNK} "
+        "per pass, each tap's chunk sum added to dx in order",
+        f"channel-heavy with unit stride (C_in/G = {spec.group_in}, C_out/G = {group_out}): each dy "
+        "load shared by the tile's input channels, each weight by its positions; no scatter, each "
+        "dx entry written once",
+    ) if input_tile is not None else Step(
         "grad_input",
         "gather (full correlation of the zero-inserted dy with the flipped, dilated kernel), "
         + (f"one loop nest per residue of the input position mod the stride ({residues} nests)"
@@ -115,4 +142,4 @@ def schedule(spec: ConvSpec) -> Schedule:
         "accurate in float32 too, and deterministic (a fixed order)",
     )
     return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES, weight_tile, weight_tiles,
-                    (forward, grad_input, grad_weight, grad_bias))
+                    input_tile, input_tiles, INPUT_CHUNK, (forward, grad_input, grad_weight, grad_bias))
