@@ -130,8 +130,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     rows, cols = plan.weight_tile
     gi, go, taps = spec.group_in, spec.group_out, math.prod(spec.kernel)
     width = gi * taps  # columns (c, u) of a group
-    pack_x = spec.is_padded
-    pack_dy = any(e > 1 for e in spec.effective_kernel[1:])
+    pack_x, pack_dy = plan.weight_copies
     padded = lay.padded_sizes if pack_x else lay.inputs
     step = row_major_strides(padded)  # the flat strides q is taken on
     x_plane = cexpr(math.prod(padded)) if pack_x else " * ".join(map(str, lay.inputs))

@@ -45,6 +45,7 @@ class Schedule:
     bias_lanes: int
     weight_tile: tuple[int, int] | None  # blocked grad_weight: rows x columns of a tile; None: per (o, c)
     weight_tiles: tuple[tuple[int, int], ...]  # the tile shapes the layer needs (full ones, then tails)
+    weight_copies: tuple[bool, bool]  # blocked grad_weight: x zero-padded, dy on the padded strides
     input_tile: tuple[int, int] | None  # blocked grad_input: rows x vectors of a tile; None: the gather
     input_tiles: tuple[tuple[int, int], ...]
     input_chunk: int
@@ -110,9 +111,11 @@ def schedule(spec: ConvSpec) -> Schedule:
         col_sizes = [c for c in (cols, spec.group_in * taps % cols) if c]
         weight_tile: tuple[int, int] | None = (rows, cols)
         weight_tiles = tuple(dict.fromkeys((r, c) for r in row_sizes for c in col_sizes))
-        copies = [name for name, needed in (("x zero-padded", spec.is_padded),
-                                           ("dy on the padded strides",
-                                            any(e > 1 for e in spec.effective_kernel[1:]))) if needed]
+        # x needs its padding written out; dy needs the padded strides when the kernel spans more
+        # than one position in a dimension after the first (the window would wrap into the next row)
+        weight_copies = (spec.is_padded, any(e > 1 for e in spec.effective_kernel[1:]))
+        copies = [name for name, needed in zip(("x zero-padded", "dy on the padded strides"),
+                                               weight_copies) if needed]
         grad_weight = Step(
             "grad_weight",
             f"blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the batch "
@@ -126,7 +129,7 @@ def schedule(spec: ConvSpec) -> Schedule:
             "(o, c) tap, which reloads both for every output channel",
         )
     else:
-        weight_tile, weight_tiles = None, ()
+        weight_tile, weight_tiles, weight_copies = None, (), (False, False)
         grad_weight = Step(
             "grad_weight",
             "per (o, c) one accumulator per tap over the batch and every output position, rows split "
@@ -141,5 +144,5 @@ def schedule(spec: ConvSpec) -> Schedule:
         "block sums combined by a binary-counter tree",
         "accurate in float32 too, and deterministic (a fixed order)",
     )
-    return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES, weight_tile, weight_tiles,
+    return Schedule(block, tail, residues, BIAS_BLOCK, BIAS_LANES, weight_tile, weight_tiles, weight_copies,
                     input_tile, input_tiles, INPUT_CHUNK, (forward, grad_input, grad_weight, grad_bias))
