@@ -10,14 +10,20 @@
  *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
  *       channel per block; vectorisable along the row (unit stride); each input load shared by the
  *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
- *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
- *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
- *       each dx entry written once; the residue decides which taps read it, so no divisibility
- *       test runs in C.
- *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
- *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
+ *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
+ *       strides where every tap reads one contiguous window, tiles of 2 input channels x 2 vectors
+ *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
+ *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
+ *       heavy with unit stride (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's input
+ *       channels, each weight by its positions; no scatter, each dx entry written once.
+ *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
+ *       batch and the flat positions): tiles of 3 output channels x 2 columns, one vector
+ *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
+ *       lanes summed pairwise once per tile; per sample x zero-padded copied, so every tap reads
+ *       one contiguous window without bounds tests; channel-heavy with unit stride (C_in/G = 2,
+ *       C_out/G = 3): each dy load shared by the tile's columns, each x load by its rows; beats
+ *       one accumulator per (o, c) tap, which reloads both for every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -168,67 +174,233 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_l, long out_l)
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+#include <stdlib.h>
+
+static void conv1d_k5_psame_c2to3_gi_tile_2x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
 {
-    const long lo0_l = in_l < 2 ? in_l : 2;
-    const long hi0_l = out_l - 2 < lo0_l ? lo0_l : out_l - 2 < in_l ? out_l - 2 : in_l;
+    for (long u = 0; u < 5; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d v1 = _mm256_loadu_pd(src + 4);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(b0, v1, a0_1);
+            const __m256d b1 = _mm256_set1_pd(wo[5]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(b1, v1, a1_1);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, a0_1);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, a1_1);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 4), a0_1));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 4), a1_1));
+        }
+#else
+        double a0_0[4] = {0};
+        double a0_1[4] = {0};
+        double a1_0[4] = {0};
+        double a1_1[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a0_1[k] += wo[0] * src[4 + k];
+                a1_0[k] += wo[5] * src[0 + k];
+                a1_1[k] += wo[5] * src[4 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[0 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 4 + k]) + a0_1[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+            dx[1 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 4 + k]) + a1_1[k];
+        }
+#endif
+    }
+}
+
+static void conv1d_k5_psame_c2to3_gi_tile_2x1(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
+{
+    for (long u = 0; u < 5; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            const __m256d b1 = _mm256_set1_pd(wo[5]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+        }
+#else
+        double a0_0[4] = {0};
+        double a1_0[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a1_0[k] += wo[5] * src[0 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+        }
+#endif
+    }
+}
+
+/* The 4 lanes of a tile entry summed pairwise: a fixed order. */
+static double conv1d_k5_psame_c2to3_gw_lanes(const double *lane)
+{
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3]));
+}
+
+static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy_row, long dy_sample,
+    const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
+{
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
+    double l2_0[4] = {0};
+    double l2_1[4] = {0};
+    double r0_0 = 0;
+    double r0_1 = 0;
+    double r1_0 = 0;
+    double r1_1 = 0;
+    double r2_0 = 0;
+    double r2_1 = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            const __m256d v0 = _mm256_loadu_pd(x0 + q);
+            const __m256d v1 = _mm256_loadu_pd(x1 + q);
+            const __m256d e0 = _mm256_loadu_pd(d0 + q);
+            a0_0 = _mm256_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(e0, v1, a0_1);
+            const __m256d e1 = _mm256_loadu_pd(d1 + q);
+            a1_0 = _mm256_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(e1, v1, a1_1);
+            const __m256d e2 = _mm256_loadu_pd(d2 + q);
+            a2_0 = _mm256_fmadd_pd(e2, v0, a2_0);
+            a2_1 = _mm256_fmadd_pd(e2, v1, a2_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+        }
+    }
+    _mm256_storeu_pd(l0_0, a0_0);
+    _mm256_storeu_pd(l0_1, a0_1);
+    _mm256_storeu_pd(l1_0, a1_0);
+    _mm256_storeu_pd(l1_1, a1_1);
+    _mm256_storeu_pd(l2_0, a2_0);
+    _mm256_storeu_pd(l2_1, a2_1);
+#else
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            for (int k = 0; k < 4; ++k) {
+                l0_0[k] += d0[q + k] * x0[q + k];
+                l0_1[k] += d0[q + k] * x1[q + k];
+                l1_0[k] += d1[q + k] * x0[q + k];
+                l1_1[k] += d1[q + k] * x1[q + k];
+                l2_0[k] += d2[q + k] * x0[q + k];
+                l2_1[k] += d2[q + k] * x1[q + k];
+            }
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+        }
+    }
+#endif
+    dw[0] += conv1d_k5_psame_c2to3_gw_lanes(l0_0) + r0_0;
+    dw[1] += conv1d_k5_psame_c2to3_gw_lanes(l0_1) + r0_1;
+    dw[dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes(l1_0) + r1_0;
+    dw[dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes(l2_1) + r2_1;
+}
+
+/* grad_input over the samples first … last - 1 */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, double *restrict dyz, long first, long last, long in_l, long out_l)
+{
+    const long len = in_l; /* the flat positions q up to the last input position */
+    const long tap_offset[5] = {4, 3, 2, 1, 0};
     for (long n = first; n < last; ++n) {
-        for (long c = 0; c < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-            for (long ql = 0; ql < lo0_l; ++ql) {
-                const long jl = ql;
-                double a0 = 0;
-                double a1 = 0;
-                double a2 = 0;
-                double a3 = 0;
-                double a4 = 0;
-                for (long o = 0; o < 3; ++o) {
-                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
-                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
-                    if (ql < out_l) a2 += wc[2] * dyo[ql];
-                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
-                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
-                }
-                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
+        for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++ch) {
+            for (long pl = 0; pl < out_l; ++pl)
+                dyz[ch * (in_l + 4) + pl + 2] = dy[(n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + ch) * (out_l) + pl];
+        }
+        double *dxz = dx + n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l);
+        const double *dyg = dyz;
+        const double *wg = w;
+        double *dxg = dxz;
+        {
+            long q = 0;
+            for (long oc = 0; oc < 3; oc += 16) {
+                for (q = 0; q + 8 <= len; q += 8)
+                    conv1d_k5_psame_c2to3_gi_tile_2x2(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
+                for (; q + 4 <= len; q += 4)
+                    conv1d_k5_psame_c2to3_gi_tile_2x1(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
             }
-            for (long ql = lo0_l; ql < hi0_l; ++ql) {
-                const long jl = ql;
-                double a0 = 0;
-                double a1 = 0;
-                double a2 = 0;
-                double a3 = 0;
-                double a4 = 0;
-                for (long o = 0; o < 3; ++o) {
-                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    a0 += wc[0] * dyo[ql + 2];
-                    a1 += wc[1] * dyo[ql + 1];
-                    a2 += wc[2] * dyo[ql];
-                    a3 += wc[3] * dyo[ql - 1];
-                    a4 += wc[4] * dyo[ql - 2];
+            for (; q < len; ++q) {
+                for (long i = 0; i < 2; ++i) {
+                    double sum = 0;
+                    for (long u = 0; u < 5; ++u) {
+                        double a = 0;
+                        for (long o = 0; o < 3; ++o)
+                            a += wg[(0 + i) * 5 + o * 10 + u] * dyg[o * (in_l + 4) + q + tap_offset[u]];
+                        sum = u == 0 ? a : sum + a;
+                    }
+                    dxg[(0 + i) * (in_l) + q] = sum;
                 }
-                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
-            }
-            for (long ql = hi0_l; ql < in_l; ++ql) {
-                const long jl = ql;
-                double a0 = 0;
-                double a1 = 0;
-                double a2 = 0;
-                double a3 = 0;
-                double a4 = 0;
-                for (long o = 0; o < 3; ++o) {
-                    const double *dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                    const double *wc = w + (o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    if (ql + 2 < out_l) a0 += wc[0] * dyo[ql + 2];
-                    if (ql + 1 < out_l) a1 += wc[1] * dyo[ql + 1];
-                    if (ql < out_l) a2 += wc[2] * dyo[ql];
-                    if (ql - 1 >= 0 && ql - 1 < out_l) a3 += wc[3] * dyo[ql - 1];
-                    if (ql - 2 >= 0 && ql - 2 < out_l) a4 += wc[4] * dyo[ql - 2];
-                }
-                dxc[jl] = ((a0 + a1) + (a2 + (a3 + a4)));
             }
         }
     }
@@ -246,59 +418,36 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch, in_l, out_l);
+    const size_t dyz_size = (size_t)(CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (in_l + 4));
+    double *dyz = (double *)calloc(1 * dyz_size, sizeof(double)); /* one per task */
+    if (dyz == NULL) {
+        free(dyz);
+        return CONV1D_K5_PSAME_C2TO3_ENOMEM;
+    }
+    grad_input_task(dy, w, dx, dyz + 0 * dyz_size, 0, batch, in_l, out_l);
+    free(dyz);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
 /* grad_weight of the output channels first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_l, long out_l)
+CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, double *restrict xp, long batch, long first, long last, long in_l, long out_l)
 {
-    const long lo_l = out_l < 2 ? out_l : 2;
-    const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
-    for (long o = first; o < last; ++o) {
-        for (long c = 0; c < 2; ++c) {
-            double a0 = 0;
-            double a1 = 0;
-            double a2 = 0;
-            double a3 = 0;
-            double a4 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                const double *restrict xc = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + c) * (in_l);
-                for (long ol = 0; ol < lo_l; ++ol) {
-                    const long il = ol;
-                    const double d = dyo[ol];
-                    if (il - 2 >= 0) a0 += xc[il - 2] * d;
-                    if (il - 1 >= 0) a1 += xc[il - 1] * d;
-                    a2 += xc[il] * d;
-                    if (il + 1 < in_l) a3 += xc[il + 1] * d;
-                    if (il + 2 < in_l) a4 += xc[il + 2] * d;
-                }
-                for (long ol = lo_l; ol < hi_l; ++ol) {
-                    const long il = ol;
-                    const double d = dyo[ol];
-                    a0 += xc[il - 2] * d;
-                    a1 += xc[il - 1] * d;
-                    a2 += xc[il] * d;
-                    a3 += xc[il + 1] * d;
-                    a4 += xc[il + 2] * d;
-                }
-                for (long ol = hi_l; ol < out_l; ++ol) {
-                    const long il = ol;
-                    const double d = dyo[ol];
-                    if (il - 2 >= 0) a0 += xc[il - 2] * d;
-                    if (il - 1 >= 0) a1 += xc[il - 1] * d;
-                    a2 += xc[il] * d;
-                    if (il + 1 < in_l) a3 += xc[il + 1] * d;
-                    if (il + 2 < in_l) a4 += xc[il + 2] * d;
-                }
-            }
-            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 0] = a0;
-            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 1] = a1;
-            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 2] = a2;
-            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 3] = a3;
-            dw[(o * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS + 4] = a4;
+    (void)first; /* one task: the whole batch (see the schedule) */
+    (void)last;
+    const long len = out_l; /* the flat positions q up to the last output */
+    const long tap_offset[5] = {0, 1, 2, 3, 4};
+    for (long e = 0; e < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 10; ++e)
+        dw[e] = 0;
+    for (long n = 0; n < batch; ++n) {
+        for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++ch) {
+            for (long pl = 0; pl < in_l; ++pl)
+                xp[ch * (in_l + 4) + pl + 2] = x[(n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + ch) * (in_l) + pl];
+        }
+        const double *dyp = dy + n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (out_l);
+        for (long j = 0; j < 10; j += 2) {
+            const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
+            conv1d_k5_psame_c2to3_gw_tile_3x2(dyp + (0) * (out_l), out_l, 0, xcol, 0, 1, len, dw + 0 * 10 + j, 10);
         }
     }
 }
@@ -315,7 +464,13 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, in_l, out_l);
+    double *xp = (double *)calloc((size_t)(CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l + 4)), sizeof(double));
+    if (xp == NULL) {
+        free(xp);
+        return CONV1D_K5_PSAME_C2TO3_ENOMEM;
+    }
+    grad_weight_task(x, dy, dw, batch, xp, 0, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, in_l, out_l);
+    free(xp);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }

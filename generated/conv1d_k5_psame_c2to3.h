@@ -10,14 +10,20 @@
  *       no bounds tests, one accumulator per channel) and the border (guarded taps); 1 output
  *       channel per block; vectorisable along the row (unit stride); each input load shared by the
  *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
- *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
- *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
- *       each dx entry written once; the residue decides which taps read it, so no divisibility
- *       test runs in C.
- *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
- *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
+ *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
+ *       strides where every tap reads one contiguous window, tiles of 2 input channels x 2 vectors
+ *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
+ *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
+ *       heavy with unit stride (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's input
+ *       channels, each weight by its positions; no scatter, each dx entry written once.
+ *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
+ *       batch and the flat positions): tiles of 3 output channels x 2 columns, one vector
+ *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
+ *       lanes summed pairwise once per tile; per sample x zero-padded copied, so every tap reads
+ *       one contiguous window without bounds tests; channel-heavy with unit stride (C_in/G = 2,
+ *       C_out/G = 3): each dy load shared by the tile's columns, each x load by its rows; beats
+ *       one accumulator per (o, c) tap, which reloads both for every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -41,7 +47,7 @@ extern "C" {
 #define CONV1D_K5_PSAME_C2TO3_ENULL 1 /* a required pointer is NULL */
 #define CONV1D_K5_PSAME_C2TO3_EBATCH 2 /* batch < 0 */
 #define CONV1D_K5_PSAME_C2TO3_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV1D_K5_PSAME_C2TO3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
+#define CONV1D_K5_PSAME_C2TO3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
 #define CONV1D_K5_PSAME_C2TO3_IN_CHANNELS 2
 #define CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS 3

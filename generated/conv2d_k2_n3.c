@@ -17,7 +17,8 @@
  *       test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *       registers, dw written once per entry; a single input or output channel per group: nothing
+ *       for a channel tile to share.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term

@@ -12,14 +12,20 @@
  *       call into [c][6]; then a block of the last 2 channels; positions past the last block one
  *       vector, then one position at a time; 1x1 kernel, unit stride, no padding: every output
  *       position reads the same input position, so the layer is a matrix product (C_out/G = 8).
- *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
- *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
- *       each dx entry written once; the residue decides which taps read it, so no divisibility
- *       test runs in C.
- *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
- *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
+ *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
+ *       strides where every tap reads one contiguous window, tiles of 4 input channels x 2 vectors
+ *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
+ *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
+ *       heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's input
+ *       channels, each weight by its positions; no scatter, each dx entry written once.
+ *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
+ *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
+ *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
+ *       lanes summed pairwise once per tile; x and dy read in place (no copies); channel-heavy
+ *       with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's columns,
+ *       each x load by its rows; beats one accumulator per (o, c) tap, which reloads both for
+ *       every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -296,48 +302,395 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+#include <stdlib.h>
+
+static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
+{
+    for (long u = 0; u < 1; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd(), a3_1 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d v1 = _mm256_loadu_pd(src + 4);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(b0, v1, a0_1);
+            const __m256d b1 = _mm256_set1_pd(wo[1]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(b1, v1, a1_1);
+            const __m256d b2 = _mm256_set1_pd(wo[2]);
+            a2_0 = _mm256_fmadd_pd(b2, v0, a2_0);
+            a2_1 = _mm256_fmadd_pd(b2, v1, a2_1);
+            const __m256d b3 = _mm256_set1_pd(wo[3]);
+            a3_0 = _mm256_fmadd_pd(b3, v0, a3_0);
+            a3_1 = _mm256_fmadd_pd(b3, v1, a3_1);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, a0_1);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, a1_1);
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, a2_0);
+            _mm256_storeu_pd(dx + 2 * dx_plane + 4, a2_1);
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, a3_0);
+            _mm256_storeu_pd(dx + 3 * dx_plane + 4, a3_1);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 0 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 4), a0_1));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 4), a1_1));
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 2 * dx_plane + 0), a2_0));
+            _mm256_storeu_pd(dx + 2 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 2 * dx_plane + 4), a2_1));
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 3 * dx_plane + 0), a3_0));
+            _mm256_storeu_pd(dx + 3 * dx_plane + 4, _mm256_add_pd(_mm256_loadu_pd(dx + 3 * dx_plane + 4), a3_1));
+        }
+#else
+        double a0_0[4] = {0};
+        double a0_1[4] = {0};
+        double a1_0[4] = {0};
+        double a1_1[4] = {0};
+        double a2_0[4] = {0};
+        double a2_1[4] = {0};
+        double a3_0[4] = {0};
+        double a3_1[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a0_1[k] += wo[0] * src[4 + k];
+                a1_0[k] += wo[1] * src[0 + k];
+                a1_1[k] += wo[1] * src[4 + k];
+                a2_0[k] += wo[2] * src[0 + k];
+                a2_1[k] += wo[2] * src[4 + k];
+                a3_0[k] += wo[3] * src[0 + k];
+                a3_1[k] += wo[3] * src[4 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[0 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 4 + k]) + a0_1[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+            dx[1 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 4 + k]) + a1_1[k];
+            dx[2 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[2 * dx_plane + 0 + k]) + a2_0[k];
+            dx[2 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[2 * dx_plane + 4 + k]) + a2_1[k];
+            dx[3 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[3 * dx_plane + 0 + k]) + a3_0[k];
+            dx[3 * dx_plane + 4 + k] = (first && u == 0 ? 0 : dx[3 * dx_plane + 4 + k]) + a3_1[k];
+        }
+#endif
+    }
+}
+
+static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
+    long channels, int first, double *restrict dx, long dx_plane)
+{
+    for (long u = 0; u < 1; ++u) {
+#if defined(__AVX2__) && defined(__FMA__)
+        __m256d a0_0 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m256d v0 = _mm256_loadu_pd(src + 0);
+            const __m256d b0 = _mm256_set1_pd(wo[0]);
+            a0_0 = _mm256_fmadd_pd(b0, v0, a0_0);
+            const __m256d b1 = _mm256_set1_pd(wo[1]);
+            a1_0 = _mm256_fmadd_pd(b1, v0, a1_0);
+            const __m256d b2 = _mm256_set1_pd(wo[2]);
+            a2_0 = _mm256_fmadd_pd(b2, v0, a2_0);
+            const __m256d b3 = _mm256_set1_pd(wo[3]);
+            a3_0 = _mm256_fmadd_pd(b3, v0, a3_0);
+        }
+        if (first && u == 0) {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, a2_0);
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, a3_0);
+        } else {
+            _mm256_storeu_pd(dx + 0 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm256_storeu_pd(dx + 1 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm256_storeu_pd(dx + 2 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 2 * dx_plane + 0), a2_0));
+            _mm256_storeu_pd(dx + 3 * dx_plane + 0, _mm256_add_pd(_mm256_loadu_pd(dx + 3 * dx_plane + 0), a3_0));
+        }
+#else
+        double a0_0[4] = {0};
+        double a1_0[4] = {0};
+        double a2_0[4] = {0};
+        double a3_0[4] = {0};
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            for (int k = 0; k < 4; ++k) {
+                a0_0[k] += wo[0] * src[0 + k];
+                a1_0[k] += wo[1] * src[0 + k];
+                a2_0[k] += wo[2] * src[0 + k];
+                a3_0[k] += wo[3] * src[0 + k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            dx[0 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[0 * dx_plane + 0 + k]) + a0_0[k];
+            dx[1 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[1 * dx_plane + 0 + k]) + a1_0[k];
+            dx[2 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[2 * dx_plane + 0 + k]) + a2_0[k];
+            dx[3 * dx_plane + 0 + k] = (first && u == 0 ? 0 : dx[3 * dx_plane + 0 + k]) + a3_0[k];
+        }
+#endif
+    }
+}
+
+/* The 4 lanes of a tile entry summed pairwise: a fixed order. */
+static double conv2d_k3_p1_c4to8_pointwise_gw_lanes(const double *lane)
+{
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3]));
+}
+
+static void conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(const double *restrict dy, long dy_row, long dy_sample,
+    const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
+{
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
+    double l2_0[4] = {0};
+    double l2_1[4] = {0};
+    double l3_0[4] = {0};
+    double l3_1[4] = {0};
+    double l4_0[4] = {0};
+    double l4_1[4] = {0};
+    double l5_0[4] = {0};
+    double l5_1[4] = {0};
+    double r0_0 = 0;
+    double r0_1 = 0;
+    double r1_0 = 0;
+    double r1_1 = 0;
+    double r2_0 = 0;
+    double r2_1 = 0;
+    double r3_0 = 0;
+    double r3_1 = 0;
+    double r4_0 = 0;
+    double r4_1 = 0;
+    double r5_0 = 0;
+    double r5_1 = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd(), a3_1 = _mm256_setzero_pd(), a4_0 = _mm256_setzero_pd(), a4_1 = _mm256_setzero_pd(), a5_0 = _mm256_setzero_pd(), a5_1 = _mm256_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict d3 = dy + n * dy_sample + 3 * dy_row;
+        const double *restrict d4 = dy + n * dy_sample + 4 * dy_row;
+        const double *restrict d5 = dy + n * dy_sample + 5 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            const __m256d v0 = _mm256_loadu_pd(x0 + q);
+            const __m256d v1 = _mm256_loadu_pd(x1 + q);
+            const __m256d e0 = _mm256_loadu_pd(d0 + q);
+            a0_0 = _mm256_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(e0, v1, a0_1);
+            const __m256d e1 = _mm256_loadu_pd(d1 + q);
+            a1_0 = _mm256_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(e1, v1, a1_1);
+            const __m256d e2 = _mm256_loadu_pd(d2 + q);
+            a2_0 = _mm256_fmadd_pd(e2, v0, a2_0);
+            a2_1 = _mm256_fmadd_pd(e2, v1, a2_1);
+            const __m256d e3 = _mm256_loadu_pd(d3 + q);
+            a3_0 = _mm256_fmadd_pd(e3, v0, a3_0);
+            a3_1 = _mm256_fmadd_pd(e3, v1, a3_1);
+            const __m256d e4 = _mm256_loadu_pd(d4 + q);
+            a4_0 = _mm256_fmadd_pd(e4, v0, a4_0);
+            a4_1 = _mm256_fmadd_pd(e4, v1, a4_1);
+            const __m256d e5 = _mm256_loadu_pd(d5 + q);
+            a5_0 = _mm256_fmadd_pd(e5, v0, a5_0);
+            a5_1 = _mm256_fmadd_pd(e5, v1, a5_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+            r3_0 += d3[q] * x0[q];
+            r3_1 += d3[q] * x1[q];
+            r4_0 += d4[q] * x0[q];
+            r4_1 += d4[q] * x1[q];
+            r5_0 += d5[q] * x0[q];
+            r5_1 += d5[q] * x1[q];
+        }
+    }
+    _mm256_storeu_pd(l0_0, a0_0);
+    _mm256_storeu_pd(l0_1, a0_1);
+    _mm256_storeu_pd(l1_0, a1_0);
+    _mm256_storeu_pd(l1_1, a1_1);
+    _mm256_storeu_pd(l2_0, a2_0);
+    _mm256_storeu_pd(l2_1, a2_1);
+    _mm256_storeu_pd(l3_0, a3_0);
+    _mm256_storeu_pd(l3_1, a3_1);
+    _mm256_storeu_pd(l4_0, a4_0);
+    _mm256_storeu_pd(l4_1, a4_1);
+    _mm256_storeu_pd(l5_0, a5_0);
+    _mm256_storeu_pd(l5_1, a5_1);
+#else
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict d3 = dy + n * dy_sample + 3 * dy_row;
+        const double *restrict d4 = dy + n * dy_sample + 4 * dy_row;
+        const double *restrict d5 = dy + n * dy_sample + 5 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            for (int k = 0; k < 4; ++k) {
+                l0_0[k] += d0[q + k] * x0[q + k];
+                l0_1[k] += d0[q + k] * x1[q + k];
+                l1_0[k] += d1[q + k] * x0[q + k];
+                l1_1[k] += d1[q + k] * x1[q + k];
+                l2_0[k] += d2[q + k] * x0[q + k];
+                l2_1[k] += d2[q + k] * x1[q + k];
+                l3_0[k] += d3[q + k] * x0[q + k];
+                l3_1[k] += d3[q + k] * x1[q + k];
+                l4_0[k] += d4[q + k] * x0[q + k];
+                l4_1[k] += d4[q + k] * x1[q + k];
+                l5_0[k] += d5[q + k] * x0[q + k];
+                l5_1[k] += d5[q + k] * x1[q + k];
+            }
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+            r3_0 += d3[q] * x0[q];
+            r3_1 += d3[q] * x1[q];
+            r4_0 += d4[q] * x0[q];
+            r4_1 += d4[q] * x1[q];
+            r5_0 += d5[q] * x0[q];
+            r5_1 += d5[q] * x1[q];
+        }
+    }
+#endif
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l2_1) + r2_1;
+    dw[3 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l3_0) + r3_0;
+    dw[3 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l3_1) + r3_1;
+    dw[4 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l4_0) + r4_0;
+    dw[4 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l4_1) + r4_1;
+    dw[5 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l5_0) + r5_0;
+    dw[5 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l5_1) + r5_1;
+}
+
+static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, long dy_row, long dy_sample,
+    const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
+{
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
+    double r0_0 = 0;
+    double r0_1 = 0;
+    double r1_0 = 0;
+    double r1_1 = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            const __m256d v0 = _mm256_loadu_pd(x0 + q);
+            const __m256d v1 = _mm256_loadu_pd(x1 + q);
+            const __m256d e0 = _mm256_loadu_pd(d0 + q);
+            a0_0 = _mm256_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm256_fmadd_pd(e0, v1, a0_1);
+            const __m256d e1 = _mm256_loadu_pd(d1 + q);
+            a1_0 = _mm256_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm256_fmadd_pd(e1, v1, a1_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+        }
+    }
+    _mm256_storeu_pd(l0_0, a0_0);
+    _mm256_storeu_pd(l0_1, a0_1);
+    _mm256_storeu_pd(l1_0, a1_0);
+    _mm256_storeu_pd(l1_1, a1_1);
+#else
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 4 <= len; q += 4) {
+            for (int k = 0; k < 4; ++k) {
+                l0_0[k] += d0[q + k] * x0[q + k];
+                l0_1[k] += d0[q + k] * x1[q + k];
+                l1_0[k] += d1[q + k] * x0[q + k];
+                l1_1[k] += d1[q + k] * x1[q + k];
+            }
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+        }
+    }
+#endif
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_1) + r1_1;
+}
+
 /* grad_input over the samples first … last - 1 */
 CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
-    const long hi0_h = out_h < 0 ? 0 : out_h < in_h ? out_h : in_h;
-    const long hi0_w = out_w < 0 ? 0 : out_w < in_w ? out_w : in_w;
+    const long len = in_w*(in_h - 1) + in_w; /* the flat positions q up to the last input position */
+    const long tap_offset[1] = {0};
     for (long n = first; n < last; ++n) {
-        for (long c = 0; c < CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-            for (long qh = 0; qh < in_h; ++qh) {
-                const long jh = qh;
-                if (qh < hi0_h) {
-                    for (long qw = 0; qw < hi0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        for (long o = 0; o < 8; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                            a0 += wc[0] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a0;
+        const double *dyz = dy + n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w);
+        double *dxz = dx + n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w);
+        const double *dyg = dyz;
+        const double *wg = w;
+        double *dxg = dxz;
+        {
+            long q = 0;
+            for (long oc = 0; oc < 8; oc += 16) {
+                for (q = 0; q + 8 <= len; q += 8)
+                    conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
+                for (; q + 4 <= len; q += 4)
+                    conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
+            }
+            for (; q < len; ++q) {
+                for (long i = 0; i < 4; ++i) {
+                    double sum = 0;
+                    for (long u = 0; u < 1; ++u) {
+                        double a = 0;
+                        for (long o = 0; o < 8; ++o)
+                            a += wg[(0 + i) * 1 + o * 4 + u] * dyg[o * (out_h * out_w) + q + tap_offset[u]];
+                        sum = u == 0 ? a : sum + a;
                     }
-                    for (long qw = hi0_w; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        for (long o = 0; o < 8; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a0;
-                    }
-                } else {
-                    for (long qw = 0; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        for (long o = 0; o < 8; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a0;
-                    }
+                    dxg[(0 + i) * (in_h * in_w) + q] = sum;
                 }
             }
         }
@@ -365,22 +718,20 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
 /* grad_weight of the output channels first … last - 1 */
 CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
-    for (long o = first; o < last; ++o) {
-        for (long c = 0; c < 4; ++c) {
-            double a0 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                const double *restrict xc = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + c) * (in_h * in_w);
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = oh;
-                    for (long ow = 0; ow < out_w; ++ow) {
-                        const long iw = ow;
-                        const double d = dyo[oh*out_w + ow];
-                        a0 += xc[ih*in_w + iw] * d;
-                    }
-                }
-            }
-            dw[(o * 4 + c) * CONV2D_K3_P1_C4TO8_POINTWISE_TAPS + 0] = a0;
+    (void)first; /* one task: the whole batch (see the schedule) */
+    (void)last;
+    const long len = in_w*(out_h - 1) + out_w; /* the flat positions q up to the last output */
+    const long tap_offset[1] = {0};
+    for (long e = 0; e < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * 4; ++e)
+        dw[e] = 0;
+    for (long j = 0; j < 4; j += 2) {
+        const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+        conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (0) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + 0 * 4 + j, 4);
+    }
+    {
+        for (long j = 0; j < 4; j += 2) {
+            const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+            conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (6) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + 6 * 4 + j, 4);
         }
     }
 }

@@ -12,14 +12,20 @@
  *       call into [c][6]; then a block of the last 2 channels; positions past the last block one
  *       vector, then one position at a time; 1x1 kernel, unit stride, no padding: every output
  *       position reads the same input position, so the layer is a matrix product (C_out/G = 8).
- *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
- *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
- *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
- *       each dx entry written once; the residue decides which taps read it, so no divisibility
- *       test runs in C.
- *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
- *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
+ *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
+ *       strides where every tap reads one contiguous window, tiles of 4 input channels x 2 vectors
+ *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
+ *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
+ *       heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's input
+ *       channels, each weight by its positions; no scatter, each dx entry written once.
+ *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
+ *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
+ *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
+ *       lanes summed pairwise once per tile; x and dy read in place (no copies); channel-heavy
+ *       with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's columns,
+ *       each x load by its rows; beats one accumulator per (o, c) tap, which reloads both for
+ *       every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -43,7 +49,7 @@ extern "C" {
 #define CONV2D_K3_P1_C4TO8_POINTWISE_ENULL 1 /* a required pointer is NULL */
 #define CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH 2 /* batch < 0 */
 #define CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
+#define CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
 #define CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS 4
 #define CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS 8

@@ -17,7 +17,7 @@
  *       residue decides which taps read it, so no divisibility test runs in C.
  *   grad_weight: per (o, c) one accumulator per tap over the batch and every output position, rows
  *       split into the interior (no bounds tests) and the guarded border; accumulators in
- *       registers, dw written once per entry.
+ *       registers, dw written once per entry; strided: the blocked reduction needs unit stride.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -41,7 +41,7 @@ extern "C" {
 #define CONV2D_K3_S2_P1_C4TO8_G2_ENULL 1 /* a required pointer is NULL */
 #define CONV2D_K3_S2_P1_C4TO8_G2_EBATCH 2 /* batch < 0 */
 #define CONV2D_K3_S2_P1_C4TO8_G2_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV2D_K3_S2_P1_C4TO8_G2_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded input) */
+#define CONV2D_K3_S2_P1_C4TO8_G2_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
 #define CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS 4
 #define CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS 8

@@ -218,6 +218,72 @@ def test_generated_matches_reference(target: str, dtype: str, case: Case) -> Non
     check_case(case, target, dtype)
 
 
+# -- the blocked grad_weight schedule (channel-heavy, unit stride): tiles, tails, copies ---------------
+
+
+@st.composite
+def blocked_cases(draw: st.DrawFn) -> Case:
+    """A unit-stride layer with at least 2 input and 2 output channels per group: the blocked gradients.
+
+    Output channels per group up to 18 (grad_weight's full tiles of 6 and every row tail; grad_input's
+    chunks of 16), columns (channel, tap) odd and even (the column tail), rows of every length mod the
+    vector (lane tails), padding of each kind (grad_input blocked when it is at most d·(k − 1)).
+    """
+    dims = draw(st.sampled_from((1, 2, 3)))
+    small = dims == 3
+
+    def per_dim(lo: int, hi: int) -> tuple[int, ...]:
+        return draw(st.tuples(*[st.integers(lo, hi)] * dims))
+
+    kernel = per_dim(1, {1: 4, 2: 3, 3: 2}[dims])
+    dilation = per_dim(1, 2 if small else 3)
+    mode = draw(st.sampled_from(("int", "int", "same", "valid")))
+    padding: Any = per_dim(0, 1 if small else 2) if mode == "int" else mode
+    groups = draw(st.integers(1, 2))
+    c_in = groups * draw(st.integers(2, 3 if small else 4))
+    c_out = groups * draw(st.integers(2, 7 if small else 18))  # 18: two chunks of grad_input's 16
+    before, after = ref.padding_amounts(padding, kernel, dilation)
+    size = tuple(
+        max(1, d * (k - 1) + 1 - b - a) + draw(st.integers(0, 3 if small else 12))
+        for k, d, b, a in zip(kernel, dilation, before, after)
+    )
+    fixed = draw(st.booleans())
+    spec = ConvSpec(input_size=size if fixed else None, kernel_size=kernel, in_channels=c_in,
+                    out_channels=c_out, padding=padding, dilation=dilation, groups=groups, dims=dims)
+    return Case(spec, size, draw(st.integers(1, 2 if small else 3)), draw(st.integers(0, 2**32 - 1)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(deadline=None, max_examples=25)
+@given(case=blocked_cases())
+def test_c_blocked_gradients_match_reference(dtype: str, case: Case) -> None:
+    """The schedules the header names are the blocked ones, and every function still matches."""
+    spec = case.spec
+    _, header, _ = c_files(spec, dtype)
+    text = " ".join(header.split())
+    assert "grad_weight: blocked reduction" in text, case
+    extent = [e - 1 for e in spec.effective_kernel]
+    fits = all(b <= e and a <= e for b, a, e in zip(spec.pad_before, spec.pad_after, extent))
+    assert ("grad_input: blocked gather" in text) == fits, case
+    check_case(case, "c", dtype)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [ConvSpec(kernel_size=3, in_channels=3, out_channels=3, groups=3, padding=1),  # depthwise
+     ConvSpec(kernel_size=3, in_channels=1, out_channels=4),  # one input channel
+     ConvSpec(kernel_size=3, in_channels=4, out_channels=1),  # one output channel
+     ConvSpec(kernel_size=3, in_channels=4, out_channels=8, stride=2)],  # strided
+)
+def test_c_gradients_keep_the_plain_schedules_elsewhere(spec: ConvSpec) -> None:
+    """Nothing for a tile to share, or a stride: the per-(o, c) grad_weight and the residue gather."""
+    _, header, _ = c_files(spec)
+    text = " ".join(header.split())
+    assert "grad_weight: per (o, c) one accumulator per tap" in text
+    assert "grad_weight: blocked" not in text
+    assert "grad_input: gather" in text and "grad_input: blocked" not in text
+
+
 # -- named specs: the README's examples and the corners they stand for ------------------------------
 
 NAMED = {
@@ -233,10 +299,12 @@ NAMED = {
                                 dilation=(1, 2), in_channels=2, out_channels=2),
     "valid_3d_depthwise_fixed": ConvSpec(input_size=(4, 3, 5), kernel_size=(2, 1, 3), padding="valid",
                                          in_channels=2, out_channels=4, groups=2, bias=False),
+    "channels_blocked": ConvSpec(kernel_size=3, in_channels=3, out_channels=8, padding=(1, 2),
+                                 dilation=(2, 1)),
 }
 # spatial input sizes to run the open ones on
-NAMED_SIZES = {"k3_d2": (7, 8), "depthwise": (5, 4), "pointwise": (3, 2), "grouped_strided": (7, 6),
-               "conv1d": (9,), "conv3d": (3, 2, 3), "same_even_dilated": (5, 4)}
+NAMED_SIZES = {"k3_d2": (7, 8), "channels_blocked": (6, 11), "depthwise": (5, 4), "pointwise": (3, 2),
+               "grouped_strided": (7, 6), "conv1d": (9,), "conv3d": (3, 2, 3), "same_even_dilated": (5, 4)}
 
 
 def named_case(name: str, batch: int = 2) -> Case:
@@ -988,14 +1056,18 @@ def write_c(spec: ConvSpec, dtype: str, where: Path) -> tuple[Path, Path]:
     return h, c
 
 
+ARCH = {"portable": [], "native": ["-march=native"]}  # native: the explicit SIMD paths (AVX2 here)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCH))
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("compiler", COMPILERS)
-def test_c_compiles_warning_free(compiler: str, dtype: str, tmp_path: Path) -> None:
+def test_c_compiles_warning_free(compiler: str, dtype: str, arch: str, tmp_path: Path) -> None:
     for name, spec in sorted(GEN_SPECS.items()):
         where = tmp_path / name
         where.mkdir()
         h, c = write_c(spec, dtype, where)
-        compile_c(compiler, [c], where / "unit.o", [*WARNINGS, "-O2", "-c"])
+        compile_c(compiler, [c], where / "unit.o", [*WARNINGS, *ARCH[arch], "-O2", "-c"])
         # the header on its own, included from C
         probe = where / "probe.c"
         probe.write_text(f'#include "{h.name}"\n#include "{h.name}"\nint main(void) {{ return 0; }}\n')
@@ -1144,6 +1216,8 @@ SANITIZER_CASES = {
     "valid_3d_depthwise_fixed": (2, (4, 3, 5)),
     "same_even_dilated": (1, (5, 4)),
     "note_3x3_k2": (1, (3, 3)),
+    "channels_blocked": (2, (6, 11)),
+    "pointwise": (3, (3, 5)),
 }
 
 
@@ -1154,6 +1228,15 @@ def test_c_is_sanitizer_clean(compiler: str, name: str, dtype: str, tmp_path: Pa
     """The C alone, under ASan and UBSan: right answers, refusals that write nothing, no stray access."""
     batch, size = SANITIZER_CASES[name]
     run_sanitized(compiler, NAMED[name], size, batch, dtype, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["channels_blocked", "pointwise"])
+@pytest.mark.parametrize("compiler", SANITIZER_COMPILERS)
+def test_c_is_sanitizer_clean_with_simd(compiler: str, name: str, dtype: str, tmp_path: Path) -> None:
+    """The same under ``-march=native``: the explicit SIMD paths (the blocked gradients' AVX2 tiles)."""
+    batch, size = SANITIZER_CASES[name]
+    run_sanitized(compiler, NAMED[name], size, batch, dtype, tmp_path, tuple(ARCH["native"]))
 
 
 def run_sanitized(

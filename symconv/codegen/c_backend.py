@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from symconv import sizes
+from symconv.codegen import c_grad_input_blocked, c_grad_weight_blocked
 from symconv.codegen.backend import Backend, Files
 from symconv.codegen.c_compile import compile_shared, library_name
 from symconv.codegen.c_forward import forward_lines
@@ -138,13 +139,24 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
             if plan.gemm is not None
             else Body(forward_lines(lay, plan, taps, config.c_type, upper, out_index))
         ).context(),
-        "grad_weight": Body(
-            grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel))
+        "helpers": (
+            c_grad_weight_blocked.includes(plan)
+            + c_grad_input_blocked.helper_lines(prefix, config.c_type, plan, lay)
+            + c_grad_weight_blocked.helper_lines(prefix, config.c_type, plan)
+        ),
+        "grad_weight": (
+            c_grad_weight_blocked.blocked_lines(lay, plan, config.c_type, upper, prefix)
+            if plan.weight_tile is not None
+            else Body(grad_weight_lines(lay, taps, config.c_type, upper, out_index, cexpr(channel)))
         ).context(),
-        "grad_input": Body(gather_lines(
-            lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
-            cexpr(weight_channel),
-        )).context(),
+        "grad_input": (
+            c_grad_input_blocked.blocked_lines(lay, plan, config.c_type, upper, prefix)
+            if plan.input_tile is not None
+            else Body(gather_lines(
+                lay, config.c_type, upper, cexpr(first_out), cexpr(first_out + spec.group_out),
+                cexpr(weight_channel),
+            ))
+        ).context(),
         "grad_bias": Body([]).context(),  # its loops are in the template
         "threads": plan.threads,
         # a task's sizes (grad_bias reads the output sizes only): constants when fixed, else parameters

@@ -29,6 +29,8 @@ class Body:
     before anything is written) and ``cleanup`` run in the function itself.
     ``params`` are the task's extra parameters (scratch buffers) and ``args``
     their arguments, a format of the task's number ``{t}`` (one buffer per task).
+    ``serial``: the task runs once over the whole loop whatever the thread count
+    (its work is not split yet).
     """
 
     task: list[str]
@@ -36,11 +38,13 @@ class Body:
     cleanup: list[str] = field(default_factory=list)
     params: str = ""
     args: str = ""
+    serial: bool = False
 
     def context(self) -> dict[str, object]:
         """What the template prints: the lines, and the arguments for one task or for task ``t``."""
         return {"task": self.task, "setup": self.setup, "cleanup": self.cleanup, "params": self.params,
-                "args_one": self.args.format(t="0"), "args_many": self.args.format(t="t")}
+                "args_one": self.args.format(t="0"), "args_many": self.args.format(t="t"),
+                "serial": self.serial}
 
 
 def flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Expr:
@@ -49,6 +53,16 @@ def flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Exp
     for p, n in zip(positions, sizes):
         index = index * n + p
     return index
+
+
+def row_major_strides(sizes: tuple[sp.Expr, ...] | list[sp.Expr]) -> list[sp.Expr]:
+    """Per dimension the step of ``flat_index`` in an array of ``sizes``: the product of the later sizes."""
+    out: list[sp.Expr] = []
+    step: sp.Expr = sp.S.One
+    for n in reversed(sizes):
+        out.append(step)
+        step = step * n
+    return list(reversed(out))
 
 
 def pairwise(terms: list[str]) -> str:

@@ -1,0 +1,231 @@
+"""The C target's blocked grad_input for channel-heavy layers (unit stride): a register-tiled gather.
+
+With unit stride, input index ``i`` is read by tap ``u`` from output position
+``i + p_before − d·u`` (per dimension). Lay dy out zero-padded by ``E − p_before``
+ahead (``E = d·(K − 1)``), in an array of the sizes ``in + E`` (``dyz``), and
+flatten positions on those strides (``Z_k``): input position ``q`` reads
+``dyz[q + off(u)]`` with ``off(u) = Σ (E_k − d·u_k) · Z_k``, one contiguous
+window per tap and never past the row (``i + E − d·u ≤ in − 1 + E``). So
+
+    dxz[n, c, q] = Σ_o Σ_u w[o, c, u] · dyz[n, o, q + off(u)]
+
+is a matrix product with rows ``c``, vectors of positions ``q`` and the
+reduction over ``(o, u)`` in a fixed order: tiles of ``rows`` input channels ×
+``vectors`` vectors of positions keep their sums in registers, each dy load is
+shared by the tile's rows and each weight (broadcast) by its vectors; the
+output channels go in chunks (their dy stays in cache), each tap's chunk sum
+added to dx in a fixed order (chains as short as the plain gather's). ``dxz``
+lives on the same strides and is copied into dx (the positions between rows
+dropped); without them (a kernel of one position in every dimension but the
+first) the tiles write dx directly, and a layer without padding or kernel
+extent reads dy itself (1×1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from symconv.codegen.c_grad_weight_blocked import AVX2, SIMD
+from symconv.codegen.c_loops import INDENT, Body, flat_index, row_major_strides
+from symconv.codegen.layout import Layout
+from symconv.codegen.schedule import Schedule
+from symconv.printing.code import cexpr
+
+
+def tile_function(
+    prefix: str, T: str, rows: int, vectors: int, group_out: int, group_in: int, taps: int
+) -> list[str]:
+    """``static void PREFIX_gi_tile_RxV``: dx_i[q + LANES·j …] = Σ_o Σ_u w[o, i, u] · dy_o[q + off(u) + …]."""
+    lanes, vec, sfx = SIMD[T]
+    ij = [(i, j) for i in range(rows) for j in range(vectors)]
+    d1, d2, d3, d4 = INDENT, INDENT * 2, INDENT * 3, INDENT * 4
+    lines = [
+        f"static void {prefix}_gi_tile_{rows}x{vectors}(const {T} *restrict dy, long dy_plane, "
+        f"const {T} *restrict w, const long *tap_offset,",
+        f"{d1}long channels, int first, {T} *restrict dx, long dx_plane)",
+        "{",
+        f"{d1}for (long u = 0; u < {taps}; ++u) {{",
+        AVX2,
+        f"{d2}{vec} " + ", ".join(f"a{i}_{j} = _mm256_setzero_{sfx}()" for i, j in ij) + ";",
+        f"{d2}for (long o = 0; o < channels; ++o) {{",
+        f"{d3}const {T} *restrict wo = w + o * {group_in * taps} + u;",
+        f"{d3}const {T} *restrict src = dy + o * dy_plane + tap_offset[u];",
+    ]
+    lines += [f"{d3}const {vec} v{j} = _mm256_loadu_{sfx}(src + {j * lanes});" for j in range(vectors)]
+    for i in range(rows):
+        lines.append(f"{d3}const {vec} b{i} = _mm256_set1_{sfx}(wo[{i * taps}]);")
+        lines += [f"{d3}a{i}_{j} = _mm256_fmadd_{sfx}(b{i}, v{j}, a{i}_{j});" for j in range(vectors)]
+    lines.append(f"{d2}}}")
+    lines.append(f"{d2}if (first && u == 0) {{")
+    lines += [f"{d3}_mm256_storeu_{sfx}(dx + {i} * dx_plane + {j * lanes}, a{i}_{j});" for i, j in ij]
+    lines.append(f"{d2}}} else {{")
+    lines += [
+        f"{d3}_mm256_storeu_{sfx}(dx + {i} * dx_plane + {j * lanes}, "
+        f"_mm256_add_{sfx}(_mm256_loadu_{sfx}(dx + {i} * dx_plane + {j * lanes}), a{i}_{j}));"
+        for i, j in ij
+    ]
+    lines.append(f"{d2}}}")
+    lines.append("#else")
+    lines += [f"{d2}{T} a{i}_{j}[{lanes}] = {{0}};" for i, j in ij]
+    lines += [
+        f"{d2}for (long o = 0; o < channels; ++o) {{",
+        f"{d3}const {T} *restrict wo = w + o * {group_in * taps} + u;",
+        f"{d3}const {T} *restrict src = dy + o * dy_plane + tap_offset[u];",
+        f"{d3}for (int k = 0; k < {lanes}; ++k) {{",
+    ]
+    lines += [f"{d4}a{i}_{j}[k] += wo[{i * taps}] * src[{j * lanes} + k];" for i, j in ij]
+    lines += [f"{d3}}}", f"{d2}}}"]
+    lines += [f"{d2}for (int k = 0; k < {lanes}; ++k) {{"]
+    at = {(i, j): f"dx[{i} * dx_plane + {j * lanes} + k]" for i, j in ij}
+    lines += [f"{d3}{at[i, j]} = (first && u == 0 ? 0 : {at[i, j]}) + a{i}_{j}[k];" for i, j in ij]
+    lines += [f"{d2}}}", "#endif", f"{d1}}}", "}", ""]
+    return lines
+
+
+def helper_lines(prefix: str, T: str, plan: Schedule, lay: Layout) -> list[str]:
+    """File-scope tile functions of the blocked grad_input (the includes come with grad_weight's helpers)."""
+    if plan.input_tile is None:
+        return []
+    spec = lay.spec
+    taps = math.prod(spec.kernel)
+    lines = []
+    for rows, vectors in plan.input_tiles:
+        lines += tile_function(prefix, T, rows, vectors, spec.group_out, spec.group_in, taps)
+    return lines
+
+
+def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) -> Body:
+    """grad_input after the checks: the copies' buffers (one per task), then per sample of the task's range
+    dy copied where needed, the tiles, dx copied out where needed."""
+    assert plan.input_tile is not None
+    spec = lay.spec
+    lanes = SIMD[T][0]
+    rows, vectors = plan.input_tile
+    chunk = plan.input_chunk
+    gi, go, taps = spec.group_in, spec.group_out, math.prod(spec.kernel)
+    extent = [e - 1 for e in spec.effective_kernel]  # E = d·(K − 1)
+    ahead = [e - b for e, b in zip(extent, spec.pad_before)]  # dy's place in dyz
+    copy_dy = any(extent) or spec.is_padded
+    copy_dx = any(extent[1:])
+    zs = [n + e for n, e in zip(lay.inputs, extent)]  # dyz's sizes: in + E
+    step = row_major_strides(zs)
+    in_total = " * ".join(map(str, lay.inputs))
+    out_total = " * ".join(map(str, lay.outputs))
+    z_plane = cexpr(math.prod(zs)) if copy_dy else out_total
+    dx_plane = cexpr(math.prod(zs[1:]) * lay.inputs[0]) if copy_dx else in_total
+    length = cexpr(1 + sum((n - 1) * s for n, s in zip(lay.inputs, step)))
+    offsets = [
+        cexpr(sum((e - d * u) * s for e, d, u, s in zip(extent, spec.dilations, tap.index, step)))
+        for tap in lay.stencil.taps
+    ]
+    d1, d2 = INDENT, INDENT * 2
+    block = vectors * lanes
+    lines = [
+        f"{d1}const long len = {length}; /* the flat positions q up to the last input position */",
+        f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
+    ]
+    buffers = [(name, channels, plane) for name, channels, plane, needed in
+               (("dyz", "OUT", z_plane, copy_dy), ("dxz", "IN", dx_plane, copy_dx)) if needed]
+    setup = []
+    for name, channels, plane in buffers:
+        setup += [f"{d1}const size_t {name}_size = (size_t)({upper}_{channels}_CHANNELS * ({plane}));",
+                  f"{d1}{T} *{name} = ({T} *)calloc({plan.threads} * {name}_size, sizeof({T}));"
+                  " /* one per task */"]
+    if buffers:
+        setup.append(f"{d1}if ({' || '.join(f'{b[0]} == NULL' for b in buffers)}) {{")
+        setup += [f"{d2}free({b[0]});" for b in buffers]
+        setup += [f"{d2}return {upper}_ENOMEM;", f"{d1}}}"]
+    lines.append(f"{d1}for (long n = first; n < last; ++n) {{")
+    at = [sp.Symbol(f"p{x}", integer=True) for x in lay.letters]
+
+    def nest(sizes: tuple[sp.Symbol, ...], statement: str, depth: int, channels: str) -> list[str]:
+        ind = INDENT * depth
+        out = [f"{ind}for (long ch = 0; ch < {channels}; ++ch) {{"]
+        closes = [f"{ind}}}"]
+        for k, (a, n) in enumerate(zip(at, sizes)):
+            inner = INDENT * (depth + 1 + k)
+            last = k == len(at) - 1
+            out.append(f"{inner}for (long {a} = 0; {a} < {n}; ++{a})" + ("" if last else " {"))
+            if not last:
+                closes.append(f"{inner}}}")
+        out.append(f"{INDENT * (depth + 1 + len(at))}{statement}")
+        return out + list(reversed(closes))
+
+    if copy_dy:
+        target = cexpr(sum((a + h) * s for a, h, s in zip(at, ahead, step)))
+        source = cexpr(flat_index(list(at), lay.outputs))
+        lines += nest(lay.outputs, f"dyz[ch * ({z_plane}) + {target}] = "
+                      f"dy[(n * {upper}_OUT_CHANNELS + ch) * ({out_total}) + {source}];",
+                      2, f"{upper}_OUT_CHANNELS")
+    else:
+        lines.append(f"{d2}const {T} *dyz = dy + n * {upper}_OUT_CHANNELS * ({out_total});")
+    if not copy_dx:
+        lines.append(f"{d2}{T} *dxz = dx + n * {upper}_IN_CHANNELS * ({in_total});")
+    ind = d2
+    if spec.groups > 1:
+        lines += [
+            f"{ind}for (long g = 0; g < {spec.groups}; ++g) {{",
+            f"{ind}{INDENT}const {T} *dyg = dyz + g * {go} * ({z_plane});",
+            f"{ind}{INDENT}const {T} *wg = w + g * {go * gi * taps};",
+            f"{ind}{INDENT}{T} *dxg = dxz + g * {gi} * ({dx_plane});",
+        ]
+        ind += INDENT
+    else:
+        lines += [f"{ind}const {T} *dyg = dyz;", f"{ind}const {T} *wg = w;", f"{ind}{T} *dxg = dxz;"]
+    full_rows, row_tail = gi - gi % rows, gi % rows
+
+    def over_positions(r: int, c: str | int, ind: str) -> list[str]:
+        """Rows c … c + r − 1: full blocks of positions, single vectors, then scalars."""
+        wrow, out_at = (f"wg + {c} * {taps}", f"dxg + {c} * ({dx_plane})") if c else ("wg", "dxg")
+        args = (f"dyg + oc * ({z_plane}) + q, {z_plane}, {wrow} + oc * {gi * taps}, tap_offset, "
+                f"{go} - oc < {chunk} ? {go} - oc : {chunk}, oc == 0, {out_at} + q, {dx_plane}")
+        inner = ind + INDENT
+        res = [
+            f"{ind}long q = 0;",
+            f"{ind}for (long oc = 0; oc < {go}; oc += {chunk}) {{",
+            f"{inner}for (q = 0; q + {block} <= len; q += {block})",
+            f"{inner}{INDENT}{prefix}_gi_tile_{r}x{vectors}({args});",
+        ]
+        if vectors > 1:
+            res += [f"{inner}for (; q + {lanes} <= len; q += {lanes})",
+                    f"{inner}{INDENT}{prefix}_gi_tile_{r}x1({args});"]
+        res += [
+            f"{ind}}}",
+            f"{ind}for (; q < len; ++q) {{",
+            f"{ind}{INDENT}for (long i = 0; i < {r}; ++i) {{",
+            f"{ind}{INDENT * 2}{T} sum = 0;",
+            f"{ind}{INDENT * 2}for (long u = 0; u < {taps}; ++u) {{",
+            f"{ind}{INDENT * 3}{T} a = 0;",
+            f"{ind}{INDENT * 3}for (long o = 0; o < {go}; ++o)",
+            f"{ind}{INDENT * 4}a += wg[({c} + i) * {taps} + o * {gi * taps} + u] * "
+            f"dyg[o * ({z_plane}) + q + tap_offset[u]];",
+            f"{ind}{INDENT * 3}sum = u == 0 ? a : sum + a;",
+            f"{ind}{INDENT * 2}}}",
+            f"{ind}{INDENT * 2}dxg[({c} + i) * ({dx_plane}) + q] = sum;",
+            f"{ind}{INDENT}}}",
+            f"{ind}}}",
+        ]
+        return res
+
+    if full_rows == rows:
+        lines += [f"{ind}{{", *over_positions(rows, 0, ind + INDENT), f"{ind}}}"]
+    elif full_rows:
+        lines.append(f"{ind}for (long c = 0; c < {full_rows}; c += {rows}) {{")
+        lines += over_positions(rows, "c", ind + INDENT)
+        lines.append(f"{ind}}}")
+    if row_tail:
+        lines += [f"{ind}{{", *over_positions(row_tail, full_rows, ind + INDENT), f"{ind}}}"]
+    if spec.groups > 1:
+        lines.append(f"{d2}}}")
+    if copy_dx:
+        source = cexpr(sum(a * s for a, s in zip(at, step)))
+        target = cexpr(flat_index(list(at), lay.inputs))
+        lines += nest(lay.inputs, f"dx[(n * {upper}_IN_CHANNELS + ch) * ({in_total}) + {target}] = "
+                      f"dxz[ch * ({dx_plane}) + {source}];", 2, f"{upper}_IN_CHANNELS")
+    lines.append(f"{d1}}}")
+    cleanup = [f"{d1}free({b[0]});" for b in buffers]
+    params = "".join(f", {T} *restrict {b[0]}" for b in buffers)
+    args = "".join(f", {b[0]} + {{t}} * {b[0]}_size" for b in buffers)
+    return Body(lines, setup, cleanup, params, args)

@@ -1,0 +1,260 @@
+"""The C target's blocked grad_weight for channel-heavy layers (unit stride): a register-tiled reduction.
+
+With unit stride, output position ``p`` of a sample reads the input at
+``p + d·u − p_before`` per dimension. Flatten both on the strides of the
+*padded* input (``q = Σ p_k · P_k``, ``P_k`` the product of the padded sizes
+after dimension ``k``): tap ``u`` then reads the zero-padded input at
+``q + off(u)`` with ``off(u) = Σ (d·u_k) · P_k``, one contiguous window per
+tap. So
+
+    dw[o, c, u] = Σ_n Σ_q dyp[n, o, q] · xp[n, c, q + off(u)],
+
+where ``xp`` is the input with its padding written out and ``dyp`` is dy laid
+out on the padded strides with zeros in between (the positions whose window
+would wrap into the next row have ``dyp = 0``). That is a matrix product with
+rows ``o``, columns ``(c, u)`` and the reduction ``(n, q)``: tiles of
+``rows × cols`` entries keep one vector accumulator each (lanes along ``q``),
+each ``dy`` load is shared by the tile's columns and each ``x`` load by its
+rows; lanes are summed pairwise once per tile, in a fixed order. ``q`` runs
+up to the last position with an output, so no read leaves ``xp``; a layer
+without padding reads ``x`` itself, one whose kernel spans a single position
+in every dimension but the first reads ``dy`` itself (no copies for 1×1).
+
+The tile function has an AVX2+FMA path (``immintrin.h``) and a portable C99
+path with the same lanes (so the same order of summation).
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from symconv.codegen.c_loops import INDENT, Body, flat_index, pairwise, row_major_strides
+from symconv.codegen.layout import Layout
+from symconv.codegen.schedule import Schedule
+from symconv.printing.code import cexpr
+
+SIMD = {  # the C type → (lanes of one AVX2 vector, its type, the intrinsics' suffix)
+    "float": (8, "__m256", "ps"),
+    "double": (4, "__m256d", "pd"),
+}
+AVX2 = "#if defined(__AVX2__) && defined(__FMA__)"
+
+
+def lanes_of(T: str) -> int:
+    return SIMD[T][0]
+
+
+def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
+    """``static void PREFIX_gw_tile_RxC``: dw[i, j] += Σ_n Σ_q dy_i[q] · x_j[q] for a rows × cols tile."""
+    lanes, vec, sfx = SIMD[T]
+    ij = [(i, j) for i in range(rows) for j in range(cols)]
+    d1, d2, d3, d4 = INDENT, INDENT * 2, INDENT * 3, INDENT * 4
+    lines = [
+        f"static void {prefix}_gw_tile_{rows}x{cols}(const {T} *restrict dy, long dy_row, long dy_sample,",
+        f"{d1}const {T} *const *xcol, long x_sample, long samples, long len, {T} *restrict dw, long dw_row)",
+        "{",
+    ]
+    lines += [f"{d1}{T} l{i}_{j}[{lanes}] = {{0}};" for i, j in ij]
+    lines += [f"{d1}{T} r{i}_{j} = 0;" for i, j in ij]
+
+    def pointers(depth: str) -> list[str]:
+        row = ["", " + dy_row"] + [f" + {i} * dy_row" for i in range(2, rows)]
+        return [
+            f"{depth}const {T} *restrict d{i} = dy + n * dy_sample{row[i]};" for i in range(rows)
+        ] + [f"{depth}const {T} *restrict x{j} = xcol[{j}] + n * x_sample;" for j in range(cols)]
+
+    tail = [f"{d2}for (; q < len; ++q) {{"]
+    tail += [f"{d3}r{i}_{j} += d{i}[q] * x{j}[q];" for i, j in ij]
+    tail.append(f"{d2}}}")
+    lines.append(AVX2)
+    lines.append(f"{d1}{vec} " + ", ".join(f"a{i}_{j} = _mm256_setzero_{sfx}()" for i, j in ij) + ";")
+    lines.append(f"{d1}for (long n = 0; n < samples; ++n) {{")
+    lines += pointers(d2)
+    lines += [f"{d2}long q = 0;", f"{d2}for (; q + {lanes} <= len; q += {lanes}) {{"]
+    lines += [f"{d3}const {vec} v{j} = _mm256_loadu_{sfx}(x{j} + q);" for j in range(cols)]
+    for i in range(rows):
+        lines.append(f"{d3}const {vec} e{i} = _mm256_loadu_{sfx}(d{i} + q);")
+        lines += [f"{d3}a{i}_{j} = _mm256_fmadd_{sfx}(e{i}, v{j}, a{i}_{j});" for j in range(cols)]
+    lines.append(f"{d2}}}")
+    lines += tail
+    lines.append(f"{d1}}}")
+    lines += [f"{d1}_mm256_storeu_{sfx}(l{i}_{j}, a{i}_{j});" for i, j in ij]
+    lines.append("#else")
+    lines.append(f"{d1}for (long n = 0; n < samples; ++n) {{")
+    lines += pointers(d2)
+    lines += [f"{d2}long q = 0;", f"{d2}for (; q + {lanes} <= len; q += {lanes}) {{"]
+    lines.append(f"{d3}for (int k = 0; k < {lanes}; ++k) {{")
+    lines += [f"{d4}l{i}_{j}[k] += d{i}[q + k] * x{j}[q + k];" for i, j in ij]
+    lines += [f"{d3}}}", f"{d2}}}"]
+    lines += tail
+    lines.append(f"{d1}}}")
+    lines.append("#endif")
+    entry = ["", "dw_row + "] + [f"{i} * dw_row + " for i in range(2, rows)]
+    lines += [f"{d1}dw[{entry[i]}{j}] += {prefix}_gw_lanes(l{i}_{j}) + r{i}_{j};" for i, j in ij]
+    lines.append("}")
+    return lines
+
+
+def includes(plan: Schedule) -> list[str]:
+    """The headers the blocked schedules need: the AVX2 intrinsics (when compiled for them), calloc."""
+    if plan.weight_tile is None and plan.input_tile is None:
+        return []
+    return [AVX2, "#include <immintrin.h>", "#endif", "#include <stdlib.h>", ""]
+
+
+def helper_lines(prefix: str, T: str, plan: Schedule) -> list[str]:
+    """File-scope helpers before grad_weight: the lane sum and the tile functions the layer uses."""
+    if plan.weight_tile is None:
+        return []
+    lanes = lanes_of(T)
+    lines = [
+        f"/* The {lanes} lanes of a tile entry summed pairwise: a fixed order. */",
+        f"static {T} {prefix}_gw_lanes(const {T} *lane)",
+        "{",
+        f"{INDENT}return {pairwise([f'lane[{k}]' for k in range(lanes)])};",
+        "}",
+        "",
+    ]
+    for rows, cols in plan.weight_tiles:
+        lines += tile_function(prefix, T, rows, cols)
+        lines.append("")
+    return lines
+
+
+def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) -> Body:
+    """grad_weight after the checks: the copies' buffers, then the tiles over (o, (c, u)), in one task.
+
+    One task (``serial``): the tiles add every sample into dw, so the work is
+    not split among threads yet.
+    """
+    assert plan.weight_tile is not None
+    spec = lay.spec
+    rows, cols = plan.weight_tile
+    gi, go, taps = spec.group_in, spec.group_out, math.prod(spec.kernel)
+    width = gi * taps  # columns (c, u) of a group
+    pack_x, pack_dy = plan.weight_copies
+    padded = lay.padded_sizes if pack_x else lay.inputs
+    step = row_major_strides(padded)  # the flat strides q is taken on
+    x_plane = cexpr(math.prod(padded)) if pack_x else " * ".join(map(str, lay.inputs))
+    out_total = " * ".join(map(str, lay.outputs))
+    dy_plane = cexpr(lay.outputs[0] * math.prod(padded[1:])) if pack_dy else out_total
+    in_total = " * ".join(map(str, lay.inputs))
+    length = cexpr(1 + sum((o - 1) * s for o, s in zip(lay.outputs, step)))
+    offsets = [
+        cexpr(sum((off + (b if pack_x else 0)) * s for off, b, s in zip(tap.offset, spec.pad_before, step)))
+        for tap in lay.stencil.taps
+    ]
+    d1, d2 = INDENT, INDENT * 2
+    lines = [
+        f"{d1}const long len = {length}; /* the flat positions q up to the last output */",
+        f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
+    ]
+    setup = []
+    for name, channels, plane, needed in (("xp", "IN", x_plane, pack_x), ("dyp", "OUT", dy_plane, pack_dy)):
+        if needed:
+            count = f"(size_t)({upper}_{channels}_CHANNELS * ({plane}))"
+            setup.append(f"{d1}{T} *{name} = ({T} *)calloc({count}, sizeof({T}));")
+    packs = (["xp"] if pack_x else []) + (["dyp"] if pack_dy else [])
+    if packs:
+        setup.append(f"{d1}if ({' || '.join(f'{p} == NULL' for p in packs)}) {{")
+        setup += [f"{d2}free({p});" for p in packs]
+        setup += [f"{d2}return {upper}_ENOMEM;", f"{d1}}}"]
+    lines.insert(0, f"{d1}(void)first; /* one task: the whole batch (see the schedule) */")
+    lines.insert(1, f"{d1}(void)last;")
+    lines += [
+        f"{d1}for (long e = 0; e < {upper}_OUT_CHANNELS * {width}; ++e)",
+        f"{d2}dw[e] = 0;",
+    ]
+
+    def copy(dst: str, src: str, channels: str, sizes: tuple[sp.Symbol, ...], total: str, plane: str,
+             shift: tuple[int, ...], depth: int) -> list[str]:
+        """Sample ``n`` of ``src`` into ``dst`` on the strides ``step``, each position moved by ``shift``."""
+        at = [sp.Symbol(f"p{x}", integer=True) for x in lay.letters]
+        ind = INDENT * depth
+        out = [f"{ind}for (long ch = 0; ch < {channels}; ++ch) {{"]
+        closes = [f"{ind}}}"]
+        for k, (a, n) in enumerate(zip(at, sizes)):
+            inner = INDENT * (depth + 1 + k)
+            out.append(f"{inner}for (long {a} = 0; {a} < {n}; ++{a})" + (" {" if k < len(at) - 1 else ""))
+            if k < len(at) - 1:
+                closes.append(f"{inner}}}")
+        target = cexpr(sum((a + b) * s for a, b, s in zip(at, shift, step)))
+        source = cexpr(flat_index(list(at), sizes))
+        out.append(
+            f"{INDENT * (depth + 1 + len(at))}{dst}[ch * ({plane}) + {target}] = "
+            f"{src}[(n * {channels} + ch) * ({total}) + {source}];"
+        )
+        return out + list(reversed(closes))
+
+    def tiles(xs: str, ds: str, x_sample: str, dy_sample: str, samples: str, depth: int) -> list[str]:
+        """The tiles of every group: o blocks (rows) × column blocks, rows outermost (dy stays cached)."""
+        ind = INDENT * depth
+        out = []
+        group = spec.groups > 1
+        if group:
+            out.append(f"{ind}for (long g = 0; g < {spec.groups}; ++g) {{")
+            ind += INDENT
+        full_rows, row_tail = go - go % rows, go % rows
+        full_cols, col_tail = width - width % cols, width % cols
+
+        def call(r: int, c: int, o: str | int, j: str | int, ind: str) -> list[str]:
+            """One tile call: rows o … o + r − 1 of the group, columns j … j + c − 1."""
+            def column(k: int) -> str:
+                if isinstance(j, int):
+                    channel, tap = f"{(j + k) // taps}", f"{(j + k) % taps}"
+                else:
+                    channel, tap = f"({j} + {k}) / {taps}", f"({j} + {k}) % {taps}"
+                channel = f"g * {gi} + {channel}" if group else channel
+                return f"{xs} + ({channel}) * ({x_plane}) + tap_offset[{tap}]"
+            row = f"g * {go} + {o}" if group else f"{o}"
+            entry = f"g * {go * width} + " if group else ""
+            return [
+                f"{ind}const {T} *xcol[{c}] = {{{', '.join(column(k) for k in range(c))}}};",
+                f"{ind}{prefix}_gw_tile_{r}x{c}({ds} + ({row}) * ({dy_plane}), {dy_plane}, {dy_sample}, "
+                f"xcol, {x_sample}, {samples}, len, dw + {entry}{o} * {width} + {j}, {width});",
+            ]
+
+        def over_columns(r: int, o: str | int, ind: str) -> list[str]:
+            res = []
+            if full_cols:
+                res.append(f"{ind}for (long j = 0; j < {full_cols}; j += {cols}) {{")
+                res += call(r, cols, o, "j", ind + INDENT)
+                res.append(f"{ind}}}")
+            if col_tail:
+                res += [f"{ind}{{", *call(r, col_tail, o, full_cols, ind + INDENT), f"{ind}}}"]
+            return res
+
+        if full_rows == rows:
+            out += over_columns(rows, 0, ind)
+        elif full_rows:
+            out.append(f"{ind}for (long o = 0; o < {full_rows}; o += {rows}) {{")
+            out += over_columns(rows, "o", ind + INDENT)
+            out.append(f"{ind}}}")
+        if row_tail:
+            out += [f"{ind}{{", *over_columns(row_tail, full_rows, ind + INDENT), f"{ind}}}"]
+        if group:
+            out.append(f"{INDENT * depth}}}")
+        return out
+
+    if not packs:
+        lines += tiles("x", "dy", f"{upper}_IN_CHANNELS * ({in_total})",
+                       f"{upper}_OUT_CHANNELS * ({out_total})", "batch", 1)
+        return Body(lines, setup, serial=True)
+    lines.append(f"{d1}for (long n = 0; n < batch; ++n) {{")
+    if pack_x:
+        lines += copy("xp", "x", f"{upper}_IN_CHANNELS", lay.inputs, in_total, x_plane, spec.pad_before, 2)
+    else:
+        lines.append(f"{d2}const {T} *xp = x + n * {upper}_IN_CHANNELS * ({in_total});")
+    if pack_dy:
+        zero = (0,) * spec.ndim
+        lines += copy("dyp", "dy", f"{upper}_OUT_CHANNELS", lay.outputs, out_total, dy_plane, zero, 2)
+    else:
+        lines.append(f"{d2}const {T} *dyp = dy + n * {upper}_OUT_CHANNELS * ({out_total});")
+    lines += tiles("xp", "dyp", "0", "0", "1", 2)
+    lines.append(f"{d1}}}")
+    cleanup = [f"{d1}free({p});" for p in packs]
+    params = "".join(f", {T} *restrict {p}" for p in packs)
+    args = "".join(f", {p}" for p in packs)
+    return Body(lines, setup, cleanup, params, args, serial=True)
