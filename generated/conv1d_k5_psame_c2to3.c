@@ -431,7 +431,7 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
 }
 
 /* grad_weight of the output channels first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, double *restrict xp, long batch, long first, long last, long in_l, long out_l)
+CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long first, long last, long in_l, long out_l)
 {
     (void)first; /* one task: the whole batch (see the schedule) */
     (void)last;

@@ -7,6 +7,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from symconv import ConvSpec
 from symconv.cli import main
 from symconv.cli.gen import gen as gen_command
 from symconv.codegen import GeneratedCode, generate
+from symconv.codegen.c_compile import include_dirs
 from symconv.codegen.driver import MARKER
 from symconv.errors import CodegenError
 from symconv.symbolic.separable import separable_specs
@@ -25,7 +27,9 @@ from symconv.symbolic.separable import separable_specs
 LOADED_TARGETS = ["numpy", "c"]
 
 HEADLINE = ["--kernel", "3", "--dilation", "2"]
-HEADLINE_FILES = ["conv2d_k3_d2.c", "conv2d_k3_d2.h", "conv2d_k3_d2.py", "conv2d_k3_d2_c.py"]
+HEADLINE_FILES = [
+    "conv2d_k3_d2.c", "conv2d_k3_d2.h", "conv2d_k3_d2.py", "conv2d_k3_d2_c.py", "conv2d_k3_d2_ext.c"
+]
 FOREIGN = "# my own conv2d_k3_d2, written by hand\n"
 
 
@@ -50,23 +54,31 @@ def test_gen_writes_the_files_and_prints_them(
     for filename, text in expected.items():
         assert (tmp_path / filename).read_text(encoding="utf-8") == text
     lines = out.splitlines()
-    order = ("conv2d_k3_d2.py", "conv2d_k3_d2.h", "conv2d_k3_d2.c", "conv2d_k3_d2_c.py")
-    assert lines[:4] == [f"wrote {tmp_path / n}" for n in order]
-    assert lines[4] == ""
-    assert lines[5] == f"Python: sys.path.insert(0, {str(tmp_path)!r}); import conv2d_k3_d2"
-    assert lines[6].split() == [
+    order = ("conv2d_k3_d2.py", "conv2d_k3_d2.h", "conv2d_k3_d2.c", "conv2d_k3_d2_c.py", "conv2d_k3_d2_ext.c")
+    assert lines[:5] == [f"wrote {tmp_path / n}" for n in order]
+    assert lines[5] == ""
+    assert lines[6] == f"Python: sys.path.insert(0, {str(tmp_path)!r}); import conv2d_k3_d2"
+    assert lines[7].split() == [
         "conv2d_k3_d2.forward(x,", "w,", "b),", ".grad_input(dy,", "w,", "input_size),",
         ".grad_weight(x,", "dy),", ".grad_bias(dy)",
     ]
     source = tmp_path / "conv2d_k3_d2.c"
-    assert lines[7] == f'C:      cc -std=c99 -O2 -c {source}   (#include "conv2d_k3_d2.h")'
+    flags = "-O3 -std=c99 -march=native -ffp-contract=fast"  # the loader's (c_compile.cflags)
+    assert lines[8] == (f'C:      cc {flags} -c {source}   (#include "conv2d_k3_d2.h"; portable: leave out '
+                        "-march=native -ffp-contract=fast)")
     library = tmp_path / "libconv2d_k3_d2.so"
-    assert lines[8] == f"ctypes: cc -std=c99 -O2 -shared -fPIC -o {library} {source}"
-    assert lines[9] == (
+    assert lines[9] == f"ctypes: cc {flags} -fPIC -shared -o {library} {source}"
+    assert lines[10] == (
         f"        sys.path.insert(0, {str(tmp_path)!r}); import conv2d_k3_d2_c; "
         f"conv2d_k3_d2_c.load({str(library)!r})"
     )
-    assert len(lines) == 10
+    python, numpy_ = (str(p) for p in include_dirs())
+    extension = tmp_path / f"conv2d_k3_d2_ext{sysconfig.get_config_var('EXT_SUFFIX')}"
+    assert lines[11] == (f"ext:    cc {flags} -fPIC -shared -I{python} -I{numpy_} -o {extension} "
+                         f"{tmp_path / 'conv2d_k3_d2_ext.c'} {source}")
+    assert lines[12] == (f"        sys.path.insert(0, {str(tmp_path)!r}); import conv2d_k3_d2_ext   "
+                         "(Python's headers: python3-dev)")
+    assert len(lines) == 13
 
 
 def test_the_files_start_with_the_marker_and_the_command(tmp_path: Path) -> None:
@@ -87,11 +99,14 @@ def test_defaults(
     code, out, err = run(capsys, "gen")
     assert (code, err) == (0, "")
     assert names(tmp_path) == ["generated"]
-    assert names(tmp_path / "generated") == ["conv2d_k3.c", "conv2d_k3.h", "conv2d_k3.py", "conv2d_k3_c.py"]
+    assert names(tmp_path / "generated") == [
+        "conv2d_k3.c", "conv2d_k3.h", "conv2d_k3.py", "conv2d_k3_c.py", "conv2d_k3_ext.c"
+    ]
     assert out.startswith(
         "wrote generated/conv2d_k3.py\nwrote generated/conv2d_k3.h\nwrote generated/conv2d_k3.c\n"
     )
-    assert "sys.path.insert(0, 'generated')" in out and "cc -std=c99 -O2 -c generated/conv2d_k3.c" in out
+    assert "sys.path.insert(0, 'generated')" in out
+    assert "cc -O3 -std=c99 -march=native -ffp-contract=fast -c generated/conv2d_k3.c" in out
     text = (tmp_path / "generated" / "conv2d_k3.py").read_text(encoding="utf-8")
     assert text == generate(ConvSpec(kernel_size=3), target="numpy", dtype="float64").files["conv2d_k3.py"]
 
@@ -100,7 +115,7 @@ def test_defaults(
     ("target", "files"),
     [
         ("numpy", ["conv2d_k3_d2.py"]),
-        ("c", ["conv2d_k3_d2.c", "conv2d_k3_d2.h", "conv2d_k3_d2_c.py"]),
+        ("c", ["conv2d_k3_d2.c", "conv2d_k3_d2.h", "conv2d_k3_d2_c.py", "conv2d_k3_d2_ext.c"]),
         ("all", HEADLINE_FILES),
     ],
 )
@@ -109,7 +124,7 @@ def test_target(capsys: pytest.CaptureFixture[str], tmp_path: Path, target: str,
     assert code == 0
     assert names(tmp_path) == files
     assert ("Python:" in out) == (target != "c")
-    assert ("cc -std=c99" in out) == (target != "numpy")
+    assert ("cc -O3 -std=c99" in out) == (target != "numpy")
 
 
 @pytest.mark.parametrize("target", ["numpy", "c"])
@@ -128,9 +143,7 @@ def test_dtype_float32(tmp_path: Path, target: str) -> None:
 def test_fixed_input_size_and_no_bias(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "gen", "--input", "3", "--kernel", "2", "--no-bias", "--out", str(tmp_path))
     assert code == 0
-    assert names(tmp_path) == [
-        "conv2d_k2_n3_nobias.c", "conv2d_k2_n3_nobias.h", "conv2d_k2_n3_nobias.py", "conv2d_k2_n3_nobias_c.py"
-    ]
+    assert names(tmp_path) == [f"conv2d_k2_n3_nobias{end}" for end in (".c", ".h", ".py", "_c.py", "_ext.c")]
     assert "conv2d_k2_n3_nobias.forward(x, w), .grad_input(dy, w), .grad_weight(x, dy)\n" in out
 
 
@@ -152,7 +165,7 @@ def test_the_out_directory_is_created_with_its_parents(tmp_path: Path) -> None:
 def test_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "gen", *HEADLINE, "--name", "blur3", "--out", str(tmp_path))
     assert code == 0
-    assert names(tmp_path) == ["blur3.c", "blur3.h", "blur3.py", "blur3_c.py"]
+    assert names(tmp_path) == ["blur3.c", "blur3.h", "blur3.py", "blur3_c.py", "blur3_ext.c"]
     assert "int blur3_forward(" in (tmp_path / "blur3.h").read_text(encoding="utf-8")
     assert "import blur3" in out
     regenerate = (tmp_path / "blur3.py").read_text(encoding="utf-8").splitlines()[2]
@@ -162,7 +175,7 @@ def test_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["Conv2", "conv_3x3", "integer", "c_"])
 def test_valid_names(tmp_path: Path, name: str) -> None:
     assert main(["gen", "--target", "c", "--name", name, "--out", str(tmp_path)]) == 0
-    assert names(tmp_path) == [f"{name}.c", f"{name}.h", f"{name}_c.py"]
+    assert names(tmp_path) == [f"{name}.c", f"{name}.h", f"{name}_c.py", f"{name}_ext.c"]
 
 
 @pytest.mark.parametrize(
@@ -364,7 +377,7 @@ def test_separable_writes_the_pair(capsys: pytest.CaptureFixture[str], tmp_path:
     code, out, err = run(capsys, "gen", *SEPARABLE, "--out", str(tmp_path))
     assert (code, err) == (0, "")
     stems = ["conv2d_k3_p1_c4to8_depthwise", "conv2d_k3_p1_c4to8_pointwise"]
-    assert names(tmp_path) == sorted(f"{s}{e}" for s in stems for e in (".c", ".h", ".py", "_c.py"))
+    assert names(tmp_path) == sorted(f"{s}{e}" for s in stems for e in (".c", ".h", ".py", "_c.py", "_ext.c"))
     depthwise, pointwise = separable_specs(ConvSpec(in_channels=4, out_channels=8, kernel_size=3, padding=1))
     for stem, spec in zip(stems, (depthwise, pointwise)):
         for target in ("numpy", "c"):
@@ -459,6 +472,28 @@ def test_the_ctypes_hint_builds_and_loads(capsys: pytest.CaptureFixture[str], tm
     assert (done.returncode, done.stdout, done.stderr) == (0, "(1, 8, 5, 5) 36.0\n", "")
 
 
+def test_the_ext_hint_builds_and_imports(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The printed ``ext:`` lines: the extension modules build, import and compute."""
+    code, out, _ = run(capsys, "gen", *SEPARABLE, "--target", "c", "--out", str(tmp_path / "gen dir"))
+    assert code == 0
+    lines = out.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("ext: ")]
+    for command in lines[at].removeprefix("ext: ").split(" && "):
+        done = subprocess.run([*shlex.split(command), "-Wall", "-Wextra", "-Werror"],
+                              capture_output=True, text=True, cwd=tmp_path, check=False)
+        assert done.returncode == 0, done.stderr
+    stems = ["conv2d_k3_p1_c4to8_depthwise", "conv2d_k3_p1_c4to8_pointwise"]
+    script = (
+        f"import sys, numpy as np; {lines[at + 1].split('   (')[0].strip()}; "
+        f"y = {stems[1]}_ext.forward({stems[0]}_ext.forward(np.ones((1, 4, 5, 5)), np.ones((4, 1, 3, 3))), "
+        "np.ones((8, 4, 1, 1))); print(y.shape, y[0, 0, 2, 2])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "(1, 8, 5, 5) 36.0\n", "")
+
+
 # -- help and the real entry point ------------------------------------------------------------------------
 
 
@@ -489,7 +524,7 @@ def test_the_console_entry_point(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith(
         "wrote x/conv2d_k3_d2.py\nwrote x/conv2d_k3_d2.h\nwrote x/conv2d_k3_d2.c\n"
-        "wrote x/conv2d_k3_d2_c.py\n\n"
+        "wrote x/conv2d_k3_d2_c.py\nwrote x/conv2d_k3_d2_ext.c\n\n"
     )
     assert names(tmp_path / "x") == HEADLINE_FILES
 

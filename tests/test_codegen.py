@@ -1013,11 +1013,10 @@ def _function(protos: dict[str, list[str]], suffix: str) -> list[str]:
 
 
 def c_files(spec: ConvSpec, dtype: str = "float64") -> tuple[str, str, str]:
-    """The header's name, its text and the source's text."""
-    files = generate(spec, target="c", dtype=dtype).files
-    (h,) = [f for f in files if f.endswith(".h")]
-    (c,) = [f for f in files if f.endswith(".c")]
-    return h, files[h], files[c]
+    """The header's name, its text and the library source's text (not the extension binding's)."""
+    code = generate(spec, target="c", dtype=dtype)
+    h, c = f"{code.name}.h", f"{code.name}.c"
+    return h, code.files[h], code.files[c]
 
 
 @pytest.mark.parametrize("name", sorted(GEN_SPECS))
@@ -1048,12 +1047,11 @@ def compile_c(compiler: str, sources: list[Path], out: Path, flags: list[str]) -
 
 
 def write_c(spec: ConvSpec, dtype: str, where: Path) -> tuple[Path, Path]:
-    files = generate(spec, target="c", dtype=dtype).files
-    for filename, text in files.items():
+    """Every file of the C target written to ``where``: the header's path and the library source's."""
+    code = generate(spec, target="c", dtype=dtype)
+    for filename, text in code.files.items():
         (where / filename).write_text(text)
-    (h,) = [where / f for f in files if f.endswith(".h")]
-    (c,) = [where / f for f in files if f.endswith(".c")]
-    return h, c
+    return where / f"{code.name}.h", where / f"{code.name}.c"
 
 
 ARCH = {"portable": [], "native": ["-march=native"]}  # native: the explicit SIMD paths (AVX2 here)
@@ -1284,23 +1282,30 @@ def run_sanitized(
 def mutable_state(source: str) -> list[str]:
     """Declarations of C variables that outlive a call and are not const: hidden global state."""
     code = _code_only(source, "c")
-    code = re.sub(r"^[ \t]*#[^\n]*", "", code, flags=re.M)
+    code = re.sub(r"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", "", code, flags=re.M)  # directives, continued lines too
     code = re.sub(r'\bextern\s*""\s*\{', "", code)  # C++ linkage blocks: their '}' is skipped below
     found = [m.group(0) for m in re.finditer(r"\bstatic\b[^;{(=]*[;=]", code) if "const" not in m.group(0)]
-    depth, top = 0, []  # the text outside every brace; a closed body ends a statement
+    depth, top, head = 0, [], ""  # the text outside every brace; a closed body ends a statement
     for ch in code:
         if ch == "{":
+            if depth == 0:
+                head = "".join(top).rsplit(";", 1)[-1]
             depth += 1
         elif ch == "}":
             depth = max(depth - 1, 0)  # at 0: the end of an extern "C" block
-            if depth == 0:
-                top.append(";")
+            if depth == 0:  # a type's body: the declaration goes on to its ';'; any other ends here
+                typed = re.fullmatch(r"\s*(typedef\s+)?(struct|union|enum)\b[^=(]*", head)
+                top.append("{}" if typed else ";")
         elif depth == 0:
             top.append(ch)
     for statement in "".join(top).split(";"):
         statement = " ".join(statement.split())
-        if not statement or statement.startswith("typedef") or ("(" in statement and "=" not in statement):
-            continue  # nothing, a type, a function's prototype or definition
+        if not statement or statement.startswith(("typedef", "static")) or (
+            "(" in statement and "=" not in statement
+        ):
+            continue  # nothing, a type, a static (found above), a function's prototype or definition
+        if re.fullmatch(r"(struct|union|enum)\b[^{]*\{\}", statement):
+            continue  # a type's definition without a variable
         if "const" not in statement:
             found.append(statement)
     return found
@@ -1315,17 +1320,26 @@ def test_mutable_state_finds_globals() -> None:
         '#ifdef __cplusplus\nextern "C" {\n#endif\n'
         "int g(void);\nextern long shared;\n"
         "#ifdef __cplusplus\n}\n#endif\n"
+        "#define RUN(call) \\\n    do { \\\n        call; \\\n    } while (0)\n"
+        "typedef struct {\n    long n;\n} Sizes;\nenum { A, B };\nstruct point { long x; };\n"
+        "struct point origin;\nstruct point corner = {1};\nstatic struct point moved = {2};\n"
+        "static const char *const names[] = {\"a\"};\n"
     )
     assert sorted(mutable_state(source)) == [
-        "double table[2] =", "extern long shared", "int counter", "static long calls;"
+        "double table[2] =", "extern long shared", "int counter", "static long calls;",
+        "static struct point moved =", "struct point corner =", "struct point origin",
     ]
 
 
 @pytest.mark.parametrize("name", sorted(GEN_SPECS))
 def test_c_has_no_hidden_state(name: str) -> None:
-    for filename, text in generate(GEN_SPECS[name], target="c").files.items():
-        if filename.endswith((".c", ".h")):  # not the Python binding
-            assert mutable_state(text) == [], f"{filename} keeps state between calls"
+    code = generate(GEN_SPECS[name], target="c")
+    for filename in (f"{code.name}.c", f"{code.name}.h"):
+        assert mutable_state(code.files[filename]) == [], f"{filename} keeps state between calls"
+    # the extension binding: only the tables CPython's API takes as non-const (its state is the module's)
+    assert mutable_state(code.files[f"{code.name}_ext.c"]) == [
+        "static PyMethodDef methods[] =", "static struct PyModuleDef module_definition ="
+    ]
 
 
 def test_c_load_compiles_each_source_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

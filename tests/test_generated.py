@@ -86,8 +86,9 @@ EXAMPLES = [
 ]
 
 STAGES = [(name, spec) for example in EXAMPLES for name, spec in example.stages()]
-# NAME.py (NumPy), NAME.h and NAME.c (C) and NAME_c.py (the C's ctypes binding)
-EXPECTED_FILES = sorted(f"{name}{end}" for name, _ in STAGES for end in (".py", ".h", ".c", "_c.py"))
+# NAME.py (NumPy), NAME.h and NAME.c (C), NAME_c.py and NAME_ext.c (the C's ctypes and extension bindings)
+ENDS = (".py", ".h", ".c", "_c.py", "_ext.c")
+EXPECTED_FILES = sorted(f"{name}{end}" for name, _ in STAGES for end in ENDS)
 
 
 def generate_examples(out: Path) -> None:
@@ -222,7 +223,7 @@ def load_committed(name: str, spec: ConvSpec, target: str) -> Any:
         assert isinstance(module, types.ModuleType)
         return module
     config = CodegenConfig.make(spec, target, "float64", name)
-    ends = (".h", ".c", "_c.py")
+    ends = (".h", ".c", "_c.py", "_ext.c")
     files = {f"{name}{end}": (GENERATED / f"{name}{end}").read_text(encoding="utf-8") for end in ends}
     return GeneratedCode(config, files).load()
 

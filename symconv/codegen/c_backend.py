@@ -1,4 +1,4 @@
-"""The C target: C99, a header and a source, libc only, no global state; and their ctypes binding.
+"""The C target: C99, a header and a source, libc only, no global state; and two Python bindings.
 
 This module gathers the template context: the sizes and taps printed once
 here, each function's loops by its own module (``c_forward``,
@@ -7,9 +7,12 @@ here, each function's loops by its own module (``c_forward``,
 The third file, ``NAME_c.py``, is a generated ctypes binding with the NumPy
 module's interface and the very same checks (``templates/python/checks.py.j2``)
 plus C-contiguity: a user compiles ``NAME.c`` into a shared library and calls
-``NAME_c.load(path)``. ``load`` here does the same through
-``c_compile.compile_shared`` (cached, ``-O3 -march=native``) and imports the
-binding from its text, bound to that library.
+``NAME_c.load(path)`` — portable, but each call costs tens of microseconds.
+The fourth, ``NAME_ext.c`` (``c_extension``), is the same module as a CPython
+extension: the checks in C, a few hundred nanoseconds a call. ``load`` here
+builds the extension with ``NAME.c`` (``c_compile.compile_extension``: cached,
+``-O3 -march=native``) and imports it; without Python's headers it warns once
+and binds the ctypes binding to the library instead.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import math
 import shlex
 import textwrap
 import types
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,7 +31,25 @@ import sympy as sp
 from symconv import sizes
 from symconv.codegen import c_grad_input_blocked, c_grad_weight_blocked
 from symconv.codegen.backend import Backend, Files
-from symconv.codegen.c_compile import compile_shared, library_name
+from symconv.codegen.c_compile import (
+    NATIVE_CFLAGS,
+    OPENMP_CFLAG,
+    OPTIMIZE,
+    SHARED,
+    MissingHeaders,
+    compile_extension,
+    compile_shared,
+    extension_filename,
+    include_dirs,
+    library_name,
+)
+from symconv.codegen.c_extension import TEMPLATE as EXTENSION
+from symconv.codegen.c_extension import (
+    extension_context,
+    extension_name,
+    function_docs,
+    import_extension,
+)
 from symconv.codegen.c_forward import forward_lines
 from symconv.codegen.c_forward_gemm import gemm_forward_lines, prelude
 from symconv.codegen.c_grad_input import gather_lines
@@ -186,57 +208,106 @@ def binding_name(name: str) -> str:
     return f"{name}_c"
 
 
+def load_ctypes(code: Files) -> types.ModuleType:
+    """The ctypes binding ``NAME_c.py`` imported from its text, bound to the compiled library (cached)."""
+    library = compile_shared(code)
+    module = binding_name(code.config.name)
+    filename = f"{module}.py"
+    if filename not in code.files:
+        files = ", ".join(sorted(code.files))
+        raise CodegenError(f"{filename} is missing: the C target's files here are {files}")
+    binding = import_text(module, filename, code.files[filename])
+    binding.load(library)
+    return binding
+
+
+def load_extension(code: Files) -> types.ModuleType:
+    """The extension binding ``NAME_ext`` built with the C (cached) and imported.
+
+    MissingHeaders when Python.h is not installed.
+    """
+    module = extension_name(code.config.name)
+    return import_extension(module, compile_extension(code, module))
+
+
+_warned: set[str] = set()  # the warnings already given in this process
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
 class CBackend(Backend):
-    """``NAME.h``, ``NAME.c`` and the ctypes binding ``NAME_c.py``; ``load`` compiles and binds."""
+    """``NAME.h``, ``NAME.c``, the ctypes binding ``NAME_c.py`` and the extension ``NAME_ext.c``."""
 
     target: ClassVar[str] = "c"
 
     def templates(self, config: CodegenConfig) -> dict[str, str]:
         files = {f"{config.name}.{ext}": template for ext, template in TEMPLATES}
-        return {**files, f"{binding_name(config.name)}.py": BINDING}
+        return {
+            **files,
+            f"{binding_name(config.name)}.py": BINDING,
+            f"{extension_name(config.name)}.c": EXTENSION,
+        }
 
     def context(self, lay: Layout, config: CodegenConfig) -> dict[str, Any]:
-        """The C context, plus the binding's: the shared Python pieces and the C call's arguments."""
+        """The C context, plus the bindings': the shared Python pieces and the C call's arguments."""
         spec = lay.spec
+        py = python_context(lay, config)
+        binding = binding_name(config.name)
         return {
             **c_context(lay, config),
-            "py": python_context(lay, config),
-            "module": binding_name(config.name),
+            **extension_context(lay, config, py, binding),
+            "py": py,
+            "docs": function_docs(py),
+            "module": binding,
             "library": library_name(config.name),
             "long_arguments": 1 + (0 if spec.has_input_size else spec.ndim),  # batch, then in_h…
         }
 
     def load(self, code: Files) -> types.ModuleType:
-        """Compile the C (cached), import the generated binding from its text and bind it to the library."""
-        library = compile_shared(code)
-        module = binding_name(code.config.name)
-        filename = f"{module}.py"
-        if filename not in code.files:
-            files = ", ".join(sorted(code.files))
-            raise CodegenError(f"{filename} is missing: the C target's files here are {files}")
-        binding = import_text(module, filename, code.files[filename])
-        binding.load(library)
-        return binding
+        """The extension binding (built with the C, cached); without Python's headers, the ctypes binding."""
+        try:
+            return load_extension(code)
+        except MissingHeaders as e:
+            _warn_once(f"symconv: the C target falls back to its ctypes binding (tens of µs a call): {e}")
+            return load_ctypes(code)
 
     def usage(self, out: Path, codes: Sequence[Files]) -> list[str]:
-        """The compile line for C, and for Python: the shared library and the binding's load."""
+        """The compile lines for C, the ctypes binding and the extension binding, and their imports."""
         names = list(dict.fromkeys(code.config.name for code in codes))
-        sources = " ".join(shlex.quote(str(out / f"{name}.c")) for name in names)
+        omp = (" " + OPENMP_CFLAG) if any(code.config.threads > 1 for code in codes) else ""
+        native = " ".join((*OPTIMIZE, *NATIVE_CFLAGS)) + omp
+
+        def path(filename: str) -> str:
+            return shlex.quote(str(out / filename))
+
+        sources = " ".join(path(f"{name}.c") for name in names)
         headers = ", ".join(f'"{name}.h"' for name in names)
-        omp = " -fopenmp" if any(code.config.threads > 1 for code in codes) else ""
         shared = " && ".join(
-            f"cc -std=c99 -O2{omp} -shared -fPIC -o {shlex.quote(str(out / library_name(name)))} "
-            f"{shlex.quote(str(out / f'{name}.c'))}"
+            f"cc {native} {' '.join(SHARED)} -o {path(library_name(name))} {path(f'{name}.c')}"
             for name in names
         )
         modules = ", ".join(binding_name(name) for name in names)
         loads = "; ".join(
             f"{binding_name(name)}.load({str(out / library_name(name))!r})" for name in names
         )
+        includes = " ".join(f"-I{shlex.quote(str(folder))}" for folder in include_dirs())
+        extensions = " && ".join(
+            f"cc {native} {' '.join(SHARED)} {includes} -o {path(extension_filename(extension_name(name)))} "
+            f"{path(extension_name(name) + '.c')} {path(f'{name}.c')}"
+            for name in names
+        )
+        imports = ", ".join(extension_name(name) for name in names)
         return [
-            f"C:      cc -std=c99 -O2{omp} -c {sources}   (#include {headers})",
+            f"C:      cc {native} -c {sources}   (#include {headers}; portable: leave out "
+            f"{' '.join(NATIVE_CFLAGS)})",
             f"ctypes: {shared}",
             f"        sys.path.insert(0, {str(out)!r}); import {modules}; {loads}",
+            f"ext:    {extensions}",
+            f"        sys.path.insert(0, {str(out)!r}); import {imports}   (Python's headers: python3-dev)",
         ]
 
 

@@ -33,6 +33,7 @@ def python_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     outs = [str(v) for v in lay.outputs]
     upper = [x.upper() for x in lay.letters]
     smallest = [int(v) for v in spec.smallest_input_size_of((1,) * spec.ndim)]  # output 1 needs this much
+    spatial_doc = ", ".join(str(n) for n in spec.sizes) if fixed else ", ".join(upper)
     checks = [
         {
             "numerator": pyexpr(m),
@@ -62,7 +63,8 @@ def python_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "has_bias": str(spec.bias),
         "ndim": spec.ndim,
         "describe": spec.describe(),
-        "spatial_doc": ", ".join(str(n) for n in spec.sizes) if fixed else ", ".join(upper),
+        "spatial_doc": spatial_doc,
+        "output_size_doc": f"The spatial output size for a spatial ``input_size`` ({spatial_doc}).",
         "kernel_doc": ", ".join(str(k) for k in spec.kernel),
         "out_doc": ", ".join(str(n) for n in spec.output_size) if fixed else ", ".join(
             f"{x}_out" for x in upper

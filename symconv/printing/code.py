@@ -65,6 +65,20 @@ class CIntPrinter(_FloorInProducts, C99CodePrinter):  # type: ignore[misc]
         """Plain integer literals: sizes are ``long`` already, no suffixes needed."""
         return str(int(expr))
 
+    def _print_Max(self, expr: sp.Max) -> str:
+        """``Max(a, b)`` of integers as a conditional (SymPy's ``fmax`` is floating point)."""
+        return self._extreme(expr.args, ">")
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        return self._extreme(expr.args, "<")
+
+    def _extreme(self, args: tuple[sp.Expr, ...], compare: str) -> str:
+        first = self._print(args[0])
+        if len(args) == 1:
+            return str(first)
+        rest = self._extreme(args[1:], compare)
+        return f"(({first}) {compare} ({rest}) ? ({first}) : ({rest}))"
+
 
 def pyexpr(expr: sp.Expr | int) -> str:
     return str(PyIntPrinter().doprint(sp.sympify(expr)))
@@ -72,3 +86,24 @@ def pyexpr(expr: sp.Expr | int) -> str:
 
 def cexpr(expr: sp.Expr | int) -> str:
     return str(CIntPrinter().doprint(sp.sympify(expr)))
+
+
+def cstring(text: str) -> str:
+    """A C string literal of ``text``'s UTF-8 bytes, ASCII only.
+
+    Bytes outside printable ASCII become three-digit octal escapes (a hex
+    escape would swallow a following hex digit); ``?`` is escaped so no
+    trigraph forms.
+    """
+    out = []
+    for byte in text.encode("utf-8"):
+        ch = chr(byte)
+        if ch in '"\\?':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
