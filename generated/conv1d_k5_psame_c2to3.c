@@ -430,14 +430,12 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-/* grad_weight of the output channels first … last - 1 */
+/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
 CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long first, long last, long in_l, long out_l)
 {
-    (void)first; /* one task: the whole batch (see the schedule) */
-    (void)last;
     const long len = out_l; /* the flat positions q up to the last output */
     const long tap_offset[5] = {0, 1, 2, 3, 4};
-    for (long e = 0; e < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 10; ++e)
+    for (long e = ((first / 1) * 3 + (first % 1) * 3) * 10; e < ((last / 1) * 3 + (last % 1) * 3) * 10; ++e)
         dw[e] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++ch) {
@@ -445,9 +443,12 @@ CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const
                 xp[ch * (in_l + 4) + pl + 2] = x[(n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + ch) * (in_l) + pl];
         }
         const double *dyp = dy + n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (out_l);
-        for (long j = 0; j < 10; j += 2) {
-            const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
-            conv1d_k5_psame_c2to3_gw_tile_3x2(dyp + (0) * (out_l), out_l, 0, xcol, 0, 1, len, dw + 0 * 10 + j, 10);
+        for (long rb = first; rb < last; ++rb) {
+            const long o = 0;
+            for (long j = 0; j < 10; j += 2) {
+                const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
+                conv1d_k5_psame_c2to3_gw_tile_3x2(dyp + (o) * (out_l), out_l, 0, xcol, 0, 1, len, dw + o * 10 + j, 10);
+            }
         }
     }
 }
@@ -464,12 +465,13 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    double *xp = (double *)calloc((size_t)(CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l + 4)), sizeof(double));
+    const size_t xp_size = (size_t)(CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l + 4));
+    double *xp = (double *)calloc(1 * xp_size, sizeof(double)); /* one per task */
     if (xp == NULL) {
         free(xp);
         return CONV1D_K5_PSAME_C2TO3_ENOMEM;
     }
-    grad_weight_task(x, dy, dw, batch, xp, 0, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, in_l, out_l);
+    grad_weight_task(x, dy, dw, batch, xp + 0 * xp_size, 0, 1, in_l, out_l);
     free(xp);
 
     return CONV1D_K5_PSAME_C2TO3_OK;

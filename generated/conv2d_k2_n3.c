@@ -242,7 +242,7 @@ int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w,
     return CONV2D_K2_N3_OK;
 }
 
-/* grad_weight of the output channels first … last - 1 */
+/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
 CONV2D_K2_N3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last)
 {
     const long in_h = 3;

@@ -288,7 +288,7 @@ int conv2d_k3_d2_grad_input(const double *restrict dy, const double *restrict w,
     return CONV2D_K3_D2_OK;
 }
 
-/* grad_weight of the output channels first … last - 1 */
+/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
 CONV2D_K3_D2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
     for (long o = first; o < last; ++o) {

@@ -606,7 +606,7 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const dou
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
 
-/* grad_weight of the output channels first … last - 1 */
+/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
 CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;

@@ -715,23 +715,25 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-/* grad_weight of the output channels first … last - 1 */
+/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
 CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
-    (void)first; /* one task: the whole batch (see the schedule) */
-    (void)last;
     const long len = in_w*(out_h - 1) + out_w; /* the flat positions q up to the last output */
     const long tap_offset[1] = {0};
-    for (long e = 0; e < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * 4; ++e)
+    for (long e = ((first / 2) * 8 + (first % 2) * 6) * 4; e < ((last / 2) * 8 + (last % 2) * 6) * 4; ++e)
         dw[e] = 0;
-    for (long j = 0; j < 4; j += 2) {
-        const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
-        conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (0) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + 0 * 4 + j, 4);
-    }
-    {
-        for (long j = 0; j < 4; j += 2) {
-            const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
-            conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (6) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + 6 * 4 + j, 4);
+    for (long rb = first; rb < last; ++rb) {
+        const long o = (rb % 2) * 6;
+        if (o + 6 <= 8) {
+            for (long j = 0; j < 4; j += 2) {
+                const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+                conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
+            }
+        } else {
+            for (long j = 0; j < 4; j += 2) {
+                const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+                conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
+            }
         }
     }
 }
@@ -749,7 +751,7 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS, in_h, in_w, out_h, out_w);
+    grad_weight_task(x, dy, dw, batch, 0, 2, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }

@@ -605,7 +605,7 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-/* grad_weight of the output channels first … last - 1 */
+/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
 CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;

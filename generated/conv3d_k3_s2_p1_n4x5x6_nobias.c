@@ -1068,7 +1068,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-/* grad_weight of the output channels first … last - 1 */
+/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
 CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last)
 {
     const long in_d = 4;

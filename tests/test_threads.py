@@ -205,3 +205,37 @@ def test_cli_threads_writes_openmp_code_and_says_how_to_compile(
     assert "#pragma omp parallel for num_threads(2)" in (tmp_path / "conv2d_k3.c").read_text()
     assert "--threads" not in (tmp_path / "conv2d_k3.py").read_text()  # the NumPy module: no threads
     assert "-fopenmp" in out
+
+
+BLOCKED = {
+    # C_out/G = 7: full tiles of 6 output channels and a tail of 1; two groups; row blocks split unevenly
+    "grouped_tail": (ConvSpec(kernel_size=3, padding=1, in_channels=8, out_channels=14, groups=2), (6, 7)),
+    "pointwise_tail": (ConvSpec(kernel_size=1, in_channels=3, out_channels=7), (5, 4)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(BLOCKED))
+def test_blocked_gradients_split_bit_identical(name: str, dtype: str, tmp_path: Path) -> None:
+    """The blocked grad_weight (split by blocks of output channels) and grad_input on 1, 2, 3 threads."""
+    spec, size = BLOCKED[name]
+    code = generate(spec, target="c", dtype=dtype, threads=2)
+    header = code.files[f"{code.name}.c"]
+    assert "grad_weight: blocked reduction" in header, header[:3000]
+    assert "grad_input: blocked gather" in header, header[:3000]
+    for compiler in COMPILERS:
+        for filename, text in code.files.items():
+            (tmp_path / filename).write_text(text)
+        compile_c(compiler, [tmp_path / f"{code.name}.c"], tmp_path / "unit.o",
+                  [*WARNINGS, "-O3", "-march=native", "-fopenmp", "-c"])
+    case = Case(spec, size, 3, seed=9)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CC", os.environ.get("CC", "cc"))
+        got = {t: results(case, dtype, t, "cc") for t in THREADS}
+    for t in THREADS[1:]:
+        for key in got[1]:
+            np.testing.assert_array_equal(got[t][key], got[1][key], err_msg=f"{key}: {t} threads, {name}")
+    a64 = {k: v.astype(np.float64) for k, v in data(case, dtype).items()}
+    want = expected(case, a64, ref.params_of(spec))
+    for key, (value, scale) in want.items():
+        assert_close(got[3][key], value, scale, dtype, f"{key} on 3 threads: {name}")

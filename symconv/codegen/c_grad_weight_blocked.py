@@ -56,6 +56,8 @@ def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
         f"{d1}const {T} *const *xcol, long x_sample, long samples, long len, {T} *restrict dw, long dw_row)",
         "{",
     ]
+    if rows == 1:  # one row: no next row of dy or dw to step to
+        lines += [f"{d1}(void)dy_row;", f"{d1}(void)dw_row;"]
     lines += [f"{d1}{T} l{i}_{j}[{lanes}] = {{0}};" for i, j in ij]
     lines += [f"{d1}{T} r{i}_{j} = 0;" for i, j in ij]
 
@@ -124,10 +126,12 @@ def helper_lines(prefix: str, T: str, plan: Schedule) -> list[str]:
 
 
 def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) -> Body:
-    """grad_weight after the checks: the copies' buffers, then the tiles over (o, (c, u)), in one task.
+    """grad_weight after the checks: the copies' buffers (one per task), then the tiles over (o, (c, u)).
 
-    One task (``serial``): the tiles add every sample into dw, so the work is
-    not split among threads yet.
+    A task runs the row blocks ``first … last − 1`` (blocks of the tile's
+    output channels, group by group): it zeroes their dw rows, then per sample
+    copies what it reads and adds the sample into them, so every dw entry sums
+    the samples in the same order whichever task runs it.
     """
     assert plan.weight_tile is not None
     spec = lay.spec
@@ -151,23 +155,27 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         f"{d1}const long len = {length}; /* the flat positions q up to the last output */",
         f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
     ]
+    nb = -(-go // rows)  # row blocks per group
+    row_tail = go % rows
     setup = []
     for name, channels, plane, needed in (("xp", "IN", x_plane, pack_x), ("dyp", "OUT", dy_plane, pack_dy)):
         if needed:
-            count = f"(size_t)({upper}_{channels}_CHANNELS * ({plane}))"
-            setup.append(f"{d1}{T} *{name} = ({T} *)calloc({count}, sizeof({T}));")
+            setup += [f"{d1}const size_t {name}_size = (size_t)({upper}_{channels}_CHANNELS * ({plane}));",
+                      f"{d1}{T} *{name} = ({T} *)calloc({plan.threads} * {name}_size, sizeof({T}));"
+                      " /* one per task */"]
     packs = (["xp"] if pack_x else []) + (["dyp"] if pack_dy else [])
     if packs:
         setup.append(f"{d1}if ({' || '.join(f'{p} == NULL' for p in packs)}) {{")
         setup += [f"{d2}free({p});" for p in packs]
         setup += [f"{d2}return {upper}_ENOMEM;", f"{d1}}}"]
-    lines.insert(0, f"{d1}(void)first; /* one task: the whole batch (see the schedule) */")
-    lines.insert(1, f"{d1}(void)last;")
+    # the task's dw rows: row block rb is group rb / nb, channels (rb % nb)·rows … of it; (rb % nb)·rows < go,
+    # so block ``last`` starts at the row just past the task's last one
+    first_row = f"(first / {nb}) * {go} + (first % {nb}) * {rows}"
+    last_row = f"(last / {nb}) * {go} + (last % {nb}) * {rows}"
     lines += [
-        f"{d1}for (long e = 0; e < {upper}_OUT_CHANNELS * {width}; ++e)",
+        f"{d1}for (long e = ({first_row}) * {width}; e < ({last_row}) * {width}; ++e)",
         f"{d2}dw[e] = 0;",
     ]
-
     def copy(dst: str, src: str, channels: str, sizes: tuple[sp.Symbol, ...], total: str, plane: str,
              shift: tuple[int, ...], depth: int) -> list[str]:
         """Sample ``n`` of ``src`` into ``dst`` on the strides ``step``, each position moved by ``shift``."""
@@ -189,14 +197,10 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         return out + list(reversed(closes))
 
     def tiles(xs: str, ds: str, x_sample: str, dy_sample: str, samples: str, depth: int) -> list[str]:
-        """The tiles of every group: o blocks (rows) × column blocks, rows outermost (dy stays cached)."""
+        """The task's row blocks (o, rows at a time, group by group) × column blocks, rows outermost."""
         ind = INDENT * depth
-        out = []
+        out: list[str] = []
         group = spec.groups > 1
-        if group:
-            out.append(f"{ind}for (long g = 0; g < {spec.groups}; ++g) {{")
-            ind += INDENT
-        full_rows, row_tail = go - go % rows, go % rows
         full_cols, col_tail = width - width % cols, width % cols
 
         def call(r: int, c: int, o: str | int, j: str | int, ind: str) -> list[str]:
@@ -226,22 +230,23 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
                 res += [f"{ind}{{", *call(r, col_tail, o, full_cols, ind + INDENT), f"{ind}}}"]
             return res
 
-        if full_rows == rows:
-            out += over_columns(rows, 0, ind)
-        elif full_rows:
-            out.append(f"{ind}for (long o = 0; o < {full_rows}; o += {rows}) {{")
-            out += over_columns(rows, "o", ind + INDENT)
-            out.append(f"{ind}}}")
-        if row_tail:
-            out += [f"{ind}{{", *over_columns(row_tail, full_rows, ind + INDENT), f"{ind}}}"]
+        out.append(f"{ind}for (long rb = first; rb < last; ++rb) {{")
+        inner = ind + INDENT
         if group:
-            out.append(f"{INDENT * depth}}}")
+            out.append(f"{inner}const long g = rb / {nb};")
+        out.append(f"{inner}const long o = (rb % {nb}) * {rows};" if nb > 1 else f"{inner}const long o = 0;")
+        if row_tail:
+            out += [f"{inner}if (o + {rows} <= {go}) {{", *over_columns(rows, "o", inner + INDENT),
+                    f"{inner}}} else {{", *over_columns(row_tail, "o", inner + INDENT), f"{inner}}}"]
+        else:
+            out += over_columns(rows, "o", inner)
+        out.append(f"{ind}}}")
         return out
 
     if not packs:
         lines += tiles("x", "dy", f"{upper}_IN_CHANNELS * ({in_total})",
                        f"{upper}_OUT_CHANNELS * ({out_total})", "batch", 1)
-        return Body(lines, setup, serial=True)
+        return Body(lines, setup, count=str(spec.groups * nb))
     lines.append(f"{d1}for (long n = 0; n < batch; ++n) {{")
     if pack_x:
         lines += copy("xp", "x", f"{upper}_IN_CHANNELS", lay.inputs, in_total, x_plane, spec.pad_before, 2)
@@ -256,5 +261,5 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     lines.append(f"{d1}}}")
     cleanup = [f"{d1}free({p});" for p in packs]
     params = "".join(f", {T} *restrict {p}" for p in packs)
-    args = "".join(f", {p}" for p in packs)
-    return Body(lines, setup, cleanup, params, args, serial=True)
+    args = "".join(f", {p} + {{t}} * {p}_size" for p in packs)
+    return Body(lines, setup, cleanup, params, args, count=str(spec.groups * nb))

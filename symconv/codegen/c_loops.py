@@ -29,8 +29,8 @@ class Body:
     before anything is written) and ``cleanup`` run in the function itself.
     ``params`` are the task's extra parameters (scratch buffers) and ``args``
     their arguments, a format of the task's number ``{t}`` (one buffer per task).
-    ``serial``: the task runs once over the whole loop whatever the thread count
-    (its work is not split yet).
+    ``count``: the trip count of the split loop when it is not the function's
+    usual one (the batch, or the output channels).
     """
 
     task: list[str]
@@ -38,13 +38,13 @@ class Body:
     cleanup: list[str] = field(default_factory=list)
     params: str = ""
     args: str = ""
-    serial: bool = False
+    count: str = ""
 
     def context(self) -> dict[str, object]:
         """What the template prints: the lines, and the arguments for one task or for task ``t``."""
         return {"task": self.task, "setup": self.setup, "cleanup": self.cleanup, "params": self.params,
                 "args_one": self.args.format(t="0"), "args_many": self.args.format(t="t"),
-                "serial": self.serial}
+                "count": self.count}
 
 
 def flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Expr:

@@ -186,9 +186,8 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
             "threads",
             f"OpenMP, {threads} threads, each running one task over a contiguous range of its "
             "function's outermost loop: the batch (forward, grad_input), the output channels "
-            "(grad_weight, grad_bias); scratch buffers one per task"
-            + ("; the blocked grad_weight runs as one task (its tiles add every sample into dw: "
-               "not split yet)" if weight_tile is not None else ""),
+            "(grad_weight, grad_bias; the blocked grad_weight by blocks of its tile's output "
+            "channels); scratch buffers one per task",
             "each task runs one compiled function (never inlined) over its range, so every output "
             "entry gets the same machine code and order whatever the thread count: bit-identical "
             "results; without -fopenmp the pragmas are skipped and the code runs on one thread",
