@@ -28,7 +28,7 @@ import math
 import sympy as sp
 
 from symconv.codegen.c_grad_weight_blocked import AVX2, SIMD
-from symconv.codegen.c_loops import INDENT, Body, flat_index, row_major_strides
+from symconv.codegen.c_loops import INDENT, Body, buffered_body, flat_index, row_major_strides
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
 from symconv.printing.code import cexpr
@@ -126,17 +126,8 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         f"{d1}const long len = {length}; /* the flat positions q up to the last input position */",
         f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
     ]
-    buffers = [(name, channels, plane) for name, channels, plane, needed in
+    buffers = [(name, f"{upper}_{channels}_CHANNELS * ({plane})") for name, channels, plane, needed in
                (("dyz", "OUT", z_plane, copy_dy), ("dxz", "IN", dx_plane, copy_dx)) if needed]
-    setup = []
-    for name, channels, plane in buffers:
-        setup += [f"{d1}const size_t {name}_size = (size_t)({upper}_{channels}_CHANNELS * ({plane}));",
-                  f"{d1}{T} *{name} = ({T} *)calloc({plan.threads} * {name}_size, sizeof({T}));"
-                  " /* one per task */"]
-    if buffers:
-        setup.append(f"{d1}if ({' || '.join(f'{b[0]} == NULL' for b in buffers)}) {{")
-        setup += [f"{d2}free({b[0]});" for b in buffers]
-        setup += [f"{d2}return {upper}_ENOMEM;", f"{d1}}}"]
     lines.append(f"{d1}for (long n = first; n < last; ++n) {{")
     at = [sp.Symbol(f"p{x}", integer=True) for x in lay.letters]
 
@@ -225,7 +216,4 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         lines += nest(lay.inputs, f"dx[(n * {upper}_IN_CHANNELS + ch) * ({in_total}) + {target}] = "
                       f"dxz[ch * ({dx_plane}) + {source}];", 2, f"{upper}_IN_CHANNELS")
     lines.append(f"{d1}}}")
-    cleanup = [f"{d1}free({b[0]});" for b in buffers]
-    params = "".join(f", {T} *restrict {b[0]}" for b in buffers)
-    args = "".join(f", {b[0]} + {{t}} * {b[0]}_size" for b in buffers)
-    return Body(lines, setup, cleanup, params, args)
+    return buffered_body(lines, buffers, T, upper, plan.threads)

@@ -30,7 +30,7 @@ import math
 
 import sympy as sp
 
-from symconv.codegen.c_loops import INDENT, Body, flat_index, pairwise, row_major_strides
+from symconv.codegen.c_loops import INDENT, Body, buffered_body, flat_index, pairwise, row_major_strides
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
 from symconv.printing.code import cexpr
@@ -157,17 +157,8 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     ]
     nb = -(-go // rows)  # row blocks per group
     row_tail = go % rows
-    setup = []
-    for name, channels, plane, needed in (("xp", "IN", x_plane, pack_x), ("dyp", "OUT", dy_plane, pack_dy)):
-        if needed:
-            setup += [f"{d1}const size_t {name}_size = (size_t)({upper}_{channels}_CHANNELS * ({plane}));",
-                      f"{d1}{T} *{name} = ({T} *)calloc({plan.threads} * {name}_size, sizeof({T}));"
-                      " /* one per task */"]
-    packs = (["xp"] if pack_x else []) + (["dyp"] if pack_dy else [])
-    if packs:
-        setup.append(f"{d1}if ({' || '.join(f'{p} == NULL' for p in packs)}) {{")
-        setup += [f"{d2}free({p});" for p in packs]
-        setup += [f"{d2}return {upper}_ENOMEM;", f"{d1}}}"]
+    buffers = [(name, f"{upper}_{channels}_CHANNELS * ({plane})") for name, channels, plane, needed in
+               (("xp", "IN", x_plane, pack_x), ("dyp", "OUT", dy_plane, pack_dy)) if needed]
     # the task's dw rows: row block rb is group rb / nb, channels (rb % nb)·rows … of it; (rb % nb)·rows < go,
     # so block ``last`` starts at the row just past the task's last one
     first_row = f"(first / {nb}) * {go} + (first % {nb}) * {rows}"
@@ -243,10 +234,10 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         out.append(f"{ind}}}")
         return out
 
-    if not packs:
+    if not buffers:
         lines += tiles("x", "dy", f"{upper}_IN_CHANNELS * ({in_total})",
                        f"{upper}_OUT_CHANNELS * ({out_total})", "batch", 1)
-        return Body(lines, setup, count=str(spec.groups * nb))
+        return Body(lines, count=str(spec.groups * nb))
     lines.append(f"{d1}for (long n = 0; n < batch; ++n) {{")
     if pack_x:
         lines += copy("xp", "x", f"{upper}_IN_CHANNELS", lay.inputs, in_total, x_plane, spec.pad_before, 2)
@@ -259,7 +250,4 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         lines.append(f"{d2}const {T} *dyp = dy + n * {upper}_OUT_CHANNELS * ({out_total});")
     lines += tiles("xp", "dyp", "0", "0", "1", 2)
     lines.append(f"{d1}}}")
-    cleanup = [f"{d1}free({p});" for p in packs]
-    params = "".join(f", {T} *restrict {p}" for p in packs)
-    args = "".join(f", {p} + {{t}} * {p}_size" for p in packs)
-    return Body(lines, setup, cleanup, params, args, count=str(spec.groups * nb))
+    return buffered_body(lines, buffers, T, upper, plan.threads, str(spec.groups * nb))

@@ -47,6 +47,32 @@ class Body:
                 "count": self.count}
 
 
+def buffered_body(
+    task: list[str], buffers: list[tuple[str, str]], T: str, upper: str, threads: int, count: str = ""
+) -> Body:
+    """A :class:`Body` whose tasks each get zeroed scratch buffers ``(name, element count)``.
+
+    The set-up allocates one of each per task (calloc; ``…_ENOMEM`` after freeing
+    what was allocated), the clean-up frees them, task ``t`` gets ``name + t·size``.
+    """
+    d1, d2 = INDENT, INDENT * 2
+    setup: list[str] = []
+    for name, size in buffers:
+        setup += [f"{d1}const size_t {name}_size = (size_t)({size});",
+                  f"{d1}{T} *{name} = ({T} *)calloc({threads} * {name}_size, sizeof({T}));"
+                  " /* one per task */"]
+    if buffers:
+        setup.append(f"{d1}if ({' || '.join(f'{name} == NULL' for name, _ in buffers)}) {{")
+        setup += [f"{d2}free({name});" for name, _ in buffers]
+        setup += [f"{d2}return {upper}_ENOMEM;", f"{d1}}}"]
+    return Body(
+        task, setup, [f"{d1}free({name});" for name, _ in buffers],
+        "".join(f", {T} *restrict {name}" for name, _ in buffers),
+        "".join(f", {name} + {{t}} * {name}_size" for name, _ in buffers),
+        count,
+    )
+
+
 def flat_index(positions: list[sp.Expr], sizes: tuple[sp.Symbol, ...]) -> sp.Expr:
     """Row-major offset of ``positions`` in an array of spatial ``sizes``."""
     index: sp.Expr = sp.S.Zero
