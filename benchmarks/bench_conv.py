@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 
 if __name__ == "__main__":  # single thread, set before NumPy loads its BLAS (not when imported by tests)
-    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[_var] = "1"
 
 import argparse
@@ -503,6 +503,10 @@ def float64_truth(problem: Problem, torch: Any) -> dict[str, np.ndarray]:
 
 
 Session = Callable[[], AbstractContextManager[Any]]
+# seconds of rest before each sample: an OpenMP runtime's idle threads spin for a few ms after a
+# parallel region (libgomp: 300 000 spins, "about 3 ms, up to 5x more"), which would take a core from
+# the next contender; PyTorch and the threaded generated C each bring their own runtime
+SETTLE = 0.02
 
 
 def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sample: float,
@@ -512,9 +516,11 @@ def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sa
     Warm-up: each call runs twice; the second run's time sets how many calls one
     sample holds (at least ``min_sample`` seconds, so that short calls are not lost
     in the timer's resolution). Round r then takes one sample of every call, the
-    order rotated by r so that no contender always follows the same one. A call
-    with a session (``sessions[name]``) is sampled inside it, after one untimed
-    call there.
+    order rotated by r so that no contender always follows the same one, each sample
+    after a rest of ``SETTLE`` seconds (no spinning threads left from the last one)
+    and one untimed call (measured: after a rest, the first call of a 2-thread
+    kernel on f took 2 ms more, its second core still waking). A call with a
+    session (``sessions[name]``) is sampled inside it.
     """
     sessions = sessions or {}
     numbers: dict[str, int] = {}
@@ -534,9 +540,9 @@ def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sa
             shift = r % len(names)
             for name in names[shift:] + names[:shift]:
                 call, number = calls[name], numbers[name]
+                time.sleep(SETTLE)  # the previous contender's idle OpenMP threads stop spinning
                 with sessions.get(name, nullcontext)():
-                    if name in sessions:
-                        call()
+                    call()  # untimed: wakes an idle core (a VM's can take ms) and warms the caches
                     start = time.perf_counter()
                     for _ in range(number):
                         call()

@@ -163,15 +163,23 @@ def _input_size(input_size):
 
 def _check(name, array, shape):
     """``array`` if it is a C-contiguous ndarray of DTYPE with ``shape`` (strings: any size), else ValueError."""
+    if isinstance(array, np.ndarray) and array.dtype == DTYPE and _fits(array.shape, shape) and array.flags.c_contiguous:
+        return array  # the common case first: the messages below cost more than the tests
     expected = "(" + ", ".join(str(s) for s in shape) + ")"
     if not isinstance(array, np.ndarray):
         raise ValueError(f"{name} must be a numpy array of shape {expected}, got {type(array).__name__}")
     if array.dtype != DTYPE:
         raise ValueError(f"{name} must have dtype {DTYPE}, got {array.dtype}: use {name}.astype(np.{DTYPE})")
-    if array.ndim != len(shape) or any(
-        not isinstance(s, str) and s != n for s, n in zip(shape, array.shape)
-    ) or 0 in array.shape[1:]:
-        raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
-    if not array.flags.c_contiguous:
+    if _fits(array.shape, shape):
         raise ValueError(f"{name} must be C-contiguous: use np.ascontiguousarray({name})")
-    return array
+    raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
+
+
+def _fits(actual, shape):
+    """Whether ``actual`` matches ``shape`` (strings: any size) with no empty channel or spatial axis."""
+    if len(actual) != len(shape) or 0 in actual[1:]:
+        return False
+    for s, n in zip(shape, actual):  # a loop: measured faster than all() over a generator
+        if s != n and s.__class__ is not str:
+            return False
+    return True

@@ -16,15 +16,17 @@ every bound below is on the generated code's own error:
   blocks) + ``2·u`` (over the lanes) + ``1·u`` (the last correction),
   ``u = 2^-53``, plus Kahan's ``O(m·u²)``; asserted with slack as
   ``½·ulp + 12·u·Σ|dy| + m·u²·Σ|dy|`` — independent of the size.
-- NumPy, fixed sizes with a divisor ``L`` of the map's positions in 16 … 64: chunks
-  of ``L`` positions each summed by one matmul with ones (BLAS; any order of an
-  ``L``-term dot errs by at most ``(L−1)·u_dtype`` of its absolute sum), the
-  chunk sums added in float64: ``|got − exact| ≤ ½·ulp + (L−1)·u_dtype·Σ|dy| + m·2^-53·Σ|dy|``.
-- NumPy otherwise: each map summed by ``np.add.reduce`` along its contiguous positions
-  (NumPy's pairwise summation: runs of at most 16 sequential adds, 3 levels over
-  its 8 accumulators, then halving; depth ≤ 20 + log2 P for P positions) in the
-  data's dtype, then the maps over the batch in float64:
-  ``|got − exact| ≤ ½·ulp + (20 + log2 P)·u_dtype·Σ|dy| + m·2^-53·Σ|dy|``.
+- NumPy, at most ``BIAS_SMALL`` values: one ``np.add.reduce`` over the batch and
+  the positions in the data's dtype (NumPy's pairwise summation along each map:
+  runs of at most 16 sequential adds, 3 levels over its 8 accumulators, then
+  halving, depth ≤ 20 + log2 P for P positions; the batch added one sample after
+  another): ``|got − exact| ≤ ½·ulp + (n − 1 + 20 + log2 P)·u_dtype·Σ|dy|``.
+- NumPy, more values: blocks of ``L`` positions each summed by one matmul with
+  ones (BLAS; any order of an ``L``-term dot errs by at most ``(L−1)·u_dtype`` of
+  its absolute sum), the block sums added in float64:
+  ``|got − exact| ≤ ½·ulp + (L−1)·u_dtype·Σ|dy| + m·2^-53·Σ|dy|``. ``L`` is the
+  shortest trailing block of the map (the last axis, the last two, …) with at
+  least ``BIAS_BLOCK_MIN`` positions, else the whole map.
 
 Sizes are chosen so that the lanes' and blocks' tails are reached: maps shorter
 than one row of lanes, exactly one row, rows plus a tail, several float64 blocks
@@ -45,7 +47,7 @@ from hypothesis import strategies as st
 from test_codegen import COMPILERS, SANITIZE, SANITIZER_COMPILERS, WARNINGS, compile_c, prototypes, write_c
 
 from symconv import ConvSpec, generate
-from symconv.codegen.numpy_backend import bias_chunk
+from symconv.codegen.numpy_backend import BIAS_BLOCK_MIN, BIAS_SMALL
 from symconv.codegen.numpy_backend import schedule as numpy_schedule
 from symconv.codegen.schedule import BIAS_LANES, BIAS_ROWS, schedule
 
@@ -59,13 +61,13 @@ SPECS = {
     "2d_k3_p1": ConvSpec(kernel_size=3, padding=1, in_channels=2, out_channels=2),
     "3d_k2": ConvSpec(kernel_size=2, dims=3, out_channels=2),
 }
-# Fixed sizes: the NumPy target sums chunks of a divisor of the map's positions by BLAS (a multiple of 4
-# in 16 … 64), else pairwise
+# Fixed sizes (the NumPy target's block length is then a number in the code): maps whose last axis
+# is a block, whose last two axes are, and one shorter than a block
 FIXED = {
-    "1d_600_chunks_of_60": ConvSpec(input_size=600, kernel_size=1, dims=1, out_channels=3),
-    "1d_636_no_chunk": ConvSpec(input_size=636, kernel_size=1, dims=1, out_channels=3),  # 4·3·53: 12 < 16
-    "2d_16x16_chunks_of_64": ConvSpec(input_size=18, kernel_size=3, in_channels=2, out_channels=2),
-    "2d_13x13_no_chunk": ConvSpec(input_size=15, kernel_size=3, out_channels=2),  # 169 = 13²: pairwise
+    "1d_600": ConvSpec(input_size=600, kernel_size=1, dims=1, out_channels=3),  # the row: 600
+    "2d_16x16": ConvSpec(input_size=18, kernel_size=3, in_channels=2, out_channels=2),  # 256
+    "2d_13x13": ConvSpec(input_size=15, kernel_size=3, out_channels=2),  # 169 < 256: the map
+    "3d_9x9x9": ConvSpec(input_size=9, kernel_size=1, dims=3, out_channels=2),  # 81 < 256: 729
 }
 # lengths of a 1-D map that reach every branch: below one row of lanes, one row, rows and a tail, one
 # float64 block, a block and a tail, several blocks and a partial one
@@ -90,9 +92,13 @@ def bound(target: str, dtype: str, spec: ConvSpec, dy: np.ndarray, got: np.ndarr
     if target == "c":
         return half_ulp + (12 + m * U["float64"]) * U["float64"] * abs_sum
     positions = max(1, dy[0, 0].size)
-    chunk = bias_chunk(spec)
-    terms = chunk - 1 if chunk else 20 + math.log2(positions)  # a chunk's dot, else the pairwise depth
-    return half_ulp + (terms * U[dtype] + n * positions * U["float64"]) * abs_sum
+    if dy.size <= BIAS_SMALL:
+        terms = n - 1 + 20 + math.log2(positions)  # the batch in turn, the pairwise depth along a map
+        return half_ulp + terms * U[dtype] * abs_sum
+    sizes = dy.shape[2:]
+    blocks = [math.prod(sizes[i:]) for i in range(len(sizes) - 1, -1, -1)]  # the last axis, the last two, …
+    block = next((b for b in blocks if b >= BIAS_BLOCK_MIN), positions)
+    return half_ulp + ((block - 1) * U[dtype] + n * positions * U["float64"]) * abs_sum
 
 
 def draw_dy(rng: np.random.Generator, shape: tuple[int, ...], kind: str, dtype: str) -> np.ndarray:
@@ -260,12 +266,9 @@ def test_float64_keeps_what_a_plain_sum_rounds_off(target: str) -> None:
 @pytest.mark.parametrize("target", ["c", "numpy"])
 @pytest.mark.parametrize("name", sorted(FIXED))
 def test_grad_bias_fixed_sizes(target: str, dtype: str, name: str) -> None:
-    """The NumPy target's BLAS chunks (and the pairwise fallback when no chunk divides the map)."""
+    """Both targets on fixed sizes: the NumPy target's BLAS blocks (a number there) and its small path."""
     spec = FIXED[name]
-    chunk = bias_chunk(spec)
-    kind = numpy_schedule(spec)["grad_bias"][0]
-    want = ("pairwise", None) if "no_chunk" in name else ("chunks", int(name.split("_")[-1]))
-    assert (kind, chunk) == want
+    assert numpy_schedule(spec)["grad_bias"][0] == "blocks"
     for batch in (1, 4, 40):
         for values in ("normal", "spread", "positive"):
             dy = draw_dy(np.random.default_rng(batch), (batch, spec.out_channels, *spec.output_size), values,

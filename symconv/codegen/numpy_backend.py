@@ -51,19 +51,23 @@ def _times(factor: int, name: str) -> str:
     return name if factor == 1 else f"{factor}*{name}"
 
 
-BIAS_CHUNK = 64  # grad_bias: at most this many positions per BLAS dot (the dot's error grows with it)
-BIAS_CHUNK_MIN = 16  # grad_bias: shorter chunks make too many dots for BLAS to run at memory speed
-BIAS_CHUNK_STEP = 4  # grad_bias: chunk lengths BLAS runs at speed (measured: odd lengths 1.5-2x slower)
+BIAS_BLOCK_MIN = 256  # grad_bias: least positions per BLAS dot (measured: shorter dots trail np.sum)
+BIAS_SMALL = 4096  # grad_bias: at most this many values go to one np.add.reduce (a call's cost dominates)
 
 
-def bias_chunk(spec: ConvSpec) -> int | None:
-    """grad_bias: the largest divisor of a map's positions in [BIAS_CHUNK_MIN, BIAS_CHUNK] that is a
-    multiple of BIAS_CHUNK_STEP (fixed sizes only), or None."""
-    if not spec.has_input_size:
-        return None
-    positions = math.prod(spec.output_size)
-    chunks = range(min(positions, BIAS_CHUNK), BIAS_CHUNK_MIN - 1, -1)
-    return next((d for d in chunks if positions % d == 0 and d % BIAS_CHUNK_STEP == 0), None)
+def bias_block(sizes: Sequence[Any]) -> str:
+    """grad_bias: the positions per BLAS dot, the shortest trailing block of a map (the last axis, the last
+    two, …) with at least BIAS_BLOCK_MIN of them, else the whole map. ``sizes``: the output sizes (ints
+    give the number; names give the expression ``out_w if out_w >= 256 else out_h*out_w``)."""
+    if all(isinstance(n, int) for n in sizes):
+        blocks = [math.prod(sizes[i:]) for i in range(len(sizes) - 1, -1, -1)]
+        return str(next((b for b in blocks if b >= BIAS_BLOCK_MIN), blocks[-1]))
+    names = [str(n) for n in sizes]
+    blocks_text = ["*".join(names[i:]) for i in range(len(names) - 1, -1, -1)]
+    expr = blocks_text[-1]
+    for block in reversed(blocks_text[:-1]):
+        expr = f"{block} if {block} >= {BIAS_BLOCK_MIN} else {expr}"
+    return expr
 
 
 def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
@@ -100,18 +104,12 @@ def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
     else:
         grad_input = ("col2im", "one matmul (BLAS) into columns, summed back tap by tap (col2im), because the"
                       " stride is above 1: a gather would multiply the zeros it inserts")
-    chunk = bias_chunk(spec)
-    if chunk:
-        grad_bias = ("chunks", f"each map's {math.prod(spec.output_size)} positions in chunks of {chunk},"
-                     " every chunk summed by one matmul with ones (BLAS gemv, faster than np.sum), the chunk"
-                     f" sums added over the batch in float64, because the output size is fixed and {chunk}"
-                     f" divides it: a dot of {chunk} terms errs by at most {chunk - 1} roundings of its"
-                     " absolute sum")
-    else:
-        grad_bias = ("pairwise", "each map summed along its contiguous positions by np.add.reduce (NumPy's"
-                     " pairwise summation), the maps' sums added over the batch in float64, because the"
-                     f" output size is open or no multiple of {BIAS_CHUNK_STEP} in"
-                     f" {BIAS_CHUNK_MIN}-{BIAS_CHUNK} divides its positions")
+    grad_bias = ("blocks", f"up to {BIAS_SMALL} values summed by one np.add.reduce (NumPy's pairwise"
+                 " summation), because a call's cost dominates there; more by blocks: the shortest trailing"
+                 f" block of a map with at least {BIAS_BLOCK_MIN} positions (else the whole map) summed by"
+                 " one matmul with ones (BLAS gemv, 1.5-2.5x faster than np.sum, measured), the block sums"
+                 " added over the batch in float64: a dot errs by at most its length in roundings of its"
+                 " absolute sum")
     return {"forward": forward, "grad_input": grad_input, "grad_weight": grad_weight, "grad_bias": grad_bias}
 
 
@@ -146,7 +144,6 @@ class NumpyBackend(Backend):
         ]
         crop = ", ".join(f"{b}:{pyexpr(n + b)}" for b, n in zip(spec.pad_before, lay.inputs))
         chosen = schedule(spec)
-        chunk = bias_chunk(spec)
         nd = spec.ndim
         space = [f"s[{2 + i}]" for i in range(nd)]
         dilated = [_times(d, a) for d, a in zip(spec.dilations, space)]
@@ -178,8 +175,10 @@ class NumpyBackend(Backend):
             "taps": taps,
             "crop": crop,
             "bias_axes": ", 1" * spec.ndim,
-            "bias_chunk": chunk,
-            "bias_chunks": math.prod(spec.output_size) // chunk if chunk else 0,
+            "bias_small": BIAS_SMALL,
+            "bias_space": ", ".join(str(2 + i) for i in range(nd)),
+            "bias_block": bias_block(list(spec.output_size) if spec.has_input_size else lay.outputs),
+            "bias_block_min": BIAS_BLOCK_MIN,
         }
 
     def load(self, code: Files) -> types.ModuleType:
