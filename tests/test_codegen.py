@@ -741,6 +741,14 @@ def test_valid_arguments_in_other_forms(target: str, dtype: str, which: str) -> 
     for function in FUNCTIONS:
         got = call(m, function, readonly)
         assert_close(got, expected_result(spec, function, a), 100.0, dtype, f"{function}, read-only")
+    # past the checks' fast path (ndarray itself, the dtype object itself) to the full check: a subclass
+    # and an equal dtype that is another object are still valid
+    sub = a["dy"].view(type("Sub", (np.ndarray,), {}))
+    same = a["dy"].view(np.dtype(dtype, metadata={"unit": "J"}))
+    assert same.dtype == np.dtype(dtype) and same.dtype is not np.dtype(dtype)
+    for other_form in (sub, same):
+        got = m.grad_bias(other_form)
+        assert_close(got, expected_result(spec, "grad_bias", a), 100.0, dtype, "grad_bias, other form")
     for size in (list(a["size"]), tuple(np.int64(n) for n in a["size"]), np.array(a["size"])):
         got = m.grad_input(a["dy"], a["w"], size)
         assert_close(got, expected_result(spec, "grad_input", a), 100.0, dtype, f"input_size {size!r}")

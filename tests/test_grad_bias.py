@@ -16,7 +16,10 @@ every bound below is on the generated code's own error:
   blocks) + ``2·u`` (over the lanes) + ``1·u`` (the last correction),
   ``u = 2^-53``, plus Kahan's ``O(m·u²)``; asserted with slack as
   ``½·ulp + 12·u·Σ|dy| + m·u²·Σ|dy|`` — independent of the size.
-- NumPy, at most ``BIAS_SMALL`` values: one ``np.add.reduce`` over the batch and
+- NumPy, one output channel and at most ``BIAS_SMALL`` values: one BLAS dot of
+  all ``m`` values with ones: ``|got − exact| ≤ ½·ulp + (m − 1)·u_dtype·Σ|dy|``
+  (any order of an ``m``-term sum).
+- NumPy, more channels and at most ``BIAS_SMALL`` values: one ``np.add.reduce`` over the batch and
   the positions in the data's dtype (NumPy's pairwise summation along each map:
   runs of at most 16 sequential adds, 3 levels over its 8 accumulators, then
   halving, depth ≤ 20 + log2 P for P positions; the batch added one sample after
@@ -92,6 +95,8 @@ def bound(target: str, dtype: str, spec: ConvSpec, dy: np.ndarray, got: np.ndarr
     if target == "c":
         return half_ulp + (12 + m * U["float64"]) * U["float64"] * abs_sum
     positions = max(1, dy[0, 0].size)
+    if dy.size <= BIAS_SMALL and spec.out_channels == 1:
+        return half_ulp + (dy.size - 1) * U[dtype] * abs_sum  # one dot, in any order
     if dy.size <= BIAS_SMALL:
         terms = n - 1 + 20 + math.log2(positions)  # the batch in turn, the pairwise depth along a map
         return half_ulp + terms * U[dtype] * abs_sum

@@ -104,8 +104,12 @@ def schedule(spec: ConvSpec) -> dict[str, tuple[str, str]]:
     else:
         grad_input = ("col2im", "one matmul (BLAS) into columns, summed back tap by tap (col2im), because the"
                       " stride is above 1: a gather would multiply the zeros it inserts")
-    grad_bias = ("blocks", f"up to {BIAS_SMALL} values summed by one np.add.reduce (NumPy's pairwise"
-                 " summation), because a call's cost dominates there; more by blocks: the shortest trailing"
+    small = (f"up to {BIAS_SMALL} values summed by one BLAS dot with ones, because the layer has one output"
+             " channel and a call's cost dominates there (np.add.reduce costs 0.3-0.9 us more, measured)"
+             if spec.out_channels == 1 else
+             f"up to {BIAS_SMALL} values summed by one np.add.reduce (NumPy's pairwise summation), because a"
+             " call's cost dominates there")
+    grad_bias = ("blocks", f"{small}; more by blocks: the shortest trailing"
                  f" block of a map with at least {BIAS_BLOCK_MIN} positions (else the whole map) summed by"
                  " one matmul with ones (BLAS gemv, 1.5-2.5x faster than np.sum, measured), the block sums"
                  " added over the batch in float64: a dot errs by at most its length in roundings of its"

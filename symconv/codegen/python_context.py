@@ -47,6 +47,11 @@ def python_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
             zip(lay.numerators, names, spec.effective_kernel, spec.pad_before, spec.pad_after, smallest)
         )
     ]
+    # dy's shape in one expression, the common case of _check: an ndarray of DTYPE, any batch, C_out
+    # channels and the output's sizes (any positive size where the input size is open)
+    sizes = [f"shape[{2 + i}] == {n}" for i, n in enumerate(spec.output_size)] if fixed else [
+        f"shape[{2 + i}] > 0" for i in range(spec.ndim)]
+    dy_test = " and ".join([f"len(shape := dy.shape) == {2 + spec.ndim}", "shape[1] == OUT_CHANNELS", *sizes])
     return {
         "dtype": config.dtype,
         "c_in": spec.in_channels,
@@ -81,6 +86,7 @@ def python_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "output_exprs": unpacking([pyexpr(e) for e in lay.output_sizes]),
         "smallest_exprs": unpacking([pyexpr(e) for e in lay.smallest_inputs]),
         "size_checks": checks,
+        "dy_test": dy_test,
         # every output size ≥ 1 comes from some input (an output grows by 0 or 1 per input step), so dy's
         # size needs no check beyond its shape unless output 1 is out of reach (padding wider than the span)
         "every_output": fixed or spec.input_size_for_output((1,) * spec.ndim) is not None,
