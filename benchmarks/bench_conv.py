@@ -510,6 +510,10 @@ Session = Callable[[], AbstractContextManager[Any]]
 # parallel region (libgomp: 300 000 spins, "about 3 ms, up to 5x more"), which would take a core from
 # the next contender; PyTorch and the threaded generated C each bring their own runtime
 SETTLE = 0.02
+# seconds of untimed calls before each sample (at least one call): measured on a 2-vCPU VM, a 2-thread
+# kernel on f run for 1 ms right after a rest gained 1.57x over 1 thread, 1.95x after 2 ms of calls
+# (an idle vCPU wakes slowly); PyTorch's threads alike
+WARM = 0.005
 
 
 def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sample: float,
@@ -521,9 +525,10 @@ def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sa
     in the timer's resolution). Round r then takes one sample of every call, the
     order rotated by r so that no contender always follows the same one, each sample
     after a rest of ``SETTLE`` seconds (no spinning threads left from the last one)
-    and one untimed call (measured: after a rest, the first call of a 2-thread
-    kernel on f took 2 ms more, its second core still waking). A call with a
-    session (``sessions[name]``) is sampled inside it.
+    and ``WARM`` seconds of untimed calls (measured: after a rest, the first call of
+    a 2-thread kernel on f took 2 ms more and the next ones ran slow for about
+    1 ms, the second core still waking). A call with a session (``sessions[name]``)
+    is sampled inside it.
     """
     sessions = sessions or {}
     numbers: dict[str, int] = {}
@@ -545,7 +550,10 @@ def time_interleaved(calls: Mapping[str, Callable[[], Any]], rounds: int, min_sa
                 call, number = calls[name], numbers[name]
                 time.sleep(SETTLE)  # the previous contender's idle OpenMP threads stop spinning
                 with sessions.get(name, nullcontext)():
+                    start = time.perf_counter()
                     call()  # untimed: wakes an idle core (a VM's can take ms) and warms the caches
+                    while time.perf_counter() - start < WARM:
+                        call()
                     start = time.perf_counter()
                     for _ in range(number):
                         call()

@@ -12,18 +12,19 @@
  *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
  *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
- *       strides where every tap reads one contiguous window, tiles of 2 input channels x 2 vectors
- *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
- *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
- *       heavy with unit stride (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's input
- *       channels, each weight by its positions; no scatter, each dx entry written once.
+ *       strides where every tap reads one contiguous window, tiles of 2 input channels x 2 AVX2
+ *       vectors in registers (AVX-512: the same positions in half as many vectors; AVX2+FMA; or
+ *       portable C), then single vectors and single positions; output channels in chunks of 16 per
+ *       pass, each tap's chunk sum added to dx in order; channel-heavy with unit stride (C_in/G =
+ *       2, C_out/G = 3): each dy load shared by the tile's input channels, each weight by its
+ *       positions; no scatter, each dx entry written once.
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 3 output channels x 2 columns, one vector
- *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
- *       lanes summed pairwise once per tile; per sample x zero-padded copied, so every tap reads
- *       one contiguous window without bounds tests; channel-heavy with unit stride (C_in/G = 2,
- *       C_out/G = 3): each dy load shared by the tile's columns, each x load by its rows; beats
- *       one accumulator per (o, c) tap, which reloads both for every output channel.
+ *       accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable
+ *       C: AVX2's lanes), lanes summed pairwise once per tile; per sample x zero-padded copied, so
+ *       every tap reads one contiguous window without bounds tests; channel-heavy with unit stride
+ *       (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's columns, each x load by its
+ *       rows; beats one accumulator per (o, c) tap, which reloads both for every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -183,7 +184,25 @@ static void conv1d_k5_psame_c2to3_gi_tile_2x2(const double *restrict dy, long dy
     long channels, int first, double *restrict dx, long dx_plane)
 {
     for (long u = 0; u < 5; ++u) {
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__FMA__)
+        __m512d a0_0 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m512d v0 = _mm512_loadu_pd(src + 0);
+            const __m512d b0 = _mm512_set1_pd(wo[0]);
+            a0_0 = _mm512_fmadd_pd(b0, v0, a0_0);
+            const __m512d b1 = _mm512_set1_pd(wo[5]);
+            a1_0 = _mm512_fmadd_pd(b1, v0, a1_0);
+        }
+        if (first && u == 0) {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+        } else {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+        }
+#elif defined(__AVX2__) && defined(__FMA__)
         __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd();
         for (long o = 0; o < channels; ++o) {
             const double *restrict wo = w + o * 10 + u;
@@ -274,28 +293,84 @@ static void conv1d_k5_psame_c2to3_gi_tile_2x1(const double *restrict dy, long dy
     }
 }
 
-/* The 4 lanes of a tile entry summed pairwise: a fixed order. */
-static double conv1d_k5_psame_c2to3_gw_lanes(const double *lane)
+/* The lanes of a tile entry summed pairwise: a fixed order. */
+#if defined(__AVX512F__) && defined(__FMA__)
+static double conv1d_k5_psame_c2to3_gw_lanes8(const double *lane)
+{
+    return (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+}
+#else
+static double conv1d_k5_psame_c2to3_gw_lanes4(const double *lane)
 {
     return ((lane[0] + lane[1]) + (lane[2] + lane[3]));
 }
+#endif
 
 static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy_row, long dy_sample,
     const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
 {
-    double l0_0[4] = {0};
-    double l0_1[4] = {0};
-    double l1_0[4] = {0};
-    double l1_1[4] = {0};
-    double l2_0[4] = {0};
-    double l2_1[4] = {0};
     double r0_0 = 0;
     double r0_1 = 0;
     double r1_0 = 0;
     double r1_1 = 0;
     double r2_0 = 0;
     double r2_1 = 0;
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__FMA__)
+    double l0_0[8];
+    double l0_1[8];
+    double l1_0[8];
+    double l1_1[8];
+    double l2_0[8];
+    double l2_1[8];
+    __m512d a0_0 = _mm512_setzero_pd(), a0_1 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a1_1 = _mm512_setzero_pd(), a2_0 = _mm512_setzero_pd(), a2_1 = _mm512_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 8 <= len; q += 8) {
+            const __m512d v0 = _mm512_loadu_pd(x0 + q);
+            const __m512d v1 = _mm512_loadu_pd(x1 + q);
+            const __m512d e0 = _mm512_loadu_pd(d0 + q);
+            a0_0 = _mm512_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm512_fmadd_pd(e0, v1, a0_1);
+            const __m512d e1 = _mm512_loadu_pd(d1 + q);
+            a1_0 = _mm512_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm512_fmadd_pd(e1, v1, a1_1);
+            const __m512d e2 = _mm512_loadu_pd(d2 + q);
+            a2_0 = _mm512_fmadd_pd(e2, v0, a2_0);
+            a2_1 = _mm512_fmadd_pd(e2, v1, a2_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+        }
+    }
+    _mm512_storeu_pd(l0_0, a0_0);
+    _mm512_storeu_pd(l0_1, a0_1);
+    _mm512_storeu_pd(l1_0, a1_0);
+    _mm512_storeu_pd(l1_1, a1_1);
+    _mm512_storeu_pd(l2_0, a2_0);
+    _mm512_storeu_pd(l2_1, a2_1);
+    dw[0] += conv1d_k5_psame_c2to3_gw_lanes8(l0_0) + r0_0;
+    dw[1] += conv1d_k5_psame_c2to3_gw_lanes8(l0_1) + r0_1;
+    dw[dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes8(l1_0) + r1_0;
+    dw[dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes8(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes8(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes8(l2_1) + r2_1;
+#elif defined(__AVX2__) && defined(__FMA__)
+    double l0_0[4];
+    double l0_1[4];
+    double l1_0[4];
+    double l1_1[4];
+    double l2_0[4];
+    double l2_1[4];
     __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd();
     for (long n = 0; n < samples; ++n) {
         const double *restrict d0 = dy + n * dy_sample;
@@ -332,7 +407,19 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
     _mm256_storeu_pd(l1_1, a1_1);
     _mm256_storeu_pd(l2_0, a2_0);
     _mm256_storeu_pd(l2_1, a2_1);
+    dw[0] += conv1d_k5_psame_c2to3_gw_lanes4(l0_0) + r0_0;
+    dw[1] += conv1d_k5_psame_c2to3_gw_lanes4(l0_1) + r0_1;
+    dw[dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes4(l1_0) + r1_0;
+    dw[dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes4(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes4(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes4(l2_1) + r2_1;
 #else
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
+    double l2_0[4] = {0};
+    double l2_1[4] = {0};
     for (long n = 0; n < samples; ++n) {
         const double *restrict d0 = dy + n * dy_sample;
         const double *restrict d1 = dy + n * dy_sample + dy_row;
@@ -359,13 +446,13 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
             r2_1 += d2[q] * x1[q];
         }
     }
+    dw[0] += conv1d_k5_psame_c2to3_gw_lanes4(l0_0) + r0_0;
+    dw[1] += conv1d_k5_psame_c2to3_gw_lanes4(l0_1) + r0_1;
+    dw[dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes4(l1_0) + r1_0;
+    dw[dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes4(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes4(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes4(l2_1) + r2_1;
 #endif
-    dw[0] += conv1d_k5_psame_c2to3_gw_lanes(l0_0) + r0_0;
-    dw[1] += conv1d_k5_psame_c2to3_gw_lanes(l0_1) + r0_1;
-    dw[dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes(l1_0) + r1_0;
-    dw[dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes(l1_1) + r1_1;
-    dw[2 * dw_row + 0] += conv1d_k5_psame_c2to3_gw_lanes(l2_0) + r2_0;
-    dw[2 * dw_row + 1] += conv1d_k5_psame_c2to3_gw_lanes(l2_1) + r2_1;
 }
 
 /* grad_input over the samples first … last - 1 */

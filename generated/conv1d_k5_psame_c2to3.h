@@ -12,18 +12,19 @@
  *       block (C_out/G = 3); the interior bounds come from the index algebra s*i + d*u - p_before.
  *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
  *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
- *       strides where every tap reads one contiguous window, tiles of 2 input channels x 2 vectors
- *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
- *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
- *       heavy with unit stride (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's input
- *       channels, each weight by its positions; no scatter, each dx entry written once.
+ *       strides where every tap reads one contiguous window, tiles of 2 input channels x 2 AVX2
+ *       vectors in registers (AVX-512: the same positions in half as many vectors; AVX2+FMA; or
+ *       portable C), then single vectors and single positions; output channels in chunks of 16 per
+ *       pass, each tap's chunk sum added to dx in order; channel-heavy with unit stride (C_in/G =
+ *       2, C_out/G = 3): each dy load shared by the tile's input channels, each weight by its
+ *       positions; no scatter, each dx entry written once.
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 3 output channels x 2 columns, one vector
- *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
- *       lanes summed pairwise once per tile; per sample x zero-padded copied, so every tap reads
- *       one contiguous window without bounds tests; channel-heavy with unit stride (C_in/G = 2,
- *       C_out/G = 3): each dy load shared by the tile's columns, each x load by its rows; beats
- *       one accumulator per (o, c) tap, which reloads both for every output channel.
+ *       accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable
+ *       C: AVX2's lanes), lanes summed pairwise once per tile; per sample x zero-padded copied, so
+ *       every tap reads one contiguous window without bounds tests; channel-heavy with unit stride
+ *       (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's columns, each x load by its
+ *       rows; beats one accumulator per (o, c) tap, which reloads both for every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term

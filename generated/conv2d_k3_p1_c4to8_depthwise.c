@@ -8,11 +8,11 @@
  * Schedule:
  *   forward: vectorised stencil per channel over a zero-padded copy of each sample (no bounds
  *       tests anywhere: the border is the copy's zeros); register blocks of 1 output channel x 4
- *       rows x 2 vectors along the row, the 9 taps unrolled, y written once; rows past the last
- *       4-row block one at a time; positions past the last block one vector, then one position at
- *       a time; depthwise (one input and one output channel per group): nothing to share across
- *       channels, so the block spans rows and vectors; a tap's inputs are consecutive vectors at
- *       the offset s*i + d*u.
+ *       rows x 2 vectors along the row, the 9 taps unrolled, y written once; then rows past the
+ *       last 4-row block one at a time, positions past the last block one vector, one half vector,
+ *       then one position at a time; depthwise (one input and one output channel per group):
+ *       nothing to share across channels, so the block spans rows and vectors; a tap's inputs are
+ *       consecutive vectors at the offset s*i + d*u.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
@@ -34,24 +34,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The GEMM forward's vectors: AVX2+FMA when the compiler targets them, else one plain lane. */
-#if defined(__AVX2__) && defined(__FMA__)
+/* The GEMM forward's vectors: SV the widest the compiler targets, HV half of it. */
+#if defined(__AVX512F__) && defined(__FMA__)
 #include <immintrin.h>
+#define SV_REGISTERS 32 /* the vector registers: the register blocks are sized by them */
+#define SV_LANES 8
+typedef __m512d sv_vec;
+#define SV_LOAD(p) _mm512_loadu_pd(p)
+#define SV_STORE(p, v) _mm512_storeu_pd((p), (v))
+#define SV_SPLAT(s) _mm512_set1_pd(s)
+#define SV_FMA(a, b, c) _mm512_fmadd_pd((a), (b), (c))
+#define HV_LANES 4
+typedef __m256d hv_vec;
+#define HV_LOAD(p) _mm256_loadu_pd(p)
+#define HV_STORE(p, v) _mm256_storeu_pd((p), (v))
+#define HV_SPLAT(s) _mm256_set1_pd(s)
+#define HV_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define SV_REGISTERS 16
 #define SV_LANES 4
 typedef __m256d sv_vec;
 #define SV_LOAD(p) _mm256_loadu_pd(p)
 #define SV_STORE(p, v) _mm256_storeu_pd((p), (v))
 #define SV_SPLAT(s) _mm256_set1_pd(s)
-#define SV_BCAST(p) _mm256_broadcast_sd(p)
 #define SV_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define HV_LANES 2
+typedef __m128d hv_vec;
+#define HV_LOAD(p) _mm_loadu_pd(p)
+#define HV_STORE(p, v) _mm_storeu_pd((p), (v))
+#define HV_SPLAT(s) _mm_set1_pd(s)
+#define HV_FMA(a, b, c) _mm_fmadd_pd((a), (b), (c))
 #else
+#define SV_REGISTERS 16
 #define SV_LANES 1
 typedef double sv_vec;
 #define SV_LOAD(p) (*(p))
 #define SV_STORE(p, v) (*(p) = (v))
 #define SV_SPLAT(s) (s)
-#define SV_BCAST(p) (*(p))
 #define SV_FMA(a, b, c) ((a) * (b) + (c))
+#define HV_LANES 1
+typedef double hv_vec;
+#define HV_LOAD(p) (*(p))
+#define HV_STORE(p, v) (*(p) = (v))
+#define HV_SPLAT(s) (s)
+#define HV_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
@@ -110,8 +137,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                 }
             }
             const double *xg = xp;
-            const double *wg = wp + g * 9;
             double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
+            const double *wg = wp + g * 9;
             long oh = 0;
             for (; oh + 4 <= out_h; oh += 4) {
                 const double *xr = xg + oh*(in_w + 2);
@@ -128,39 +155,39 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         for (long c = 0; c < 1; ++c) {
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off0 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off0 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off0 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off0 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off0 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off0 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off1 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off1 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off1 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off1 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off1 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off1 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off2 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off2 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off2 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off2 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off2 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off2 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off3 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off3 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off3 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off3 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off3 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off3 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off4 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off4 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off4 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off4 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off4 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off4 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off5 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off5 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off5 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off5 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off5 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off5 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off6 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off6 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off6 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off6 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off6 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off6 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off7 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off7 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off7 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off7 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off7 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off7 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off8 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off8 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off8 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off8 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off8 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off8 + 3 * (in_w + 2) + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             xq += step_c;
                             wq += 9;
@@ -181,39 +208,39 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         for (long c = 0; c < 1; ++c) {
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off0), x1_0 = SV_LOAD(xq + off0 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off0 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off0 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off1), x1_0 = SV_LOAD(xq + off1 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off1 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off1 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off2), x1_0 = SV_LOAD(xq + off2 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off2 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off2 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off3), x1_0 = SV_LOAD(xq + off3 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off3 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off3 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off4), x1_0 = SV_LOAD(xq + off4 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off4 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off4 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off5), x1_0 = SV_LOAD(xq + off5 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off5 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off5 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off6), x1_0 = SV_LOAD(xq + off6 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off6 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off6 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off7), x1_0 = SV_LOAD(xq + off7 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off7 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off7 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off8), x1_0 = SV_LOAD(xq + off8 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off8 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off8 + 3 * (in_w + 2));
-                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             xq += step_c;
                             wq += 9;
@@ -222,6 +249,55 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
                         SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
                         SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
+                    }
+                    for (; ow + HV_LANES <= out_w; ow += HV_LANES) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        hv_vec a0_0_0 = HV_SPLAT(bias0), a0_1_0 = HV_SPLAT(bias0), a0_2_0 = HV_SPLAT(bias0), a0_3_0 = HV_SPLAT(bias0);
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off0), x1_0 = HV_LOAD(xq + off0 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off0 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off0 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off1), x1_0 = HV_LOAD(xq + off1 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off1 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off1 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 1)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off2), x1_0 = HV_LOAD(xq + off2 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off2 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off2 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 2)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off3), x1_0 = HV_LOAD(xq + off3 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off3 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off3 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 3)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off4), x1_0 = HV_LOAD(xq + off4 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off4 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off4 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 4)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off5), x1_0 = HV_LOAD(xq + off5 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off5 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off5 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 5)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off6), x1_0 = HV_LOAD(xq + off6 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off6 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off6 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 6)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off7), x1_0 = HV_LOAD(xq + off7 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off7 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off7 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 7)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off8), x1_0 = HV_LOAD(xq + off8 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off8 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off8 + 3 * (in_w + 2));
+                                { const hv_vec w = HV_SPLAT(*(wq + 8)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                            }
+                            xq += step_c;
+                            wq += 9;
+                        }
+                        HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                        HV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
+                        HV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
+                        HV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
                     }
                     for (; ow + 1 <= out_w; ow += 1) {
                         const double *xq = xr + ow;
@@ -289,39 +365,39 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         for (long c = 0; c < 1; ++c) {
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES);
-                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
                             }
                             xq += step_c;
                             wq += 9;
@@ -336,44 +412,90 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         for (long c = 0; c < 1; ++c) {
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off0);
-                                { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off1);
-                                { const sv_vec w = SV_BCAST(wq + 1); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off2);
-                                { const sv_vec w = SV_BCAST(wq + 2); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off3);
-                                { const sv_vec w = SV_BCAST(wq + 3); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off4);
-                                { const sv_vec w = SV_BCAST(wq + 4); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off5);
-                                { const sv_vec w = SV_BCAST(wq + 5); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off6);
-                                { const sv_vec w = SV_BCAST(wq + 6); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off7);
-                                { const sv_vec w = SV_BCAST(wq + 7); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             {
                                 const sv_vec x0_0 = SV_LOAD(xq + off8);
-                                { const sv_vec w = SV_BCAST(wq + 8); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
                             }
                             xq += step_c;
                             wq += 9;
                         }
                         SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    }
+                    for (; ow + HV_LANES <= out_w; ow += HV_LANES) {
+                        const double *xq = xr + ow;
+                        const double *wq = wb;
+                        hv_vec a0_0_0 = HV_SPLAT(bias0);
+                        for (long c = 0; c < 1; ++c) {
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off0);
+                                { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off1);
+                                { const hv_vec w = HV_SPLAT(*(wq + 1)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off2);
+                                { const hv_vec w = HV_SPLAT(*(wq + 2)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off3);
+                                { const hv_vec w = HV_SPLAT(*(wq + 3)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off4);
+                                { const hv_vec w = HV_SPLAT(*(wq + 4)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off5);
+                                { const hv_vec w = HV_SPLAT(*(wq + 5)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off6);
+                                { const hv_vec w = HV_SPLAT(*(wq + 6)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off7);
+                                { const hv_vec w = HV_SPLAT(*(wq + 7)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            {
+                                const hv_vec x0_0 = HV_LOAD(xq + off8);
+                                { const hv_vec w = HV_SPLAT(*(wq + 8)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            }
+                            xq += step_c;
+                            wq += 9;
+                        }
+                        HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
                     }
                     for (; ow + 1 <= out_w; ow += 1) {
                         const double *xq = xr + ow;
@@ -441,6 +563,16 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
         return status;
 
     double *wp = malloc(sizeof(double) * 36); /* w packed [g][channel block][c][tap][1] */
+    if (wp != NULL)
+        for (long g = 0; g < 4; ++g)
+            for (long ob = 0; ob < 1; ++ob)
+                for (long c = 0; c < 1; ++c)
+                    for (long t = 0; t < 9; ++t)
+                        for (long r = 0; r < 1; ++r) {
+                            const long o = ob * 1 + r;
+                            wp[(((g * 1 + ob) * 1 + c) * 9 + t) * 1 + r] =
+                                o < 1 ? w[((g * 1 + o) * 1 + c) * 9 + t] : 0;
+                        }
     const size_t xp_size = (size_t)((in_h + 2)*(in_w + 2)); /* one group of one sample, zero-padded, [rows][c][row] */
     double *xp = calloc(1 * xp_size, sizeof(double)); /* one copy per task */
     if (wp == NULL || xp == NULL) {
@@ -448,15 +580,6 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
         free(xp);
         return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENOMEM;
     }
-    for (long g = 0; g < 4; ++g)
-        for (long ob = 0; ob < 1; ++ob)
-            for (long c = 0; c < 1; ++c)
-                for (long t = 0; t < 9; ++t)
-                    for (long r = 0; r < 1; ++r) {
-                        const long o = ob * 1 + r;
-                        wp[(((g * 1 + ob) * 1 + c) * 9 + t) * 1 + r] =
-                            o < 1 ? w[((g * 1 + o) * 1 + c) * 9 + t] : 0;
-                    }
     forward_task(x, w, b, y, wp, xp + 0 * xp_size, 0, batch, in_h, in_w, out_h, out_w);
     free(wp);
     free(xp);

@@ -7,25 +7,29 @@
  *
  * Schedule:
  *   forward: plain GEMM Y[o, p] = b[o] + sum_c W[o, c] X[c, p] over the 4 input channels of a
- *       group, x read in place; register blocks of 6 output channels x 2 vectors of positions
+ *       group, x read in place; register blocks of 8 output channels x 2 vectors with 32 vector
+ *       registers (AVX-512), 6 output channels x 2 vectors with 16 (AVX2, portable C) of positions
  *       (accumulators held across the whole reduction, y written once), weights packed once per
- *       call into [c][6]; then a block of the last 2 channels; positions past the last block one
- *       vector, then one position at a time; 1x1 kernel, unit stride, no padding: every output
- *       position reads the same input position, so the layer is a matrix product (C_out/G = 8).
+ *       call into [c][MR] (MR: the block's channels); then a block of the remaining channels and
+ *       single rows where a block does not divide them, positions past the last block one vector,
+ *       one half vector, then one position at a time; 1x1 kernel, unit stride, no padding: every
+ *       output position reads the same input position, so the layer is a matrix product (C_out/G =
+ *       8).
  *   grad_input: blocked gather (a matrix product: rows c, 2 vectors of input positions, reduction
  *       over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on
- *       strides where every tap reads one contiguous window, tiles of 4 input channels x 2 vectors
- *       in registers (AVX2+FMA or portable C), then single vectors and single positions; output
- *       channels in chunks of 16 per pass, each tap's chunk sum added to dx in order; channel-
- *       heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's input
- *       channels, each weight by its positions; no scatter, each dx entry written once.
+ *       strides where every tap reads one contiguous window, tiles of 4 input channels x 2 AVX2
+ *       vectors in registers (AVX-512: the same positions in half as many vectors; AVX2+FMA; or
+ *       portable C), then single vectors and single positions; output channels in chunks of 16 per
+ *       pass, each tap's chunk sum added to dx in order; channel-heavy with unit stride (C_in/G =
+ *       4, C_out/G = 8): each dy load shared by the tile's input channels, each weight by its
+ *       positions; no scatter, each dx entry written once.
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
- *       accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C),
- *       lanes summed pairwise once per tile; x and dy read in place (no copies); channel-heavy
- *       with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's columns,
- *       each x load by its rows; beats one accumulator per (o, c) tap, which reloads both for
- *       every output channel.
+ *       accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable
+ *       C: AVX2's lanes), lanes summed pairwise once per tile; x and dy read in place (no copies);
+ *       channel-heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the
+ *       tile's columns, each x load by its rows; beats one accumulator per (o, c) tap, which
+ *       reloads both for every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -38,24 +42,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The GEMM forward's vectors: AVX2+FMA when the compiler targets them, else one plain lane. */
-#if defined(__AVX2__) && defined(__FMA__)
+/* The GEMM forward's vectors: SV the widest the compiler targets, HV half of it. */
+#if defined(__AVX512F__) && defined(__FMA__)
 #include <immintrin.h>
+#define SV_REGISTERS 32 /* the vector registers: the register blocks are sized by them */
+#define SV_LANES 8
+typedef __m512d sv_vec;
+#define SV_LOAD(p) _mm512_loadu_pd(p)
+#define SV_STORE(p, v) _mm512_storeu_pd((p), (v))
+#define SV_SPLAT(s) _mm512_set1_pd(s)
+#define SV_FMA(a, b, c) _mm512_fmadd_pd((a), (b), (c))
+#define HV_LANES 4
+typedef __m256d hv_vec;
+#define HV_LOAD(p) _mm256_loadu_pd(p)
+#define HV_STORE(p, v) _mm256_storeu_pd((p), (v))
+#define HV_SPLAT(s) _mm256_set1_pd(s)
+#define HV_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define SV_REGISTERS 16
 #define SV_LANES 4
 typedef __m256d sv_vec;
 #define SV_LOAD(p) _mm256_loadu_pd(p)
 #define SV_STORE(p, v) _mm256_storeu_pd((p), (v))
 #define SV_SPLAT(s) _mm256_set1_pd(s)
-#define SV_BCAST(p) _mm256_broadcast_sd(p)
 #define SV_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define HV_LANES 2
+typedef __m128d hv_vec;
+#define HV_LOAD(p) _mm_loadu_pd(p)
+#define HV_STORE(p, v) _mm_storeu_pd((p), (v))
+#define HV_SPLAT(s) _mm_set1_pd(s)
+#define HV_FMA(a, b, c) _mm_fmadd_pd((a), (b), (c))
 #else
+#define SV_REGISTERS 16
 #define SV_LANES 1
 typedef double sv_vec;
 #define SV_LOAD(p) (*(p))
 #define SV_STORE(p, v) (*(p) = (v))
 #define SV_SPLAT(s) (s)
-#define SV_BCAST(p) (*(p))
 #define SV_FMA(a, b, c) ((a) * (b) + (c))
+#define HV_LANES 1
+typedef double hv_vec;
+#define HV_LOAD(p) (*(p))
+#define HV_STORE(p, v) (*(p) = (v))
+#define HV_SPLAT(s) (s)
+#define HV_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
@@ -101,8 +132,172 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
     for (long n = first; n < last; ++n) {
         for (long g = 0; g < 1; ++g) {
             const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4) * step_c;
-            const double *wg = wp + g * 48;
             double *yg = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + g * 8) * plane_y;
+#if SV_REGISTERS >= 32
+            const double *wg = wp + g * 32;
+            for (long ob = 0; ob < 1; ++ob) {
+                const double *wb = wg + ob * 32;
+                double *yb = yg + ob * 8 * plane_y;
+                long ow = 0;
+                const double bias0 = b != NULL ? b[g * 8 + ob * 8 + 0] : 0;
+                const double bias1 = b != NULL ? b[g * 8 + ob * 8 + 1] : 0;
+                const double bias2 = b != NULL ? b[g * 8 + ob * 8 + 2] : 0;
+                const double bias3 = b != NULL ? b[g * 8 + ob * 8 + 3] : 0;
+                const double bias4 = b != NULL ? b[g * 8 + ob * 8 + 4] : 0;
+                const double bias5 = b != NULL ? b[g * 8 + ob * 8 + 5] : 0;
+                const double bias6 = b != NULL ? b[g * 8 + ob * 8 + 6] : 0;
+                const double bias7 = b != NULL ? b[g * 8 + ob * 8 + 7] : 0;
+                for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+                    sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
+                    sv_vec a2_0_0 = SV_SPLAT(bias2), a2_0_1 = SV_SPLAT(bias2);
+                    sv_vec a3_0_0 = SV_SPLAT(bias3), a3_0_1 = SV_SPLAT(bias3);
+                    sv_vec a4_0_0 = SV_SPLAT(bias4), a4_0_1 = SV_SPLAT(bias4);
+                    sv_vec a5_0_0 = SV_SPLAT(bias5), a5_0_1 = SV_SPLAT(bias5);
+                    sv_vec a6_0_0 = SV_SPLAT(bias6), a6_0_1 = SV_SPLAT(bias6);
+                    sv_vec a7_0_0 = SV_SPLAT(bias7), a7_0_1 = SV_SPLAT(bias7);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 6)); a6_0_0 = SV_FMA(w, x0_0, a6_0_0); a6_0_1 = SV_FMA(w, x0_1, a6_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 7)); a7_0_0 = SV_FMA(w, x0_0, a7_0_0); a7_0_1 = SV_FMA(w, x0_1, a7_0_1); }
+                        }
+                        xq += step_c;
+                        wq += 8;
+                    }
+                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                    SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
+                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+                    SV_STORE(yb + 2 * plane_y + ow + 1 * SV_LANES, a2_0_1);
+                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+                    SV_STORE(yb + 3 * plane_y + ow + 1 * SV_LANES, a3_0_1);
+                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+                    SV_STORE(yb + 4 * plane_y + ow + 1 * SV_LANES, a4_0_1);
+                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+                    SV_STORE(yb + 5 * plane_y + ow + 1 * SV_LANES, a5_0_1);
+                    SV_STORE(yb + 6 * plane_y + ow, a6_0_0);
+                    SV_STORE(yb + 6 * plane_y + ow + 1 * SV_LANES, a6_0_1);
+                    SV_STORE(yb + 7 * plane_y + ow, a7_0_0);
+                    SV_STORE(yb + 7 * plane_y + ow + 1 * SV_LANES, a7_0_1);
+                }
+                for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    sv_vec a0_0_0 = SV_SPLAT(bias0);
+                    sv_vec a1_0_0 = SV_SPLAT(bias1);
+                    sv_vec a2_0_0 = SV_SPLAT(bias2);
+                    sv_vec a3_0_0 = SV_SPLAT(bias3);
+                    sv_vec a4_0_0 = SV_SPLAT(bias4);
+                    sv_vec a5_0_0 = SV_SPLAT(bias5);
+                    sv_vec a6_0_0 = SV_SPLAT(bias6);
+                    sv_vec a7_0_0 = SV_SPLAT(bias7);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const sv_vec x0_0 = SV_LOAD(xq + off0);
+                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 6)); a6_0_0 = SV_FMA(w, x0_0, a6_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 7)); a7_0_0 = SV_FMA(w, x0_0, a7_0_0); }
+                        }
+                        xq += step_c;
+                        wq += 8;
+                    }
+                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+                    SV_STORE(yb + 6 * plane_y + ow, a6_0_0);
+                    SV_STORE(yb + 7 * plane_y + ow, a7_0_0);
+                }
+                for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    hv_vec a0_0_0 = HV_SPLAT(bias0);
+                    hv_vec a1_0_0 = HV_SPLAT(bias1);
+                    hv_vec a2_0_0 = HV_SPLAT(bias2);
+                    hv_vec a3_0_0 = HV_SPLAT(bias3);
+                    hv_vec a4_0_0 = HV_SPLAT(bias4);
+                    hv_vec a5_0_0 = HV_SPLAT(bias5);
+                    hv_vec a6_0_0 = HV_SPLAT(bias6);
+                    hv_vec a7_0_0 = HV_SPLAT(bias7);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const hv_vec x0_0 = HV_LOAD(xq + off0);
+                            { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 2)); a2_0_0 = HV_FMA(w, x0_0, a2_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 3)); a3_0_0 = HV_FMA(w, x0_0, a3_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 4)); a4_0_0 = HV_FMA(w, x0_0, a4_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 5)); a5_0_0 = HV_FMA(w, x0_0, a5_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 6)); a6_0_0 = HV_FMA(w, x0_0, a6_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 7)); a7_0_0 = HV_FMA(w, x0_0, a7_0_0); }
+                        }
+                        xq += step_c;
+                        wq += 8;
+                    }
+                    HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                    HV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+                    HV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+                    HV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+                    HV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+                    HV_STORE(yb + 6 * plane_y + ow, a6_0_0);
+                    HV_STORE(yb + 7 * plane_y + ow, a7_0_0);
+                }
+                for (; ow + 1 <= plane_y; ow += 1) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    double a0_0_0 = bias0;
+                    double a1_0_0 = bias1;
+                    double a2_0_0 = bias2;
+                    double a3_0_0 = bias3;
+                    double a4_0_0 = bias4;
+                    double a5_0_0 = bias5;
+                    double a6_0_0 = bias6;
+                    double a7_0_0 = bias7;
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const double x0_0 = *(xq + off0);
+                            { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                            { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
+                            { const double w = *(wq + 2); a2_0_0 = w * x0_0 + a2_0_0; }
+                            { const double w = *(wq + 3); a3_0_0 = w * x0_0 + a3_0_0; }
+                            { const double w = *(wq + 4); a4_0_0 = w * x0_0 + a4_0_0; }
+                            { const double w = *(wq + 5); a5_0_0 = w * x0_0 + a5_0_0; }
+                            { const double w = *(wq + 6); a6_0_0 = w * x0_0 + a6_0_0; }
+                            { const double w = *(wq + 7); a7_0_0 = w * x0_0 + a7_0_0; }
+                        }
+                        xq += step_c;
+                        wq += 8;
+                    }
+                    *(yb + 0 * plane_y + ow) = a0_0_0;
+                    *(yb + 1 * plane_y + ow) = a1_0_0;
+                    *(yb + 2 * plane_y + ow) = a2_0_0;
+                    *(yb + 3 * plane_y + ow) = a3_0_0;
+                    *(yb + 4 * plane_y + ow) = a4_0_0;
+                    *(yb + 5 * plane_y + ow) = a5_0_0;
+                    *(yb + 6 * plane_y + ow) = a6_0_0;
+                    *(yb + 7 * plane_y + ow) = a7_0_0;
+                }
+            }
+#else
+            const double *wg = wp + g * 48;
             for (long ob = 0; ob < 1; ++ob) {
                 const double *wb = wg + ob * 24;
                 double *yb = yg + ob * 6 * plane_y;
@@ -125,12 +320,12 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
                     for (long c = 0; c < 4; ++c) {
                         {
                             const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
-                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
-                            { const sv_vec w = SV_BCAST(wq + 2); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
-                            { const sv_vec w = SV_BCAST(wq + 3); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
-                            { const sv_vec w = SV_BCAST(wq + 4); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
-                            { const sv_vec w = SV_BCAST(wq + 5); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
                         }
                         xq += step_c;
                         wq += 6;
@@ -160,12 +355,12 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
                     for (long c = 0; c < 4; ++c) {
                         {
                             const sv_vec x0_0 = SV_LOAD(xq + off0);
-                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
-                            { const sv_vec w = SV_BCAST(wq + 2); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
-                            { const sv_vec w = SV_BCAST(wq + 3); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
-                            { const sv_vec w = SV_BCAST(wq + 4); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
-                            { const sv_vec w = SV_BCAST(wq + 5); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
                         }
                         xq += step_c;
                         wq += 6;
@@ -176,6 +371,35 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
                     SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
                     SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
                     SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+                }
+                for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    hv_vec a0_0_0 = HV_SPLAT(bias0);
+                    hv_vec a1_0_0 = HV_SPLAT(bias1);
+                    hv_vec a2_0_0 = HV_SPLAT(bias2);
+                    hv_vec a3_0_0 = HV_SPLAT(bias3);
+                    hv_vec a4_0_0 = HV_SPLAT(bias4);
+                    hv_vec a5_0_0 = HV_SPLAT(bias5);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const hv_vec x0_0 = HV_LOAD(xq + off0);
+                            { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 2)); a2_0_0 = HV_FMA(w, x0_0, a2_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 3)); a3_0_0 = HV_FMA(w, x0_0, a3_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 4)); a4_0_0 = HV_FMA(w, x0_0, a4_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 5)); a5_0_0 = HV_FMA(w, x0_0, a5_0_0); }
+                        }
+                        xq += step_c;
+                        wq += 6;
+                    }
+                    HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                    HV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+                    HV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+                    HV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+                    HV_STORE(yb + 5 * plane_y + ow, a5_0_0);
                 }
                 for (; ow + 1 <= plane_y; ow += 1) {
                     const double *xq = xg + ow;
@@ -221,8 +445,8 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
                     for (long c = 0; c < 4; ++c) {
                         {
                             const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
-                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
                         }
                         xq += step_c;
                         wq += 6;
@@ -240,14 +464,31 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
                     for (long c = 0; c < 4; ++c) {
                         {
                             const sv_vec x0_0 = SV_LOAD(xq + off0);
-                            { const sv_vec w = SV_BCAST(wq + 0); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            { const sv_vec w = SV_BCAST(wq + 1); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
                         }
                         xq += step_c;
                         wq += 6;
                     }
                     SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
                     SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+                }
+                for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
+                    const double *xq = xg + ow;
+                    const double *wq = wb;
+                    hv_vec a0_0_0 = HV_SPLAT(bias0);
+                    hv_vec a1_0_0 = HV_SPLAT(bias1);
+                    for (long c = 0; c < 4; ++c) {
+                        {
+                            const hv_vec x0_0 = HV_LOAD(xq + off0);
+                            { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                            { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
+                        }
+                        xq += step_c;
+                        wq += 6;
+                    }
+                    HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
                 }
                 for (; ow + 1 <= plane_y; ow += 1) {
                     const double *xq = xg + ow;
@@ -267,6 +508,7 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
                     *(yb + 1 * plane_y + ow) = a1_0_0;
                 }
             }
+#endif
         }
     }
 }
@@ -284,18 +526,33 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
+#if SV_REGISTERS >= 32
+    double *wp = malloc(sizeof(double) * 32); /* w packed [g][channel block][c][tap][8] */
+    if (wp != NULL)
+        for (long g = 0; g < 1; ++g)
+            for (long ob = 0; ob < 1; ++ob)
+                for (long c = 0; c < 4; ++c)
+                    for (long t = 0; t < 1; ++t)
+                        for (long r = 0; r < 8; ++r) {
+                            const long o = ob * 8 + r;
+                            wp[(((g * 1 + ob) * 4 + c) * 1 + t) * 8 + r] =
+                                o < 8 ? w[((g * 8 + o) * 4 + c) * 1 + t] : 0;
+                        }
+#else
     double *wp = malloc(sizeof(double) * 48); /* w packed [g][channel block][c][tap][6] */
+    if (wp != NULL)
+        for (long g = 0; g < 1; ++g)
+            for (long ob = 0; ob < 2; ++ob)
+                for (long c = 0; c < 4; ++c)
+                    for (long t = 0; t < 1; ++t)
+                        for (long r = 0; r < 6; ++r) {
+                            const long o = ob * 6 + r;
+                            wp[(((g * 2 + ob) * 4 + c) * 1 + t) * 6 + r] =
+                                o < 8 ? w[((g * 8 + o) * 4 + c) * 1 + t] : 0;
+                        }
+#endif
     if (wp == NULL)
         return CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM;
-    for (long g = 0; g < 1; ++g)
-        for (long ob = 0; ob < 2; ++ob)
-            for (long c = 0; c < 4; ++c)
-                for (long t = 0; t < 1; ++t)
-                    for (long r = 0; r < 6; ++r) {
-                        const long o = ob * 6 + r;
-                        wp[(((g * 2 + ob) * 4 + c) * 1 + t) * 6 + r] =
-                            o < 8 ? w[((g * 8 + o) * 4 + c) * 1 + t] : 0;
-                    }
     forward_task(x, w, b, y, wp, 0, batch, in_h, in_w, out_h, out_w);
     free(wp);
 
@@ -311,7 +568,33 @@ static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(const double *restrict dy, 
     long channels, int first, double *restrict dx, long dx_plane)
 {
     for (long u = 0; u < 1; ++u) {
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__FMA__)
+        __m512d a0_0 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a2_0 = _mm512_setzero_pd(), a3_0 = _mm512_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m512d v0 = _mm512_loadu_pd(src + 0);
+            const __m512d b0 = _mm512_set1_pd(wo[0]);
+            a0_0 = _mm512_fmadd_pd(b0, v0, a0_0);
+            const __m512d b1 = _mm512_set1_pd(wo[1]);
+            a1_0 = _mm512_fmadd_pd(b1, v0, a1_0);
+            const __m512d b2 = _mm512_set1_pd(wo[2]);
+            a2_0 = _mm512_fmadd_pd(b2, v0, a2_0);
+            const __m512d b3 = _mm512_set1_pd(wo[3]);
+            a3_0 = _mm512_fmadd_pd(b3, v0, a3_0);
+        }
+        if (first && u == 0) {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm512_storeu_pd(dx + 2 * dx_plane + 0, a2_0);
+            _mm512_storeu_pd(dx + 3 * dx_plane + 0, a3_0);
+        } else {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm512_storeu_pd(dx + 2 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 2 * dx_plane + 0), a2_0));
+            _mm512_storeu_pd(dx + 3 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 3 * dx_plane + 0), a3_0));
+        }
+#elif defined(__AVX2__) && defined(__FMA__)
         __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd(), a3_1 = _mm256_setzero_pd();
         for (long o = 0; o < channels; ++o) {
             const double *restrict wo = w + o * 4 + u;
@@ -442,27 +725,22 @@ static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(const double *restrict dy, 
     }
 }
 
-/* The 4 lanes of a tile entry summed pairwise: a fixed order. */
-static double conv2d_k3_p1_c4to8_pointwise_gw_lanes(const double *lane)
+/* The lanes of a tile entry summed pairwise: a fixed order. */
+#if defined(__AVX512F__) && defined(__FMA__)
+static double conv2d_k3_p1_c4to8_pointwise_gw_lanes8(const double *lane)
+{
+    return (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+}
+#else
+static double conv2d_k3_p1_c4to8_pointwise_gw_lanes4(const double *lane)
 {
     return ((lane[0] + lane[1]) + (lane[2] + lane[3]));
 }
+#endif
 
 static void conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(const double *restrict dy, long dy_row, long dy_sample,
     const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
 {
-    double l0_0[4] = {0};
-    double l0_1[4] = {0};
-    double l1_0[4] = {0};
-    double l1_1[4] = {0};
-    double l2_0[4] = {0};
-    double l2_1[4] = {0};
-    double l3_0[4] = {0};
-    double l3_1[4] = {0};
-    double l4_0[4] = {0};
-    double l4_1[4] = {0};
-    double l5_0[4] = {0};
-    double l5_1[4] = {0};
     double r0_0 = 0;
     double r0_1 = 0;
     double r1_0 = 0;
@@ -475,7 +753,104 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(const double *restrict dy, 
     double r4_1 = 0;
     double r5_0 = 0;
     double r5_1 = 0;
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__FMA__)
+    double l0_0[8];
+    double l0_1[8];
+    double l1_0[8];
+    double l1_1[8];
+    double l2_0[8];
+    double l2_1[8];
+    double l3_0[8];
+    double l3_1[8];
+    double l4_0[8];
+    double l4_1[8];
+    double l5_0[8];
+    double l5_1[8];
+    __m512d a0_0 = _mm512_setzero_pd(), a0_1 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a1_1 = _mm512_setzero_pd(), a2_0 = _mm512_setzero_pd(), a2_1 = _mm512_setzero_pd(), a3_0 = _mm512_setzero_pd(), a3_1 = _mm512_setzero_pd(), a4_0 = _mm512_setzero_pd(), a4_1 = _mm512_setzero_pd(), a5_0 = _mm512_setzero_pd(), a5_1 = _mm512_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict d2 = dy + n * dy_sample + 2 * dy_row;
+        const double *restrict d3 = dy + n * dy_sample + 3 * dy_row;
+        const double *restrict d4 = dy + n * dy_sample + 4 * dy_row;
+        const double *restrict d5 = dy + n * dy_sample + 5 * dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 8 <= len; q += 8) {
+            const __m512d v0 = _mm512_loadu_pd(x0 + q);
+            const __m512d v1 = _mm512_loadu_pd(x1 + q);
+            const __m512d e0 = _mm512_loadu_pd(d0 + q);
+            a0_0 = _mm512_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm512_fmadd_pd(e0, v1, a0_1);
+            const __m512d e1 = _mm512_loadu_pd(d1 + q);
+            a1_0 = _mm512_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm512_fmadd_pd(e1, v1, a1_1);
+            const __m512d e2 = _mm512_loadu_pd(d2 + q);
+            a2_0 = _mm512_fmadd_pd(e2, v0, a2_0);
+            a2_1 = _mm512_fmadd_pd(e2, v1, a2_1);
+            const __m512d e3 = _mm512_loadu_pd(d3 + q);
+            a3_0 = _mm512_fmadd_pd(e3, v0, a3_0);
+            a3_1 = _mm512_fmadd_pd(e3, v1, a3_1);
+            const __m512d e4 = _mm512_loadu_pd(d4 + q);
+            a4_0 = _mm512_fmadd_pd(e4, v0, a4_0);
+            a4_1 = _mm512_fmadd_pd(e4, v1, a4_1);
+            const __m512d e5 = _mm512_loadu_pd(d5 + q);
+            a5_0 = _mm512_fmadd_pd(e5, v0, a5_0);
+            a5_1 = _mm512_fmadd_pd(e5, v1, a5_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+            r2_0 += d2[q] * x0[q];
+            r2_1 += d2[q] * x1[q];
+            r3_0 += d3[q] * x0[q];
+            r3_1 += d3[q] * x1[q];
+            r4_0 += d4[q] * x0[q];
+            r4_1 += d4[q] * x1[q];
+            r5_0 += d5[q] * x0[q];
+            r5_1 += d5[q] * x1[q];
+        }
+    }
+    _mm512_storeu_pd(l0_0, a0_0);
+    _mm512_storeu_pd(l0_1, a0_1);
+    _mm512_storeu_pd(l1_0, a1_0);
+    _mm512_storeu_pd(l1_1, a1_1);
+    _mm512_storeu_pd(l2_0, a2_0);
+    _mm512_storeu_pd(l2_1, a2_1);
+    _mm512_storeu_pd(l3_0, a3_0);
+    _mm512_storeu_pd(l3_1, a3_1);
+    _mm512_storeu_pd(l4_0, a4_0);
+    _mm512_storeu_pd(l4_1, a4_1);
+    _mm512_storeu_pd(l5_0, a5_0);
+    _mm512_storeu_pd(l5_1, a5_1);
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l2_1) + r2_1;
+    dw[3 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l3_0) + r3_0;
+    dw[3 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l3_1) + r3_1;
+    dw[4 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l4_0) + r4_0;
+    dw[4 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l4_1) + r4_1;
+    dw[5 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l5_0) + r5_0;
+    dw[5 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l5_1) + r5_1;
+#elif defined(__AVX2__) && defined(__FMA__)
+    double l0_0[4];
+    double l0_1[4];
+    double l1_0[4];
+    double l1_1[4];
+    double l2_0[4];
+    double l2_1[4];
+    double l3_0[4];
+    double l3_1[4];
+    double l4_0[4];
+    double l4_1[4];
+    double l5_0[4];
+    double l5_1[4];
     __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd(), a3_1 = _mm256_setzero_pd(), a4_0 = _mm256_setzero_pd(), a4_1 = _mm256_setzero_pd(), a5_0 = _mm256_setzero_pd(), a5_1 = _mm256_setzero_pd();
     for (long n = 0; n < samples; ++n) {
         const double *restrict d0 = dy + n * dy_sample;
@@ -536,7 +911,31 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(const double *restrict dy, 
     _mm256_storeu_pd(l4_1, a4_1);
     _mm256_storeu_pd(l5_0, a5_0);
     _mm256_storeu_pd(l5_1, a5_1);
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l2_1) + r2_1;
+    dw[3 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l3_0) + r3_0;
+    dw[3 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l3_1) + r3_1;
+    dw[4 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l4_0) + r4_0;
+    dw[4 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l4_1) + r4_1;
+    dw[5 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l5_0) + r5_0;
+    dw[5 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l5_1) + r5_1;
 #else
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
+    double l2_0[4] = {0};
+    double l2_1[4] = {0};
+    double l3_0[4] = {0};
+    double l3_1[4] = {0};
+    double l4_0[4] = {0};
+    double l4_1[4] = {0};
+    double l5_0[4] = {0};
+    double l5_1[4] = {0};
     for (long n = 0; n < samples; ++n) {
         const double *restrict d0 = dy + n * dy_sample;
         const double *restrict d1 = dy + n * dy_sample + dy_row;
@@ -578,33 +977,70 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(const double *restrict dy, 
             r5_1 += d5[q] * x1[q];
         }
     }
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_1) + r1_1;
+    dw[2 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l2_0) + r2_0;
+    dw[2 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l2_1) + r2_1;
+    dw[3 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l3_0) + r3_0;
+    dw[3 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l3_1) + r3_1;
+    dw[4 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l4_0) + r4_0;
+    dw[4 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l4_1) + r4_1;
+    dw[5 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l5_0) + r5_0;
+    dw[5 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l5_1) + r5_1;
 #endif
-    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_0) + r0_0;
-    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_1) + r0_1;
-    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_0) + r1_0;
-    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_1) + r1_1;
-    dw[2 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l2_0) + r2_0;
-    dw[2 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l2_1) + r2_1;
-    dw[3 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l3_0) + r3_0;
-    dw[3 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l3_1) + r3_1;
-    dw[4 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l4_0) + r4_0;
-    dw[4 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l4_1) + r4_1;
-    dw[5 * dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l5_0) + r5_0;
-    dw[5 * dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l5_1) + r5_1;
 }
 
 static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, long dy_row, long dy_sample,
     const double *const *xcol, long x_sample, long samples, long len, double *restrict dw, long dw_row)
 {
-    double l0_0[4] = {0};
-    double l0_1[4] = {0};
-    double l1_0[4] = {0};
-    double l1_1[4] = {0};
     double r0_0 = 0;
     double r0_1 = 0;
     double r1_0 = 0;
     double r1_1 = 0;
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__FMA__)
+    double l0_0[8];
+    double l0_1[8];
+    double l1_0[8];
+    double l1_1[8];
+    __m512d a0_0 = _mm512_setzero_pd(), a0_1 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a1_1 = _mm512_setzero_pd();
+    for (long n = 0; n < samples; ++n) {
+        const double *restrict d0 = dy + n * dy_sample;
+        const double *restrict d1 = dy + n * dy_sample + dy_row;
+        const double *restrict x0 = xcol[0] + n * x_sample;
+        const double *restrict x1 = xcol[1] + n * x_sample;
+        long q = 0;
+        for (; q + 8 <= len; q += 8) {
+            const __m512d v0 = _mm512_loadu_pd(x0 + q);
+            const __m512d v1 = _mm512_loadu_pd(x1 + q);
+            const __m512d e0 = _mm512_loadu_pd(d0 + q);
+            a0_0 = _mm512_fmadd_pd(e0, v0, a0_0);
+            a0_1 = _mm512_fmadd_pd(e0, v1, a0_1);
+            const __m512d e1 = _mm512_loadu_pd(d1 + q);
+            a1_0 = _mm512_fmadd_pd(e1, v0, a1_0);
+            a1_1 = _mm512_fmadd_pd(e1, v1, a1_1);
+        }
+        for (; q < len; ++q) {
+            r0_0 += d0[q] * x0[q];
+            r0_1 += d0[q] * x1[q];
+            r1_0 += d1[q] * x0[q];
+            r1_1 += d1[q] * x1[q];
+        }
+    }
+    _mm512_storeu_pd(l0_0, a0_0);
+    _mm512_storeu_pd(l0_1, a0_1);
+    _mm512_storeu_pd(l1_0, a1_0);
+    _mm512_storeu_pd(l1_1, a1_1);
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes8(l1_1) + r1_1;
+#elif defined(__AVX2__) && defined(__FMA__)
+    double l0_0[4];
+    double l0_1[4];
+    double l1_0[4];
+    double l1_1[4];
     __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd();
     for (long n = 0; n < samples; ++n) {
         const double *restrict d0 = dy + n * dy_sample;
@@ -633,7 +1069,15 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, 
     _mm256_storeu_pd(l0_1, a0_1);
     _mm256_storeu_pd(l1_0, a1_0);
     _mm256_storeu_pd(l1_1, a1_1);
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_1) + r1_1;
 #else
+    double l0_0[4] = {0};
+    double l0_1[4] = {0};
+    double l1_0[4] = {0};
+    double l1_1[4] = {0};
     for (long n = 0; n < samples; ++n) {
         const double *restrict d0 = dy + n * dy_sample;
         const double *restrict d1 = dy + n * dy_sample + dy_row;
@@ -655,11 +1099,11 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, 
             r1_1 += d1[q] * x1[q];
         }
     }
+    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_0) + r0_0;
+    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l0_1) + r0_1;
+    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_0) + r1_0;
+    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes4(l1_1) + r1_1;
 #endif
-    dw[0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_0) + r0_0;
-    dw[1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l0_1) + r0_1;
-    dw[dw_row + 0] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_0) + r1_0;
-    dw[dw_row + 1] += conv2d_k3_p1_c4to8_pointwise_gw_lanes(l1_1) + r1_1;
 }
 
 /* grad_input over the samples first … last - 1 */

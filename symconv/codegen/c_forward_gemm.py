@@ -25,14 +25,17 @@ copy): every output position reads the same input position, so the spatial
 dimensions are one row of ``prod(out)`` positions and the kernel is the plain
 GEMM ``Y[o, p] = b[o] + Σ_c W[o, c] X[c, p]`` with the same blocking.
 
-The vector macros (``SV_*``) are AVX2+FMA intrinsics when the compiler
-targets them, else plain C99 with one lane (the same blocking, scalar
-accumulators): the file compiles with or without ``-march``.
+The vector macros are the widest intrinsics the compiler targets (``SV_*``;
+``HV_*`` half of it, for the positions past the last full vector): AVX-512,
+else AVX2+FMA, else plain C99 with one lane (scalar accumulators). The file
+compiles with or without ``-march``; the register block comes in two sizes,
+for AVX-512's 32 vector registers and for 16 (``schedule.gemm_blocking``),
+chosen by the preprocessor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -40,72 +43,91 @@ import sympy as sp
 from symconv.codegen.c_loops import INDENT, Body, flat_index
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Blocking
+from symconv.codegen.simd import GUARDS, INCLUDE, intrinsic, lanes, vector_type
 from symconv.printing.code import cexpr
 
-VECTOR = {
-    "float": ("__m256", "ps", 8),
-    "double": ("__m256d", "pd", 4),
-}
+
+def _macros(name: str, T: str, bits: int | None) -> list[str]:
+    """``name``'s vector macros: ``bits``-wide intrinsics of ``T``, or one plain lane (None)."""
+    if bits is None:
+        return [
+            f"#define {name}_LANES 1",
+            f"typedef {T} {name.lower()}_vec;",
+            f"#define {name}_LOAD(p) (*(p))",
+            f"#define {name}_STORE(p, v) (*(p) = (v))",
+            f"#define {name}_SPLAT(s) (s)",
+            f"#define {name}_FMA(a, b, c) ((a) * (b) + (c))",
+        ]
+    return [
+        f"#define {name}_LANES {lanes(T, bits)}",
+        f"typedef {vector_type(T, bits)} {name.lower()}_vec;",
+        f"#define {name}_LOAD(p) {intrinsic('loadu', T, bits)}(p)",
+        f"#define {name}_STORE(p, v) {intrinsic('storeu', T, bits)}((p), (v))",
+        f"#define {name}_SPLAT(s) {intrinsic('set1', T, bits)}(s)",
+        f"#define {name}_FMA(a, b, c) {intrinsic('fmadd', T, bits)}((a), (b), (c))",
+    ]
 
 
 def prelude(T: str) -> list[str]:
-    """File-scope lines: the headers the GEMM forward needs and the vector macros of ``T``."""
-    vec, suffix, lanes = VECTOR[T]
+    """File-scope lines: the headers the GEMM forward needs and the vector macros of ``T``.
+
+    ``SV_*`` is the widest vector the compiler targets, ``HV_*`` the half of it (for the
+    positions past the last full vector): AVX-512 (512 and 256 bits), else AVX2+FMA (256 and
+    128 bits), else one plain lane each. ``SV_REGISTERS`` (32 with AVX-512, else 16) picks
+    the register block (:func:`variants`).
+    """
     return [
         "#include <stdlib.h>",
         "#include <string.h>",
         "",
-        "/* The GEMM forward's vectors: AVX2+FMA when the compiler targets them, else one plain lane. */",
-        "#if defined(__AVX2__) && defined(__FMA__)",
-        "#include <immintrin.h>",
-        f"#define SV_LANES {lanes}",
-        f"typedef {vec} sv_vec;",
-        f"#define SV_LOAD(p) _mm256_loadu_{suffix}(p)",
-        f"#define SV_STORE(p, v) _mm256_storeu_{suffix}((p), (v))",
-        f"#define SV_SPLAT(s) _mm256_set1_{suffix}(s)",
-        f"#define SV_BCAST(p) _mm256_broadcast_s{suffix[1]}(p)",
-        f"#define SV_FMA(a, b, c) _mm256_fmadd_{suffix}((a), (b), (c))",
+        "/* The GEMM forward's vectors: SV the widest the compiler targets, HV half of it. */",
+        f"#if {GUARDS[512]}",
+        INCLUDE,
+        "#define SV_REGISTERS 32 /* the vector registers: the register blocks are sized by them */",
+        *_macros("SV", T, 512),
+        *_macros("HV", T, 256),
+        f"#elif {GUARDS[256]}",
+        INCLUDE,
+        "#define SV_REGISTERS 16",
+        *_macros("SV", T, 256),
+        *_macros("HV", T, 128),
         "#else",
-        "#define SV_LANES 1",
-        f"typedef {T} sv_vec;",
-        "#define SV_LOAD(p) (*(p))",
-        "#define SV_STORE(p, v) (*(p) = (v))",
-        "#define SV_SPLAT(s) (s)",
-        "#define SV_BCAST(p) (*(p))",
-        "#define SV_FMA(a, b, c) ((a) * (b) + (c))",
+        "#define SV_REGISTERS 16",
+        *_macros("SV", T, None),
+        *_macros("HV", T, None),
         "#endif",
     ]
 
 
 @dataclass(frozen=True)
 class Kind:
-    """How one kernel block reads and writes: vectors (the ``SV_*`` macros) or plain scalars of ``T``."""
+    """How one kernel block reads and writes: vectors (``SV``, ``HV`` macros) or plain scalars of ``T``."""
 
     T: str
-    vector: bool
+    vector: str | None  # the macros' name (SV: full vectors, HV: half vectors), None: scalars
 
     @property
     def type(self) -> str:
-        return "sv_vec" if self.vector else self.T
+        return f"{self.vector.lower()}_vec" if self.vector else self.T
 
     @property
     def lanes(self) -> str:
-        return "SV_LANES" if self.vector else "1"
+        return f"{self.vector}_LANES" if self.vector else "1"
 
     def load(self, p: str) -> str:
-        return f"SV_LOAD({p})" if self.vector else f"*({p})"
+        return f"{self.vector}_LOAD({p})" if self.vector else f"*({p})"
 
     def store(self, p: str, v: str) -> str:
-        return f"SV_STORE({p}, {v});" if self.vector else f"*({p}) = {v};"
+        return f"{self.vector}_STORE({p}, {v});" if self.vector else f"*({p}) = {v};"
 
     def splat(self, s: str) -> str:
-        return f"SV_SPLAT({s})" if self.vector else s
+        return f"{self.vector}_SPLAT({s})" if self.vector else s
 
     def bcast(self, p: str) -> str:
-        return f"SV_BCAST({p})" if self.vector else f"*({p})"
+        return f"{self.vector}_SPLAT(*({p}))" if self.vector else f"*({p})"
 
     def fma(self, a: str, b: str, c: str) -> str:
-        return f"SV_FMA({a}, {b}, {c})" if self.vector else f"{a} * {b} + {c}"
+        return f"{self.vector}_FMA({a}, {b}, {c})" if self.vector else f"{a} * {b} + {c}"
 
 
 def _plus(base: str, offset: str) -> str:
@@ -141,28 +163,59 @@ def buffer(lay: Layout, block: Blocking) -> Buffer:
     return Buffer((*padded[:-1], sp.Integer(lay.spec.group_in), padded[-1]), len(padded) - 1)
 
 
-def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str, threads: int) -> Body:
+def variants(wide: Blocking, narrow: Blocking, lines: Callable[[Blocking], list[str]]) -> list[str]:
+    """``lines`` of the ``wide`` block (32 vector registers) and of the ``narrow`` one (16), each
+    under the preprocessor test of ``SV_REGISTERS``; one copy when both print the same."""
+    a, b = lines(wide), lines(narrow)
+    if a == b:
+        return a
+    return ["#if SV_REGISTERS >= 32", *a, "#else", *b, "#endif"]
+
+
+def gemm_forward_lines(
+    lay: Layout, wide: Blocking, narrow: Blocking, T: str, upper: str, threads: int
+) -> Body:
     """The forward after the checks: scratch buffers and packing (set-up), the register blocks (task).
 
     The weights are packed once per call, shared by the tasks; each of the
     ``threads`` tasks gets its own zero-padded input copy (zeroed once by
     calloc: the copies write the interior only, so the padding stays zero).
+    The packing and the blocks come in two variants, the ``wide`` register
+    block for 32 vector registers (AVX-512) and the ``narrow`` one for 16,
+    chosen by the preprocessor (:func:`variants`).
     """
     spec = lay.spec
     ind = INDENT
     gi, go, groups = spec.group_in, spec.group_out, spec.groups
     taps = lay.stencil.taps
     ntaps = len(taps)
-    mr = block.mr
-    nblocks = -(-go // mr)
-    if spec.strides[-1] != 1 and not block.flat:
+    if spec.strides[-1] != 1 and not narrow.flat:
         raise ValueError("the GEMM forward reads vectors along the row: it needs unit stride there")
-    buf = buffer(lay, block)
-    copy = not block.flat
+    buf = buffer(lay, narrow)
+    copy = not narrow.flat
     out_total = " * ".join(map(str, lay.outputs))
-    pack = groups * nblocks * gi * ntaps * mr
-    spatial0 = [sp.S.Zero] * (1 if block.flat else spec.ndim)
-    setup = [f"{ind}{T} *wp = malloc(sizeof({T}) * {pack}); /* w packed [g][channel block][c][tap][{mr}] */"]
+    spatial0 = [sp.S.Zero] * (1 if narrow.flat else spec.ndim)
+
+    def pack(block: Blocking) -> list[str]:
+        # wp[((g·NB + ob)·gi + c)·TAPS + t)·MR + r] = w[g·go + ob·MR + r][c][t], zero past the group
+        mr = block.mr
+        nblocks = -(-go // mr)
+        return [
+            f"{ind}{T} *wp = malloc(sizeof({T}) * {groups * nblocks * gi * ntaps * mr});"
+            f" /* w packed [g][channel block][c][tap][{mr}] */",
+            f"{ind}if (wp != NULL)",
+            f"{ind * 2}for (long g = 0; g < {groups}; ++g)",
+            f"{ind * 3}for (long ob = 0; ob < {nblocks}; ++ob)",
+            f"{ind * 4}for (long c = 0; c < {gi}; ++c)",
+            f"{ind * 5}for (long t = 0; t < {ntaps}; ++t)",
+            f"{ind * 6}for (long r = 0; r < {mr}; ++r) {{",
+            f"{ind * 7}const long o = ob * {mr} + r;",
+            f"{ind * 7}wp[(((g * {nblocks} + ob) * {gi} + c) * {ntaps} + t) * {mr} + r] =",
+            f"{ind * 8}o < {go} ? w[((g * {go} + o) * {gi} + c) * {ntaps} + t] : 0;",
+            f"{ind * 6}}}",
+        ]
+
+    setup = variants(wide, narrow, pack)
     if copy:
         setup += [
             f"{ind}const size_t xp_size = (size_t)({cexpr(sp.Mul(*buf.sizes))});"
@@ -176,25 +229,13 @@ def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str, threads
         ]
     else:
         setup += [f"{ind}if (wp == NULL)", f"{ind * 2}return {upper}_ENOMEM;"]
-    # Pack: wp[((g·NB + ob)·gi + c)·TAPS + t)·MR + r] = w[g·go + ob·MR + r][c][t], zero past the group.
-    setup += [
-        f"{ind}for (long g = 0; g < {groups}; ++g)",
-        f"{ind * 2}for (long ob = 0; ob < {nblocks}; ++ob)",
-        f"{ind * 3}for (long c = 0; c < {gi}; ++c)",
-        f"{ind * 4}for (long t = 0; t < {ntaps}; ++t)",
-        f"{ind * 5}for (long r = 0; r < {mr}; ++r) {{",
-        f"{ind * 6}const long o = ob * {mr} + r;",
-        f"{ind * 6}wp[(((g * {nblocks} + ob) * {gi} + c) * {ntaps} + t) * {mr} + r] =",
-        f"{ind * 7}o < {go} ? w[((g * {go} + o) * {gi} + c) * {ntaps} + t] : 0;",
-        f"{ind * 5}}}",
-    ]
     lines = [
         f"{ind}(void)w; /* read as the packed wp */",
         f"{ind}const long step_c = {buf.index(spatial0, sp.S.One)}; /* the next input channel */",
         f"{ind}const long plane_y = {out_total};",
     ]
     # Each tap's offset in the buffer: its window's start (d·u in padded coordinates), flattened.
-    if block.flat:
+    if narrow.flat:
         offsets = ["0"]
     else:
         offsets = [buf.index([sp.Integer(w.start) for w in lay.windows(tap)]) for tap in taps]
@@ -207,11 +248,14 @@ def gemm_forward_lines(lay: Layout, block: Blocking, T: str, upper: str, threads
         lines.append(f"{ind * 3}const {T} *xg = xp;")
     else:
         lines.append(f"{ind * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + g * {gi}) * step_c;")
-    lines += [
-        f"{ind * 3}const {T} *wg = wp + g * {nblocks * gi * ntaps * mr};",
-        f"{ind * 3}{T} *yg = y + (n * {upper}_OUT_CHANNELS + g * {go}) * plane_y;",
-    ]
-    lines += _rows(lay, block, T, buf, offsets, 3)
+    lines.append(f"{ind * 3}{T} *yg = y + (n * {upper}_OUT_CHANNELS + g * {go}) * plane_y;")
+
+    def blocks(block: Blocking) -> list[str]:
+        per_group = -(-go // block.mr) * gi * ntaps * block.mr
+        return [f"{ind * 3}const {T} *wg = wp + g * {per_group};",
+                *_rows(lay, block, T, buf, offsets, 3)]
+
+    lines += variants(wide, narrow, blocks)
     lines += [f"{ind * 2}}}", f"{ind}}}"]
     cleanup = [f"{ind}free(wp);"] + ([f"{ind}free(xp);"] if copy else [])
     params = f", const {T} *restrict wp" + (f", {T} *restrict xp" if copy else "")
@@ -318,7 +362,7 @@ def _row(
     full, tail = go // mr, go % mr
     lines = []
     widths = ([(mr, "0", str(full))] if full else []) + ([(tail, str(full), str(full + 1))] if tail else [])
-    vec, scalar = Kind(T, True), Kind(T, False)
+    vec, half, scalar = Kind(T, "SV"), Kind(T, "HV"), Kind(T, None)
     for m, start, stop in widths:
         lines += [
             f"{ind}for (long ob = {start}; ob < {stop}; ++ob) {{",
@@ -330,7 +374,8 @@ def _row(
             lines.append(
                 f"{ind}{INDENT}const {T} bias{r} = b != NULL ? b[g * {go} + ob * {mr} + {r}] : 0;"
             )
-        loops = [(block.nv, vec, f"{block.nv} * SV_LANES"), (1, vec, "SV_LANES"), (1, scalar, "1")]
+        loops = [(block.nv, vec, f"{block.nv} * SV_LANES"), (1, vec, "SV_LANES"), (1, half, "HV_LANES"),
+                 (1, scalar, "1")]
         if block.nv == 1:
             loops = loops[1:]
         for nv, kind, step in loops:

@@ -27,18 +27,24 @@ import math
 
 import sympy as sp
 
-from symconv.codegen.c_grad_weight_blocked import AVX2, SIMD
+from symconv.codegen.c_grad_weight_blocked import BITS, WIDE
 from symconv.codegen.c_loops import INDENT, Body, buffered_body, flat_index, row_major_strides
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
+from symconv.codegen.simd import GUARDS, intrinsic, lanes, vector_type
 from symconv.printing.code import cexpr
 
 
 def tile_function(
     prefix: str, T: str, rows: int, vectors: int, group_out: int, group_in: int, taps: int
 ) -> list[str]:
-    """``static void PREFIX_gi_tile_RxV``: dx_i[q + LANES·j …] = Σ_o Σ_u w[o, i, u] · dy_o[q + off(u) + …]."""
-    lanes, vec, sfx = SIMD[T]
+    """``static void PREFIX_gi_tile_RxV``: dx_i[q + LANES·j …] = Σ_o Σ_u w[o, i, u] · dy_o[q + off(u) + …].
+
+    ``vectors`` AVX2 vectors of positions (LANES theirs); the same positions in half as many AVX-512
+    vectors where the compiler targets them and ``vectors`` is even, and in portable C99. Each entry
+    sums the same terms in the same order on every path.
+    """
+    narrow = lanes(T, BITS)
     ij = [(i, j) for i in range(rows) for j in range(vectors)]
     d1, d2, d3, d4 = INDENT, INDENT * 2, INDENT * 3, INDENT * 4
     lines = [
@@ -47,38 +53,55 @@ def tile_function(
         f"{d1}long channels, int first, {T} *restrict dx, long dx_plane)",
         "{",
         f"{d1}for (long u = 0; u < {taps}; ++u) {{",
-        AVX2,
-        f"{d2}{vec} " + ", ".join(f"a{i}_{j} = _mm256_setzero_{sfx}()" for i, j in ij) + ";",
-        f"{d2}for (long o = 0; o < channels; ++o) {{",
-        f"{d3}const {T} *restrict wo = w + o * {group_in * taps} + u;",
-        f"{d3}const {T} *restrict src = dy + o * dy_plane + tap_offset[u];",
     ]
-    lines += [f"{d3}const {vec} v{j} = _mm256_loadu_{sfx}(src + {j * lanes});" for j in range(vectors)]
-    for i in range(rows):
-        lines.append(f"{d3}const {vec} b{i} = _mm256_set1_{sfx}(wo[{i * taps}]);")
-        lines += [f"{d3}a{i}_{j} = _mm256_fmadd_{sfx}(b{i}, v{j}, a{i}_{j});" for j in range(vectors)]
-    lines.append(f"{d2}}}")
-    lines.append(f"{d2}if (first && u == 0) {{")
-    lines += [f"{d3}_mm256_storeu_{sfx}(dx + {i} * dx_plane + {j * lanes}, a{i}_{j});" for i, j in ij]
-    lines.append(f"{d2}}} else {{")
-    lines += [
-        f"{d3}_mm256_storeu_{sfx}(dx + {i} * dx_plane + {j * lanes}, "
-        f"_mm256_add_{sfx}(_mm256_loadu_{sfx}(dx + {i} * dx_plane + {j * lanes}), a{i}_{j}));"
-        for i, j in ij
-    ]
-    lines.append(f"{d2}}}")
+
+    def simd(bits: int) -> list[str]:
+        n, vec = lanes(T, bits), vector_type(T, bits)
+        count = vectors * narrow // n
+        ik = [(i, j) for i in range(rows) for j in range(count)]
+
+        def mm(name: str) -> str:
+            return intrinsic(name, T, bits)
+
+        out = [
+            f"{d2}{vec} " + ", ".join(f"a{i}_{j} = {mm('setzero')}()" for i, j in ik) + ";",
+            f"{d2}for (long o = 0; o < channels; ++o) {{",
+            f"{d3}const {T} *restrict wo = w + o * {group_in * taps} + u;",
+            f"{d3}const {T} *restrict src = dy + o * dy_plane + tap_offset[u];",
+        ]
+        out += [f"{d3}const {vec} v{j} = {mm('loadu')}(src + {j * n});" for j in range(count)]
+        for i in range(rows):
+            out.append(f"{d3}const {vec} b{i} = {mm('set1')}(wo[{i * taps}]);")
+            out += [f"{d3}a{i}_{j} = {mm('fmadd')}(b{i}, v{j}, a{i}_{j});" for j in range(count)]
+        out.append(f"{d2}}}")
+        out.append(f"{d2}if (first && u == 0) {{")
+        out += [f"{d3}{mm('storeu')}(dx + {i} * dx_plane + {j * n}, a{i}_{j});" for i, j in ik]
+        out.append(f"{d2}}} else {{")
+        out += [
+            f"{d3}{mm('storeu')}(dx + {i} * dx_plane + {j * n}, "
+            f"{mm('add')}({mm('loadu')}(dx + {i} * dx_plane + {j * n}), a{i}_{j}));"
+            for i, j in ik
+        ]
+        out.append(f"{d2}}}")
+        return out
+
+    if vectors * narrow % lanes(T, WIDE) == 0:
+        lines += [f"#if {GUARDS[WIDE]}", *simd(WIDE), f"#elif {GUARDS[BITS]}"]
+    else:
+        lines.append(f"#if {GUARDS[BITS]}")
+    lines += simd(BITS)
     lines.append("#else")
-    lines += [f"{d2}{T} a{i}_{j}[{lanes}] = {{0}};" for i, j in ij]
+    lines += [f"{d2}{T} a{i}_{j}[{narrow}] = {{0}};" for i, j in ij]
     lines += [
         f"{d2}for (long o = 0; o < channels; ++o) {{",
         f"{d3}const {T} *restrict wo = w + o * {group_in * taps} + u;",
         f"{d3}const {T} *restrict src = dy + o * dy_plane + tap_offset[u];",
-        f"{d3}for (int k = 0; k < {lanes}; ++k) {{",
+        f"{d3}for (int k = 0; k < {narrow}; ++k) {{",
     ]
-    lines += [f"{d4}a{i}_{j}[k] += wo[{i * taps}] * src[{j * lanes} + k];" for i, j in ij]
+    lines += [f"{d4}a{i}_{j}[k] += wo[{i * taps}] * src[{j * narrow} + k];" for i, j in ij]
     lines += [f"{d3}}}", f"{d2}}}"]
-    lines += [f"{d2}for (int k = 0; k < {lanes}; ++k) {{"]
-    at = {(i, j): f"dx[{i} * dx_plane + {j * lanes} + k]" for i, j in ij}
+    lines += [f"{d2}for (int k = 0; k < {narrow}; ++k) {{"]
+    at = {(i, j): f"dx[{i} * dx_plane + {j * narrow} + k]" for i, j in ij}
     lines += [f"{d3}{at[i, j]} = (first && u == 0 ? 0 : {at[i, j]}) + a{i}_{j}[k];" for i, j in ij]
     lines += [f"{d2}}}", "#endif", f"{d1}}}", "}", ""]
     return lines
@@ -101,7 +124,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     dy copied where needed, the tiles, dx copied out where needed."""
     assert plan.input_tile is not None
     spec = lay.spec
-    lanes = SIMD[T][0]
+    width = lanes(T, BITS)
     rows, vectors = plan.input_tile
     chunk = plan.input_chunk
     gi, go, taps = spec.group_in, spec.group_out, math.prod(spec.kernel)
@@ -121,7 +144,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         for tap in lay.stencil.taps
     ]
     d1, d2 = INDENT, INDENT * 2
-    block = vectors * lanes
+    block = vectors * width
     lines = [
         f"{d1}const long len = {length}; /* the flat positions q up to the last input position */",
         f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
@@ -180,7 +203,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
             f"{inner}{INDENT}{prefix}_gi_tile_{r}x{vectors}({args});",
         ]
         if vectors > 1:
-            res += [f"{inner}for (; q + {lanes} <= len; q += {lanes})",
+            res += [f"{inner}for (; q + {width} <= len; q += {width})",
                     f"{inner}{INDENT}{prefix}_gi_tile_{r}x1({args});"]
         res += [
             f"{ind}}}",

@@ -20,8 +20,9 @@ up to the last position with an output, so no read leaves ``xp``; a layer
 without padding reads ``x`` itself, one whose kernel spans a single position
 in every dimension but the first reads ``dy`` itself (no copies for 1×1).
 
-The tile function has an AVX2+FMA path (``immintrin.h``) and a portable C99
-path with the same lanes (so the same order of summation).
+The tile function has an AVX-512 path (16 float lanes, its own fixed order), an
+AVX2+FMA path (``immintrin.h``, 8 lanes) and a portable C99 path with AVX2's
+lanes (so the same order of summation as AVX2's).
 """
 
 from __future__ import annotations
@@ -33,22 +34,23 @@ import sympy as sp
 from symconv.codegen.c_loops import INDENT, Body, buffered_body, flat_index, pairwise, row_major_strides
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
+from symconv.codegen.simd import GUARDS, INCLUDE, intrinsic, lanes, vector_type
 from symconv.printing.code import cexpr
 
-SIMD = {  # the C type → (lanes of one AVX2 vector, its type, the intrinsics' suffix)
-    "float": (8, "__m256", "ps"),
-    "double": (4, "__m256d", "pd"),
-}
-AVX2 = "#if defined(__AVX2__) && defined(__FMA__)"
+BITS = 256  # the vectors the tiles' lanes follow: AVX2's, and the portable C's the same lanes
+WIDE = 512  # AVX-512's, where the compiler targets it: lanes of their own (another fixed order)
 
 
 def lanes_of(T: str) -> int:
-    return SIMD[T][0]
+    return lanes(T, BITS)
 
 
 def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
-    """``static void PREFIX_gw_tile_RxC``: dw[i, j] += Σ_n Σ_q dy_i[q] · x_j[q] for a rows × cols tile."""
-    lanes, vec, sfx = SIMD[T]
+    """``static void PREFIX_gw_tile_RxC``: dw[i, j] += Σ_n Σ_q dy_i[q] · x_j[q] for a rows × cols tile.
+
+    Three paths under the preprocessor: AVX-512 (16 float lanes), AVX2+FMA (8) and portable C99
+    with AVX2's lanes (the same order of summation as AVX2's); each sums its lanes pairwise at the end.
+    """
     ij = [(i, j) for i in range(rows) for j in range(cols)]
     d1, d2, d3, d4 = INDENT, INDENT * 2, INDENT * 3, INDENT * 4
     lines = [
@@ -58,7 +60,6 @@ def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
     ]
     if rows == 1:  # one row: no next row of dy or dw to step to
         lines += [f"{d1}(void)dy_row;", f"{d1}(void)dw_row;"]
-    lines += [f"{d1}{T} l{i}_{j}[{lanes}] = {{0}};" for i, j in ij]
     lines += [f"{d1}{T} r{i}_{j} = 0;" for i, j in ij]
 
     def pointers(depth: str) -> list[str]:
@@ -70,53 +71,75 @@ def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
     tail = [f"{d2}for (; q < len; ++q) {{"]
     tail += [f"{d3}r{i}_{j} += d{i}[q] * x{j}[q];" for i, j in ij]
     tail.append(f"{d2}}}")
-    lines.append(AVX2)
-    lines.append(f"{d1}{vec} " + ", ".join(f"a{i}_{j} = _mm256_setzero_{sfx}()" for i, j in ij) + ";")
+    entry = ["", "dw_row + "] + [f"{i} * dw_row + " for i in range(2, rows)]
+
+    def vectors(bits: int) -> list[str]:
+        n, vec = lanes(T, bits), vector_type(T, bits)
+        out = [f"{d1}{T} l{i}_{j}[{n}];" for i, j in ij]
+        out.append(f"{d1}{vec} " + ", ".join(f"a{i}_{j} = {intrinsic('setzero', T, bits)}()" for i, j in ij)
+                   + ";")
+        out.append(f"{d1}for (long n = 0; n < samples; ++n) {{")
+        out += pointers(d2)
+        out += [f"{d2}long q = 0;", f"{d2}for (; q + {n} <= len; q += {n}) {{"]
+        out += [f"{d3}const {vec} v{j} = {intrinsic('loadu', T, bits)}(x{j} + q);" for j in range(cols)]
+        for i in range(rows):
+            out.append(f"{d3}const {vec} e{i} = {intrinsic('loadu', T, bits)}(d{i} + q);")
+            fma = intrinsic("fmadd", T, bits)
+            out += [f"{d3}a{i}_{j} = {fma}(e{i}, v{j}, a{i}_{j});" for j in range(cols)]
+        out.append(f"{d2}}}")
+        out += tail
+        out.append(f"{d1}}}")
+        out += [f"{d1}{intrinsic('storeu', T, bits)}(l{i}_{j}, a{i}_{j});" for i, j in ij]
+        return out + sums(n)
+
+    def sums(n: int) -> list[str]:
+        return [f"{d1}dw[{entry[i]}{j}] += {prefix}_gw_lanes{n}(l{i}_{j}) + r{i}_{j};" for i, j in ij]
+
+    n = lanes(T, BITS)
+    lines += [f"#if {GUARDS[WIDE]}", *vectors(WIDE), f"#elif {GUARDS[BITS]}", *vectors(BITS), "#else"]
+    lines += [f"{d1}{T} l{i}_{j}[{n}] = {{0}};" for i, j in ij]
     lines.append(f"{d1}for (long n = 0; n < samples; ++n) {{")
     lines += pointers(d2)
-    lines += [f"{d2}long q = 0;", f"{d2}for (; q + {lanes} <= len; q += {lanes}) {{"]
-    lines += [f"{d3}const {vec} v{j} = _mm256_loadu_{sfx}(x{j} + q);" for j in range(cols)]
-    for i in range(rows):
-        lines.append(f"{d3}const {vec} e{i} = _mm256_loadu_{sfx}(d{i} + q);")
-        lines += [f"{d3}a{i}_{j} = _mm256_fmadd_{sfx}(e{i}, v{j}, a{i}_{j});" for j in range(cols)]
-    lines.append(f"{d2}}}")
-    lines += tail
-    lines.append(f"{d1}}}")
-    lines += [f"{d1}_mm256_storeu_{sfx}(l{i}_{j}, a{i}_{j});" for i, j in ij]
-    lines.append("#else")
-    lines.append(f"{d1}for (long n = 0; n < samples; ++n) {{")
-    lines += pointers(d2)
-    lines += [f"{d2}long q = 0;", f"{d2}for (; q + {lanes} <= len; q += {lanes}) {{"]
-    lines.append(f"{d3}for (int k = 0; k < {lanes}; ++k) {{")
+    lines += [f"{d2}long q = 0;", f"{d2}for (; q + {n} <= len; q += {n}) {{"]
+    lines.append(f"{d3}for (int k = 0; k < {n}; ++k) {{")
     lines += [f"{d4}l{i}_{j}[k] += d{i}[q + k] * x{j}[q + k];" for i, j in ij]
     lines += [f"{d3}}}", f"{d2}}}"]
     lines += tail
     lines.append(f"{d1}}}")
+    lines += sums(n)
     lines.append("#endif")
-    entry = ["", "dw_row + "] + [f"{i} * dw_row + " for i in range(2, rows)]
-    lines += [f"{d1}dw[{entry[i]}{j}] += {prefix}_gw_lanes(l{i}_{j}) + r{i}_{j};" for i, j in ij]
     lines.append("}")
     return lines
 
 
 def includes(plan: Schedule) -> list[str]:
-    """The headers the blocked schedules need: the AVX2 intrinsics (when compiled for them), calloc."""
+    """The headers the blocked schedules need: the intrinsics (when compiled for them), calloc."""
     if plan.weight_tile is None and plan.input_tile is None:
         return []
-    return [AVX2, "#include <immintrin.h>", "#endif", "#include <stdlib.h>", ""]
+    return [f"#if {GUARDS[BITS]}", INCLUDE, "#endif", "#include <stdlib.h>", ""]
 
 
 def helper_lines(prefix: str, T: str, plan: Schedule) -> list[str]:
-    """File-scope helpers before grad_weight: the lane sum and the tile functions the layer uses."""
+    """File-scope helpers before grad_weight: the lane sums and the tile functions the layer uses."""
     if plan.weight_tile is None:
         return []
-    lanes = lanes_of(T)
+    wide, narrow = lanes(T, WIDE), lanes(T, BITS)
+
+    def lane_sum(n: int) -> list[str]:
+        return [
+            f"static {T} {prefix}_gw_lanes{n}(const {T} *lane)",
+            "{",
+            f"{INDENT}return {pairwise([f'lane[{k}]' for k in range(n)])};",
+            "}",
+        ]
+
     lines = [
-        f"/* The {lanes} lanes of a tile entry summed pairwise: a fixed order. */",
-        f"static {T} {prefix}_gw_lanes(const {T} *lane)",
-        "{",
-        f"{INDENT}return {pairwise([f'lane[{k}]' for k in range(lanes)])};",
-        "}",
+        "/* The lanes of a tile entry summed pairwise: a fixed order. */",
+        f"#if {GUARDS[WIDE]}",
+        *lane_sum(wide),
+        "#else",
+        *lane_sum(narrow),
+        "#endif",
         "",
     ]
     for rows, cols in plan.weight_tiles:

@@ -13,12 +13,17 @@ from dataclasses import dataclass
 from symconv.spec import ConvSpec
 
 OUT_BLOCK = 4  # forward (direct): output channels per block, sharing each input load (4 accumulators)
-# forward (GEMM): the register block, MR output channels x RH rows x NV vectors along the row (measured
-# on f, c, e: 12 accumulators + the loaded vector and the broadcast weight fit 16 AVX2 registers;
-# more vectors per row spill under gcc)
+# forward (GEMM): the register block, MR output channels x RH rows x NV vectors along the row, for 16
+# vector registers (AVX2, portable C; measured on f, c, e: 12 accumulators + the loaded vector and the
+# broadcast weight fit 16 AVX2 registers; more vectors per row spill under gcc)
 GEMM_MR, GEMM_RH, GEMM_NV = 6, 2, 1
 FLAT_NV = 2  # the 1x1 GEMM: vectors per block (no rows): MR x 2 accumulators
 STENCIL_RH, STENCIL_NV = 4, 2  # depthwise: one channel, 4 rows x 2 vectors of accumulators
+# the same with 32 vector registers (AVX-512), measured on f, c, e, d (Zen 5): MR x RH x NV, the flat
+# GEMM's vectors, the depthwise stencil's rows x vectors
+WIDE_MR, WIDE_RH, WIDE_NV = 8, 2, 1
+WIDE_FLAT_NV = 2
+WIDE_STENCIL_RH, WIDE_STENCIL_NV = 4, 2
 GEMM_MIN_OUT = 4  # forward: the GEMM needs at least this many output channels per group
 BIAS_LANES = 32  # grad_bias: independent float64 accumulators (eight AVX2 vectors)
 BIAS_ROWS = 4  # grad_bias, float64: rows of BIAS_LANES positions per block before the compensated add
@@ -56,6 +61,7 @@ class Schedule:
     """The schedule of the four functions, and the block sizes the C backend prints."""
 
     gemm: Blocking | None  # forward: the register-blocked GEMM's blocking, None for the direct stencil
+    gemm_wide: Blocking | None  # the same with 32 vector registers (AVX-512)
     out_block: int  # forward: output channels per block (1 when a group has fewer)
     out_tail: bool  # forward: single output channels after the blocks (C_out/G not a multiple)
     residues: int  # grad_input: loop nests, one per residue of the input position mod the stride
@@ -84,8 +90,8 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
     channels = f"{block} output channel{'s' if block > 1 else ''} per block"
     if tail:
         channels += " then single channels"
-    gemm = gemm_blocking(spec)
-    forward = gemm_step(spec, gemm) if gemm is not None else Step(
+    gemm, gemm_wide = gemm_blocking(spec), gemm_blocking(spec, wide=True)
+    forward = gemm_step(spec, gemm, gemm_wide) if gemm is not None and gemm_wide is not None else Step(
         "forward",
         "direct stencil; each output row split into the interior (every tap inside the input: no "
         f"bounds tests, one accumulator per channel) and the border (guarded taps); {channels}; "
@@ -108,7 +114,8 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
         f"blocked gather (a matrix product: rows c, {INPUT_VECTORS} vectors of input positions, reduction "
         "over (o, tap) in a fixed order): dy copied per sample zero-padded by d*(k-1) - p_before on "
         "strides where every tap reads one contiguous window, tiles of "
-        f"{input_tile[0]} input channels x {INPUT_VECTORS} vectors in registers (AVX2+FMA or portable "
+        f"{input_tile[0]} input channels x {INPUT_VECTORS} AVX2 vectors in registers (AVX-512: the "
+        "same positions in half as many vectors; AVX2+FMA; or portable "
         f"C), then single vectors and single positions; output channels in chunks of {INPUT_CHUNK} "
         "per pass, each tap's chunk sum added to dx in order",
         f"channel-heavy with unit stride (C_in/G = {spec.group_in}, C_out/G = {group_out}): each dy "
@@ -140,7 +147,8 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
             "grad_weight",
             f"blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the batch "
             f"and the flat positions): tiles of {rows} output channels x {cols} columns, one vector "
-            "accumulator per entry along the positions (AVX2+FMA, or the same lanes in portable C), "
+            "accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable "
+            "C: AVX2's lanes), "
             "lanes summed pairwise once per tile; "
             + ("per sample " + " and ".join(copies) + " copied, so every tap reads one contiguous "
                "window without bounds tests" if copies else "x and dy read in place (no copies)"),
@@ -193,15 +201,17 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
             "results; without -fopenmp the pragmas are skipped and the code runs on one thread",
         ),)
     return Schedule(
-        gemm=gemm, out_block=block, out_tail=tail, residues=residues, bias_lanes=BIAS_LANES,
+        gemm=gemm, gemm_wide=gemm_wide, out_block=block, out_tail=tail, residues=residues,
+        bias_lanes=BIAS_LANES,
         weight_tile=weight_tile, weight_tiles=weight_tiles, weight_copies=weight_copies,
         input_tile=input_tile, input_tiles=input_tiles, input_chunk=INPUT_CHUNK, bias_rows=bias_rows,
         threads=threads, steps=steps,
     )
 
 
-def gemm_blocking(spec: ConvSpec) -> Blocking | None:
-    """The GEMM forward's register block for ``spec``, or None where the direct stencil runs.
+def gemm_blocking(spec: ConvSpec, wide: bool = False) -> Blocking | None:
+    """The GEMM forward's register block for ``spec`` (``wide``: with 32 vector registers, else 16),
+    or None where the direct stencil runs.
 
     The GEMM runs for channel-heavy layers: at least ``GEMM_MIN_OUT`` output
     channels per group (each input vector load is shared by a block of them),
@@ -214,38 +224,53 @@ def gemm_blocking(spec: ConvSpec) -> Blocking | None:
     """
     if spec.strides[-1] != 1:
         return None
+    gemm = (WIDE_MR, WIDE_RH, WIDE_NV) if wide else (GEMM_MR, GEMM_RH, GEMM_NV)
+    flat_nv = WIDE_FLAT_NV if wide else FLAT_NV
+    stencil = (WIDE_STENCIL_RH, WIDE_STENCIL_NV) if wide else (STENCIL_RH, STENCIL_NV)
     if spec.group_out == 1 and spec.group_in == 1 and spec.groups > 1:  # depthwise: a stencil per channel
         if spec.ndim == 1:
-            return Blocking(mr=1, rh=1, nv=STENCIL_RH * STENCIL_NV, flat=False)
-        return Blocking(mr=1, rh=STENCIL_RH, nv=STENCIL_NV, flat=False)
+            return Blocking(mr=1, rh=1, nv=stencil[0] * stencil[1], flat=False)
+        return Blocking(mr=1, rh=stencil[0], nv=stencil[1], flat=False)
     if spec.group_out < GEMM_MIN_OUT:
         return None
     flat = spec.is_pointwise and all(s == 1 for s in spec.strides) and not spec.is_padded
-    mr = min(GEMM_MR, spec.group_out)
+    mr = min(gemm[0], spec.group_out)
     if flat:
-        return Blocking(mr=mr, rh=1, nv=FLAT_NV, flat=True)
+        return Blocking(mr=mr, rh=1, nv=flat_nv, flat=True)
     if spec.ndim == 1:
-        return Blocking(mr=mr, rh=1, nv=GEMM_RH * GEMM_NV, flat=False)
-    return Blocking(mr=mr, rh=GEMM_RH, nv=GEMM_NV, flat=False)
+        return Blocking(mr=mr, rh=1, nv=gemm[1] * gemm[2], flat=False)
+    return Blocking(mr=mr, rh=gemm[1], nv=gemm[2], flat=False)
 
 
-def gemm_step(spec: ConvSpec, gemm: Blocking) -> Step:
-    """The forward step of the GEMM schedule: what it does and why it was chosen."""
+def _block_words(spec: ConvSpec, gemm: Blocking) -> tuple[str, str]:
+    """One register block in words, and its tails."""
     tail = spec.group_out % gemm.mr
-    tails = (f"then a block of the last {tail} channels; " if tail else "") + (
-        (f"rows past the last {gemm.rh}-row block one at a time; " if gemm.rh > 1 else "")
-        + "positions past the last block one vector, then one position at a time"
-    )
+    tails = (f"a block of the last {tail} channels, " if tail else "") + (
+        f"rows past the last {gemm.rh}-row block one at a time, " if gemm.rh > 1 else "")
     rows = f"{gemm.rh} rows x " if gemm.rh > 1 else ""
     plural = ("s" if gemm.mr > 1 else "", "s" if gemm.nv > 1 else "")
-    block = f"{gemm.mr} output channel{plural[0]} x {rows}{gemm.nv} vector{plural[1]}"
+    return f"{gemm.mr} output channel{plural[0]} x {rows}{gemm.nv} vector{plural[1]}", tails
+
+
+def gemm_step(spec: ConvSpec, narrow: Blocking, wide: Blocking) -> Step:
+    """The forward step of the GEMM schedule (``narrow``: 16 vector registers, ``wide``: 32)."""
+    (small, small_tails), (big, big_tails) = _block_words(spec, narrow), _block_words(spec, wide)
+    if (small, small_tails) == (big, big_tails):
+        block, tails = small, small_tails
+    else:
+        block = f"{big} with 32 vector registers (AVX-512), {small} with 16 (AVX2, portable C)"
+        tails = ("a block of the remaining channels and single rows where a block does not divide them, "
+                 if big_tails or small_tails else "")
+    tails = ("then " + tails if tails else "") + (
+        "positions past the last block one vector, one half vector, then one position at a time")
+    gemm = narrow
     if gemm.flat:
         return Step(
             "forward",
             f"plain GEMM Y[o, p] = b[o] + sum_c W[o, c] X[c, p] over the {spec.group_in} input "
             f"channels of a group, x read in place; register blocks of {block} of positions "
             "(accumulators held across the whole reduction, y written once), weights packed once "
-            f"per call into [c][{gemm.mr}]; {tails}",
+            "per call into [c][MR] (MR: the block's channels); " + tails,
             "1x1 kernel, unit stride, no padding: every output position reads the same input "
             f"position, so the layer is a matrix product (C_out/G = {spec.group_out})",
         )
@@ -266,7 +291,7 @@ def gemm_step(spec: ConvSpec, gemm: Blocking) -> Step:
         f"anywhere; channels interleaved by row); register blocks of {block} along the row, "
         f"accumulators held across the reduction over the {spec.group_in} input channels of a group "
         f"and the {taps} unrolled taps, y written once; weights packed once per call into "
-        f"[c][tap][{gemm.mr}]; {tails}",
+        "[c][tap][MR] (MR: the block's channels); " + tails,
         f"channel-heavy (C_out/G = {spec.group_out} >= {GEMM_MIN_OUT}) with unit stride along the "
         "row: each input vector load is shared by the block's channels and each weight broadcast "
         "by its positions; a tap's inputs are consecutive vectors at the offset s*i + d*u",
