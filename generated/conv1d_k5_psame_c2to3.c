@@ -180,27 +180,41 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
 #endif
 #include <stdlib.h>
 
+/* The positions of one vector of the blocked grad_input's tiles: the path compiled. */
+#if defined(__AVX512F__) && defined(__FMA__)
+#define CONV1D_K5_PSAME_C2TO3_GI_LANES 8
+#else
+#define CONV1D_K5_PSAME_C2TO3_GI_LANES 4
+#endif
+
 static void conv1d_k5_psame_c2to3_gi_tile_2x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
     long channels, int first, double *restrict dx, long dx_plane)
 {
     for (long u = 0; u < 5; ++u) {
 #if defined(__AVX512F__) && defined(__FMA__)
-        __m512d a0_0 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd();
+        __m512d a0_0 = _mm512_setzero_pd(), a0_1 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a1_1 = _mm512_setzero_pd();
         for (long o = 0; o < channels; ++o) {
             const double *restrict wo = w + o * 10 + u;
             const double *restrict src = dy + o * dy_plane + tap_offset[u];
             const __m512d v0 = _mm512_loadu_pd(src + 0);
+            const __m512d v1 = _mm512_loadu_pd(src + 8);
             const __m512d b0 = _mm512_set1_pd(wo[0]);
             a0_0 = _mm512_fmadd_pd(b0, v0, a0_0);
+            a0_1 = _mm512_fmadd_pd(b0, v1, a0_1);
             const __m512d b1 = _mm512_set1_pd(wo[5]);
             a1_0 = _mm512_fmadd_pd(b1, v0, a1_0);
+            a1_1 = _mm512_fmadd_pd(b1, v1, a1_1);
         }
         if (first && u == 0) {
             _mm512_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm512_storeu_pd(dx + 0 * dx_plane + 8, a0_1);
             _mm512_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm512_storeu_pd(dx + 1 * dx_plane + 8, a1_1);
         } else {
             _mm512_storeu_pd(dx + 0 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm512_storeu_pd(dx + 0 * dx_plane + 8, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 8), a0_1));
             _mm512_storeu_pd(dx + 1 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm512_storeu_pd(dx + 1 * dx_plane + 8, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 8), a1_1));
         }
 #elif defined(__AVX2__) && defined(__FMA__)
         __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd();
@@ -256,7 +270,25 @@ static void conv1d_k5_psame_c2to3_gi_tile_2x1(const double *restrict dy, long dy
     long channels, int first, double *restrict dx, long dx_plane)
 {
     for (long u = 0; u < 5; ++u) {
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__FMA__)
+        __m512d a0_0 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 10 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m512d v0 = _mm512_loadu_pd(src + 0);
+            const __m512d b0 = _mm512_set1_pd(wo[0]);
+            a0_0 = _mm512_fmadd_pd(b0, v0, a0_0);
+            const __m512d b1 = _mm512_set1_pd(wo[5]);
+            a1_0 = _mm512_fmadd_pd(b1, v0, a1_0);
+        }
+        if (first && u == 0) {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+        } else {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+        }
+#elif defined(__AVX2__) && defined(__FMA__)
         __m256d a0_0 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd();
         for (long o = 0; o < channels; ++o) {
             const double *restrict wo = w + o * 10 + u;
@@ -472,9 +504,9 @@ CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const
         {
             long q = 0;
             for (long oc = 0; oc < 3; oc += 16) {
-                for (q = 0; q + 8 <= len; q += 8)
+                for (q = 0; q + 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES)
                     conv1d_k5_psame_c2to3_gi_tile_2x2(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
-                for (; q + 4 <= len; q += 4)
+                for (; q + CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += CONV1D_K5_PSAME_C2TO3_GI_LANES)
                     conv1d_k5_psame_c2to3_gi_tile_2x1(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
             }
             for (; q < len; ++q) {

@@ -564,35 +564,55 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
 #endif
 #include <stdlib.h>
 
+/* The positions of one vector of the blocked grad_input's tiles: the path compiled. */
+#if defined(__AVX512F__) && defined(__FMA__)
+#define CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES 8
+#else
+#define CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES 4
+#endif
+
 static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
     long channels, int first, double *restrict dx, long dx_plane)
 {
     for (long u = 0; u < 1; ++u) {
 #if defined(__AVX512F__) && defined(__FMA__)
-        __m512d a0_0 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a2_0 = _mm512_setzero_pd(), a3_0 = _mm512_setzero_pd();
+        __m512d a0_0 = _mm512_setzero_pd(), a0_1 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a1_1 = _mm512_setzero_pd(), a2_0 = _mm512_setzero_pd(), a2_1 = _mm512_setzero_pd(), a3_0 = _mm512_setzero_pd(), a3_1 = _mm512_setzero_pd();
         for (long o = 0; o < channels; ++o) {
             const double *restrict wo = w + o * 4 + u;
             const double *restrict src = dy + o * dy_plane + tap_offset[u];
             const __m512d v0 = _mm512_loadu_pd(src + 0);
+            const __m512d v1 = _mm512_loadu_pd(src + 8);
             const __m512d b0 = _mm512_set1_pd(wo[0]);
             a0_0 = _mm512_fmadd_pd(b0, v0, a0_0);
+            a0_1 = _mm512_fmadd_pd(b0, v1, a0_1);
             const __m512d b1 = _mm512_set1_pd(wo[1]);
             a1_0 = _mm512_fmadd_pd(b1, v0, a1_0);
+            a1_1 = _mm512_fmadd_pd(b1, v1, a1_1);
             const __m512d b2 = _mm512_set1_pd(wo[2]);
             a2_0 = _mm512_fmadd_pd(b2, v0, a2_0);
+            a2_1 = _mm512_fmadd_pd(b2, v1, a2_1);
             const __m512d b3 = _mm512_set1_pd(wo[3]);
             a3_0 = _mm512_fmadd_pd(b3, v0, a3_0);
+            a3_1 = _mm512_fmadd_pd(b3, v1, a3_1);
         }
         if (first && u == 0) {
             _mm512_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm512_storeu_pd(dx + 0 * dx_plane + 8, a0_1);
             _mm512_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm512_storeu_pd(dx + 1 * dx_plane + 8, a1_1);
             _mm512_storeu_pd(dx + 2 * dx_plane + 0, a2_0);
+            _mm512_storeu_pd(dx + 2 * dx_plane + 8, a2_1);
             _mm512_storeu_pd(dx + 3 * dx_plane + 0, a3_0);
+            _mm512_storeu_pd(dx + 3 * dx_plane + 8, a3_1);
         } else {
             _mm512_storeu_pd(dx + 0 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm512_storeu_pd(dx + 0 * dx_plane + 8, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 8), a0_1));
             _mm512_storeu_pd(dx + 1 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm512_storeu_pd(dx + 1 * dx_plane + 8, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 8), a1_1));
             _mm512_storeu_pd(dx + 2 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 2 * dx_plane + 0), a2_0));
+            _mm512_storeu_pd(dx + 2 * dx_plane + 8, _mm512_add_pd(_mm512_loadu_pd(dx + 2 * dx_plane + 8), a2_1));
             _mm512_storeu_pd(dx + 3 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 3 * dx_plane + 0), a3_0));
+            _mm512_storeu_pd(dx + 3 * dx_plane + 8, _mm512_add_pd(_mm512_loadu_pd(dx + 3 * dx_plane + 8), a3_1));
         }
 #elif defined(__AVX2__) && defined(__FMA__)
         __m256d a0_0 = _mm256_setzero_pd(), a0_1 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a1_1 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a2_1 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd(), a3_1 = _mm256_setzero_pd();
@@ -674,7 +694,33 @@ static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(const double *restrict dy, 
     long channels, int first, double *restrict dx, long dx_plane)
 {
     for (long u = 0; u < 1; ++u) {
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__) && defined(__FMA__)
+        __m512d a0_0 = _mm512_setzero_pd(), a1_0 = _mm512_setzero_pd(), a2_0 = _mm512_setzero_pd(), a3_0 = _mm512_setzero_pd();
+        for (long o = 0; o < channels; ++o) {
+            const double *restrict wo = w + o * 4 + u;
+            const double *restrict src = dy + o * dy_plane + tap_offset[u];
+            const __m512d v0 = _mm512_loadu_pd(src + 0);
+            const __m512d b0 = _mm512_set1_pd(wo[0]);
+            a0_0 = _mm512_fmadd_pd(b0, v0, a0_0);
+            const __m512d b1 = _mm512_set1_pd(wo[1]);
+            a1_0 = _mm512_fmadd_pd(b1, v0, a1_0);
+            const __m512d b2 = _mm512_set1_pd(wo[2]);
+            a2_0 = _mm512_fmadd_pd(b2, v0, a2_0);
+            const __m512d b3 = _mm512_set1_pd(wo[3]);
+            a3_0 = _mm512_fmadd_pd(b3, v0, a3_0);
+        }
+        if (first && u == 0) {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, a0_0);
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, a1_0);
+            _mm512_storeu_pd(dx + 2 * dx_plane + 0, a2_0);
+            _mm512_storeu_pd(dx + 3 * dx_plane + 0, a3_0);
+        } else {
+            _mm512_storeu_pd(dx + 0 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 0 * dx_plane + 0), a0_0));
+            _mm512_storeu_pd(dx + 1 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 1 * dx_plane + 0), a1_0));
+            _mm512_storeu_pd(dx + 2 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 2 * dx_plane + 0), a2_0));
+            _mm512_storeu_pd(dx + 3 * dx_plane + 0, _mm512_add_pd(_mm512_loadu_pd(dx + 3 * dx_plane + 0), a3_0));
+        }
+#elif defined(__AVX2__) && defined(__FMA__)
         __m256d a0_0 = _mm256_setzero_pd(), a1_0 = _mm256_setzero_pd(), a2_0 = _mm256_setzero_pd(), a3_0 = _mm256_setzero_pd();
         for (long o = 0; o < channels; ++o) {
             const double *restrict wo = w + o * 4 + u;
@@ -1120,9 +1166,9 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy
         {
             long q = 0;
             for (long oc = 0; oc < 8; oc += 16) {
-                for (q = 0; q + 8 <= len; q += 8)
+                for (q = 0; q + 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
                     conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
-                for (; q + 4 <= len; q += 4)
+                for (; q + CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
                     conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
             }
             for (; q < len; ++q) {

@@ -40,8 +40,8 @@ def tile_function(
 ) -> list[str]:
     """``static void PREFIX_gi_tile_RxV``: dx_i[q + LANES·j …] = Σ_o Σ_u w[o, i, u] · dy_o[q + off(u) + …].
 
-    ``vectors`` AVX2 vectors of positions (LANES theirs); the same positions in half as many AVX-512
-    vectors where the compiler targets them and ``vectors`` is even, and in portable C99. Each entry
+    ``vectors`` vectors of positions: AVX-512's where the compiler targets them, else AVX2's, and
+    portable C99 with AVX2's lanes (``PREFIX_GI_LANES``: the lanes of the path compiled). Each entry
     sums the same terms in the same order on every path.
     """
     narrow = lanes(T, BITS)
@@ -57,7 +57,7 @@ def tile_function(
 
     def simd(bits: int) -> list[str]:
         n, vec = lanes(T, bits), vector_type(T, bits)
-        count = vectors * narrow // n
+        count = vectors
         ik = [(i, j) for i in range(rows) for j in range(count)]
 
         def mm(name: str) -> str:
@@ -85,11 +85,7 @@ def tile_function(
         out.append(f"{d2}}}")
         return out
 
-    if vectors * narrow % lanes(T, WIDE) == 0:
-        lines += [f"#if {GUARDS[WIDE]}", *simd(WIDE), f"#elif {GUARDS[BITS]}"]
-    else:
-        lines.append(f"#if {GUARDS[BITS]}")
-    lines += simd(BITS)
+    lines += [f"#if {GUARDS[WIDE]}", *simd(WIDE), f"#elif {GUARDS[BITS]}", *simd(BITS)]
     lines.append("#else")
     lines += [f"{d2}{T} a{i}_{j}[{narrow}] = {{0}};" for i, j in ij]
     lines += [
@@ -113,7 +109,15 @@ def helper_lines(prefix: str, T: str, plan: Schedule, lay: Layout) -> list[str]:
         return []
     spec = lay.spec
     taps = math.prod(spec.kernel)
-    lines = []
+    lines = [
+        "/* The positions of one vector of the blocked grad_input's tiles: the path compiled. */",
+        f"#if {GUARDS[WIDE]}",
+        f"#define {prefix.upper()}_GI_LANES {lanes(T, WIDE)}",
+        "#else",
+        f"#define {prefix.upper()}_GI_LANES {lanes(T, BITS)}",
+        "#endif",
+        "",
+    ]
     for rows, vectors in plan.input_tiles:
         lines += tile_function(prefix, T, rows, vectors, spec.group_out, spec.group_in, taps)
     return lines
@@ -124,7 +128,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     dy copied where needed, the tiles, dx copied out where needed."""
     assert plan.input_tile is not None
     spec = lay.spec
-    width = lanes(T, BITS)
+    width = f"{upper}_GI_LANES"
     rows, vectors = plan.input_tile
     chunk = plan.input_chunk
     gi, go, taps = spec.group_in, spec.group_out, math.prod(spec.kernel)
@@ -144,7 +148,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         for tap in lay.stencil.taps
     ]
     d1, d2 = INDENT, INDENT * 2
-    block = vectors * width
+    block = f"{vectors} * {width}" if vectors > 1 else width
     lines = [
         f"{d1}const long len = {length}; /* the flat positions q up to the last input position */",
         f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
