@@ -21,10 +21,12 @@
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 3 output channels x 2 columns, one vector
  *       accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable
- *       C: AVX2's lanes), lanes summed pairwise once per tile; per sample x zero-padded copied, so
- *       every tap reads one contiguous window without bounds tests; channel-heavy with unit stride
- *       (C_in/G = 2, C_out/G = 3): each dy load shared by the tile's columns, each x load by its
- *       rows; beats one accumulator per (o, c) tap, which reloads both for every output channel.
+ *       C: AVX2's lanes), lanes summed pairwise once per tile; sample by sample: its x zero-padded
+ *       copied (the threads split the planes), so every tap reads one contiguous window without
+ *       bounds tests, then each block of the tile's output channels adds the sample into its dw
+ *       rows; channel-heavy with unit stride (C_in/G = 2, C_out/G = 3): each dy load shared by the
+ *       tile's columns, each x load by its rows; beats one accumulator per (o, c) tap, which
+ *       reloads both for every output channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -488,14 +490,19 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
 }
 
 /* grad_input over the samples first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, double *restrict dyz, long first, long last, long in_l, long out_l)
+CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, double *restrict dyz, long *restrict held, long first, long last, long in_l, long out_l)
 {
     const long len = in_l; /* the flat positions q up to the last input position */
     const long tap_offset[5] = {4, 3, 2, 1, 0};
-    for (long n = first; n < last; ++n) {
-        for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++ch) {
-            for (long pl = 0; pl < out_l; ++pl)
-                dyz[ch * (in_l + 4) + pl + 2] = dy[(n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + ch) * (out_l) + pl];
+    for (long e = first; e < last; ++e) {
+        const long n = e;
+        const long c = 0;
+        if (n != *held) {
+            for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++ch) {
+                for (long pl = 0; pl < out_l; ++pl)
+                    dyz[ch * (in_l + 4) + pl + 2] = dy[(n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + ch) * (out_l) + pl];
+            }
+            *held = n;
         }
         double *dxz = dx + n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l);
         const double *dyg = dyz;
@@ -515,10 +522,10 @@ CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const
                     for (long u = 0; u < 5; ++u) {
                         double a = 0;
                         for (long o = 0; o < 3; ++o)
-                            a += wg[(0 + i) * 5 + o * 10 + u] * dyg[o * (in_l + 4) + q + tap_offset[u]];
+                            a += wg[(c + i) * 5 + o * 10 + u] * dyg[o * (in_l + 4) + q + tap_offset[u]];
                         sum = u == 0 ? a : sum + a;
                     }
-                    dxg[(0 + i) * (in_l) + q] = sum;
+                    dxg[(c + i) * (in_l) + q] = sum;
                 }
             }
         }
@@ -543,10 +550,28 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
         free(dyz);
         return CONV1D_K5_PSAME_C2TO3_ENOMEM;
     }
-    grad_input_task(dy, w, dx, dyz + 0 * dyz_size, 0, batch, in_l, out_l);
+    long held = -1; /* what the buffers hold */
+    grad_input_task(dy, w, dx, dyz + 0 * dyz_size, &held, 0, batch * 1, in_l, out_l);
     free(dyz);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
+}
+
+/* grad_weight's copies of the samples first … last - 1 */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_prepare(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long first, long last, long in_l, long out_l)
+{
+    (void)in_l;
+    (void)out_l;
+    (void)x;
+    (void)dy;
+    (void)dw;
+    (void)batch;
+    for (long e = first; e < last; ++e) {
+        const long n = e / (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
+        const long ch = e % (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
+        for (long pl = 0; pl < in_l; ++pl)
+            xp[ch * (in_l + 4) + pl + 2] = x[(n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + ch) * (in_l) + pl];
+    }
 }
 
 /* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
@@ -554,20 +579,18 @@ CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const
 {
     const long len = out_l; /* the flat positions q up to the last output */
     const long tap_offset[5] = {0, 1, 2, 3, 4};
-    for (long e = ((first / 1) * 3 + (first % 1) * 3) * 10; e < ((last / 1) * 3 + (last % 1) * 3) * 10; ++e)
-        dw[e] = 0;
-    for (long n = 0; n < batch; ++n) {
-        for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_IN_CHANNELS; ++ch) {
-            for (long pl = 0; pl < in_l; ++pl)
-                xp[ch * (in_l + 4) + pl + 2] = x[(n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + ch) * (in_l) + pl];
+    (void)x;
+    (void)batch;
+    for (long e = first; e < last; ++e) {
+        const long n = e;
+        const long o = 0;
+        if (n == 0) {
+            for (long k = 0; k < 3 * 10; ++k)
+                dw[o * 10 + k] = 0;
         }
-        const double *dyp = dy + n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (out_l);
-        for (long rb = first; rb < last; ++rb) {
-            const long o = 0;
-            for (long j = 0; j < 10; j += 2) {
-                const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
-                conv1d_k5_psame_c2to3_gw_tile_3x2(dyp + (o) * (out_l), out_l, 0, xcol, 0, 1, len, dw + o * 10 + j, 10);
-            }
+        for (long j = 0; j < 10; j += 2) {
+            const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
+            conv1d_k5_psame_c2to3_gw_tile_3x2(dy + n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (out_l) + (o) * (out_l), out_l, 0, xcol, 0, 1, len, dw + o * 10 + j, 10);
         }
     }
 }
@@ -585,12 +608,18 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
         return status;
 
     const size_t xp_size = (size_t)(CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l + 4));
-    double *xp = (double *)calloc(1 * xp_size, sizeof(double)); /* one per task */
+    double *xp = (double *)calloc(1 * xp_size, sizeof(double)); /* one, shared */
     if (xp == NULL) {
         free(xp);
         return CONV1D_K5_PSAME_C2TO3_ENOMEM;
     }
-    grad_weight_task(x, dy, dw, batch, xp + 0 * xp_size, 0, 1, in_l, out_l);
+    if (batch == 0) /* no sample: the units never run */
+        for (long k = 0; k < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 10; ++k)
+            dw[k] = 0;
+    for (long n = 0; n < batch; ++n) {
+        grad_weight_prepare(x, dy, dw, batch, xp, n * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS), (n + 1) * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS), in_l, out_l);
+        grad_weight_task(x, dy, dw, batch, xp, n * 1, (n + 1) * 1, in_l, out_l);
+    }
     free(xp);
 
     return CONV1D_K5_PSAME_C2TO3_OK;

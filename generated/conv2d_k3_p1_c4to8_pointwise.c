@@ -26,10 +26,11 @@
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
  *       accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable
- *       C: AVX2's lanes), lanes summed pairwise once per tile; x and dy read in place (no copies);
- *       channel-heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the
- *       tile's columns, each x load by its rows; beats one accumulator per (o, c) tap, which
- *       reloads both for every output channel.
+ *       C: AVX2's lanes), lanes summed pairwise once per tile; x and dy read in place (no copies),
+ *       each block of the tile's output channels over the whole batch; channel-heavy with unit
+ *       stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's columns, each x load
+ *       by its rows; beats one accumulator per (o, c) tap, which reloads both for every output
+ *       channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term
@@ -1157,7 +1158,9 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy
 {
     const long len = in_w*(in_h - 1) + in_w; /* the flat positions q up to the last input position */
     const long tap_offset[1] = {0};
-    for (long n = first; n < last; ++n) {
+    for (long e = first; e < last; ++e) {
+        const long n = e;
+        const long c = 0;
         const double *dyz = dy + n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w);
         double *dxz = dx + n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w);
         const double *dyg = dyz;
@@ -1177,10 +1180,10 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy
                     for (long u = 0; u < 1; ++u) {
                         double a = 0;
                         for (long o = 0; o < 8; ++o)
-                            a += wg[(0 + i) * 1 + o * 4 + u] * dyg[o * (out_h * out_w) + q + tap_offset[u]];
+                            a += wg[(c + i) * 1 + o * 4 + u] * dyg[o * (out_h * out_w) + q + tap_offset[u]];
                         sum = u == 0 ? a : sum + a;
                     }
-                    dxg[(0 + i) * (in_h * in_w) + q] = sum;
+                    dxg[(c + i) * (in_h * in_w) + q] = sum;
                 }
             }
         }
@@ -1200,7 +1203,7 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch, in_h, in_w, out_h, out_w);
+    grad_input_task(dy, w, dx, 0, batch * 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
@@ -1210,10 +1213,11 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x
 {
     const long len = in_w*(out_h - 1) + out_w; /* the flat positions q up to the last output */
     const long tap_offset[1] = {0};
-    for (long e = ((first / 2) * 8 + (first % 2) * 6) * 4; e < ((last / 2) * 8 + (last % 2) * 6) * 4; ++e)
-        dw[e] = 0;
-    for (long rb = first; rb < last; ++rb) {
+    for (long e = first; e < last; ++e) {
+        const long rb = e;
         const long o = (rb % 2) * 6;
+        for (long k = 0; k < (8 - o < 6 ? 8 - o : 6) * 4; ++k)
+            dw[o * 4 + k] = 0;
         if (o + 6 <= 8) {
             for (long j = 0; j < 4; j += 2) {
                 const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};

@@ -26,10 +26,11 @@
  *   grad_weight: blocked reduction (a matrix product: rows o, columns (c, tap), reduction over the
  *       batch and the flat positions): tiles of 6 output channels x 2 columns, one vector
  *       accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable
- *       C: AVX2's lanes), lanes summed pairwise once per tile; x and dy read in place (no copies);
- *       channel-heavy with unit stride (C_in/G = 4, C_out/G = 8): each dy load shared by the
- *       tile's columns, each x load by its rows; beats one accumulator per (o, c) tap, which
- *       reloads both for every output channel.
+ *       C: AVX2's lanes), lanes summed pairwise once per tile; x and dy read in place (no copies),
+ *       each block of the tile's output channels over the whole batch; channel-heavy with unit
+ *       stride (C_in/G = 4, C_out/G = 8): each dy load shared by the tile's columns, each x load
+ *       by its rows; beats one accumulator per (o, c) tap, which reloads both for every output
+ *       channel.
  *   grad_bias: blocks of 4×32 positions summed in 32 lanes, each block added to its lane's total
  *       with compensation (Kahan), then the lanes and what they lost added with compensation too;
  *       the error bound does not grow with the size: about 8·2^-53 of the absolute sum (4-term

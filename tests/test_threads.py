@@ -33,11 +33,18 @@ from test_codegen import (
 )
 
 from symconv import ConvSpec
-from symconv.codegen import generate
+from symconv.codegen import generate, schedule
 from symconv.errors import CodegenError
 
 THREADS = (1, 2, 3)
 FUNCTIONS = ("forward", "grad_input", "grad_weight", "grad_bias")
+
+
+@pytest.fixture(autouse=True)
+def every_call_on_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep's layers are small: without this they would run below the threads' work threshold."""
+    monkeypatch.setattr(schedule, "PARALLEL_MACS", 0)
+    monkeypatch.setattr(schedule, "PARALLEL_SUMS", 0)
 
 
 def results(case: Case, dtype: str, threads: int, cc: str) -> dict[str, np.ndarray]:
@@ -239,3 +246,27 @@ def test_blocked_gradients_split_bit_identical(name: str, dtype: str, tmp_path: 
     want = expected(case, a64, ref.params_of(spec))
     for key, (value, scale) in want.items():
         assert_close(got[3][key], value, scale, dtype, f"{key} on 3 threads: {name}")
+
+
+def test_small_calls_run_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the work threshold a call runs the same tasks on one thread: the clause, its bound, the bits."""
+    monkeypatch.setattr(schedule, "PARALLEL_MACS", 1 << 17)
+    monkeypatch.setattr(schedule, "PARALLEL_SUMS", 1 << 15)
+    spec = ConvSpec(kernel_size=3, padding=1, in_channels=8, out_channels=14, groups=2)
+    text = generate(spec, target="c", threads=2).files["conv2d_k3_p1_c8to14_g2.c"]
+    macs = 14 * 4 * 9  # per output position: C_out · C_in/G · taps
+    least = -(-(1 << 17) // macs)
+    assert text.count(f"if((double)batch * (out_h * out_w) >= {least})") == 3, text
+    assert text.count(f"if((double)batch * (out_h * out_w) >= {-(-(1 << 15) // 14)})") == 1
+    # below the bound (3·6·7 = 126 positions), above it (40·6·7 = 1680) and no sample at all
+    for batch in (3, 40, 0):
+        case = Case(spec, (6, 7), batch, seed=4)
+        got = {t: results(case, "float32", t, os.environ.get("CC", "cc")) for t in (1, 2)}
+        for key in got[1]:
+            np.testing.assert_array_equal(got[2][key], got[1][key], err_msg=f"{key}, batch {batch}")
+        if batch == 0:
+            assert not got[2]["gw"].any() and not got[2]["gb"].any()
+        else:
+            a64 = {k: v.astype(np.float64) for k, v in data(case, "float32").items()}
+            for key, (value, scale) in expected(case, a64, ref.params_of(spec)).items():
+                assert_close(got[2][key], value, scale, "float32", f"{key}, batch {batch}")

@@ -181,12 +181,15 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         ).context(),
         "grad_bias": Body([]).context(),  # its loops are in the template
         "threads": plan.threads,
+        "least_positions": plan.least_positions,
+        "least_bias_positions": plan.least_bias_positions,
         # a task's sizes (grad_bias reads the output sizes only): constants when fixed, else parameters
         "task_size": {
             which: {
                 "constants": [(str(n), v) for n, v in zip(names, values)] if fixed else [],
                 "params": "" if fixed else "".join(f", long {n}" for n in names),
                 "args": "" if fixed else "".join(f", {n}" for n in names),
+                "names": [str(n) for n in names],
             }
             for which, names, values in (
                 ("all", (*lay.inputs, *lay.outputs), (*spec.sizes, *spec.output_size) if fixed else ()),

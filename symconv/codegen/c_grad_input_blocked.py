@@ -155,12 +155,21 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     ]
     buffers = [(name, f"{upper}_{channels}_CHANNELS * ({plane})") for name, channels, plane, needed in
                (("dyz", "OUT", z_plane, copy_dy), ("dxz", "IN", dx_plane, copy_dx)) if needed]
-    lines.append(f"{d1}for (long n = first; n < last; ++n) {{")
+    # the task's units: (sample, group, block of `rows` input channels), in that order
+    nbc = -(-gi // rows)
+    per_sample = spec.groups * nbc
+    lines += [f"{d1}for (long e = first; e < last; ++e) {{",
+              f"{d2}const long n = e / {per_sample};" if per_sample > 1 else f"{d2}const long n = e;"]
+    if spec.groups > 1:
+        unit = f"(e / {nbc})" if nbc > 1 else "e"
+        lines.append(f"{d2}const long g = {unit} % {spec.groups};")
+    c = f"(e % {nbc}) * {rows}" if nbc > 1 else "0"
+    lines.append(f"{d2}const long c = {c};")
     at = [sp.Symbol(f"p{x}", integer=True) for x in lay.letters]
 
-    def nest(sizes: tuple[sp.Symbol, ...], statement: str, depth: int, channels: str) -> list[str]:
+    def nest(sizes: tuple[sp.Symbol, ...], statement: str, depth: int, lo: str, hi: str) -> list[str]:
         ind = INDENT * depth
-        out = [f"{ind}for (long ch = 0; ch < {channels}; ++ch) {{"]
+        out = [f"{ind}for (long ch = {lo}; ch < {hi}; ++ch) {{"]
         closes = [f"{ind}}}"]
         for k, (a, n) in enumerate(zip(at, sizes)):
             inner = INDENT * (depth + 1 + k)
@@ -171,12 +180,14 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         out.append(f"{INDENT * (depth + 1 + len(at))}{statement}")
         return out + list(reversed(closes))
 
-    if copy_dy:
+    if copy_dy:  # a thread's dyz holds sample *held; copied when its next unit is of another sample
         target = cexpr(sum((a + h) * s for a, h, s in zip(at, ahead, step)))
         source = cexpr(flat_index(list(at), lay.outputs))
+        lines.append(f"{d2}if (n != *held) {{")
         lines += nest(lay.outputs, f"dyz[ch * ({z_plane}) + {target}] = "
                       f"dy[(n * {upper}_OUT_CHANNELS + ch) * ({out_total}) + {source}];",
-                      2, f"{upper}_OUT_CHANNELS")
+                      3, "0", f"{upper}_OUT_CHANNELS")
+        lines += [f"{d2}{INDENT}*held = n;", f"{d2}}}"]
     else:
         lines.append(f"{d2}const {T} *dyz = dy + n * {upper}_OUT_CHANNELS * ({out_total});")
     if not copy_dx:
@@ -184,19 +195,17 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     ind = d2
     if spec.groups > 1:
         lines += [
-            f"{ind}for (long g = 0; g < {spec.groups}; ++g) {{",
-            f"{ind}{INDENT}const {T} *dyg = dyz + g * {go} * ({z_plane});",
-            f"{ind}{INDENT}const {T} *wg = w + g * {go * gi * taps};",
-            f"{ind}{INDENT}{T} *dxg = dxz + g * {gi} * ({dx_plane});",
+            f"{ind}const {T} *dyg = dyz + g * {go} * ({z_plane});",
+            f"{ind}const {T} *wg = w + g * {go * gi * taps};",
+            f"{ind}{T} *dxg = dxz + g * {gi} * ({dx_plane});",
         ]
-        ind += INDENT
     else:
         lines += [f"{ind}const {T} *dyg = dyz;", f"{ind}const {T} *wg = w;", f"{ind}{T} *dxg = dxz;"]
-    full_rows, row_tail = gi - gi % rows, gi % rows
+    row_tail = gi % rows
 
-    def over_positions(r: int, c: str | int, ind: str) -> list[str]:
+    def over_positions(r: int, ind: str) -> list[str]:
         """Rows c … c + r − 1: full blocks of positions, single vectors, then scalars."""
-        wrow, out_at = (f"wg + {c} * {taps}", f"dxg + {c} * ({dx_plane})") if c else ("wg", "dxg")
+        wrow, out_at = (f"wg + c * {taps}", f"dxg + c * ({dx_plane})") if nbc > 1 else ("wg", "dxg")
         args = (f"dyg + oc * ({z_plane}) + q, {z_plane}, {wrow} + oc * {gi * taps}, tap_offset, "
                 f"{go} - oc < {chunk} ? {go} - oc : {chunk}, oc == 0, {out_at} + q, {dx_plane}")
         inner = ind + INDENT
@@ -217,30 +226,28 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
             f"{ind}{INDENT * 2}for (long u = 0; u < {taps}; ++u) {{",
             f"{ind}{INDENT * 3}{T} a = 0;",
             f"{ind}{INDENT * 3}for (long o = 0; o < {go}; ++o)",
-            f"{ind}{INDENT * 4}a += wg[({c} + i) * {taps} + o * {gi * taps} + u] * "
+            f"{ind}{INDENT * 4}a += wg[(c + i) * {taps} + o * {gi * taps} + u] * "
             f"dyg[o * ({z_plane}) + q + tap_offset[u]];",
             f"{ind}{INDENT * 3}sum = u == 0 ? a : sum + a;",
             f"{ind}{INDENT * 2}}}",
-            f"{ind}{INDENT * 2}dxg[({c} + i) * ({dx_plane}) + q] = sum;",
+            f"{ind}{INDENT * 2}dxg[(c + i) * ({dx_plane}) + q] = sum;",
             f"{ind}{INDENT}}}",
             f"{ind}}}",
         ]
         return res
 
-    if full_rows == rows:
-        lines += [f"{ind}{{", *over_positions(rows, 0, ind + INDENT), f"{ind}}}"]
-    elif full_rows:
-        lines.append(f"{ind}for (long c = 0; c < {full_rows}; c += {rows}) {{")
-        lines += over_positions(rows, "c", ind + INDENT)
-        lines.append(f"{ind}}}")
     if row_tail:
-        lines += [f"{ind}{{", *over_positions(row_tail, full_rows, ind + INDENT), f"{ind}}}"]
-    if spec.groups > 1:
-        lines.append(f"{d2}}}")
-    if copy_dx:
+        lines += [f"{ind}if (c + {rows} <= {gi}) {{", *over_positions(rows, ind + INDENT),
+                  f"{ind}}} else {{", *over_positions(row_tail, ind + INDENT), f"{ind}}}"]
+    else:
+        lines += [f"{ind}{{", *over_positions(rows, ind + INDENT), f"{ind}}}"]
+    if copy_dx:  # the unit's input channels out of dxz
         source = cexpr(sum(a * s for a, s in zip(at, step)))
         target = cexpr(flat_index(list(at), lay.inputs))
+        first_ch = f"g * {gi} + c" if spec.groups > 1 else "c"
+        hi = f"{first_ch} + ({gi} - c < {rows} ? {gi} - c : {rows})" if row_tail else f"{first_ch} + {rows}"
         lines += nest(lay.inputs, f"dx[(n * {upper}_IN_CHANNELS + ch) * ({in_total}) + {target}] = "
-                      f"dxz[ch * ({dx_plane}) + {source}];", 2, f"{upper}_IN_CHANNELS")
+                      f"dxz[ch * ({dx_plane}) + {source}];", 2, first_ch, hi)
     lines.append(f"{d1}}}")
-    return buffered_body(lines, buffers, T, upper, plan.threads)
+    return buffered_body(lines, buffers, T, upper, plan.threads, f"batch * {per_sample}", held=copy_dy,
+                         dynamic=True)

@@ -149,12 +149,14 @@ def helper_lines(prefix: str, T: str, plan: Schedule) -> list[str]:
 
 
 def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) -> Body:
-    """grad_weight after the checks: the copies' buffers (one per task), then the tiles over (o, (c, u)).
+    """grad_weight after the checks: the tiles over (o, (c, u)), the units blocks of the tile's rows.
 
-    A task runs the row blocks ``first … last − 1`` (blocks of the tile's
-    output channels, group by group): it zeroes their dw rows, then per sample
-    copies what it reads and adds the sample into them, so every dw entry sums
-    the samples in the same order whichever task runs it.
+    Without copies a unit is a row block (the tile's output channels, group by
+    group) over the whole batch. With copies the samples go one by one: the
+    sample's planes are copied (``prepare``, one plane per unit, into one buffer
+    every thread reads), then each unit adds the sample into its row block's dw
+    rows (zeroed at the first sample): every dw entry sums the samples in the same
+    order whichever thread runs it.
     """
     assert plan.weight_tile is not None
     spec = lay.spec
@@ -179,98 +181,117 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         f"{d1}const long tap_offset[{taps}] = {{{', '.join(offsets)}}};",
     ]
     nb = -(-go // rows)  # row blocks per group
+    units = spec.groups * nb  # row blocks in all
     row_tail = go % rows
     buffers = [(name, f"{upper}_{channels}_CHANNELS * ({plane})") for name, channels, plane, needed in
                (("xp", "IN", x_plane, pack_x), ("dyp", "OUT", dy_plane, pack_dy)) if needed]
-    # the task's dw rows: row block rb is group rb / nb, channels (rb % nb)·rows … of it; (rb % nb)·rows < go,
-    # so block ``last`` starts at the row just past the task's last one
-    first_row = f"(first / {nb}) * {go} + (first % {nb}) * {rows}"
-    last_row = f"(last / {nb}) * {go} + (last % {nb}) * {rows}"
-    lines += [
-        f"{d1}for (long e = ({first_row}) * {width}; e < ({last_row}) * {width}; ++e)",
-        f"{d2}dw[e] = 0;",
-    ]
-    def copy(dst: str, src: str, channels: str, sizes: tuple[sp.Symbol, ...], total: str, plane: str,
-             shift: tuple[int, ...], depth: int) -> list[str]:
-        """Sample ``n`` of ``src`` into ``dst`` on the strides ``step``, each position moved by ``shift``."""
-        at = [sp.Symbol(f"p{x}", integer=True) for x in lay.letters]
-        ind = INDENT * depth
-        out = [f"{ind}for (long ch = 0; ch < {channels}; ++ch) {{"]
-        closes = [f"{ind}}}"]
+    full_cols, col_tail = width - width % cols, width % cols
+    group = spec.groups > 1
+    x_sample, dy_sample = f"{upper}_IN_CHANNELS * ({x_plane})", f"{upper}_OUT_CHANNELS * ({dy_plane})"
+    if buffers:
+        xs = "xp" if pack_x else f"x + n * {x_sample}"
+        ds = "dyp" if pack_dy else f"dy + n * {dy_sample}"
+        x_step, dy_step, samples = "0", "0", "1"
+    else:
+        xs, ds, x_step, dy_step, samples = "x", "dy", x_sample, dy_sample, "batch"
+
+    def call(r: int, c: int, o: str | int, j: str | int, ind: str) -> list[str]:
+        """One tile call: rows o … o + r − 1 of the group, columns j … j + c − 1."""
+        def column(k: int) -> str:
+            if isinstance(j, int):
+                channel, tap = f"{(j + k) // taps}", f"{(j + k) % taps}"
+            else:
+                channel, tap = f"({j} + {k}) / {taps}", f"({j} + {k}) % {taps}"
+            channel = f"g * {gi} + {channel}" if group else channel
+            return f"{xs} + ({channel}) * ({x_plane}) + tap_offset[{tap}]"
+        row = f"g * {go} + {o}" if group else f"{o}"
+        entry = f"g * {go * width} + " if group else ""
+        return [
+            f"{ind}const {T} *xcol[{c}] = {{{', '.join(column(k) for k in range(c))}}};",
+            f"{ind}{prefix}_gw_tile_{r}x{c}({ds} + ({row}) * ({dy_plane}), {dy_plane}, {dy_step}, "
+            f"xcol, {x_step}, {samples}, len, dw + {entry}{o} * {width} + {j}, {width});",
+        ]
+
+    def over_columns(r: int, o: str | int, ind: str) -> list[str]:
+        res = []
+        if full_cols:
+            res.append(f"{ind}for (long j = 0; j < {full_cols}; j += {cols}) {{")
+            res += call(r, cols, o, "j", ind + INDENT)
+            res.append(f"{ind}}}")
+        if col_tail:
+            res += [f"{ind}{{", *call(r, col_tail, o, full_cols, ind + INDENT), f"{ind}}}"]
+        return res
+
+    if buffers:
+        lines += [f"{d1}(void){name};" for name, unused in (("x", pack_x), ("dy", pack_dy), ("batch", True))
+                  if unused]
+    lines.append(f"{d1}for (long e = first; e < last; ++e) {{")
+    if buffers:
+        lines.append(f"{d2}const long n = e / {units};" if units > 1 else f"{d2}const long n = e;")
+    if group or nb > 1:
+        lines.append(f"{d2}const long rb = e % {units};" if buffers else f"{d2}const long rb = e;")
+    if group:
+        lines.append(f"{d2}const long g = rb / {nb};")
+    lines.append(f"{d2}const long o = (rb % {nb}) * {rows};" if nb > 1 else f"{d2}const long o = 0;")
+    # the unit's dw rows: rows o … o + r − 1 of its group (r: the tile's rows, fewer in the tail block)
+    count = f"({go} - o < {rows} ? {go} - o : {rows})" if row_tail else f"{rows}"
+    zero = [f"{d2}for (long k = 0; k < {count} * {width}; ++k)",
+            f"{d2}{INDENT}dw[{'g * ' + str(go * width) + ' + ' if group else ''}o * {width} + k] = 0;"]
+    lines += ([f"{d2}if (n == 0) {{", *[INDENT + z for z in zero], f"{d2}}}"] if buffers else zero)
+    if row_tail:
+        lines += [f"{d2}if (o + {rows} <= {go}) {{", *over_columns(rows, "o", d2 + INDENT),
+                  f"{d2}}} else {{", *over_columns(row_tail, "o", d2 + INDENT), f"{d2}}}"]
+    else:
+        lines += over_columns(rows, "o", d2)
+    lines.append(f"{d1}}}")
+    if not buffers:
+        return Body(lines, count=str(units), dynamic=True)
+
+    # the copies: unit e of sample n is one plane, x's input channels first, then dy's output channels
+    at = [sp.Symbol(f"p{x}", integer=True) for x in lay.letters]
+
+    def plane(dst: str, src: str, channels: str, sizes: tuple[sp.Symbol, ...], total: str, size: str,
+              shift: tuple[int, ...], depth: int) -> list[str]:
+        """Plane ``ch`` of sample ``n`` of ``src`` into ``dst`` on the strides ``step``, moved by ``shift``.
+
+        (``c_grad_input_blocked``'s ``nest`` and ``c_forward_gemm._copy_lines`` copy on other strides.)
+        """
+        out, closes = [], []
         for k, (a, n) in enumerate(zip(at, sizes)):
-            inner = INDENT * (depth + 1 + k)
-            out.append(f"{inner}for (long {a} = 0; {a} < {n}; ++{a})" + (" {" if k < len(at) - 1 else ""))
+            ind = INDENT * (depth + k)
+            out.append(f"{ind}for (long {a} = 0; {a} < {n}; ++{a})" + (" {" if k < len(at) - 1 else ""))
             if k < len(at) - 1:
-                closes.append(f"{inner}}}")
+                closes.append(f"{ind}}}")
         target = cexpr(sum((a + b) * s for a, b, s in zip(at, shift, step)))
         source = cexpr(flat_index(list(at), sizes))
-        out.append(
-            f"{INDENT * (depth + 1 + len(at))}{dst}[ch * ({plane}) + {target}] = "
-            f"{src}[(n * {channels} + ch) * ({total}) + {source}];"
-        )
+        out.append(f"{INDENT * (depth + len(at))}{dst}[ch * ({size}) + {target}] = "
+                   f"{src}[(n * {channels} + ch) * ({total}) + {source}];")
         return out + list(reversed(closes))
 
-    def tiles(xs: str, ds: str, x_sample: str, dy_sample: str, samples: str, depth: int) -> list[str]:
-        """The task's row blocks (o, rows at a time, group by group) × column blocks, rows outermost."""
-        ind = INDENT * depth
-        out: list[str] = []
-        group = spec.groups > 1
-        full_cols, col_tail = width - width % cols, width % cols
-
-        def call(r: int, c: int, o: str | int, j: str | int, ind: str) -> list[str]:
-            """One tile call: rows o … o + r − 1 of the group, columns j … j + c − 1."""
-            def column(k: int) -> str:
-                if isinstance(j, int):
-                    channel, tap = f"{(j + k) // taps}", f"{(j + k) % taps}"
-                else:
-                    channel, tap = f"({j} + {k}) / {taps}", f"({j} + {k}) % {taps}"
-                channel = f"g * {gi} + {channel}" if group else channel
-                return f"{xs} + ({channel}) * ({x_plane}) + tap_offset[{tap}]"
-            row = f"g * {go} + {o}" if group else f"{o}"
-            entry = f"g * {go * width} + " if group else ""
-            return [
-                f"{ind}const {T} *xcol[{c}] = {{{', '.join(column(k) for k in range(c))}}};",
-                f"{ind}{prefix}_gw_tile_{r}x{c}({ds} + ({row}) * ({dy_plane}), {dy_plane}, {dy_sample}, "
-                f"xcol, {x_sample}, {samples}, len, dw + {entry}{o} * {width} + {j}, {width});",
-            ]
-
-        def over_columns(r: int, o: str | int, ind: str) -> list[str]:
-            res = []
-            if full_cols:
-                res.append(f"{ind}for (long j = 0; j < {full_cols}; j += {cols}) {{")
-                res += call(r, cols, o, "j", ind + INDENT)
-                res.append(f"{ind}}}")
-            if col_tail:
-                res += [f"{ind}{{", *call(r, col_tail, o, full_cols, ind + INDENT), f"{ind}}}"]
-            return res
-
-        out.append(f"{ind}for (long rb = first; rb < last; ++rb) {{")
-        inner = ind + INDENT
-        if group:
-            out.append(f"{inner}const long g = rb / {nb};")
-        out.append(f"{inner}const long o = (rb % {nb}) * {rows};" if nb > 1 else f"{inner}const long o = 0;")
-        if row_tail:
-            out += [f"{inner}if (o + {rows} <= {go}) {{", *over_columns(rows, "o", inner + INDENT),
-                    f"{inner}}} else {{", *over_columns(row_tail, "o", inner + INDENT), f"{inner}}}"]
-        else:
-            out += over_columns(rows, "o", inner)
-        out.append(f"{ind}}}")
-        return out
-
-    if not buffers:
-        lines += tiles("x", "dy", f"{upper}_IN_CHANNELS * ({in_total})",
-                       f"{upper}_OUT_CHANNELS * ({out_total})", "batch", 1)
-        return Body(lines, count=str(spec.groups * nb))
-    lines.append(f"{d1}for (long n = 0; n < batch; ++n) {{")
+    planes = []
     if pack_x:
-        lines += copy("xp", "x", f"{upper}_IN_CHANNELS", lay.inputs, in_total, x_plane, spec.pad_before, 2)
-    else:
-        lines.append(f"{d2}const {T} *xp = x + n * {upper}_IN_CHANNELS * ({in_total});")
+        planes.append((f"{upper}_IN_CHANNELS", "xp", "x", lay.inputs, in_total, x_plane, spec.pad_before))
     if pack_dy:
-        zero = (0,) * spec.ndim
-        lines += copy("dyp", "dy", f"{upper}_OUT_CHANNELS", lay.outputs, out_total, dy_plane, zero, 2)
+        origin = (0,) * spec.ndim
+        planes.append((f"{upper}_OUT_CHANNELS", "dyp", "dy", lay.outputs, out_total, dy_plane, origin))
+    per_sample = " + ".join(p[0] for p in planes)
+    prepare = [f"{d1}for (long e = first; e < last; ++e) {{", f"{d2}const long n = e / ({per_sample});"]
+    if len(planes) == 1:
+        prepare.append(f"{d2}const long ch = e % ({per_sample});")
+        channels, dst, src, sizes, total, size, shift = planes[0]
+        prepare += plane(dst, src, channels, sizes, total, size, shift, 2)
     else:
-        lines.append(f"{d2}const {T} *dyp = dy + n * {upper}_OUT_CHANNELS * ({out_total});")
-    lines += tiles("xp", "dyp", "0", "0", "1", 2)
-    lines.append(f"{d1}}}")
-    return buffered_body(lines, buffers, T, upper, plan.threads, str(spec.groups * nb))
+        first_channels = planes[0][0]
+        prepare.append(f"{d2}const long c = e % ({per_sample});")
+        for k, (channels, dst, src, sizes, total, size, shift) in enumerate(planes):
+            head = f"{d2}if (c < {first_channels}) {{" if k == 0 else f"{d2}}} else {{"
+            prepare += [head, f"{d2}{INDENT}const long ch = c{' - ' + first_channels if k else ''};",
+                        *plane(dst, src, channels, sizes, total, size, shift, 3)]
+        prepare.append(f"{d2}}}")
+    prepare.append(f"{d1}}}")
+    empty = [f"{d1}if (batch == 0) /* no sample: the units never run */",
+             f"{d2}for (long k = 0; k < {upper}_OUT_CHANNELS * {width}; ++k)", f"{d2}{INDENT}dw[k] = 0;"]
+    body = buffered_body(lines, buffers, T, upper, plan.threads, str(units), dynamic=True, prepare=prepare,
+                         prepare_units=per_sample)
+    return Body(body.task, body.setup + empty, body.cleanup, body.params, body.args, body.count, body.dynamic,
+                body.held, body.prepare, body.prepare_units)

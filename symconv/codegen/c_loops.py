@@ -30,7 +30,15 @@ class Body:
     ``params`` are the task's extra parameters (scratch buffers) and ``args``
     their arguments, a format of the task's number ``{t}`` (one buffer per task).
     ``count``: the trip count of the split loop when it is not the function's
-    usual one (the batch, or the output channels).
+    usual one (the batch, or the output channels). ``dynamic``: its iterations
+    are units handed to the threads one at a time as they finish (OpenMP's
+    dynamic schedule: a slower core takes fewer), each with the buffers of the
+    thread that runs it; ``held`` (with ``dynamic``): the task also gets
+    ``long *held``, the thread's own note of what its buffers hold (−1 first).
+    ``prepare``: the samples go one by one, each in two phases: the task
+    ``…_prepare`` over units ``n·P … (n+1)·P − 1`` (``P = prepare_units``, split
+    evenly between the threads) fills the buffers, then the task runs units
+    ``n·count … (n+1)·count − 1``; the buffers are one, shared by every thread.
     """
 
     task: list[str]
@@ -39,28 +47,39 @@ class Body:
     params: str = ""
     args: str = ""
     count: str = ""
+    dynamic: bool = False
+    held: bool = False
+    prepare: list[str] = field(default_factory=list)
+    prepare_units: str = ""
 
     def context(self) -> dict[str, object]:
         """What the template prints: the lines, and the arguments for one task or for task ``t``."""
-        return {"task": self.task, "setup": self.setup, "cleanup": self.cleanup, "params": self.params,
-                "args_one": self.args.format(t="0"), "args_many": self.args.format(t="t"),
-                "count": self.count}
+        held = ", &held" if self.held else ""
+        return {"task": self.task, "setup": self.setup, "cleanup": self.cleanup,
+                "params": self.params + (", long *restrict held" if self.held else ""),
+                "args_one": self.args.format(t="0") + held, "args_many": self.args.format(t="t") + held,
+                "count": self.count, "dynamic": self.dynamic, "held": self.held, "prepare": self.prepare,
+                "prepare_units": self.prepare_units,
+                "per_thread": "{t}" in self.args}
 
 
 def buffered_body(
-    task: list[str], buffers: list[tuple[str, str]], T: str, upper: str, threads: int, count: str = ""
+    task: list[str], buffers: list[tuple[str, str]], T: str, upper: str, threads: int, count: str = "",
+    *, held: bool = False, dynamic: bool = False, prepare: list[str] | None = None, prepare_units: str = "",
 ) -> Body:
     """A :class:`Body` whose tasks each get zeroed scratch buffers ``(name, element count)``.
 
     The set-up allocates one of each per task (calloc; ``…_ENOMEM`` after freeing
-    what was allocated), the clean-up frees them, task ``t`` gets ``name + t·size``.
+    what was allocated), the clean-up frees them, task ``t`` gets ``name + t·size``;
+    with ``prepare``, one of each shared by every task.
     """
     d1, d2 = INDENT, INDENT * 2
     setup: list[str] = []
+    many, each, offset = ((f"{threads}", "one per task", " + {t} * {name}_size") if prepare is None else
+                          ("1", "one, shared", ""))
     for name, size in buffers:
         setup += [f"{d1}const size_t {name}_size = (size_t)({size});",
-                  f"{d1}{T} *{name} = ({T} *)calloc({threads} * {name}_size, sizeof({T}));"
-                  " /* one per task */"]
+                  f"{d1}{T} *{name} = ({T} *)calloc({many} * {name}_size, sizeof({T})); /* {each} */"]
     if buffers:
         setup.append(f"{d1}if ({' || '.join(f'{name} == NULL' for name, _ in buffers)}) {{")
         setup += [f"{d2}free({name});" for name, _ in buffers]
@@ -68,8 +87,8 @@ def buffered_body(
     return Body(
         task, setup, [f"{d1}free({name});" for name, _ in buffers],
         "".join(f", {T} *restrict {name}" for name, _ in buffers),
-        "".join(f", {name} + {{t}} * {name}_size" for name, _ in buffers),
-        count,
+        "".join(f", {name}" + offset.format(t="{t}", name=name) for name, _ in buffers),
+        count, dynamic, held, prepare or [], prepare_units,
     )
 
 

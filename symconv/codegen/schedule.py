@@ -31,6 +31,8 @@ WEIGHT_ROWS = 6  # blocked grad_weight: output channels per tile (each x load sh
 INPUT_ROWS = 6  # blocked grad_input: input channels per tile (each dy load shared by them)
 INPUT_CHUNK = 16  # blocked grad_input: output channels per pass over the positions (their dy stays in cache)
 INPUT_VECTORS = 2  # blocked grad_input: vectors of positions per tile (each weight broadcast shared by them)
+PARALLEL_MACS = 1 << 17  # threads: fewer multiply-adds per call run on one thread (a wake-up costs more)
+PARALLEL_SUMS = 1 << 15  # threads: grad_bias summing fewer values per call runs on one thread
 WEIGHT_COLS = 2  # blocked grad_weight: (input channel, tap) columns per tile (each dy load shared by them)
 
 
@@ -74,6 +76,8 @@ class Schedule:
     input_chunk: int
     bias_rows: int  # grad_bias: rows of lanes per compensated block (float64); 0: every value added directly
     threads: int  # OpenMP threads over the outer loops (1: no OpenMP)
+    least_positions: int  # threads: the fewest output positions of a batch run on them (else one thread)
+    least_bias_positions: int  # the same for grad_bias
     steps: tuple[Step, ...]
 
     def lines(self) -> list[str]:
@@ -150,8 +154,11 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
             "accumulator per entry along the positions (AVX-512: 16 float lanes; AVX2+FMA: 8; portable "
             "C: AVX2's lanes), "
             "lanes summed pairwise once per tile; "
-            + ("per sample " + " and ".join(copies) + " copied, so every tap reads one contiguous "
-               "window without bounds tests" if copies else "x and dy read in place (no copies)"),
+            + ("sample by sample: its " + " and ".join(copies) + " copied (the threads split the "
+               "planes), so every tap reads one contiguous window without bounds tests, then each "
+               "block of the tile's output channels adds the sample into its dw rows"
+               if copies else "x and dy read in place (no copies), each block of the tile's output "
+               "channels over the whole batch"),
             f"channel-heavy with unit stride (C_in/G = {spec.group_in}, C_out/G = {group_out}): each dy "
             "load shared by the tile's columns, each x load by its rows; beats one accumulator per "
             "(o, c) tap, which reloads both for every output channel",
@@ -194,11 +201,17 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
             "threads",
             f"OpenMP, {threads} threads, each running one task over a contiguous range of its "
             "function's outermost loop: the batch (forward, grad_input), the output channels "
-            "(grad_weight, grad_bias; the blocked grad_weight by blocks of its tile's output "
-            "channels); scratch buffers one per task",
+            "(grad_weight, grad_bias); the blocked grad_input and grad_weight instead hand out "
+            "units one at a time as threads finish (dynamic schedule): (sample, block of the tile's "
+            "input channels), and blocks of the tile's output channels after the batch's copies; "
+            "scratch buffers one per thread (grad_weight's copies one per sample)",
             "each task runs one compiled function (never inlined) over its range, so every output "
             "entry gets the same machine code and order whatever the thread count: bit-identical "
-            "results; without -fopenmp the pragmas are skipped and the code runs on one thread",
+            "results; units balance cores that run at unequal speeds (a virtual machine's vCPUs "
+            "measured up to 1.5x apart), where equal ranges wait for the slower one; a call of "
+            f"fewer than {PARALLEL_MACS} multiply-adds ({PARALLEL_SUMS} values for grad_bias) runs "
+            "the same tasks on one thread, since waking another costs more than it saves; without "
+            "-fopenmp the pragmas are skipped and the code runs on one thread",
         ),)
     return Schedule(
         gemm=gemm, gemm_wide=gemm_wide, out_block=block, out_tail=tail, residues=residues,
@@ -206,6 +219,8 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
         weight_tile=weight_tile, weight_tiles=weight_tiles, weight_copies=weight_copies,
         input_tile=input_tile, input_tiles=input_tiles, input_chunk=INPUT_CHUNK, bias_rows=bias_rows,
         threads=threads, steps=steps,
+        least_positions=-(-PARALLEL_MACS // (spec.out_channels * spec.group_in * math.prod(spec.kernel))),
+        least_bias_positions=-(-PARALLEL_SUMS // spec.out_channels),
     )
 
 
