@@ -172,7 +172,8 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    forward_task(x, w, b, y, 0, batch, in_l, out_l);
+    for (long e = 0; e < batch; ++e)
+        forward_task(x, w, b, y, e, e + 1, in_l, out_l);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
@@ -551,7 +552,8 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
         return CONV1D_K5_PSAME_C2TO3_ENOMEM;
     }
     long held = -1; /* what the buffers hold */
-    grad_input_task(dy, w, dx, dyz + 0 * dyz_size, &held, 0, batch * 1, in_l, out_l);
+    for (long e = 0; e < batch * 1; ++e)
+        grad_input_task(dy, w, dx, dyz + 0 * dyz_size, &held, e, e + 1, in_l, out_l);
     free(dyz);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
@@ -617,8 +619,10 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
         for (long k = 0; k < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 10; ++k)
             dw[k] = 0;
     for (long n = 0; n < batch; ++n) {
-        grad_weight_prepare(x, dy, dw, batch, xp, n * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS), (n + 1) * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS), in_l, out_l);
-        grad_weight_task(x, dy, dw, batch, xp, n * 1, (n + 1) * 1, in_l, out_l);
+        for (long e = n * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS); e < (n + 1) * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS); ++e)
+            grad_weight_prepare(x, dy, dw, batch, xp, e, e + 1, in_l, out_l);
+        for (long e = n * 1; e < (n + 1) * 1; ++e)
+            grad_weight_task(x, dy, dw, batch, xp, e, e + 1, in_l, out_l);
     }
     free(xp);
 
@@ -689,7 +693,8 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict 
     if (status != CONV1D_K5_PSAME_C2TO3_OK)
         return status;
 
-    grad_bias_task(dy, db, batch, 0, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, out_l);
+    for (long e = 0; e < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++e)
+        grad_bias_task(dy, db, batch, e, e + 1, out_l);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }

@@ -129,7 +129,8 @@ int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, con
     if (status != CONV2D_K2_N3_OK)
         return status;
 
-    forward_task(x, w, b, y, 0, batch);
+    for (long e = 0; e < batch; ++e)
+        forward_task(x, w, b, y, e, e + 1);
 
     return CONV2D_K2_N3_OK;
 }
@@ -237,7 +238,8 @@ int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w,
     if (status != CONV2D_K2_N3_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch);
+    for (long e = 0; e < batch; ++e)
+        grad_input_task(dy, w, dx, e, e + 1);
 
     return CONV2D_K2_N3_OK;
 }
@@ -293,7 +295,8 @@ int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy
     if (status != CONV2D_K2_N3_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, CONV2D_K2_N3_OUT_CHANNELS);
+    for (long e = 0; e < CONV2D_K2_N3_OUT_CHANNELS; ++e)
+        grad_weight_task(x, dy, dw, batch, e, e + 1);
 
     return CONV2D_K2_N3_OK;
 }
@@ -367,7 +370,8 @@ int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long 
     if (status != CONV2D_K2_N3_OK)
         return status;
 
-    grad_bias_task(dy, db, batch, 0, CONV2D_K2_N3_OUT_CHANNELS);
+    for (long e = 0; e < CONV2D_K2_N3_OUT_CHANNELS; ++e)
+        grad_bias_task(dy, db, batch, e, e + 1);
 
     return CONV2D_K2_N3_OK;
 }

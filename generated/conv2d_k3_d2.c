@@ -141,7 +141,8 @@ int conv2d_k3_d2_forward(const double *restrict x, const double *restrict w, con
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    forward_task(x, w, b, y, 0, batch, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < batch; ++e)
+        forward_task(x, w, b, y, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }
@@ -283,7 +284,8 @@ int conv2d_k3_d2_grad_input(const double *restrict dy, const double *restrict w,
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < batch; ++e)
+        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }
@@ -348,7 +350,8 @@ int conv2d_k3_d2_grad_weight(const double *restrict x, const double *restrict dy
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, CONV2D_K3_D2_OUT_CHANNELS, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < CONV2D_K3_D2_OUT_CHANNELS; ++e)
+        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }
@@ -418,7 +421,8 @@ int conv2d_k3_d2_grad_bias(const double *restrict dy, double *restrict db, long 
     if (status != CONV2D_K3_D2_OK)
         return status;
 
-    grad_bias_task(dy, db, batch, 0, CONV2D_K3_D2_OUT_CHANNELS, out_h, out_w);
+    for (long e = 0; e < CONV2D_K3_D2_OUT_CHANNELS; ++e)
+        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }

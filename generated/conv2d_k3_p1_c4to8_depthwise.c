@@ -115,7 +115,7 @@ int conv2d_k3_p1_c4to8_depthwise_output_size(long in_h, long in_w, long *out_h, 
 }
 
 /* forward over the samples first … last - 1 */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long first, long last, long in_h, long in_w, long out_h, long out_w)
+CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long *restrict held, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
     (void)w; /* read as the packed wp */
     const long step_c = in_w + 2; /* the next input channel */
@@ -129,18 +129,26 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
     const long off6 = 2*in_w + 4;
     const long off7 = 2*in_w + 5;
     const long off8 = 2*in_w + 6;
-    for (long n = first; n < last; ++n) {
-        for (long g = 0; g < 4; ++g) {
-            for (long c = 0; c < 1; ++c) {
-                for (long ih = 0; ih < in_h; ++ih) {
-                    memcpy(xp + (in_w + 2)*(c + ih + 1) + 1, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
+    for (long e = first; e < last; ++e) {
+        const long n = e / 16;
+        {
+            const long g = (e / 4) % 4;
+            const long span = (out_h + 15) / 16 * 4; /* rows per part, a multiple of 4 */
+            const long lo = (e % 4) * span;
+            const long hi = lo + span < out_h ? lo + span : out_h;
+            if (n * 4 + g != *held) {
+                for (long c = 0; c < 1; ++c) {
+                    for (long ih = 0; ih < in_h; ++ih) {
+                        memcpy(xp + (in_w + 2)*(c + ih + 1) + 1, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
+                    }
                 }
+                *held = n * 4 + g;
             }
             const double *xg = xp;
             double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
             const double *wg = wp + g * 9;
-            long oh = 0;
-            for (; oh + 4 <= out_h; oh += 4) {
+            long oh = lo;
+            for (; oh + 4 <= hi; oh += 4) {
                 const double *xr = xg + oh*(in_w + 2);
                 double *yr = yg + oh*out_w;
                 for (long ob = 0; ob < 1; ++ob) {
@@ -350,7 +358,7 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                     }
                 }
             }
-            for (; oh < out_h; ++oh) {
+            for (; oh < hi; ++oh) {
                 const double *xr = xg + oh*(in_w + 2);
                 double *yr = yg + oh*out_w;
                 for (long ob = 0; ob < 1; ++ob) {
@@ -580,7 +588,9 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
         free(xp);
         return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENOMEM;
     }
-    forward_task(x, w, b, y, wp, xp + 0 * xp_size, 0, batch, in_h, in_w, out_h, out_w);
+    long held = -1; /* what the buffers hold */
+    for (long e = 0; e < batch * 16; ++e)
+        forward_task(x, w, b, y, wp, xp + 0 * xp_size, &held, e, e + 1, in_h, in_w, out_h, out_w);
     free(wp);
     free(xp);
 
@@ -724,7 +734,8 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < batch; ++e)
+        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
@@ -835,7 +846,8 @@ int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *restrict x, const dou
     if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++e)
+        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
@@ -905,7 +917,8 @@ int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *restrict dy, double *re
     if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
         return status;
 
-    grad_bias_task(dy, db, batch, 0, CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS, out_h, out_w);
+    for (long e = 0; e < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++e)
+        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }

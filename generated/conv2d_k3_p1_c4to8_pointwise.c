@@ -130,8 +130,10 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
     const long step_c = in_h*in_w; /* the next input channel */
     const long plane_y = out_h * out_w;
     const long off0 = 0;
-    for (long n = first; n < last; ++n) {
-        for (long g = 0; g < 1; ++g) {
+    for (long e = first; e < last; ++e) {
+        const long n = e;
+        {
+            const long g = 0;
             const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4) * step_c;
             double *yg = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + g * 8) * plane_y;
 #if SV_REGISTERS >= 32
@@ -554,7 +556,8 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
 #endif
     if (wp == NULL)
         return CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM;
-    forward_task(x, w, b, y, wp, 0, batch, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < batch * 1; ++e)
+        forward_task(x, w, b, y, wp, e, e + 1, in_h, in_w, out_h, out_w);
     free(wp);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
@@ -1203,7 +1206,8 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch * 1, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < batch * 1; ++e)
+        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
@@ -1245,7 +1249,8 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, 2, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < 2; ++e)
+        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
@@ -1315,7 +1320,8 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *re
     if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
         return status;
 
-    grad_bias_task(dy, db, batch, 0, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS, out_h, out_w);
+    for (long e = 0; e < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++e)
+        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }

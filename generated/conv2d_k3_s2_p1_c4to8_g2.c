@@ -390,7 +390,8 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *restrict x, const double *res
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
-    forward_task(x, w, b, y, 0, batch, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < batch; ++e)
+        forward_task(x, w, b, y, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
@@ -600,7 +601,8 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double 
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < batch; ++e)
+        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
@@ -711,7 +713,8 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *restrict x, const double 
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS, in_h, in_w, out_h, out_w);
+    for (long e = 0; e < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++e)
+        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
@@ -781,7 +784,8 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *restrict dy, double *restri
     if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
         return status;
 
-    grad_bias_task(dy, db, batch, 0, CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS, out_h, out_w);
+    for (long e = 0; e < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++e)
+        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }

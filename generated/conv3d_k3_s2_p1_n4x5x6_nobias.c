@@ -575,7 +575,8 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
-    forward_task(x, w, b, y, 0, batch);
+    for (long e = 0; e < batch; ++e)
+        forward_task(x, w, b, y, e, e + 1);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
@@ -1063,7 +1064,8 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
-    grad_input_task(dy, w, dx, 0, batch);
+    for (long e = 0; e < batch; ++e)
+        grad_input_task(dy, w, dx, e, e + 1);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
@@ -1297,7 +1299,8 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
-    grad_weight_task(x, dy, dw, batch, 0, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS);
+    for (long e = 0; e < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++e)
+        grad_weight_task(x, dy, dw, batch, e, e + 1);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
@@ -1374,7 +1377,8 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
     if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
         return status;
 
-    grad_bias_task(dy, db, batch, 0, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS);
+    for (long e = 0; e < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++e)
+        grad_bias_task(dy, db, batch, e, e + 1);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }

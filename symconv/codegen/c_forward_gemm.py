@@ -42,7 +42,7 @@ import sympy as sp
 
 from symconv.codegen.c_loops import INDENT, Body, flat_index
 from symconv.codegen.layout import Layout
-from symconv.codegen.schedule import Blocking
+from symconv.codegen.schedule import FORWARD_PARTS, PART_ROUND, Blocking
 from symconv.codegen.simd import GUARDS, INCLUDE, intrinsic, lanes, vector_type
 from symconv.printing.code import cexpr
 
@@ -241,10 +241,25 @@ def gemm_forward_lines(
         offsets = [buf.index([sp.Integer(w.start) for w in lay.windows(tap)]) for tap in taps]
     lines += [f"{ind}const long off{t} = {off};" for t, off in enumerate(offsets)]
 
-    lines += [f"{ind}for (long n = first; n < last; ++n) {{",
-              f"{ind * 2}for (long g = 0; g < {groups}; ++g) {{"]
+    # the units (handed to the threads as they finish): (sample, group, part of the first output
+    # dimension); a thread's copy holds one sample's group, copied when its next unit needs another
+    parts = FORWARD_PARTS if not narrow.flat and spec.ndim > 1 else 1
+    units = groups * parts
+    lines += [f"{ind}for (long e = first; e < last; ++e) {{",
+              f"{ind * 2}const long n = e / {units};" if units > 1 else f"{ind * 2}const long n = e;",
+              f"{ind * 2}{{"]
+    lines.append(f"{ind * 3}const long g = {'(e / ' + str(parts) + ')' if parts > 1 else 'e'} % {groups};"
+                 if groups > 1 else f"{ind * 3}const long g = 0;")
+    if parts > 1:
+        rows = cexpr(lay.outputs[0])
+        lines += [f"{ind * 3}const long span = ({rows} + {parts * PART_ROUND - 1}) / {parts * PART_ROUND} * "
+                  f"{PART_ROUND}; /* rows per part, a multiple of {PART_ROUND} */",
+                  f"{ind * 3}const long lo = (e % {parts}) * span;",
+                  f"{ind * 3}const long hi = lo + span < {rows} ? lo + span : {rows};"]
     if copy:
-        lines += _copy_lines(lay, buf, upper, T, 3)
+        key = f"n * {groups} + g" if groups > 1 else "n"
+        lines += [f"{ind * 3}if ({key} != *held) {{", *_copy_lines(lay, buf, upper, T, 4),
+                  f"{ind * 4}*held = {key};", f"{ind * 3}}}"]
         lines.append(f"{ind * 3}const {T} *xg = xp;")
     else:
         lines.append(f"{ind * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + g * {gi}) * step_c;")
@@ -253,14 +268,14 @@ def gemm_forward_lines(
     def blocks(block: Blocking) -> list[str]:
         per_group = -(-go // block.mr) * gi * ntaps * block.mr
         return [f"{ind * 3}const {T} *wg = wp + g * {per_group};",
-                *_rows(lay, block, T, buf, offsets, 3)]
+                *_rows(lay, block, T, buf, offsets, 3, parts > 1)]
 
     lines += variants(wide, narrow, blocks)
     lines += [f"{ind * 2}}}", f"{ind}}}"]
     cleanup = [f"{ind}free(wp);"] + ([f"{ind}free(xp);"] if copy else [])
     params = f", const {T} *restrict wp" + (f", {T} *restrict xp" if copy else "")
     args = ", wp" + (", xp + {t} * xp_size" if copy else "")
-    return Body(lines, setup, cleanup, params, args)
+    return Body(lines, setup, cleanup, params, args, f"batch * {units}", dynamic=True, held=copy)
 
 
 def _copy_lines(lay: Layout, buf: Buffer, upper: str, T: str, depth: int) -> list[str]:
@@ -292,9 +307,12 @@ def _copy_lines(lay: Layout, buf: Buffer, upper: str, T: str, depth: int) -> lis
 
 
 def _rows(
-    lay: Layout, block: Blocking, T: str, buf: Buffer, offsets: list[str], depth: int
+    lay: Layout, block: Blocking, T: str, buf: Buffer, offsets: list[str], depth: int, part: bool
 ) -> list[str]:
-    """The loops over the output rows (RH at a time along the innermost outer dimension), then the row."""
+    """The loops over the output rows (RH at a time along the innermost outer dimension), then the row.
+
+    ``part``: the first output dimension runs over ``lo … hi − 1`` only (the unit's part).
+    """
     spec = lay.spec
     pos = [sp.Symbol(f"o{x}", integer=True) for x in lay.letters]
     if block.flat:
@@ -304,7 +322,8 @@ def _rows(
     d = depth
     outer = spec.ndim - 1
     for k in range(outer - 1):
-        lines.append(f"{INDENT * d}for (long {pos[k]} = 0; {pos[k]} < {lay.outputs[k]}; ++{pos[k]}) {{")
+        lo, hi = ("lo", "hi") if part and k == 0 else ("0", lay.outputs[k])
+        lines.append(f"{INDENT * d}for (long {pos[k]} = {lo}; {pos[k]} < {hi}; ++{pos[k]}) {{")
         closes.append(f"{INDENT * d}}}")
         d += 1
     at_x = [s * p for s, p in zip(spec.strides, pos[:-1])] + [sp.Integer(0)]
@@ -324,15 +343,15 @@ def _rows(
         lines += body(1, d)
     else:
         h = pos[outer - 1]
-        rows = str(lay.outputs[outer - 1])
+        start, rows = ("lo", "hi") if part and outer == 1 else ("0", str(lay.outputs[outer - 1]))
         if block.rh > 1:
-            lines.append(f"{INDENT * d}long {h} = 0;")
+            lines.append(f"{INDENT * d}long {h} = {start};")
             lines.append(f"{INDENT * d}for (; {h} + {block.rh} <= {rows}; {h} += {block.rh}) {{")
             lines += body(block.rh, d + 1)
             lines.append(f"{INDENT * d}}}")
             lines.append(f"{INDENT * d}for (; {h} < {rows}; ++{h}) {{")
         else:
-            lines.append(f"{INDENT * d}for (long {h} = 0; {h} < {rows}; ++{h}) {{")
+            lines.append(f"{INDENT * d}for (long {h} = {start}; {h} < {rows}; ++{h}) {{")
         lines += body(1, d + 1)
         lines.append(f"{INDENT * d}}}")
     lines += list(reversed(closes))

@@ -31,6 +31,8 @@ WEIGHT_ROWS = 6  # blocked grad_weight: output channels per tile (each x load sh
 INPUT_ROWS = 6  # blocked grad_input: input channels per tile (each dy load shared by them)
 INPUT_CHUNK = 16  # blocked grad_input: output channels per pass over the positions (their dy stays in cache)
 INPUT_VECTORS = 2  # blocked grad_input: vectors of positions per tile (each weight broadcast shared by them)
+FORWARD_PARTS = 4  # GEMM forward units per sample and group: parts of the first output dimension
+PART_ROUND = 4  # GEMM forward: the rows of a part, a multiple of this (of every register block's rows)
 PARALLEL_MACS = 1 << 17  # threads: fewer multiply-adds per call run on one thread (a wake-up costs more)
 PARALLEL_SUMS = 1 << 15  # threads: grad_bias summing fewer values per call runs on one thread
 WEIGHT_COLS = 2  # blocked grad_weight: (input channel, tap) columns per tile (each dy load shared by them)
@@ -199,19 +201,22 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
     if threads != 1:
         steps += (Step(
             "threads",
-            f"OpenMP, {threads} threads, each running one task over a contiguous range of its "
-            "function's outermost loop: the batch (forward, grad_input), the output channels "
-            "(grad_weight, grad_bias); the blocked grad_input and grad_weight instead hand out "
-            "units one at a time as threads finish (dynamic schedule): (sample, block of the tile's "
-            "input channels), and blocks of the tile's output channels after the batch's copies; "
-            "scratch buffers one per thread (grad_weight's copies one per sample)",
-            "each task runs one compiled function (never inlined) over its range, so every output "
-            "entry gets the same machine code and order whatever the thread count: bit-identical "
-            "results; units balance cores that run at unequal speeds (a virtual machine's vCPUs "
-            "measured up to 1.5x apart), where equal ranges wait for the slower one; a call of "
-            f"fewer than {PARALLEL_MACS} multiply-adds ({PARALLEL_SUMS} values for grad_bias) runs "
-            "the same tasks on one thread, since waking another costs more than it saves; without "
-            "-fopenmp the pragmas are skipped and the code runs on one thread",
+            f"OpenMP, {threads} threads sharing out the units of a function in equal contiguous "
+            "ranges: the samples (stencil forward, gather grad_input), the output channels "
+            "(grad_weight, grad_bias); the GEMM forward and the blocked gradients instead "
+            "hand out units one at a time as threads finish (dynamic schedule): (sample, group, "
+            f"part of the first output dimension: {FORWARD_PARTS} per sample) for the forward, "
+            "(sample, block of the tile's input channels) for grad_input, per sample the blocks of "
+            "the tile's output channels for grad_weight after the threads split the sample's copies; "
+            "scratch buffers one per thread (grad_weight's copies shared)",
+            "each call of a task runs one unit through one compiled function (never inlined), so "
+            "every output entry gets the same machine code, the same version of each loop the "
+            "compiler versions by trip count, and the same order whatever the thread count: "
+            "bit-identical results; units balance cores that run at unequal speeds (a virtual "
+            "machine's vCPUs measured up to 1.5x apart), where equal ranges wait for the slower "
+            f"one; a call of fewer than {PARALLEL_MACS} multiply-adds ({PARALLEL_SUMS} values for "
+            "grad_bias) runs the same tasks on one thread, since waking another costs more than "
+            "it saves; without -fopenmp the pragmas are skipped and the code runs on one thread",
         ),)
     return Schedule(
         gemm=gemm, gemm_wide=gemm_wide, out_block=block, out_tail=tail, residues=residues,
