@@ -365,7 +365,8 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
         const double *restrict x0 = xcol[0] + n * x_sample;
         const double *restrict x1 = xcol[1] + n * x_sample;
         long q = 0;
-        for (; q + 8 <= len; q += 8) {
+        const long whole = len - len % 8;
+        for (; q < whole; q += 8) {
             const __m512d v0 = _mm512_loadu_pd(x0 + q);
             const __m512d v1 = _mm512_loadu_pd(x1 + q);
             const __m512d e0 = _mm512_loadu_pd(d0 + q);
@@ -414,7 +415,8 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
         const double *restrict x0 = xcol[0] + n * x_sample;
         const double *restrict x1 = xcol[1] + n * x_sample;
         long q = 0;
-        for (; q + 4 <= len; q += 4) {
+        const long whole = len - len % 4;
+        for (; q < whole; q += 4) {
             const __m256d v0 = _mm256_loadu_pd(x0 + q);
             const __m256d v1 = _mm256_loadu_pd(x1 + q);
             const __m256d e0 = _mm256_loadu_pd(d0 + q);
@@ -462,7 +464,8 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
         const double *restrict x0 = xcol[0] + n * x_sample;
         const double *restrict x1 = xcol[1] + n * x_sample;
         long q = 0;
-        for (; q + 4 <= len; q += 4) {
+        const long whole = len - len % 4;
+        for (; q < whole; q += 4) {
             for (int k = 0; k < 4; ++k) {
                 l0_0[k] += d0[q + k] * x0[q + k];
                 l0_1[k] += d0[q + k] * x1[q + k];

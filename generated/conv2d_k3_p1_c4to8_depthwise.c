@@ -7,12 +7,13 @@
  *
  * Schedule:
  *   forward: vectorised stencil per channel over a zero-padded copy of each sample (no bounds
- *       tests anywhere: the border is the copy's zeros); register blocks of 1 output channel x 4
- *       rows x 2 vectors along the row, the 9 taps unrolled, y written once; then rows past the
- *       last 4-row block one at a time, positions past the last block one vector, one half vector,
- *       then one position at a time; depthwise (one input and one output channel per group):
- *       nothing to share across channels, so the block spans rows and vectors; a tap's inputs are
- *       consecutive vectors at the offset s*i + d*u.
+ *       tests anywhere: the border is the copy's zeros; each row's data on a cache line, so the
+ *       copy's stores are aligned); register blocks of 1 output channel x 4 rows x 2 vectors along
+ *       the row, the 9 taps unrolled, y written once; then rows past the last 4-row block one at a
+ *       time, positions past the last block one vector, one half vector, then one position at a
+ *       time; depthwise (one input and one output channel per group): nothing to share across
+ *       channels, so the block spans rows and vectors; a tap's inputs are consecutive vectors at
+ *       the offset s*i + d*u.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:
@@ -31,6 +32,7 @@
 #include "conv2d_k3_p1_c4to8_depthwise.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,28 +120,25 @@ int conv2d_k3_p1_c4to8_depthwise_output_size(long in_h, long in_w, long *out_h, 
 CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long *restrict held, long first, long last, long in_h, long in_w, long out_h, long out_w)
 {
     (void)w; /* read as the packed wp */
-    const long step_c = in_w + 2; /* the next input channel */
+    const long step_c = 8*((in_w) / 8) + 8; /* the next input channel */
     const long plane_y = out_h * out_w;
-    const long off0 = 0;
-    const long off1 = 1;
-    const long off2 = 2;
-    const long off3 = in_w + 2;
-    const long off4 = in_w + 3;
-    const long off5 = in_w + 4;
-    const long off6 = 2*in_w + 4;
-    const long off7 = 2*in_w + 5;
-    const long off8 = 2*in_w + 6;
+    const long off0 = 7;
+    const long off1 = 8;
+    const long off2 = 9;
+    const long off3 = 8*((in_w) / 8) + 15;
+    const long off4 = 8*((in_w) / 8) + 16;
+    const long off5 = 8*((in_w) / 8) + 17;
+    const long off6 = 16*((in_w) / 8) + 23;
+    const long off7 = 16*((in_w) / 8) + 24;
+    const long off8 = 16*((in_w) / 8) + 25;
     for (long e = first; e < last; ++e) {
-        const long n = e / 16;
+        const long n = e / 4;
         {
-            const long g = (e / 4) % 4;
-            const long span = (out_h + 15) / 16 * 4; /* rows per part, a multiple of 4 */
-            const long lo = (e % 4) * span;
-            const long hi = lo + span < out_h ? lo + span : out_h;
+            const long g = e % 4;
             if (n * 4 + g != *held) {
                 for (long c = 0; c < 1; ++c) {
                     for (long ih = 0; ih < in_h; ++ih) {
-                        memcpy(xp + (in_w + 2)*(c + ih + 1) + 1, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
+                        memcpy(xp + (8*((in_w) / 8) + 8)*(c + ih + 1) + 8, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
                     }
                 }
                 *held = n * 4 + g;
@@ -147,9 +146,9 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
             const double *xg = xp;
             double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
             const double *wg = wp + g * 9;
-            long oh = lo;
-            for (; oh + 4 <= hi; oh += 4) {
-                const double *xr = xg + oh*(in_w + 2);
+            long oh = 0;
+            for (; oh + 4 <= out_h; oh += 4) {
+                const double *xr = xg + oh*(8*((in_w) / 8) + 8);
                 double *yr = yg + oh*out_w;
                 for (long ob = 0; ob < 1; ++ob) {
                     const double *wb = wg + ob * 9;
@@ -162,39 +161,39 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_1_1 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_2_1 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0), a0_3_1 = SV_SPLAT(bias0);
                         for (long c = 0; c < 1; ++c) {
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off0 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off0 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off0 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off0 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off0 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off0 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off1 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off1 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off1 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off1 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off1 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off1 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off2 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off2 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off2 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off2 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off2 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off2 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off3 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off3 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off3 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off3 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off3 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off3 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off4 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off4 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off4 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off4 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off4 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off4 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off5 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off5 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off5 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off5 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off5 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off5 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off6 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off6 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off6 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off6 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off6 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off6 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off7 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off7 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off7 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off7 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off7 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off7 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off8 + 1 * (in_w + 2)), x1_1 = SV_LOAD(xq + off8 + 1 * (in_w + 2) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off8 + 2 * (in_w + 2)), x2_1 = SV_LOAD(xq + off8 + 2 * (in_w + 2) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off8 + 3 * (in_w + 2)), x3_1 = SV_LOAD(xq + off8 + 3 * (in_w + 2) + 1 * SV_LANES);
+                                const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
                                 { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                             }
                             xq += step_c;
@@ -215,39 +214,39 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         sv_vec a0_0_0 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0);
                         for (long c = 0; c < 1; ++c) {
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off0), x1_0 = SV_LOAD(xq + off0 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off0 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off0 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off0), x1_0 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off1), x1_0 = SV_LOAD(xq + off1 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off1 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off1 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off1), x1_0 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off2), x1_0 = SV_LOAD(xq + off2 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off2 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off2 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off2), x1_0 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off3), x1_0 = SV_LOAD(xq + off3 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off3 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off3 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off3), x1_0 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off4), x1_0 = SV_LOAD(xq + off4 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off4 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off4 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off4), x1_0 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off5), x1_0 = SV_LOAD(xq + off5 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off5 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off5 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off5), x1_0 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off6), x1_0 = SV_LOAD(xq + off6 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off6 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off6 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off6), x1_0 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off7), x1_0 = SV_LOAD(xq + off7 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off7 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off7 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off7), x1_0 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const sv_vec x0_0 = SV_LOAD(xq + off8), x1_0 = SV_LOAD(xq + off8 + 1 * (in_w + 2)), x2_0 = SV_LOAD(xq + off8 + 2 * (in_w + 2)), x3_0 = SV_LOAD(xq + off8 + 3 * (in_w + 2));
+                                const sv_vec x0_0 = SV_LOAD(xq + off8), x1_0 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8));
                                 { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                             }
                             xq += step_c;
@@ -264,39 +263,39 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         hv_vec a0_0_0 = HV_SPLAT(bias0), a0_1_0 = HV_SPLAT(bias0), a0_2_0 = HV_SPLAT(bias0), a0_3_0 = HV_SPLAT(bias0);
                         for (long c = 0; c < 1; ++c) {
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off0), x1_0 = HV_LOAD(xq + off0 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off0 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off0 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off0), x1_0 = HV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off1), x1_0 = HV_LOAD(xq + off1 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off1 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off1 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off1), x1_0 = HV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 1)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off2), x1_0 = HV_LOAD(xq + off2 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off2 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off2 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off2), x1_0 = HV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 2)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off3), x1_0 = HV_LOAD(xq + off3 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off3 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off3 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off3), x1_0 = HV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 3)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off4), x1_0 = HV_LOAD(xq + off4 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off4 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off4 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off4), x1_0 = HV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 4)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off5), x1_0 = HV_LOAD(xq + off5 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off5 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off5 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off5), x1_0 = HV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 5)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off6), x1_0 = HV_LOAD(xq + off6 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off6 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off6 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off6), x1_0 = HV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 6)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off7), x1_0 = HV_LOAD(xq + off7 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off7 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off7 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off7), x1_0 = HV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 7)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             {
-                                const hv_vec x0_0 = HV_LOAD(xq + off8), x1_0 = HV_LOAD(xq + off8 + 1 * (in_w + 2)), x2_0 = HV_LOAD(xq + off8 + 2 * (in_w + 2)), x3_0 = HV_LOAD(xq + off8 + 3 * (in_w + 2));
+                                const hv_vec x0_0 = HV_LOAD(xq + off8), x1_0 = HV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8));
                                 { const hv_vec w = HV_SPLAT(*(wq + 8)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                             }
                             xq += step_c;
@@ -313,39 +312,39 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                         double a0_0_0 = bias0, a0_1_0 = bias0, a0_2_0 = bias0, a0_3_0 = bias0;
                         for (long c = 0; c < 1; ++c) {
                             {
-                                const double x0_0 = *(xq + off0), x1_0 = *(xq + off0 + 1 * (in_w + 2)), x2_0 = *(xq + off0 + 2 * (in_w + 2)), x3_0 = *(xq + off0 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off0), x1_0 = *(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off0 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off1), x1_0 = *(xq + off1 + 1 * (in_w + 2)), x2_0 = *(xq + off1 + 2 * (in_w + 2)), x3_0 = *(xq + off1 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off1), x1_0 = *(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off1 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 1); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off2), x1_0 = *(xq + off2 + 1 * (in_w + 2)), x2_0 = *(xq + off2 + 2 * (in_w + 2)), x3_0 = *(xq + off2 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off2), x1_0 = *(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off2 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 2); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off3), x1_0 = *(xq + off3 + 1 * (in_w + 2)), x2_0 = *(xq + off3 + 2 * (in_w + 2)), x3_0 = *(xq + off3 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off3), x1_0 = *(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off3 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 3); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off4), x1_0 = *(xq + off4 + 1 * (in_w + 2)), x2_0 = *(xq + off4 + 2 * (in_w + 2)), x3_0 = *(xq + off4 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off4), x1_0 = *(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off4 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 4); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off5), x1_0 = *(xq + off5 + 1 * (in_w + 2)), x2_0 = *(xq + off5 + 2 * (in_w + 2)), x3_0 = *(xq + off5 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off5), x1_0 = *(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off5 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 5); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off6), x1_0 = *(xq + off6 + 1 * (in_w + 2)), x2_0 = *(xq + off6 + 2 * (in_w + 2)), x3_0 = *(xq + off6 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off6), x1_0 = *(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off6 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 6); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off7), x1_0 = *(xq + off7 + 1 * (in_w + 2)), x2_0 = *(xq + off7 + 2 * (in_w + 2)), x3_0 = *(xq + off7 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off7), x1_0 = *(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off7 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 7); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             {
-                                const double x0_0 = *(xq + off8), x1_0 = *(xq + off8 + 1 * (in_w + 2)), x2_0 = *(xq + off8 + 2 * (in_w + 2)), x3_0 = *(xq + off8 + 3 * (in_w + 2));
+                                const double x0_0 = *(xq + off8), x1_0 = *(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off8 + 3 * (8*((in_w) / 8) + 8));
                                 { const double w = *(wq + 8); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
                             }
                             xq += step_c;
@@ -358,8 +357,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
                     }
                 }
             }
-            for (; oh < hi; ++oh) {
-                const double *xr = xg + oh*(in_w + 2);
+            for (; oh < out_h; ++oh) {
+                const double *xr = xg + oh*(8*((in_w) / 8) + 8);
                 double *yr = yg + oh*out_w;
                 for (long ob = 0; ob < 1; ++ob) {
                     const double *wb = wg + ob * 9;
@@ -581,18 +580,19 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
                             wp[(((g * 1 + ob) * 1 + c) * 9 + t) * 1 + r] =
                                 o < 1 ? w[((g * 1 + o) * 1 + c) * 9 + t] : 0;
                         }
-    const size_t xp_size = (size_t)((in_h + 2)*(in_w + 2)); /* one group of one sample, zero-padded, [rows][c][row] */
-    double *xp = calloc(1 * xp_size, sizeof(double)); /* one copy per task */
+    const size_t xp_size = (size_t)((in_h + 2)*(8*((in_w) / 8) + 8) + 8); /* one group of one sample, zero-padded, [rows][c][row] */
+    double *xbase = calloc(1 * xp_size + 8, sizeof(double)); /* one copy per task */
+    double *xp = xbase == NULL ? NULL : xbase + (64 - (size_t)((uintptr_t)xbase % 64)) % 64 / sizeof(double); /* on a cache line */
     if (wp == NULL || xp == NULL) {
         free(wp);
-        free(xp);
+        free(xbase);
         return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENOMEM;
     }
     long held = -1; /* what the buffers hold */
-    for (long e = 0; e < batch * 16; ++e)
+    for (long e = 0; e < batch * 4; ++e)
         forward_task(x, w, b, y, wp, xp + 0 * xp_size, &held, e, e + 1, in_h, in_w, out_h, out_w);
     free(wp);
-    free(xp);
+    free(xbase);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }

@@ -7,12 +7,13 @@
  *
  * Schedule:
  *   forward: vectorised stencil per channel over a zero-padded copy of each sample (no bounds
- *       tests anywhere: the border is the copy's zeros); register blocks of 1 output channel x 4
- *       rows x 2 vectors along the row, the 9 taps unrolled, y written once; then rows past the
- *       last 4-row block one at a time, positions past the last block one vector, one half vector,
- *       then one position at a time; depthwise (one input and one output channel per group):
- *       nothing to share across channels, so the block spans rows and vectors; a tap's inputs are
- *       consecutive vectors at the offset s*i + d*u.
+ *       tests anywhere: the border is the copy's zeros; each row's data on a cache line, so the
+ *       copy's stores are aligned); register blocks of 1 output channel x 4 rows x 2 vectors along
+ *       the row, the 9 taps unrolled, y written once; then rows past the last 4-row block one at a
+ *       time, positions past the last block one vector, one half vector, then one position at a
+ *       time; depthwise (one input and one output channel per group): nothing to share across
+ *       channels, so the block spans rows and vectors; a tap's inputs are consecutive vectors at
+ *       the offset s*i + d*u.
  *   grad_input: gather (full correlation of the zero-inserted dy with the flipped, dilated
  *       kernel), one loop nest; rows split into the interior (no bounds tests) and the guarded
  *       border; one accumulator per tap over the output channels, summed pairwise; no scatter:

@@ -157,7 +157,8 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "taps": taps,
         "forward_prelude": prelude(config.c_type) if plan.gemm is not None else [],
         "forward": (
-            gemm_forward_lines(lay, plan.gemm_wide, plan.gemm, config.c_type, upper, plan.threads)
+            gemm_forward_lines(lay, plan.gemm_wide, plan.gemm, plan.forward_parts, config.c_type, upper,
+                               plan.threads)
             if plan.gemm is not None and plan.gemm_wide is not None
             else Body(forward_lines(lay, plan, taps, config.c_type, upper, out_index))
         ).context(),

@@ -35,6 +35,7 @@ chosen by the preprocessor.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -42,8 +43,8 @@ import sympy as sp
 
 from symconv.codegen.c_loops import INDENT, Body, flat_index
 from symconv.codegen.layout import Layout
-from symconv.codegen.schedule import FORWARD_PARTS, PART_ROUND, Blocking
-from symconv.codegen.simd import GUARDS, INCLUDE, intrinsic, lanes, vector_type
+from symconv.codegen.schedule import Blocking
+from symconv.codegen.simd import CACHE_LINE, GUARDS, INCLUDE, intrinsic, lanes, per_line, vector_type
 from symconv.printing.code import cexpr
 
 
@@ -77,6 +78,7 @@ def prelude(T: str) -> list[str]:
     the register block (:func:`variants`).
     """
     return [
+        "#include <stdint.h>",
         "#include <stdlib.h>",
         "#include <string.h>",
         "",
@@ -140,27 +142,51 @@ class Buffer:
 
     The copy holds one group of one sample (copied just before its blocks run,
     so it is still in cache), zero-padded, with the channels between the last
-    spatial axis and the others (``[outer padded dims][C_in/G][padded row]``):
-    one input row of every channel is contiguous, so a block's reduction over
-    the channels streams through memory. The flat 1×1 layer reads x in place,
+    spatial axis and the others (``[outer padded dims][C_in/G][row]``): one
+    input row of every channel is contiguous, so a block's reduction over the
+    channels streams through memory. Each row's data starts on a cache line
+    (``shift`` columns of zeros ahead of the padded row, the row ``pitch`` a
+    whole number of cache lines), so the copy's stores and the loads of the
+    taps at the data's own column are aligned; a row's right padding reads
+    the zeros ahead of the next row's data (the pitch leaves at least
+    ``max(before, after)`` of them). The flat 1×1 layer reads x in place,
     ``[C_in][positions]``.
     """
 
     sizes: tuple[sp.Expr, ...]
     chan: int  # the channel axis in ``sizes``
+    shift: int = 0  # padded column j of a row sits at j + shift
+    margin: int = 0  # elements past the last row: its right padding reads up to ``shift`` beyond it
 
-    def index(self, spatial: Sequence[sp.Expr], channel: sp.Expr = sp.S.Zero) -> str:
-        """The flat offset of ``spatial`` (the axes but the channel) in channel ``channel``."""
+    def step(self, spatial: Sequence[sp.Expr], channel: sp.Expr = sp.S.Zero) -> str:
+        """The flat distance of a move by ``spatial`` (the axes but the channel) and ``channel``."""
         at = [*spatial[: self.chan], channel, *spatial[self.chan:]]
         return cexpr(flat_index(at, self.sizes))
 
+    def index(self, spatial: Sequence[sp.Expr], channel: sp.Expr = sp.S.Zero) -> str:
+        """The flat offset of padded position ``spatial`` in channel ``channel``."""
+        return self.step([*spatial[:-1], spatial[-1] + self.shift], channel)
 
-def buffer(lay: Layout, block: Blocking) -> Buffer:
+    @property
+    def size(self) -> sp.Expr:
+        return sp.Mul(*self.sizes) + self.margin
+
+
+def _round_up(value: sp.Expr | int, to: int) -> sp.Expr:
+    return sp.floor((sp.sympify(value) + to - 1) / to) * to
+
+
+def buffer(lay: Layout, block: Blocking, T: str) -> Buffer:
     """The buffer of ``lay`` read by the kernels: x in place for the flat 1×1 layer, else the padded copy."""
+    spec = lay.spec
     if block.flat:
-        return Buffer((sp.Integer(lay.spec.in_channels), sp.Mul(*lay.inputs)), 0)
-    padded = lay.padded_sizes
-    return Buffer((*padded[:-1], sp.Integer(lay.spec.group_in), padded[-1]), len(padded) - 1)
+        return Buffer((sp.Integer(spec.in_channels), sp.Mul(*lay.inputs)), 0)
+    line = per_line(T)
+    before, after = spec.pad_before[-1], spec.pad_after[-1]
+    shift = int(_round_up(before, line)) - before
+    pitch = _round_up(lay.inputs[-1] + max(before, after), line)
+    sizes = (*lay.padded_sizes[:-1], sp.Integer(spec.group_in), pitch)
+    return Buffer(sizes, spec.ndim - 1, shift, shift + before)
 
 
 def variants(wide: Blocking, narrow: Blocking, lines: Callable[[Blocking], list[str]]) -> list[str]:
@@ -173,7 +199,7 @@ def variants(wide: Blocking, narrow: Blocking, lines: Callable[[Blocking], list[
 
 
 def gemm_forward_lines(
-    lay: Layout, wide: Blocking, narrow: Blocking, T: str, upper: str, threads: int
+    lay: Layout, wide: Blocking, narrow: Blocking, parts: int, T: str, upper: str, threads: int
 ) -> Body:
     """The forward after the checks: scratch buffers and packing (set-up), the register blocks (task).
 
@@ -191,7 +217,7 @@ def gemm_forward_lines(
     ntaps = len(taps)
     if spec.strides[-1] != 1 and not narrow.flat:
         raise ValueError("the GEMM forward reads vectors along the row: it needs unit stride there")
-    buf = buffer(lay, narrow)
+    buf = buffer(lay, narrow, T)
     copy = not narrow.flat
     out_total = " * ".join(map(str, lay.outputs))
     spatial0 = [sp.S.Zero] * (1 if narrow.flat else spec.ndim)
@@ -218,12 +244,14 @@ def gemm_forward_lines(
     setup = variants(wide, narrow, pack)
     if copy:
         setup += [
-            f"{ind}const size_t xp_size = (size_t)({cexpr(sp.Mul(*buf.sizes))});"
+            f"{ind}const size_t xp_size = (size_t)({cexpr(buf.size)});"
             " /* one group of one sample, zero-padded, [rows][c][row] */",
-            f"{ind}{T} *xp = calloc({threads} * xp_size, sizeof({T})); /* one copy per task */",
+            f"{ind}{T} *xbase = calloc({threads} * xp_size + {per_line(T)}, sizeof({T})); /* one copy per task */",
+            f"{ind}{T} *xp = xbase == NULL ? NULL : xbase + ({CACHE_LINE} - (size_t)((uintptr_t)xbase % "
+            f"{CACHE_LINE})) % {CACHE_LINE} / sizeof({T}); /* on a cache line */",
             f"{ind}if (wp == NULL || xp == NULL) {{",
             f"{ind * 2}free(wp);",
-            f"{ind * 2}free(xp);",
+            f"{ind * 2}free(xbase);",
             f"{ind * 2}return {upper}_ENOMEM;",
             f"{ind}}}",
         ]
@@ -231,7 +259,7 @@ def gemm_forward_lines(
         setup += [f"{ind}if (wp == NULL)", f"{ind * 2}return {upper}_ENOMEM;"]
     lines = [
         f"{ind}(void)w; /* read as the packed wp */",
-        f"{ind}const long step_c = {buf.index(spatial0, sp.S.One)}; /* the next input channel */",
+        f"{ind}const long step_c = {buf.step(spatial0, sp.S.One)}; /* the next input channel */",
         f"{ind}const long plane_y = {out_total};",
     ]
     # Each tap's offset in the buffer: its window's start (d·u in padded coordinates), flattened.
@@ -243,7 +271,6 @@ def gemm_forward_lines(
 
     # the units (handed to the threads as they finish): (sample, group, part of the first output
     # dimension); a thread's copy holds one sample's group, copied when its next unit needs another
-    parts = FORWARD_PARTS if not narrow.flat and spec.ndim > 1 else 1
     units = groups * parts
     lines += [f"{ind}for (long e = first; e < last; ++e) {{",
               f"{ind * 2}const long n = e / {units};" if units > 1 else f"{ind * 2}const long n = e;",
@@ -252,8 +279,9 @@ def gemm_forward_lines(
                  if groups > 1 else f"{ind * 3}const long g = 0;")
     if parts > 1:
         rows = cexpr(lay.outputs[0])
-        lines += [f"{ind * 3}const long span = ({rows} + {parts * PART_ROUND - 1}) / {parts * PART_ROUND} * "
-                  f"{PART_ROUND}; /* rows per part, a multiple of {PART_ROUND} */",
+        whole = math.lcm(wide.rh, narrow.rh)  # a part's rows: whole register blocks on every path
+        lines += [f"{ind * 3}const long span = ({rows} + {parts * whole - 1}) / {parts * whole} * "
+                  f"{whole}; /* rows per part, a multiple of {whole} */",
                   f"{ind * 3}const long lo = (e % {parts}) * span;",
                   f"{ind * 3}const long hi = lo + span < {rows} ? lo + span : {rows};"]
     if copy:
@@ -272,7 +300,7 @@ def gemm_forward_lines(
 
     lines += variants(wide, narrow, blocks)
     lines += [f"{ind * 2}}}", f"{ind}}}"]
-    cleanup = [f"{ind}free(wp);"] + ([f"{ind}free(xp);"] if copy else [])
+    cleanup = [f"{ind}free(wp);"] + ([f"{ind}free(xbase);"] if copy else [])
     params = f", const {T} *restrict wp" + (f", {T} *restrict xp" if copy else "")
     args = ", wp" + (", xp + {t} * xp_size" if copy else "")
     return Body(lines, setup, cleanup, params, args, f"batch * {units}", dynamic=True, held=copy)
@@ -328,7 +356,7 @@ def _rows(
         d += 1
     at_x = [s * p for s, p in zip(spec.strides, pos[:-1])] + [sp.Integer(0)]
     at_y = [*pos[:-1], sp.Integer(0)]
-    xrow = buf.index(at_x)
+    xrow = buf.step(at_x)
     yrow = cexpr(flat_index(at_y, lay.outputs))
     width = str(lay.outputs[-1])
 
@@ -376,7 +404,7 @@ def _row(
         unit_x[k] = sp.Integer(spec.strides[k])
         unit_y = [sp.Integer(0)] * spec.ndim
         unit_y[k] = sp.Integer(1)
-        xstep = buf.index(unit_x)
+        xstep = buf.step(unit_x)
         ystep = cexpr(flat_index(unit_y, lay.outputs))
     full, tail = go // mr, go % mr
     lines = []

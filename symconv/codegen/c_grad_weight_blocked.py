@@ -68,6 +68,12 @@ def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
             f"{depth}const {T} *restrict d{i} = dy + n * dy_sample{row[i]};" for i in range(rows)
         ] + [f"{depth}const {T} *restrict x{j} = xcol[{j}] + n * x_sample;" for j in range(cols)]
 
+    def whole(n: int) -> list[str]:
+        # the whole vectors up to an end computed once: written ``q + n <= len``, gcc -O3 (a fixed
+        # size, inlined) warned of an overflowing iteration in the tail loop (-Waggressive-loop-...)
+        return [f"{d2}long q = 0;", f"{d2}const long whole = len - len % {n};",
+                f"{d2}for (; q < whole; q += {n}) {{"]
+
     tail = [f"{d2}for (; q < len; ++q) {{"]
     tail += [f"{d3}r{i}_{j} += d{i}[q] * x{j}[q];" for i, j in ij]
     tail.append(f"{d2}}}")
@@ -80,7 +86,7 @@ def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
                    + ";")
         out.append(f"{d1}for (long n = 0; n < samples; ++n) {{")
         out += pointers(d2)
-        out += [f"{d2}long q = 0;", f"{d2}for (; q + {n} <= len; q += {n}) {{"]
+        out += whole(n)
         out += [f"{d3}const {vec} v{j} = {intrinsic('loadu', T, bits)}(x{j} + q);" for j in range(cols)]
         for i in range(rows):
             out.append(f"{d3}const {vec} e{i} = {intrinsic('loadu', T, bits)}(d{i} + q);")
@@ -100,7 +106,7 @@ def tile_function(prefix: str, T: str, rows: int, cols: int) -> list[str]:
     lines += [f"{d1}{T} l{i}_{j}[{n}] = {{0}};" for i, j in ij]
     lines.append(f"{d1}for (long n = 0; n < samples; ++n) {{")
     lines += pointers(d2)
-    lines += [f"{d2}long q = 0;", f"{d2}for (; q + {n} <= len; q += {n}) {{"]
+    lines += whole(n)
     lines.append(f"{d3}for (int k = 0; k < {n}; ++k) {{")
     lines += [f"{d4}l{i}_{j}[k] += d{i}[q + k] * x{j}[q + k];" for i, j in ij]
     lines += [f"{d3}}}", f"{d2}}}"]

@@ -20,6 +20,7 @@ VECTORS = {
     "double": {512: ("__m512d", "pd"), 256: ("__m256d", "pd"), 128: ("__m128d", "pd")},
 }
 PREFIX = {512: "_mm512", 256: "_mm256", 128: "_mm"}  # the intrinsics' prefix of each width
+CACHE_LINE = 64  # bytes: one 512-bit vector; buffers aligned to it suit every path
 
 
 def lanes(T: str, bits: int) -> int:
@@ -34,3 +35,8 @@ def intrinsic(name: str, T: str, bits: int) -> str:
 
 def vector_type(T: str, bits: int) -> str:
     return VECTORS[T][bits][0]
+
+
+def per_line(T: str) -> int:
+    """The elements of the C type ``T`` in a cache line."""
+    return lanes(T, CACHE_LINE * 8)
