@@ -65,94 +65,93 @@ int conv1d_k5_psame_c2to3_output_size(long in_l, long *out_l)
     return sizes(in_l, out_l);
 }
 
-/* forward over the samples first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last, long in_l, long out_l)
+/* forward: the work of unit e (the schedule's units) */
+CONV1D_K5_PSAME_C2TO3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_l, long out_l)
 {
     const long lo_l = out_l < 2 ? out_l : 2;
     const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
-    for (long n = first; n < last; ++n) {
-        for (long g = 0; g < CONV1D_K5_PSAME_C2TO3_GROUPS; ++g) {
-            const double *xg = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + 2*g) * (in_l);
-            long o = 3*g;
-            for (; o < 3*g + 3; o += 1) {
-                double *restrict y0 = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
-                const double bias0 = b != NULL ? b[o] : 0;
-                for (long i = 0; i < out_l; ++i) {
-                    y0[i] = bias0;
+    const long n = e;
+    for (long g = 0; g < CONV1D_K5_PSAME_C2TO3_GROUPS; ++g) {
+        const double *xg = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + 2*g) * (in_l);
+        long o = 3*g;
+        for (; o < 3*g + 3; o += 1) {
+            double *restrict y0 = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+            const double bias0 = b != NULL ? b[o] : 0;
+            for (long i = 0; i < out_l; ++i) {
+                y0[i] = bias0;
+            }
+            for (long c = 0; c < 2; ++c) {
+                const double *restrict xc = xg + c * (in_l);
+                const double *restrict w0 = w + ((o) * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                for (long ol = 0; ol < lo_l; ++ol) {
+                    const long il = ol;
+                    if (il - 2 >= 0) {
+                        const double xv = xc[il - 2];
+                        y0[ol] += w0[0] * xv;
+                    }
+                    if (il - 1 >= 0) {
+                        const double xv = xc[il - 1];
+                        y0[ol] += w0[1] * xv;
+                    }
+                    {
+                        const double xv = xc[il];
+                        y0[ol] += w0[2] * xv;
+                    }
+                    if (il + 1 < in_l) {
+                        const double xv = xc[il + 1];
+                        y0[ol] += w0[3] * xv;
+                    }
+                    if (il + 2 < in_l) {
+                        const double xv = xc[il + 2];
+                        y0[ol] += w0[4] * xv;
+                    }
                 }
-                for (long c = 0; c < 2; ++c) {
-                    const double *restrict xc = xg + c * (in_l);
-                    const double *restrict w0 = w + ((o) * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
-                    for (long ol = 0; ol < lo_l; ++ol) {
-                        const long il = ol;
-                        if (il - 2 >= 0) {
-                            const double xv = xc[il - 2];
-                            y0[ol] += w0[0] * xv;
-                        }
-                        if (il - 1 >= 0) {
-                            const double xv = xc[il - 1];
-                            y0[ol] += w0[1] * xv;
-                        }
-                        {
-                            const double xv = xc[il];
-                            y0[ol] += w0[2] * xv;
-                        }
-                        if (il + 1 < in_l) {
-                            const double xv = xc[il + 1];
-                            y0[ol] += w0[3] * xv;
-                        }
-                        if (il + 2 < in_l) {
-                            const double xv = xc[il + 2];
-                            y0[ol] += w0[4] * xv;
-                        }
+                for (long ol = lo_l; ol < hi_l; ++ol) {
+                    const long il = ol;
+                    double a0 = y0[ol];
+                    {
+                        const double xv = xc[il - 2];
+                        a0 += w0[0] * xv;
                     }
-                    for (long ol = lo_l; ol < hi_l; ++ol) {
-                        const long il = ol;
-                        double a0 = y0[ol];
-                        {
-                            const double xv = xc[il - 2];
-                            a0 += w0[0] * xv;
-                        }
-                        {
-                            const double xv = xc[il - 1];
-                            a0 += w0[1] * xv;
-                        }
-                        {
-                            const double xv = xc[il];
-                            a0 += w0[2] * xv;
-                        }
-                        {
-                            const double xv = xc[il + 1];
-                            a0 += w0[3] * xv;
-                        }
-                        {
-                            const double xv = xc[il + 2];
-                            a0 += w0[4] * xv;
-                        }
-                        y0[ol] = a0;
+                    {
+                        const double xv = xc[il - 1];
+                        a0 += w0[1] * xv;
                     }
-                    for (long ol = hi_l; ol < out_l; ++ol) {
-                        const long il = ol;
-                        if (il - 2 >= 0) {
-                            const double xv = xc[il - 2];
-                            y0[ol] += w0[0] * xv;
-                        }
-                        if (il - 1 >= 0) {
-                            const double xv = xc[il - 1];
-                            y0[ol] += w0[1] * xv;
-                        }
-                        {
-                            const double xv = xc[il];
-                            y0[ol] += w0[2] * xv;
-                        }
-                        if (il + 1 < in_l) {
-                            const double xv = xc[il + 1];
-                            y0[ol] += w0[3] * xv;
-                        }
-                        if (il + 2 < in_l) {
-                            const double xv = xc[il + 2];
-                            y0[ol] += w0[4] * xv;
-                        }
+                    {
+                        const double xv = xc[il];
+                        a0 += w0[2] * xv;
+                    }
+                    {
+                        const double xv = xc[il + 1];
+                        a0 += w0[3] * xv;
+                    }
+                    {
+                        const double xv = xc[il + 2];
+                        a0 += w0[4] * xv;
+                    }
+                    y0[ol] = a0;
+                }
+                for (long ol = hi_l; ol < out_l; ++ol) {
+                    const long il = ol;
+                    if (il - 2 >= 0) {
+                        const double xv = xc[il - 2];
+                        y0[ol] += w0[0] * xv;
+                    }
+                    if (il - 1 >= 0) {
+                        const double xv = xc[il - 1];
+                        y0[ol] += w0[1] * xv;
+                    }
+                    {
+                        const double xv = xc[il];
+                        y0[ol] += w0[2] * xv;
+                    }
+                    if (il + 1 < in_l) {
+                        const double xv = xc[il + 1];
+                        y0[ol] += w0[3] * xv;
+                    }
+                    if (il + 2 < in_l) {
+                        const double xv = xc[il + 2];
+                        y0[ol] += w0[4] * xv;
                     }
                 }
             }
@@ -173,7 +172,7 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
         return status;
 
     for (long e = 0; e < batch; ++e)
-        forward_task(x, w, b, y, e, e + 1, in_l, out_l);
+        forward_task(x, w, b, y, e, in_l, out_l);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
@@ -493,44 +492,42 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
 #endif
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, double *restrict dyz, long *restrict held, long first, long last, long in_l, long out_l)
+/* grad_input: the work of unit e */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, double *restrict dyz, long *restrict held, long e, long in_l, long out_l)
 {
     const long len = in_l; /* the flat positions q up to the last input position */
     const long tap_offset[5] = {4, 3, 2, 1, 0};
-    for (long e = first; e < last; ++e) {
-        const long n = e;
-        const long c = 0;
-        if (n != *held) {
-            for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++ch) {
-                for (long pl = 0; pl < out_l; ++pl)
-                    dyz[ch * (in_l + 4) + pl + 2] = dy[(n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + ch) * (out_l) + pl];
-            }
-            *held = n;
+    const long n = e;
+    const long c = 0;
+    if (n != *held) {
+        for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++ch) {
+            for (long pl = 0; pl < out_l; ++pl)
+                dyz[ch * (in_l + 4) + pl + 2] = dy[(n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + ch) * (out_l) + pl];
         }
-        double *dxz = dx + n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l);
-        const double *dyg = dyz;
-        const double *wg = w;
-        double *dxg = dxz;
-        {
-            long q = 0;
-            for (long oc = 0; oc < 3; oc += 16) {
-                for (q = 0; q + 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES)
-                    conv1d_k5_psame_c2to3_gi_tile_2x2(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
-                for (; q + CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += CONV1D_K5_PSAME_C2TO3_GI_LANES)
-                    conv1d_k5_psame_c2to3_gi_tile_2x1(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
-            }
-            for (; q < len; ++q) {
-                for (long i = 0; i < 2; ++i) {
-                    double sum = 0;
-                    for (long u = 0; u < 5; ++u) {
-                        double a = 0;
-                        for (long o = 0; o < 3; ++o)
-                            a += wg[(c + i) * 5 + o * 10 + u] * dyg[o * (in_l + 4) + q + tap_offset[u]];
-                        sum = u == 0 ? a : sum + a;
-                    }
-                    dxg[(c + i) * (in_l) + q] = sum;
+        *held = n;
+    }
+    double *dxz = dx + n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l);
+    const double *dyg = dyz;
+    const double *wg = w;
+    double *dxg = dxz;
+    {
+        long q = 0;
+        for (long oc = 0; oc < 3; oc += 16) {
+            for (q = 0; q + 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES)
+                conv1d_k5_psame_c2to3_gi_tile_2x2(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
+            for (; q + CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += CONV1D_K5_PSAME_C2TO3_GI_LANES)
+                conv1d_k5_psame_c2to3_gi_tile_2x1(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
+        }
+        for (; q < len; ++q) {
+            for (long i = 0; i < 2; ++i) {
+                double sum = 0;
+                for (long u = 0; u < 5; ++u) {
+                    double a = 0;
+                    for (long o = 0; o < 3; ++o)
+                        a += wg[(c + i) * 5 + o * 10 + u] * dyg[o * (in_l + 4) + q + tap_offset[u]];
+                    sum = u == 0 ? a : sum + a;
                 }
+                dxg[(c + i) * (in_l) + q] = sum;
             }
         }
     }
@@ -554,49 +551,44 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
         free(dyz);
         return CONV1D_K5_PSAME_C2TO3_ENOMEM;
     }
-    long held = -1; /* what the buffers hold */
+    long held = -1; /* what this thread's buffers hold */
     for (long e = 0; e < batch * 1; ++e)
-        grad_input_task(dy, w, dx, dyz + 0 * dyz_size, &held, e, e + 1, in_l, out_l);
+        grad_input_task(dy, w, dx, dyz + 0 * dyz_size, &held, e, in_l, out_l);
     free(dyz);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }
 
-/* grad_weight's copies of the samples first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_prepare(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long first, long last, long in_l, long out_l)
+/* grad_weight's copies: the planes of unit e */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_prepare(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long e, long in_l, long out_l)
 {
     (void)in_l;
     (void)out_l;
-    (void)x;
     (void)dy;
     (void)dw;
     (void)batch;
-    for (long e = first; e < last; ++e) {
-        const long n = e / (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
-        const long ch = e % (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
-        for (long pl = 0; pl < in_l; ++pl)
-            xp[ch * (in_l + 4) + pl + 2] = x[(n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + ch) * (in_l) + pl];
-    }
+    const long n = e / (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
+    const long ch = e % (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
+    for (long pl = 0; pl < in_l; ++pl)
+        xp[ch * (in_l + 4) + pl + 2] = x[(n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + ch) * (in_l) + pl];
 }
 
-/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long first, long last, long in_l, long out_l)
+/* grad_weight: the work of unit e */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long e, long in_l, long out_l)
 {
     const long len = out_l; /* the flat positions q up to the last output */
     const long tap_offset[5] = {0, 1, 2, 3, 4};
     (void)x;
     (void)batch;
-    for (long e = first; e < last; ++e) {
-        const long n = e;
-        const long o = 0;
-        if (n == 0) {
-            for (long k = 0; k < 3 * 10; ++k)
-                dw[o * 10 + k] = 0;
-        }
-        for (long j = 0; j < 10; j += 2) {
-            const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
-            conv1d_k5_psame_c2to3_gw_tile_3x2(dy + n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (out_l) + (o) * (out_l), out_l, 0, xcol, 0, 1, len, dw + o * 10 + j, 10);
-        }
+    const long n = e;
+    const long o = 0;
+    if (n == 0) {
+        for (long k = 0; k < 3 * 10; ++k)
+            dw[o * 10 + k] = 0;
+    }
+    for (long j = 0; j < 10; j += 2) {
+        const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
+        conv1d_k5_psame_c2to3_gw_tile_3x2(dy + n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (out_l) + (o) * (out_l), out_l, 0, xcol, 0, 1, len, dw + o * 10 + j, 10);
     }
 }
 
@@ -623,9 +615,9 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
             dw[k] = 0;
     for (long n = 0; n < batch; ++n) {
         for (long e = n * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS); e < (n + 1) * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS); ++e)
-            grad_weight_prepare(x, dy, dw, batch, xp, e, e + 1, in_l, out_l);
+            grad_weight_prepare(x, dy, dw, batch, xp, e, in_l, out_l);
         for (long e = n * 1; e < (n + 1) * 1; ++e)
-            grad_weight_task(x, dy, dw, batch, xp, e, e + 1, in_l, out_l);
+            grad_weight_task(x, dy, dw, batch, xp, e, in_l, out_l);
     }
     free(xp);
 
@@ -644,44 +636,42 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
     }
 }
 
-/* grad_bias of the output channels first … last - 1 */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last, long out_l)
+/* grad_bias of output channel o, one unit */
+CONV1D_K5_PSAME_C2TO3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_l)
 {
     const long plane = out_l; /* positions of one output map */
-    for (long o = first; o < last; ++o) {
-        double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
-        double lost[32] = {0}; /* what each lane's compensated adds rounded off */
-        for (long n = 0; n < batch; ++n) {
-            const double *restrict row = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * plane;
-            long i = 0;
-            for (; plane - i >= 128; i += 128) {
-                double part[32];
+    double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
+    double lost[32] = {0}; /* what each lane's compensated adds rounded off */
+    for (long n = 0; n < batch; ++n) {
+        const double *restrict row = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * plane;
+        long i = 0;
+        for (; plane - i >= 128; i += 128) {
+            double part[32];
+            for (int k = 0; k < 32; ++k)
+                part[k] = row[i + k];
+            for (int r = 1; r < 4; ++r)
                 for (int k = 0; k < 32; ++k)
-                    part[k] = row[i + k];
-                for (int r = 1; r < 4; ++r)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + r * 32 + k];
-                add_block(sum, lost, part);
-            }
-            if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
-                double part[32] = {0};
-                for (; plane - i >= 32; i += 32)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + k];
-                for (int k = 0; i < plane; ++i, ++k)
-                    part[k] += row[i];
-                add_block(sum, lost, part);
-            }
+                    part[k] += row[i + r * 32 + k];
+            add_block(sum, lost, part);
         }
-        double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
-        for (int k = 0; k < 64; ++k) {
-            const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
-            const double t = total + y;
-            carry = (t - total) - y;
-            total = t;
+        if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
+            double part[32] = {0};
+            for (; plane - i >= 32; i += 32)
+                for (int k = 0; k < 32; ++k)
+                    part[k] += row[i + k];
+            for (int k = 0; i < plane; ++i, ++k)
+                part[k] += row[i];
+            add_block(sum, lost, part);
         }
-        db[o] = total - carry;
     }
+    double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
+    for (int k = 0; k < 64; ++k) {
+        const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
+        const double t = total + y;
+        carry = (t - total) - y;
+        total = t;
+    }
+    db[o] = total - carry;
 }
 
 int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_l)
@@ -697,7 +687,7 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict 
         return status;
 
     for (long e = 0; e < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++e)
-        grad_bias_task(dy, db, batch, e, e + 1, out_l);
+        grad_bias_task(dy, db, batch, e, out_l);
 
     return CONV1D_K5_PSAME_C2TO3_OK;
 }

@@ -64,49 +64,48 @@ int conv2d_k2_n3_output_size(long *out_h, long *out_w)
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-/* forward over the samples first … last - 1 */
-CONV2D_K2_N3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last)
+/* forward: the work of unit e (the schedule's units) */
+CONV2D_K2_N3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e)
 {
     const long in_h = 3;
     const long in_w = 3;
     const long out_h = 2;
     const long out_w = 2;
-    for (long n = first; n < last; ++n) {
-        for (long g = 0; g < CONV2D_K2_N3_GROUPS; ++g) {
-            const double *xg = x + (n * CONV2D_K2_N3_IN_CHANNELS + g) * (in_h * in_w);
-            long o = g;
-            for (; o < g + 1; o += 1) {
-                double *restrict y0 = y + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                const double bias0 = b != NULL ? b[o] : 0;
-                for (long i = 0; i < out_h * out_w; ++i) {
-                    y0[i] = bias0;
-                }
-                for (long c = 0; c < 1; ++c) {
-                    const double *restrict xc = xg + c * (in_h * in_w);
-                    const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K2_N3_TAPS;
-                    for (long oh = 0; oh < out_h; ++oh) {
-                        const long ih = oh;
-                        for (long ow = 0; ow < out_w; ++ow) {
-                            const long iw = ow;
-                            double a0 = y0[oh*out_w + ow];
-                            {
-                                const double xv = xc[ih*in_w + iw];
-                                a0 += w0[0] * xv;
-                            }
-                            {
-                                const double xv = xc[ih*in_w + iw + 1];
-                                a0 += w0[1] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 1) + iw];
-                                a0 += w0[2] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                a0 += w0[3] * xv;
-                            }
-                            y0[oh*out_w + ow] = a0;
+    const long n = e;
+    for (long g = 0; g < CONV2D_K2_N3_GROUPS; ++g) {
+        const double *xg = x + (n * CONV2D_K2_N3_IN_CHANNELS + g) * (in_h * in_w);
+        long o = g;
+        for (; o < g + 1; o += 1) {
+            double *restrict y0 = y + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+            const double bias0 = b != NULL ? b[o] : 0;
+            for (long i = 0; i < out_h * out_w; ++i) {
+                y0[i] = bias0;
+            }
+            for (long c = 0; c < 1; ++c) {
+                const double *restrict xc = xg + c * (in_h * in_w);
+                const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K2_N3_TAPS;
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = oh;
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        double a0 = y0[oh*out_w + ow];
+                        {
+                            const double xv = xc[ih*in_w + iw];
+                            a0 += w0[0] * xv;
                         }
+                        {
+                            const double xv = xc[ih*in_w + iw + 1];
+                            a0 += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 1) + iw];
+                            a0 += w0[2] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 1) + iw + 1];
+                            a0 += w0[3] * xv;
+                        }
+                        y0[oh*out_w + ow] = a0;
                     }
                 }
             }
@@ -130,13 +129,13 @@ int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, con
         return status;
 
     for (long e = 0; e < batch; ++e)
-        forward_task(x, w, b, y, e, e + 1);
+        forward_task(x, w, b, y, e);
 
     return CONV2D_K2_N3_OK;
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last)
+/* grad_input: the work of unit e */
+CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e)
 {
     const long in_h = 3;
     const long in_w = 3;
@@ -146,77 +145,76 @@ CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *
     const long hi0_h = out_h < lo0_h ? lo0_h : out_h < in_h ? out_h : in_h;
     const long lo0_w = in_w < 1 ? in_w : 1;
     const long hi0_w = out_w < lo0_w ? lo0_w : out_w < in_w ? out_w : in_w;
-    for (long n = first; n < last; ++n) {
-        for (long c = 0; c < CONV2D_K2_N3_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
-            for (long qh = 0; qh < in_h; ++qh) {
-                const long jh = qh;
-                if (qh >= lo0_h && qh < hi0_h) {
-                    for (long qw = 0; qw < lo0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+    const long n = e;
+    for (long c = 0; c < CONV2D_K2_N3_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
+        for (long qh = 0; qh < in_h; ++qh) {
+            const long jh = qh;
+            if (qh >= lo0_h && qh < hi0_h) {
+                for (long qw = 0; qw < lo0_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
                     }
-                    for (long qw = lo0_w; qw < hi0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
-                            a0 += wc[0] * dyo[out_w*qh + qw];
-                            a1 += wc[1] * dyo[out_w*qh + qw - 1];
-                            a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
-                            a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                    dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                }
+                for (long qw = lo0_w; qw < hi0_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        a0 += wc[0] * dyo[out_w*qh + qw];
+                        a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                        a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                        a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
                     }
-                    for (long qw = hi0_w; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                    dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                }
+                for (long qw = hi0_w; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
                     }
-                } else {
-                    for (long qw = 0; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                    dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
+                }
+            } else {
+                for (long qw = 0; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a3 += wc[3] * dyo[out_w*(qh - 1) + qw - 1];
                     }
+                    dxc[in_w*jh + jw] = ((a0 + a1) + (a2 + a3));
                 }
             }
         }
@@ -239,44 +237,43 @@ int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w,
         return status;
 
     for (long e = 0; e < batch; ++e)
-        grad_input_task(dy, w, dx, e, e + 1);
+        grad_input_task(dy, w, dx, e);
 
     return CONV2D_K2_N3_OK;
 }
 
-/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
-CONV2D_K2_N3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last)
+/* grad_weight: the work of unit e */
+CONV2D_K2_N3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e)
 {
     const long in_h = 3;
     const long in_w = 3;
     const long out_h = 2;
     const long out_w = 2;
-    for (long o = first; o < last; ++o) {
-        for (long c = 0; c < 1; ++c) {
-            double a0 = 0;
-            double a1 = 0;
-            double a2 = 0;
-            double a3 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                const double *restrict xc = x + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = oh;
-                    for (long ow = 0; ow < out_w; ++ow) {
-                        const long iw = ow;
-                        const double d = dyo[oh*out_w + ow];
-                        a0 += xc[ih*in_w + iw] * d;
-                        a1 += xc[ih*in_w + iw + 1] * d;
-                        a2 += xc[in_w*(ih + 1) + iw] * d;
-                        a3 += xc[in_w*(ih + 1) + iw + 1] * d;
-                    }
+    const long o = e;
+    for (long c = 0; c < 1; ++c) {
+        double a0 = 0;
+        double a1 = 0;
+        double a2 = 0;
+        double a3 = 0;
+        for (long n = 0; n < batch; ++n) {
+            const double *restrict dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
+            for (long oh = 0; oh < out_h; ++oh) {
+                const long ih = oh;
+                for (long ow = 0; ow < out_w; ++ow) {
+                    const long iw = ow;
+                    const double d = dyo[oh*out_w + ow];
+                    a0 += xc[ih*in_w + iw] * d;
+                    a1 += xc[ih*in_w + iw + 1] * d;
+                    a2 += xc[in_w*(ih + 1) + iw] * d;
+                    a3 += xc[in_w*(ih + 1) + iw + 1] * d;
                 }
             }
-            dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 0] = a0;
-            dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 1] = a1;
-            dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 2] = a2;
-            dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 3] = a3;
         }
+        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 0] = a0;
+        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 1] = a1;
+        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 2] = a2;
+        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 3] = a3;
     }
 }
 
@@ -296,7 +293,7 @@ int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy
         return status;
 
     for (long e = 0; e < CONV2D_K2_N3_OUT_CHANNELS; ++e)
-        grad_weight_task(x, dy, dw, batch, e, e + 1);
+        grad_weight_task(x, dy, dw, batch, e);
 
     return CONV2D_K2_N3_OK;
 }
@@ -313,46 +310,44 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
     }
 }
 
-/* grad_bias of the output channels first … last - 1 */
-CONV2D_K2_N3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last)
+/* grad_bias of output channel o, one unit */
+CONV2D_K2_N3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o)
 {
     const long out_h = 2;
     const long out_w = 2;
     const long plane = out_h * out_w; /* positions of one output map */
-    for (long o = first; o < last; ++o) {
-        double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
-        double lost[32] = {0}; /* what each lane's compensated adds rounded off */
-        for (long n = 0; n < batch; ++n) {
-            const double *restrict row = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * plane;
-            long i = 0;
-            for (; plane - i >= 128; i += 128) {
-                double part[32];
+    double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
+    double lost[32] = {0}; /* what each lane's compensated adds rounded off */
+    for (long n = 0; n < batch; ++n) {
+        const double *restrict row = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * plane;
+        long i = 0;
+        for (; plane - i >= 128; i += 128) {
+            double part[32];
+            for (int k = 0; k < 32; ++k)
+                part[k] = row[i + k];
+            for (int r = 1; r < 4; ++r)
                 for (int k = 0; k < 32; ++k)
-                    part[k] = row[i + k];
-                for (int r = 1; r < 4; ++r)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + r * 32 + k];
-                add_block(sum, lost, part);
-            }
-            if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
-                double part[32] = {0};
-                for (; plane - i >= 32; i += 32)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + k];
-                for (int k = 0; i < plane; ++i, ++k)
-                    part[k] += row[i];
-                add_block(sum, lost, part);
-            }
+                    part[k] += row[i + r * 32 + k];
+            add_block(sum, lost, part);
         }
-        double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
-        for (int k = 0; k < 64; ++k) {
-            const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
-            const double t = total + y;
-            carry = (t - total) - y;
-            total = t;
+        if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
+            double part[32] = {0};
+            for (; plane - i >= 32; i += 32)
+                for (int k = 0; k < 32; ++k)
+                    part[k] += row[i + k];
+            for (int k = 0; i < plane; ++i, ++k)
+                part[k] += row[i];
+            add_block(sum, lost, part);
         }
-        db[o] = total - carry;
     }
+    double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
+    for (int k = 0; k < 64; ++k) {
+        const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
+        const double t = total + y;
+        carry = (t - total) - y;
+        total = t;
+    }
+    db[o] = total - carry;
 }
 
 int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long batch)
@@ -371,7 +366,7 @@ int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long 
         return status;
 
     for (long e = 0; e < CONV2D_K2_N3_OUT_CHANNELS; ++e)
-        grad_bias_task(dy, db, batch, e, e + 1);
+        grad_bias_task(dy, db, batch, e);
 
     return CONV2D_K2_N3_OK;
 }

@@ -62,65 +62,64 @@ int conv2d_k3_d2_output_size(long in_h, long in_w, long *out_h, long *out_w)
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-/* forward over the samples first … last - 1 */
-CONV2D_K3_D2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* forward: the work of unit e (the schedule's units) */
+CONV2D_K3_D2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_h, long in_w, long out_h, long out_w)
 {
-    for (long n = first; n < last; ++n) {
-        for (long g = 0; g < CONV2D_K3_D2_GROUPS; ++g) {
-            const double *xg = x + (n * CONV2D_K3_D2_IN_CHANNELS + g) * (in_h * in_w);
-            long o = g;
-            for (; o < g + 1; o += 1) {
-                double *restrict y0 = y + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                const double bias0 = b != NULL ? b[o] : 0;
-                for (long i = 0; i < out_h * out_w; ++i) {
-                    y0[i] = bias0;
-                }
-                for (long c = 0; c < 1; ++c) {
-                    const double *restrict xc = xg + c * (in_h * in_w);
-                    const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K3_D2_TAPS;
-                    for (long oh = 0; oh < out_h; ++oh) {
-                        const long ih = oh;
-                        for (long ow = 0; ow < out_w; ++ow) {
-                            const long iw = ow;
-                            double a0 = y0[oh*out_w + ow];
-                            {
-                                const double xv = xc[ih*in_w + iw];
-                                a0 += w0[0] * xv;
-                            }
-                            {
-                                const double xv = xc[ih*in_w + iw + 2];
-                                a0 += w0[1] * xv;
-                            }
-                            {
-                                const double xv = xc[ih*in_w + iw + 4];
-                                a0 += w0[2] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 2) + iw];
-                                a0 += w0[3] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 2) + iw + 2];
-                                a0 += w0[4] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 2) + iw + 4];
-                                a0 += w0[5] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 4) + iw];
-                                a0 += w0[6] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 4) + iw + 2];
-                                a0 += w0[7] * xv;
-                            }
-                            {
-                                const double xv = xc[in_w*(ih + 4) + iw + 4];
-                                a0 += w0[8] * xv;
-                            }
-                            y0[oh*out_w + ow] = a0;
+    const long n = e;
+    for (long g = 0; g < CONV2D_K3_D2_GROUPS; ++g) {
+        const double *xg = x + (n * CONV2D_K3_D2_IN_CHANNELS + g) * (in_h * in_w);
+        long o = g;
+        for (; o < g + 1; o += 1) {
+            double *restrict y0 = y + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+            const double bias0 = b != NULL ? b[o] : 0;
+            for (long i = 0; i < out_h * out_w; ++i) {
+                y0[i] = bias0;
+            }
+            for (long c = 0; c < 1; ++c) {
+                const double *restrict xc = xg + c * (in_h * in_w);
+                const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K3_D2_TAPS;
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = oh;
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        double a0 = y0[oh*out_w + ow];
+                        {
+                            const double xv = xc[ih*in_w + iw];
+                            a0 += w0[0] * xv;
                         }
+                        {
+                            const double xv = xc[ih*in_w + iw + 2];
+                            a0 += w0[1] * xv;
+                        }
+                        {
+                            const double xv = xc[ih*in_w + iw + 4];
+                            a0 += w0[2] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 2) + iw];
+                            a0 += w0[3] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 2) + iw + 2];
+                            a0 += w0[4] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 2) + iw + 4];
+                            a0 += w0[5] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 4) + iw];
+                            a0 += w0[6] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 4) + iw + 2];
+                            a0 += w0[7] * xv;
+                        }
+                        {
+                            const double xv = xc[in_w*(ih + 4) + iw + 4];
+                            a0 += w0[8] * xv;
+                        }
+                        y0[oh*out_w + ow] = a0;
                     }
                 }
             }
@@ -142,129 +141,128 @@ int conv2d_k3_d2_forward(const double *restrict x, const double *restrict w, con
         return status;
 
     for (long e = 0; e < batch; ++e)
-        forward_task(x, w, b, y, e, e + 1, in_h, in_w, out_h, out_w);
+        forward_task(x, w, b, y, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV2D_K3_D2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_input: the work of unit e */
+CONV2D_K3_D2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo0_h = in_h < 4 ? in_h : 4;
     const long hi0_h = out_h < lo0_h ? lo0_h : out_h < in_h ? out_h : in_h;
     const long lo0_w = in_w < 4 ? in_w : 4;
     const long hi0_w = out_w < lo0_w ? lo0_w : out_w < in_w ? out_w : in_w;
-    for (long n = first; n < last; ++n) {
-        for (long c = 0; c < CONV2D_K3_D2_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
-            for (long qh = 0; qh < in_h; ++qh) {
-                const long jh = qh;
-                if (qh >= lo0_h && qh < hi0_h) {
-                    for (long qw = 0; qw < lo0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
-                            if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+    const long n = e;
+    for (long c = 0; c < CONV2D_K3_D2_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
+        for (long qh = 0; qh < in_h; ++qh) {
+            const long jh = qh;
+            if (qh >= lo0_h && qh < hi0_h) {
+                for (long qw = 0; qw < lo0_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                        if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
                     }
-                    for (long qw = lo0_w; qw < hi0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                            a0 += wc[0] * dyo[out_w*qh + qw];
-                            a1 += wc[1] * dyo[out_w*qh + qw - 2];
-                            a2 += wc[2] * dyo[out_w*qh + qw - 4];
-                            a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
-                            a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
-                            a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
-                            a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
-                            a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
-                            a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                }
+                for (long qw = lo0_w; qw < hi0_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        a0 += wc[0] * dyo[out_w*qh + qw];
+                        a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                        a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                        a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                        a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                        a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                        a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                        a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                        a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
                     }
-                    for (long qw = hi0_w; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
-                            if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                }
+                for (long qw = hi0_w; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                        if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
                     }
-                } else {
-                    for (long qw = 0; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
-                            if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
-                            if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
-                            if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
-                            if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                }
+            } else {
+                for (long qw = 0; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = 0; o < 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
+                        if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw < out_w) a3 += wc[3] * dyo[out_w*(qh - 2) + qw];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a4 += wc[4] * dyo[out_w*(qh - 2) + qw - 2];
+                        if (qh - 2 >= 0 && qh - 2 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a5 += wc[5] * dyo[out_w*(qh - 2) + qw - 4];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw < out_w) a6 += wc[6] * dyo[out_w*(qh - 4) + qw];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw - 2 >= 0 && qw - 2 < out_w) a7 += wc[7] * dyo[out_w*(qh - 4) + qw - 2];
+                        if (qh - 4 >= 0 && qh - 4 < out_h && qw - 4 >= 0 && qw - 4 < out_w) a8 += wc[8] * dyo[out_w*(qh - 4) + qw - 4];
                     }
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
                 }
             }
         }
@@ -285,55 +283,54 @@ int conv2d_k3_d2_grad_input(const double *restrict dy, const double *restrict w,
         return status;
 
     for (long e = 0; e < batch; ++e)
-        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }
 
-/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
-CONV2D_K3_D2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_weight: the work of unit e */
+CONV2D_K3_D2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
-    for (long o = first; o < last; ++o) {
-        for (long c = 0; c < 1; ++c) {
-            double a0 = 0;
-            double a1 = 0;
-            double a2 = 0;
-            double a3 = 0;
-            double a4 = 0;
-            double a5 = 0;
-            double a6 = 0;
-            double a7 = 0;
-            double a8 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                const double *restrict xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = oh;
-                    for (long ow = 0; ow < out_w; ++ow) {
-                        const long iw = ow;
-                        const double d = dyo[oh*out_w + ow];
-                        a0 += xc[ih*in_w + iw] * d;
-                        a1 += xc[ih*in_w + iw + 2] * d;
-                        a2 += xc[ih*in_w + iw + 4] * d;
-                        a3 += xc[in_w*(ih + 2) + iw] * d;
-                        a4 += xc[in_w*(ih + 2) + iw + 2] * d;
-                        a5 += xc[in_w*(ih + 2) + iw + 4] * d;
-                        a6 += xc[in_w*(ih + 4) + iw] * d;
-                        a7 += xc[in_w*(ih + 4) + iw + 2] * d;
-                        a8 += xc[in_w*(ih + 4) + iw + 4] * d;
-                    }
+    const long o = e;
+    for (long c = 0; c < 1; ++c) {
+        double a0 = 0;
+        double a1 = 0;
+        double a2 = 0;
+        double a3 = 0;
+        double a4 = 0;
+        double a5 = 0;
+        double a6 = 0;
+        double a7 = 0;
+        double a8 = 0;
+        for (long n = 0; n < batch; ++n) {
+            const double *restrict dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
+            for (long oh = 0; oh < out_h; ++oh) {
+                const long ih = oh;
+                for (long ow = 0; ow < out_w; ++ow) {
+                    const long iw = ow;
+                    const double d = dyo[oh*out_w + ow];
+                    a0 += xc[ih*in_w + iw] * d;
+                    a1 += xc[ih*in_w + iw + 2] * d;
+                    a2 += xc[ih*in_w + iw + 4] * d;
+                    a3 += xc[in_w*(ih + 2) + iw] * d;
+                    a4 += xc[in_w*(ih + 2) + iw + 2] * d;
+                    a5 += xc[in_w*(ih + 2) + iw + 4] * d;
+                    a6 += xc[in_w*(ih + 4) + iw] * d;
+                    a7 += xc[in_w*(ih + 4) + iw + 2] * d;
+                    a8 += xc[in_w*(ih + 4) + iw + 4] * d;
                 }
             }
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 0] = a0;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 1] = a1;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 2] = a2;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 3] = a3;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 4] = a4;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 5] = a5;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 6] = a6;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 7] = a7;
-            dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 8] = a8;
         }
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 0] = a0;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 1] = a1;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 2] = a2;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 3] = a3;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 4] = a4;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 5] = a5;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 6] = a6;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 7] = a7;
+        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 8] = a8;
     }
 }
 
@@ -351,7 +348,7 @@ int conv2d_k3_d2_grad_weight(const double *restrict x, const double *restrict dy
         return status;
 
     for (long e = 0; e < CONV2D_K3_D2_OUT_CHANNELS; ++e)
-        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }
@@ -368,44 +365,42 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
     }
 }
 
-/* grad_bias of the output channels first … last - 1 */
-CONV2D_K3_D2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last, long out_h, long out_w)
+/* grad_bias of output channel o, one unit */
+CONV2D_K3_D2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
-    for (long o = first; o < last; ++o) {
-        double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
-        double lost[32] = {0}; /* what each lane's compensated adds rounded off */
-        for (long n = 0; n < batch; ++n) {
-            const double *restrict row = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * plane;
-            long i = 0;
-            for (; plane - i >= 128; i += 128) {
-                double part[32];
+    double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
+    double lost[32] = {0}; /* what each lane's compensated adds rounded off */
+    for (long n = 0; n < batch; ++n) {
+        const double *restrict row = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * plane;
+        long i = 0;
+        for (; plane - i >= 128; i += 128) {
+            double part[32];
+            for (int k = 0; k < 32; ++k)
+                part[k] = row[i + k];
+            for (int r = 1; r < 4; ++r)
                 for (int k = 0; k < 32; ++k)
-                    part[k] = row[i + k];
-                for (int r = 1; r < 4; ++r)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + r * 32 + k];
-                add_block(sum, lost, part);
-            }
-            if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
-                double part[32] = {0};
-                for (; plane - i >= 32; i += 32)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + k];
-                for (int k = 0; i < plane; ++i, ++k)
-                    part[k] += row[i];
-                add_block(sum, lost, part);
-            }
+                    part[k] += row[i + r * 32 + k];
+            add_block(sum, lost, part);
         }
-        double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
-        for (int k = 0; k < 64; ++k) {
-            const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
-            const double t = total + y;
-            carry = (t - total) - y;
-            total = t;
+        if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
+            double part[32] = {0};
+            for (; plane - i >= 32; i += 32)
+                for (int k = 0; k < 32; ++k)
+                    part[k] += row[i + k];
+            for (int k = 0; i < plane; ++i, ++k)
+                part[k] += row[i];
+            add_block(sum, lost, part);
         }
-        db[o] = total - carry;
     }
+    double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
+    for (int k = 0; k < 64; ++k) {
+        const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
+        const double t = total + y;
+        carry = (t - total) - y;
+        total = t;
+    }
+    db[o] = total - carry;
 }
 
 int conv2d_k3_d2_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
@@ -422,7 +417,7 @@ int conv2d_k3_d2_grad_bias(const double *restrict dy, double *restrict db, long 
         return status;
 
     for (long e = 0; e < CONV2D_K3_D2_OUT_CHANNELS; ++e)
-        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
+        grad_bias_task(dy, db, batch, e, out_h, out_w);
 
     return CONV2D_K3_D2_OK;
 }

@@ -116,8 +116,8 @@ int conv2d_k3_p1_c4to8_depthwise_output_size(long in_h, long in_w, long *out_h, 
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-/* forward over the samples first … last - 1 */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long *restrict held, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* forward: the work of unit e (the schedule's units) */
+CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long *restrict held, long e, long in_h, long in_w, long out_h, long out_w)
 {
     (void)w; /* read as the packed wp */
     const long step_c = 8*((in_w) / 8) + 8; /* the next input channel */
@@ -131,426 +131,422 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
     const long off6 = 16*((in_w) / 8) + 23;
     const long off7 = 16*((in_w) / 8) + 24;
     const long off8 = 16*((in_w) / 8) + 25;
-    for (long e = first; e < last; ++e) {
-        const long n = e / 4;
-        {
-            const long g = e % 4;
-            if (n * 4 + g != *held) {
+    const long n = e / 4;
+    const long g = e % 4;
+    if (n * 4 + g != *held) {
+        for (long c = 0; c < 1; ++c) {
+            for (long ih = 0; ih < in_h; ++ih) {
+                memcpy(xp + (8*((in_w) / 8) + 8)*(c + ih + 1) + 8, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
+            }
+        }
+        *held = n * 4 + g;
+    }
+    const double *xg = xp;
+    double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
+    const double *wg = wp + g * 9;
+    long oh = 0;
+    for (; oh + 4 <= out_h; oh += 4) {
+        const double *xr = xg + oh*(8*((in_w) / 8) + 8);
+        double *yr = yg + oh*out_w;
+        for (long ob = 0; ob < 1; ++ob) {
+            const double *wb = wg + ob * 9;
+            double *yb = yr + ob * 1 * plane_y;
+            long ow = 0;
+            const double bias0 = b != NULL ? b[g * 1 + ob * 1 + 0] : 0;
+            for (; ow + 2 * SV_LANES <= out_w; ow += 2 * SV_LANES) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_1_1 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_2_1 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0), a0_3_1 = SV_SPLAT(bias0);
                 for (long c = 0; c < 1; ++c) {
-                    for (long ih = 0; ih < in_h; ++ih) {
-                        memcpy(xp + (8*((in_w) / 8) + 8)*(c + ih + 1) + 8, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
                     }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
+                    }
+                    xq += step_c;
+                    wq += 9;
                 }
-                *held = n * 4 + g;
+                SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+                SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
+                SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow + 1 * SV_LANES, a0_1_1);
+                SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
+                SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow + 1 * SV_LANES, a0_2_1);
+                SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
+                SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow + 1 * SV_LANES, a0_3_1);
             }
-            const double *xg = xp;
-            double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
-            const double *wg = wp + g * 9;
-            long oh = 0;
-            for (; oh + 4 <= out_h; oh += 4) {
-                const double *xr = xg + oh*(8*((in_w) / 8) + 8);
-                double *yr = yg + oh*out_w;
-                for (long ob = 0; ob < 1; ++ob) {
-                    const double *wb = wg + ob * 9;
-                    double *yb = yr + ob * 1 * plane_y;
-                    long ow = 0;
-                    const double bias0 = b != NULL ? b[g * 1 + ob * 1 + 0] : 0;
-                    for (; ow + 2 * SV_LANES <= out_w; ow += 2 * SV_LANES) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_1_1 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_2_1 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0), a0_3_1 = SV_SPLAT(bias0);
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES), x1_0 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x1_1 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x2_0 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x2_1 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8) + 1 * SV_LANES), x3_0 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8)), x3_1 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8) + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_1_1 = SV_FMA(w, x1_1, a0_1_1); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_2_1 = SV_FMA(w, x2_1, a0_2_1); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); a0_3_1 = SV_FMA(w, x3_1, a0_3_1); }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                        SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
-                        SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
-                        SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow + 1 * SV_LANES, a0_1_1);
-                        SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
-                        SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow + 1 * SV_LANES, a0_2_1);
-                        SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
-                        SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow + 1 * SV_LANES, a0_3_1);
+            for (; ow + SV_LANES <= out_w; ow += SV_LANES) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                sv_vec a0_0_0 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0);
+                for (long c = 0; c < 1; ++c) {
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off0), x1_0 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                     }
-                    for (; ow + SV_LANES <= out_w; ow += SV_LANES) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        sv_vec a0_0_0 = SV_SPLAT(bias0), a0_1_0 = SV_SPLAT(bias0), a0_2_0 = SV_SPLAT(bias0), a0_3_0 = SV_SPLAT(bias0);
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off0), x1_0 = SV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off1), x1_0 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off2), x1_0 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off3), x1_0 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off4), x1_0 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off5), x1_0 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off6), x1_0 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off7), x1_0 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off8), x1_0 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8));
-                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                        SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
-                        SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
-                        SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off1), x1_0 = SV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                     }
-                    for (; ow + HV_LANES <= out_w; ow += HV_LANES) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        hv_vec a0_0_0 = HV_SPLAT(bias0), a0_1_0 = HV_SPLAT(bias0), a0_2_0 = HV_SPLAT(bias0), a0_3_0 = HV_SPLAT(bias0);
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off0), x1_0 = HV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off1), x1_0 = HV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 1)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off2), x1_0 = HV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 2)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off3), x1_0 = HV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 3)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off4), x1_0 = HV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 4)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off5), x1_0 = HV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 5)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off6), x1_0 = HV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 6)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off7), x1_0 = HV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 7)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off8), x1_0 = HV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8));
-                                { const hv_vec w = HV_SPLAT(*(wq + 8)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                        HV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
-                        HV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
-                        HV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off2), x1_0 = SV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                     }
-                    for (; ow + 1 <= out_w; ow += 1) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        double a0_0_0 = bias0, a0_1_0 = bias0, a0_2_0 = bias0, a0_3_0 = bias0;
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const double x0_0 = *(xq + off0), x1_0 = *(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off0 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off1), x1_0 = *(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off1 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 1); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off2), x1_0 = *(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off2 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 2); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off3), x1_0 = *(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off3 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 3); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off4), x1_0 = *(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off4 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 4); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off5), x1_0 = *(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off5 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 5); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off6), x1_0 = *(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off6 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 6); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off7), x1_0 = *(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off7 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 7); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off8), x1_0 = *(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off8 + 3 * (8*((in_w) / 8) + 8));
-                                { const double w = *(wq + 8); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        *(yb + 0 * plane_y + ow) = a0_0_0;
-                        *(yb + 0 * plane_y + 1 * (out_w) + ow) = a0_1_0;
-                        *(yb + 0 * plane_y + 2 * (out_w) + ow) = a0_2_0;
-                        *(yb + 0 * plane_y + 3 * (out_w) + ow) = a0_3_0;
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off3), x1_0 = SV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
                     }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off4), x1_0 = SV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off5), x1_0 = SV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off6), x1_0 = SV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off7), x1_0 = SV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off8), x1_0 = SV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = SV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = SV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8));
+                        { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_1_0 = SV_FMA(w, x1_0, a0_1_0); a0_2_0 = SV_FMA(w, x2_0, a0_2_0); a0_3_0 = SV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    xq += step_c;
+                    wq += 9;
                 }
+                SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                SV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
+                SV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
+                SV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
             }
-            for (; oh < out_h; ++oh) {
-                const double *xr = xg + oh*(8*((in_w) / 8) + 8);
-                double *yr = yg + oh*out_w;
-                for (long ob = 0; ob < 1; ++ob) {
-                    const double *wb = wg + ob * 9;
-                    double *yb = yr + ob * 1 * plane_y;
-                    long ow = 0;
-                    const double bias0 = b != NULL ? b[g * 1 + ob * 1 + 0] : 0;
-                    for (; ow + 2 * SV_LANES <= out_w; ow += 2 * SV_LANES) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES);
-                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                        SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+            for (; ow + HV_LANES <= out_w; ow += HV_LANES) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                hv_vec a0_0_0 = HV_SPLAT(bias0), a0_1_0 = HV_SPLAT(bias0), a0_2_0 = HV_SPLAT(bias0), a0_3_0 = HV_SPLAT(bias0);
+                for (long c = 0; c < 1; ++c) {
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off0), x1_0 = HV_LOAD(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off0 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                     }
-                    for (; ow + SV_LANES <= out_w; ow += SV_LANES) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        sv_vec a0_0_0 = SV_SPLAT(bias0);
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off0);
-                                { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off1);
-                                { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off2);
-                                { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off3);
-                                { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off4);
-                                { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off5);
-                                { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off6);
-                                { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off7);
-                                { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const sv_vec x0_0 = SV_LOAD(xq + off8);
-                                { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off1), x1_0 = HV_LOAD(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off1 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 1)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                     }
-                    for (; ow + HV_LANES <= out_w; ow += HV_LANES) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        hv_vec a0_0_0 = HV_SPLAT(bias0);
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off0);
-                                { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off1);
-                                { const hv_vec w = HV_SPLAT(*(wq + 1)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off2);
-                                { const hv_vec w = HV_SPLAT(*(wq + 2)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off3);
-                                { const hv_vec w = HV_SPLAT(*(wq + 3)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off4);
-                                { const hv_vec w = HV_SPLAT(*(wq + 4)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off5);
-                                { const hv_vec w = HV_SPLAT(*(wq + 5)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off6);
-                                { const hv_vec w = HV_SPLAT(*(wq + 6)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off7);
-                                { const hv_vec w = HV_SPLAT(*(wq + 7)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            {
-                                const hv_vec x0_0 = HV_LOAD(xq + off8);
-                                { const hv_vec w = HV_SPLAT(*(wq + 8)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off2), x1_0 = HV_LOAD(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off2 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 2)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                     }
-                    for (; ow + 1 <= out_w; ow += 1) {
-                        const double *xq = xr + ow;
-                        const double *wq = wb;
-                        double a0_0_0 = bias0;
-                        for (long c = 0; c < 1; ++c) {
-                            {
-                                const double x0_0 = *(xq + off0);
-                                { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off1);
-                                { const double w = *(wq + 1); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off2);
-                                { const double w = *(wq + 2); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off3);
-                                { const double w = *(wq + 3); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off4);
-                                { const double w = *(wq + 4); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off5);
-                                { const double w = *(wq + 5); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off6);
-                                { const double w = *(wq + 6); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off7);
-                                { const double w = *(wq + 7); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            {
-                                const double x0_0 = *(xq + off8);
-                                { const double w = *(wq + 8); a0_0_0 = w * x0_0 + a0_0_0; }
-                            }
-                            xq += step_c;
-                            wq += 9;
-                        }
-                        *(yb + 0 * plane_y + ow) = a0_0_0;
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off3), x1_0 = HV_LOAD(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off3 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 3)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
                     }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off4), x1_0 = HV_LOAD(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off4 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 4)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off5), x1_0 = HV_LOAD(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off5 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 5)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off6), x1_0 = HV_LOAD(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off6 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 6)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off7), x1_0 = HV_LOAD(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off7 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 7)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off8), x1_0 = HV_LOAD(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = HV_LOAD(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = HV_LOAD(xq + off8 + 3 * (8*((in_w) / 8) + 8));
+                        { const hv_vec w = HV_SPLAT(*(wq + 8)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); a0_1_0 = HV_FMA(w, x1_0, a0_1_0); a0_2_0 = HV_FMA(w, x2_0, a0_2_0); a0_3_0 = HV_FMA(w, x3_0, a0_3_0); }
+                    }
+                    xq += step_c;
+                    wq += 9;
                 }
+                HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                HV_STORE(yb + 0 * plane_y + 1 * (out_w) + ow, a0_1_0);
+                HV_STORE(yb + 0 * plane_y + 2 * (out_w) + ow, a0_2_0);
+                HV_STORE(yb + 0 * plane_y + 3 * (out_w) + ow, a0_3_0);
+            }
+            for (; ow + 1 <= out_w; ow += 1) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                double a0_0_0 = bias0, a0_1_0 = bias0, a0_2_0 = bias0, a0_3_0 = bias0;
+                for (long c = 0; c < 1; ++c) {
+                    {
+                        const double x0_0 = *(xq + off0), x1_0 = *(xq + off0 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off0 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off0 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off1), x1_0 = *(xq + off1 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off1 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off1 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 1); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off2), x1_0 = *(xq + off2 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off2 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off2 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 2); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off3), x1_0 = *(xq + off3 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off3 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off3 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 3); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off4), x1_0 = *(xq + off4 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off4 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off4 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 4); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off5), x1_0 = *(xq + off5 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off5 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off5 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 5); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off6), x1_0 = *(xq + off6 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off6 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off6 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 6); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off7), x1_0 = *(xq + off7 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off7 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off7 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 7); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off8), x1_0 = *(xq + off8 + 1 * (8*((in_w) / 8) + 8)), x2_0 = *(xq + off8 + 2 * (8*((in_w) / 8) + 8)), x3_0 = *(xq + off8 + 3 * (8*((in_w) / 8) + 8));
+                        { const double w = *(wq + 8); a0_0_0 = w * x0_0 + a0_0_0; a0_1_0 = w * x1_0 + a0_1_0; a0_2_0 = w * x2_0 + a0_2_0; a0_3_0 = w * x3_0 + a0_3_0; }
+                    }
+                    xq += step_c;
+                    wq += 9;
+                }
+                *(yb + 0 * plane_y + ow) = a0_0_0;
+                *(yb + 0 * plane_y + 1 * (out_w) + ow) = a0_1_0;
+                *(yb + 0 * plane_y + 2 * (out_w) + ow) = a0_2_0;
+                *(yb + 0 * plane_y + 3 * (out_w) + ow) = a0_3_0;
+            }
+        }
+    }
+    for (; oh < out_h; ++oh) {
+        const double *xr = xg + oh*(8*((in_w) / 8) + 8);
+        double *yr = yg + oh*out_w;
+        for (long ob = 0; ob < 1; ++ob) {
+            const double *wb = wg + ob * 9;
+            double *yb = yr + ob * 1 * plane_y;
+            long ow = 0;
+            const double bias0 = b != NULL ? b[g * 1 + ob * 1 + 0] : 0;
+            for (; ow + 2 * SV_LANES <= out_w; ow += 2 * SV_LANES) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+                for (long c = 0; c < 1; ++c) {
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off1), x0_1 = SV_LOAD(xq + off1 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off2), x0_1 = SV_LOAD(xq + off2 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off3), x0_1 = SV_LOAD(xq + off3 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off4), x0_1 = SV_LOAD(xq + off4 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off5), x0_1 = SV_LOAD(xq + off5 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off6), x0_1 = SV_LOAD(xq + off6 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off7), x0_1 = SV_LOAD(xq + off7 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off8), x0_1 = SV_LOAD(xq + off8 + 1 * SV_LANES);
+                        { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    }
+                    xq += step_c;
+                    wq += 9;
+                }
+                SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+                SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+            }
+            for (; ow + SV_LANES <= out_w; ow += SV_LANES) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                sv_vec a0_0_0 = SV_SPLAT(bias0);
+                for (long c = 0; c < 1; ++c) {
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off0);
+                        { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off1);
+                        { const sv_vec w = SV_SPLAT(*(wq + 1)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off2);
+                        { const sv_vec w = SV_SPLAT(*(wq + 2)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off3);
+                        { const sv_vec w = SV_SPLAT(*(wq + 3)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off4);
+                        { const sv_vec w = SV_SPLAT(*(wq + 4)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off5);
+                        { const sv_vec w = SV_SPLAT(*(wq + 5)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off6);
+                        { const sv_vec w = SV_SPLAT(*(wq + 6)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off7);
+                        { const sv_vec w = SV_SPLAT(*(wq + 7)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const sv_vec x0_0 = SV_LOAD(xq + off8);
+                        { const sv_vec w = SV_SPLAT(*(wq + 8)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    xq += step_c;
+                    wq += 9;
+                }
+                SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            }
+            for (; ow + HV_LANES <= out_w; ow += HV_LANES) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                hv_vec a0_0_0 = HV_SPLAT(bias0);
+                for (long c = 0; c < 1; ++c) {
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off0);
+                        { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off1);
+                        { const hv_vec w = HV_SPLAT(*(wq + 1)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off2);
+                        { const hv_vec w = HV_SPLAT(*(wq + 2)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off3);
+                        { const hv_vec w = HV_SPLAT(*(wq + 3)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off4);
+                        { const hv_vec w = HV_SPLAT(*(wq + 4)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off5);
+                        { const hv_vec w = HV_SPLAT(*(wq + 5)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off6);
+                        { const hv_vec w = HV_SPLAT(*(wq + 6)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off7);
+                        { const hv_vec w = HV_SPLAT(*(wq + 7)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    {
+                        const hv_vec x0_0 = HV_LOAD(xq + off8);
+                        { const hv_vec w = HV_SPLAT(*(wq + 8)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    }
+                    xq += step_c;
+                    wq += 9;
+                }
+                HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            }
+            for (; ow + 1 <= out_w; ow += 1) {
+                const double *xq = xr + ow;
+                const double *wq = wb;
+                double a0_0_0 = bias0;
+                for (long c = 0; c < 1; ++c) {
+                    {
+                        const double x0_0 = *(xq + off0);
+                        { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off1);
+                        { const double w = *(wq + 1); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off2);
+                        { const double w = *(wq + 2); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off3);
+                        { const double w = *(wq + 3); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off4);
+                        { const double w = *(wq + 4); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off5);
+                        { const double w = *(wq + 5); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off6);
+                        { const double w = *(wq + 6); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off7);
+                        { const double w = *(wq + 7); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    {
+                        const double x0_0 = *(xq + off8);
+                        { const double w = *(wq + 8); a0_0_0 = w * x0_0 + a0_0_0; }
+                    }
+                    xq += step_c;
+                    wq += 9;
+                }
+                *(yb + 0 * plane_y + ow) = a0_0_0;
             }
         }
     }
@@ -588,133 +584,132 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
         free(xbase);
         return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENOMEM;
     }
-    long held = -1; /* what the buffers hold */
+    long held = -1; /* what this thread's buffers hold */
     for (long e = 0; e < batch * 4; ++e)
-        forward_task(x, w, b, y, wp, xp + 0 * xp_size, &held, e, e + 1, in_h, in_w, out_h, out_w);
+        forward_task(x, w, b, y, wp, xp + 0 * xp_size, &held, e, in_h, in_w, out_h, out_w);
     free(wp);
     free(xbase);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_input: the work of unit e */
+CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo0_h = in_h < 1 ? in_h : 1;
     const long hi0_h = out_h - 1 < lo0_h ? lo0_h : out_h - 1 < in_h ? out_h - 1 : in_h;
     const long lo0_w = in_w < 1 ? in_w : 1;
     const long hi0_w = out_w - 1 < lo0_w ? lo0_w : out_w - 1 < in_w ? out_w - 1 : in_w;
-    for (long n = first; n < last; ++n) {
-        for (long c = 0; c < CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c) * (in_h * in_w);
-            for (long qh = 0; qh < in_h; ++qh) {
-                const long jh = qh;
-                if (qh >= lo0_h && qh < hi0_h) {
-                    for (long qw = 0; qw < lo0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = c; o < c + 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
-                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
-                            if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
-                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
-                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+    const long n = e;
+    for (long c = 0; c < CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c) * (in_h * in_w);
+        for (long qh = 0; qh < in_h; ++qh) {
+            const long jh = qh;
+            if (qh >= lo0_h && qh < hi0_h) {
+                for (long qw = 0; qw < lo0_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = c; o < c + 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                        if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
                     }
-                    for (long qw = lo0_w; qw < hi0_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = c; o < c + 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
-                            a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                            a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
-                            a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
-                            a3 += wc[3] * dyo[out_w*qh + qw + 1];
-                            a4 += wc[4] * dyo[out_w*qh + qw];
-                            a5 += wc[5] * dyo[out_w*qh + qw - 1];
-                            a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
-                            a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
-                            a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                }
+                for (long qw = lo0_w; qw < hi0_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = c; o < c + 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                        a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                        a4 += wc[4] * dyo[out_w*qh + qw];
+                        a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                        a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                        a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                        a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
                     }
-                    for (long qw = hi0_w; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = c; o < c + 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
-                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
-                            if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
-                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
-                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                }
+                for (long qw = hi0_w; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = c; o < c + 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                        if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
                     }
-                } else {
-                    for (long qw = 0; qw < in_w; ++qw) {
-                        const long jw = qw;
-                        double a0 = 0;
-                        double a1 = 0;
-                        double a2 = 0;
-                        double a3 = 0;
-                        double a4 = 0;
-                        double a5 = 0;
-                        double a6 = 0;
-                        double a7 = 0;
-                        double a8 = 0;
-                        for (long o = c; o < c + 1; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
-                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
-                            if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
-                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
-                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
-                            if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
-                            if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
-                        }
-                        dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
+                }
+            } else {
+                for (long qw = 0; qw < in_w; ++qw) {
+                    const long jw = qw;
+                    double a0 = 0;
+                    double a1 = 0;
+                    double a2 = 0;
+                    double a3 = 0;
+                    double a4 = 0;
+                    double a5 = 0;
+                    double a6 = 0;
+                    double a7 = 0;
+                    double a8 = 0;
+                    for (long o = c; o < c + 1; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
+                        if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
+                        if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a5 += wc[5] * dyo[out_w*qh + qw - 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(qh - 1) + qw + 1];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(qh - 1) + qw];
+                        if (qh - 1 >= 0 && qh - 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a8 += wc[8] * dyo[out_w*(qh - 1) + qw - 1];
                     }
+                    dxc[in_w*jh + jw] = (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + (a7 + a8))));
                 }
             }
         }
@@ -735,101 +730,100 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const dou
         return status;
 
     for (long e = 0; e < batch; ++e)
-        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
 
-/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_weight: the work of unit e */
+CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : in_h - 1 < lo_h ? lo_h : in_h - 1;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : in_w - 1 < lo_w ? lo_w : in_w - 1;
-    for (long o = first; o < last; ++o) {
-        for (long c = 0; c < 1; ++c) {
-            double a0 = 0;
-            double a1 = 0;
-            double a2 = 0;
-            double a3 = 0;
-            double a4 = 0;
-            double a5 = 0;
-            double a6 = 0;
-            double a7 = 0;
-            double a8 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                const double *restrict xc = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c + o) * (in_h * in_w);
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = oh;
-                    if (oh >= lo_h && oh < hi_h) {
-                        for (long ow = 0; ow < lo_w; ++ow) {
-                            const long iw = ow;
-                            const double d = dyo[oh*out_w + ow];
-                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
-                        for (long ow = lo_w; ow < hi_w; ++ow) {
-                            const long iw = ow;
-                            const double d = dyo[oh*out_w + ow];
-                            a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            a1 += xc[in_w*(ih - 1) + iw] * d;
-                            a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            a5 += xc[ih*in_w + iw + 1] * d;
-                            a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            a7 += xc[in_w*(ih + 1) + iw] * d;
-                            a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
-                        for (long ow = hi_w; ow < out_w; ++ow) {
-                            const long iw = ow;
-                            const double d = dyo[oh*out_w + ow];
-                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
-                    } else {
-                        for (long ow = 0; ow < out_w; ++ow) {
-                            const long iw = ow;
-                            const double d = dyo[oh*out_w + ow];
-                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
+    const long o = e;
+    for (long c = 0; c < 1; ++c) {
+        double a0 = 0;
+        double a1 = 0;
+        double a2 = 0;
+        double a3 = 0;
+        double a4 = 0;
+        double a5 = 0;
+        double a6 = 0;
+        double a7 = 0;
+        double a8 = 0;
+        for (long n = 0; n < batch; ++n) {
+            const double *restrict dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c + o) * (in_h * in_w);
+            for (long oh = 0; oh < out_h; ++oh) {
+                const long ih = oh;
+                if (oh >= lo_h && oh < hi_h) {
+                    for (long ow = 0; ow < lo_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                        if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                        if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                        if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                    }
+                    for (long ow = lo_w; ow < hi_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        a1 += xc[in_w*(ih - 1) + iw] * d;
+                        a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        a5 += xc[ih*in_w + iw + 1] * d;
+                        a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        a7 += xc[in_w*(ih + 1) + iw] * d;
+                        a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                    }
+                    for (long ow = hi_w; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                        if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                        if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                        if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                    }
+                } else {
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = ow;
+                        const double d = dyo[oh*out_w + ow];
+                        if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                        if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                        if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                        if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
                     }
                 }
             }
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 0] = a0;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 1] = a1;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 2] = a2;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 3] = a3;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 4] = a4;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 5] = a5;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 6] = a6;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 7] = a7;
-            dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 8] = a8;
         }
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 0] = a0;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 1] = a1;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 2] = a2;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 3] = a3;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 4] = a4;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 5] = a5;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 6] = a6;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 7] = a7;
+        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 8] = a8;
     }
 }
 
@@ -847,7 +841,7 @@ int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *restrict x, const dou
         return status;
 
     for (long e = 0; e < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++e)
-        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }
@@ -864,44 +858,42 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
     }
 }
 
-/* grad_bias of the output channels first … last - 1 */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last, long out_h, long out_w)
+/* grad_bias of output channel o, one unit */
+CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
-    for (long o = first; o < last; ++o) {
-        double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
-        double lost[32] = {0}; /* what each lane's compensated adds rounded off */
-        for (long n = 0; n < batch; ++n) {
-            const double *restrict row = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * plane;
-            long i = 0;
-            for (; plane - i >= 128; i += 128) {
-                double part[32];
+    double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
+    double lost[32] = {0}; /* what each lane's compensated adds rounded off */
+    for (long n = 0; n < batch; ++n) {
+        const double *restrict row = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * plane;
+        long i = 0;
+        for (; plane - i >= 128; i += 128) {
+            double part[32];
+            for (int k = 0; k < 32; ++k)
+                part[k] = row[i + k];
+            for (int r = 1; r < 4; ++r)
                 for (int k = 0; k < 32; ++k)
-                    part[k] = row[i + k];
-                for (int r = 1; r < 4; ++r)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + r * 32 + k];
-                add_block(sum, lost, part);
-            }
-            if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
-                double part[32] = {0};
-                for (; plane - i >= 32; i += 32)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + k];
-                for (int k = 0; i < plane; ++i, ++k)
-                    part[k] += row[i];
-                add_block(sum, lost, part);
-            }
+                    part[k] += row[i + r * 32 + k];
+            add_block(sum, lost, part);
         }
-        double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
-        for (int k = 0; k < 64; ++k) {
-            const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
-            const double t = total + y;
-            carry = (t - total) - y;
-            total = t;
+        if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
+            double part[32] = {0};
+            for (; plane - i >= 32; i += 32)
+                for (int k = 0; k < 32; ++k)
+                    part[k] += row[i + k];
+            for (int k = 0; i < plane; ++i, ++k)
+                part[k] += row[i];
+            add_block(sum, lost, part);
         }
-        db[o] = total - carry;
     }
+    double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
+    for (int k = 0; k < 64; ++k) {
+        const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
+        const double t = total + y;
+        carry = (t - total) - y;
+        total = t;
+    }
+    db[o] = total - carry;
 }
 
 int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
@@ -918,7 +910,7 @@ int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *restrict dy, double *re
         return status;
 
     for (long e = 0; e < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++e)
-        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
+        grad_bias_task(dy, db, batch, e, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
 }

@@ -124,397 +124,393 @@ int conv2d_k3_p1_c4to8_pointwise_output_size(long in_h, long in_w, long *out_h, 
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-/* forward over the samples first … last - 1 */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* forward: the work of unit e (the schedule's units) */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, long e, long in_h, long in_w, long out_h, long out_w)
 {
     (void)w; /* read as the packed wp */
     const long step_c = in_h*in_w; /* the next input channel */
     const long plane_y = out_h * out_w;
     const long off0 = 0;
-    for (long e = first; e < last; ++e) {
-        const long n = e;
-        {
-            const long g = 0;
-            const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4) * step_c;
-            double *yg = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + g * 8) * plane_y;
+    const long n = e;
+    const long g = 0;
+    const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4) * step_c;
+    double *yg = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + g * 8) * plane_y;
 #if SV_REGISTERS >= 32
-            const double *wg = wp + g * 32;
-            for (long ob = 0; ob < 1; ++ob) {
-                const double *wb = wg + ob * 32;
-                double *yb = yg + ob * 8 * plane_y;
-                long ow = 0;
-                const double bias0 = b != NULL ? b[g * 8 + ob * 8 + 0] : 0;
-                const double bias1 = b != NULL ? b[g * 8 + ob * 8 + 1] : 0;
-                const double bias2 = b != NULL ? b[g * 8 + ob * 8 + 2] : 0;
-                const double bias3 = b != NULL ? b[g * 8 + ob * 8 + 3] : 0;
-                const double bias4 = b != NULL ? b[g * 8 + ob * 8 + 4] : 0;
-                const double bias5 = b != NULL ? b[g * 8 + ob * 8 + 5] : 0;
-                const double bias6 = b != NULL ? b[g * 8 + ob * 8 + 6] : 0;
-                const double bias7 = b != NULL ? b[g * 8 + ob * 8 + 7] : 0;
-                for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
-                    sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
-                    sv_vec a2_0_0 = SV_SPLAT(bias2), a2_0_1 = SV_SPLAT(bias2);
-                    sv_vec a3_0_0 = SV_SPLAT(bias3), a3_0_1 = SV_SPLAT(bias3);
-                    sv_vec a4_0_0 = SV_SPLAT(bias4), a4_0_1 = SV_SPLAT(bias4);
-                    sv_vec a5_0_0 = SV_SPLAT(bias5), a5_0_1 = SV_SPLAT(bias5);
-                    sv_vec a6_0_0 = SV_SPLAT(bias6), a6_0_1 = SV_SPLAT(bias6);
-                    sv_vec a7_0_0 = SV_SPLAT(bias7), a7_0_1 = SV_SPLAT(bias7);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
-                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 6)); a6_0_0 = SV_FMA(w, x0_0, a6_0_0); a6_0_1 = SV_FMA(w, x0_1, a6_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 7)); a7_0_0 = SV_FMA(w, x0_0, a7_0_0); a7_0_1 = SV_FMA(w, x0_1, a7_0_1); }
-                        }
-                        xq += step_c;
-                        wq += 8;
-                    }
-                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
-                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                    SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
-                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
-                    SV_STORE(yb + 2 * plane_y + ow + 1 * SV_LANES, a2_0_1);
-                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
-                    SV_STORE(yb + 3 * plane_y + ow + 1 * SV_LANES, a3_0_1);
-                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
-                    SV_STORE(yb + 4 * plane_y + ow + 1 * SV_LANES, a4_0_1);
-                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
-                    SV_STORE(yb + 5 * plane_y + ow + 1 * SV_LANES, a5_0_1);
-                    SV_STORE(yb + 6 * plane_y + ow, a6_0_0);
-                    SV_STORE(yb + 6 * plane_y + ow + 1 * SV_LANES, a6_0_1);
-                    SV_STORE(yb + 7 * plane_y + ow, a7_0_0);
-                    SV_STORE(yb + 7 * plane_y + ow + 1 * SV_LANES, a7_0_1);
+    const double *wg = wp + g * 32;
+    for (long ob = 0; ob < 1; ++ob) {
+        const double *wb = wg + ob * 32;
+        double *yb = yg + ob * 8 * plane_y;
+        long ow = 0;
+        const double bias0 = b != NULL ? b[g * 8 + ob * 8 + 0] : 0;
+        const double bias1 = b != NULL ? b[g * 8 + ob * 8 + 1] : 0;
+        const double bias2 = b != NULL ? b[g * 8 + ob * 8 + 2] : 0;
+        const double bias3 = b != NULL ? b[g * 8 + ob * 8 + 3] : 0;
+        const double bias4 = b != NULL ? b[g * 8 + ob * 8 + 4] : 0;
+        const double bias5 = b != NULL ? b[g * 8 + ob * 8 + 5] : 0;
+        const double bias6 = b != NULL ? b[g * 8 + ob * 8 + 6] : 0;
+        const double bias7 = b != NULL ? b[g * 8 + ob * 8 + 7] : 0;
+        for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+            sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
+            sv_vec a2_0_0 = SV_SPLAT(bias2), a2_0_1 = SV_SPLAT(bias2);
+            sv_vec a3_0_0 = SV_SPLAT(bias3), a3_0_1 = SV_SPLAT(bias3);
+            sv_vec a4_0_0 = SV_SPLAT(bias4), a4_0_1 = SV_SPLAT(bias4);
+            sv_vec a5_0_0 = SV_SPLAT(bias5), a5_0_1 = SV_SPLAT(bias5);
+            sv_vec a6_0_0 = SV_SPLAT(bias6), a6_0_1 = SV_SPLAT(bias6);
+            sv_vec a7_0_0 = SV_SPLAT(bias7), a7_0_1 = SV_SPLAT(bias7);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                    { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 6)); a6_0_0 = SV_FMA(w, x0_0, a6_0_0); a6_0_1 = SV_FMA(w, x0_1, a6_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 7)); a7_0_0 = SV_FMA(w, x0_0, a7_0_0); a7_0_1 = SV_FMA(w, x0_1, a7_0_1); }
                 }
-                for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    sv_vec a0_0_0 = SV_SPLAT(bias0);
-                    sv_vec a1_0_0 = SV_SPLAT(bias1);
-                    sv_vec a2_0_0 = SV_SPLAT(bias2);
-                    sv_vec a3_0_0 = SV_SPLAT(bias3);
-                    sv_vec a4_0_0 = SV_SPLAT(bias4);
-                    sv_vec a5_0_0 = SV_SPLAT(bias5);
-                    sv_vec a6_0_0 = SV_SPLAT(bias6);
-                    sv_vec a7_0_0 = SV_SPLAT(bias7);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const sv_vec x0_0 = SV_LOAD(xq + off0);
-                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 6)); a6_0_0 = SV_FMA(w, x0_0, a6_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 7)); a7_0_0 = SV_FMA(w, x0_0, a7_0_0); }
-                        }
-                        xq += step_c;
-                        wq += 8;
-                    }
-                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
-                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
-                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
-                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
-                    SV_STORE(yb + 6 * plane_y + ow, a6_0_0);
-                    SV_STORE(yb + 7 * plane_y + ow, a7_0_0);
-                }
-                for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    hv_vec a0_0_0 = HV_SPLAT(bias0);
-                    hv_vec a1_0_0 = HV_SPLAT(bias1);
-                    hv_vec a2_0_0 = HV_SPLAT(bias2);
-                    hv_vec a3_0_0 = HV_SPLAT(bias3);
-                    hv_vec a4_0_0 = HV_SPLAT(bias4);
-                    hv_vec a5_0_0 = HV_SPLAT(bias5);
-                    hv_vec a6_0_0 = HV_SPLAT(bias6);
-                    hv_vec a7_0_0 = HV_SPLAT(bias7);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const hv_vec x0_0 = HV_LOAD(xq + off0);
-                            { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 2)); a2_0_0 = HV_FMA(w, x0_0, a2_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 3)); a3_0_0 = HV_FMA(w, x0_0, a3_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 4)); a4_0_0 = HV_FMA(w, x0_0, a4_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 5)); a5_0_0 = HV_FMA(w, x0_0, a5_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 6)); a6_0_0 = HV_FMA(w, x0_0, a6_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 7)); a7_0_0 = HV_FMA(w, x0_0, a7_0_0); }
-                        }
-                        xq += step_c;
-                        wq += 8;
-                    }
-                    HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                    HV_STORE(yb + 2 * plane_y + ow, a2_0_0);
-                    HV_STORE(yb + 3 * plane_y + ow, a3_0_0);
-                    HV_STORE(yb + 4 * plane_y + ow, a4_0_0);
-                    HV_STORE(yb + 5 * plane_y + ow, a5_0_0);
-                    HV_STORE(yb + 6 * plane_y + ow, a6_0_0);
-                    HV_STORE(yb + 7 * plane_y + ow, a7_0_0);
-                }
-                for (; ow + 1 <= plane_y; ow += 1) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    double a0_0_0 = bias0;
-                    double a1_0_0 = bias1;
-                    double a2_0_0 = bias2;
-                    double a3_0_0 = bias3;
-                    double a4_0_0 = bias4;
-                    double a5_0_0 = bias5;
-                    double a6_0_0 = bias6;
-                    double a7_0_0 = bias7;
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const double x0_0 = *(xq + off0);
-                            { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
-                            { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
-                            { const double w = *(wq + 2); a2_0_0 = w * x0_0 + a2_0_0; }
-                            { const double w = *(wq + 3); a3_0_0 = w * x0_0 + a3_0_0; }
-                            { const double w = *(wq + 4); a4_0_0 = w * x0_0 + a4_0_0; }
-                            { const double w = *(wq + 5); a5_0_0 = w * x0_0 + a5_0_0; }
-                            { const double w = *(wq + 6); a6_0_0 = w * x0_0 + a6_0_0; }
-                            { const double w = *(wq + 7); a7_0_0 = w * x0_0 + a7_0_0; }
-                        }
-                        xq += step_c;
-                        wq += 8;
-                    }
-                    *(yb + 0 * plane_y + ow) = a0_0_0;
-                    *(yb + 1 * plane_y + ow) = a1_0_0;
-                    *(yb + 2 * plane_y + ow) = a2_0_0;
-                    *(yb + 3 * plane_y + ow) = a3_0_0;
-                    *(yb + 4 * plane_y + ow) = a4_0_0;
-                    *(yb + 5 * plane_y + ow) = a5_0_0;
-                    *(yb + 6 * plane_y + ow) = a6_0_0;
-                    *(yb + 7 * plane_y + ow) = a7_0_0;
-                }
+                xq += step_c;
+                wq += 8;
             }
-#else
-            const double *wg = wp + g * 48;
-            for (long ob = 0; ob < 1; ++ob) {
-                const double *wb = wg + ob * 24;
-                double *yb = yg + ob * 6 * plane_y;
-                long ow = 0;
-                const double bias0 = b != NULL ? b[g * 8 + ob * 6 + 0] : 0;
-                const double bias1 = b != NULL ? b[g * 8 + ob * 6 + 1] : 0;
-                const double bias2 = b != NULL ? b[g * 8 + ob * 6 + 2] : 0;
-                const double bias3 = b != NULL ? b[g * 8 + ob * 6 + 3] : 0;
-                const double bias4 = b != NULL ? b[g * 8 + ob * 6 + 4] : 0;
-                const double bias5 = b != NULL ? b[g * 8 + ob * 6 + 5] : 0;
-                for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
-                    sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
-                    sv_vec a2_0_0 = SV_SPLAT(bias2), a2_0_1 = SV_SPLAT(bias2);
-                    sv_vec a3_0_0 = SV_SPLAT(bias3), a3_0_1 = SV_SPLAT(bias3);
-                    sv_vec a4_0_0 = SV_SPLAT(bias4), a4_0_1 = SV_SPLAT(bias4);
-                    sv_vec a5_0_0 = SV_SPLAT(bias5), a5_0_1 = SV_SPLAT(bias5);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
-                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
-                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                    SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
-                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
-                    SV_STORE(yb + 2 * plane_y + ow + 1 * SV_LANES, a2_0_1);
-                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
-                    SV_STORE(yb + 3 * plane_y + ow + 1 * SV_LANES, a3_0_1);
-                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
-                    SV_STORE(yb + 4 * plane_y + ow + 1 * SV_LANES, a4_0_1);
-                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
-                    SV_STORE(yb + 5 * plane_y + ow + 1 * SV_LANES, a5_0_1);
+            SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+            SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+            SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
+            SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+            SV_STORE(yb + 2 * plane_y + ow + 1 * SV_LANES, a2_0_1);
+            SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+            SV_STORE(yb + 3 * plane_y + ow + 1 * SV_LANES, a3_0_1);
+            SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+            SV_STORE(yb + 4 * plane_y + ow + 1 * SV_LANES, a4_0_1);
+            SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+            SV_STORE(yb + 5 * plane_y + ow + 1 * SV_LANES, a5_0_1);
+            SV_STORE(yb + 6 * plane_y + ow, a6_0_0);
+            SV_STORE(yb + 6 * plane_y + ow + 1 * SV_LANES, a6_0_1);
+            SV_STORE(yb + 7 * plane_y + ow, a7_0_0);
+            SV_STORE(yb + 7 * plane_y + ow + 1 * SV_LANES, a7_0_1);
+        }
+        for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            sv_vec a0_0_0 = SV_SPLAT(bias0);
+            sv_vec a1_0_0 = SV_SPLAT(bias1);
+            sv_vec a2_0_0 = SV_SPLAT(bias2);
+            sv_vec a3_0_0 = SV_SPLAT(bias3);
+            sv_vec a4_0_0 = SV_SPLAT(bias4);
+            sv_vec a5_0_0 = SV_SPLAT(bias5);
+            sv_vec a6_0_0 = SV_SPLAT(bias6);
+            sv_vec a7_0_0 = SV_SPLAT(bias7);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const sv_vec x0_0 = SV_LOAD(xq + off0);
+                    { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 6)); a6_0_0 = SV_FMA(w, x0_0, a6_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 7)); a7_0_0 = SV_FMA(w, x0_0, a7_0_0); }
                 }
-                for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    sv_vec a0_0_0 = SV_SPLAT(bias0);
-                    sv_vec a1_0_0 = SV_SPLAT(bias1);
-                    sv_vec a2_0_0 = SV_SPLAT(bias2);
-                    sv_vec a3_0_0 = SV_SPLAT(bias3);
-                    sv_vec a4_0_0 = SV_SPLAT(bias4);
-                    sv_vec a5_0_0 = SV_SPLAT(bias5);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const sv_vec x0_0 = SV_LOAD(xq + off0);
-                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                    SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
-                    SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
-                    SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
-                    SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
-                }
-                for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    hv_vec a0_0_0 = HV_SPLAT(bias0);
-                    hv_vec a1_0_0 = HV_SPLAT(bias1);
-                    hv_vec a2_0_0 = HV_SPLAT(bias2);
-                    hv_vec a3_0_0 = HV_SPLAT(bias3);
-                    hv_vec a4_0_0 = HV_SPLAT(bias4);
-                    hv_vec a5_0_0 = HV_SPLAT(bias5);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const hv_vec x0_0 = HV_LOAD(xq + off0);
-                            { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 2)); a2_0_0 = HV_FMA(w, x0_0, a2_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 3)); a3_0_0 = HV_FMA(w, x0_0, a3_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 4)); a4_0_0 = HV_FMA(w, x0_0, a4_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 5)); a5_0_0 = HV_FMA(w, x0_0, a5_0_0); }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                    HV_STORE(yb + 2 * plane_y + ow, a2_0_0);
-                    HV_STORE(yb + 3 * plane_y + ow, a3_0_0);
-                    HV_STORE(yb + 4 * plane_y + ow, a4_0_0);
-                    HV_STORE(yb + 5 * plane_y + ow, a5_0_0);
-                }
-                for (; ow + 1 <= plane_y; ow += 1) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    double a0_0_0 = bias0;
-                    double a1_0_0 = bias1;
-                    double a2_0_0 = bias2;
-                    double a3_0_0 = bias3;
-                    double a4_0_0 = bias4;
-                    double a5_0_0 = bias5;
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const double x0_0 = *(xq + off0);
-                            { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
-                            { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
-                            { const double w = *(wq + 2); a2_0_0 = w * x0_0 + a2_0_0; }
-                            { const double w = *(wq + 3); a3_0_0 = w * x0_0 + a3_0_0; }
-                            { const double w = *(wq + 4); a4_0_0 = w * x0_0 + a4_0_0; }
-                            { const double w = *(wq + 5); a5_0_0 = w * x0_0 + a5_0_0; }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    *(yb + 0 * plane_y + ow) = a0_0_0;
-                    *(yb + 1 * plane_y + ow) = a1_0_0;
-                    *(yb + 2 * plane_y + ow) = a2_0_0;
-                    *(yb + 3 * plane_y + ow) = a3_0_0;
-                    *(yb + 4 * plane_y + ow) = a4_0_0;
-                    *(yb + 5 * plane_y + ow) = a5_0_0;
-                }
+                xq += step_c;
+                wq += 8;
             }
-            for (long ob = 1; ob < 2; ++ob) {
-                const double *wb = wg + ob * 24;
-                double *yb = yg + ob * 6 * plane_y;
-                long ow = 0;
-                const double bias0 = b != NULL ? b[g * 8 + ob * 6 + 0] : 0;
-                const double bias1 = b != NULL ? b[g * 8 + ob * 6 + 1] : 0;
-                for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
-                    sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
-                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
-                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                    SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
+            SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+            SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+            SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+            SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+            SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+            SV_STORE(yb + 6 * plane_y + ow, a6_0_0);
+            SV_STORE(yb + 7 * plane_y + ow, a7_0_0);
+        }
+        for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            hv_vec a0_0_0 = HV_SPLAT(bias0);
+            hv_vec a1_0_0 = HV_SPLAT(bias1);
+            hv_vec a2_0_0 = HV_SPLAT(bias2);
+            hv_vec a3_0_0 = HV_SPLAT(bias3);
+            hv_vec a4_0_0 = HV_SPLAT(bias4);
+            hv_vec a5_0_0 = HV_SPLAT(bias5);
+            hv_vec a6_0_0 = HV_SPLAT(bias6);
+            hv_vec a7_0_0 = HV_SPLAT(bias7);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const hv_vec x0_0 = HV_LOAD(xq + off0);
+                    { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 2)); a2_0_0 = HV_FMA(w, x0_0, a2_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 3)); a3_0_0 = HV_FMA(w, x0_0, a3_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 4)); a4_0_0 = HV_FMA(w, x0_0, a4_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 5)); a5_0_0 = HV_FMA(w, x0_0, a5_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 6)); a6_0_0 = HV_FMA(w, x0_0, a6_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 7)); a7_0_0 = HV_FMA(w, x0_0, a7_0_0); }
                 }
-                for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    sv_vec a0_0_0 = SV_SPLAT(bias0);
-                    sv_vec a1_0_0 = SV_SPLAT(bias1);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const sv_vec x0_0 = SV_LOAD(xq + off0);
-                            { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
-                            { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                }
-                for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    hv_vec a0_0_0 = HV_SPLAT(bias0);
-                    hv_vec a1_0_0 = HV_SPLAT(bias1);
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const hv_vec x0_0 = HV_LOAD(xq + off0);
-                            { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
-                            { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
-                    HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
-                }
-                for (; ow + 1 <= plane_y; ow += 1) {
-                    const double *xq = xg + ow;
-                    const double *wq = wb;
-                    double a0_0_0 = bias0;
-                    double a1_0_0 = bias1;
-                    for (long c = 0; c < 4; ++c) {
-                        {
-                            const double x0_0 = *(xq + off0);
-                            { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
-                            { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
-                        }
-                        xq += step_c;
-                        wq += 6;
-                    }
-                    *(yb + 0 * plane_y + ow) = a0_0_0;
-                    *(yb + 1 * plane_y + ow) = a1_0_0;
-                }
+                xq += step_c;
+                wq += 8;
             }
-#endif
+            HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+            HV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+            HV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+            HV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+            HV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+            HV_STORE(yb + 6 * plane_y + ow, a6_0_0);
+            HV_STORE(yb + 7 * plane_y + ow, a7_0_0);
+        }
+        for (; ow + 1 <= plane_y; ow += 1) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            double a0_0_0 = bias0;
+            double a1_0_0 = bias1;
+            double a2_0_0 = bias2;
+            double a3_0_0 = bias3;
+            double a4_0_0 = bias4;
+            double a5_0_0 = bias5;
+            double a6_0_0 = bias6;
+            double a7_0_0 = bias7;
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const double x0_0 = *(xq + off0);
+                    { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                    { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
+                    { const double w = *(wq + 2); a2_0_0 = w * x0_0 + a2_0_0; }
+                    { const double w = *(wq + 3); a3_0_0 = w * x0_0 + a3_0_0; }
+                    { const double w = *(wq + 4); a4_0_0 = w * x0_0 + a4_0_0; }
+                    { const double w = *(wq + 5); a5_0_0 = w * x0_0 + a5_0_0; }
+                    { const double w = *(wq + 6); a6_0_0 = w * x0_0 + a6_0_0; }
+                    { const double w = *(wq + 7); a7_0_0 = w * x0_0 + a7_0_0; }
+                }
+                xq += step_c;
+                wq += 8;
+            }
+            *(yb + 0 * plane_y + ow) = a0_0_0;
+            *(yb + 1 * plane_y + ow) = a1_0_0;
+            *(yb + 2 * plane_y + ow) = a2_0_0;
+            *(yb + 3 * plane_y + ow) = a3_0_0;
+            *(yb + 4 * plane_y + ow) = a4_0_0;
+            *(yb + 5 * plane_y + ow) = a5_0_0;
+            *(yb + 6 * plane_y + ow) = a6_0_0;
+            *(yb + 7 * plane_y + ow) = a7_0_0;
         }
     }
+#else
+    const double *wg = wp + g * 48;
+    for (long ob = 0; ob < 1; ++ob) {
+        const double *wb = wg + ob * 24;
+        double *yb = yg + ob * 6 * plane_y;
+        long ow = 0;
+        const double bias0 = b != NULL ? b[g * 8 + ob * 6 + 0] : 0;
+        const double bias1 = b != NULL ? b[g * 8 + ob * 6 + 1] : 0;
+        const double bias2 = b != NULL ? b[g * 8 + ob * 6 + 2] : 0;
+        const double bias3 = b != NULL ? b[g * 8 + ob * 6 + 3] : 0;
+        const double bias4 = b != NULL ? b[g * 8 + ob * 6 + 4] : 0;
+        const double bias5 = b != NULL ? b[g * 8 + ob * 6 + 5] : 0;
+        for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+            sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
+            sv_vec a2_0_0 = SV_SPLAT(bias2), a2_0_1 = SV_SPLAT(bias2);
+            sv_vec a3_0_0 = SV_SPLAT(bias3), a3_0_1 = SV_SPLAT(bias3);
+            sv_vec a4_0_0 = SV_SPLAT(bias4), a4_0_1 = SV_SPLAT(bias4);
+            sv_vec a5_0_0 = SV_SPLAT(bias5), a5_0_1 = SV_SPLAT(bias5);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                    { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); a2_0_1 = SV_FMA(w, x0_1, a2_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); a3_0_1 = SV_FMA(w, x0_1, a3_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); a4_0_1 = SV_FMA(w, x0_1, a4_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); a5_0_1 = SV_FMA(w, x0_1, a5_0_1); }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+            SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+            SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
+            SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+            SV_STORE(yb + 2 * plane_y + ow + 1 * SV_LANES, a2_0_1);
+            SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+            SV_STORE(yb + 3 * plane_y + ow + 1 * SV_LANES, a3_0_1);
+            SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+            SV_STORE(yb + 4 * plane_y + ow + 1 * SV_LANES, a4_0_1);
+            SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+            SV_STORE(yb + 5 * plane_y + ow + 1 * SV_LANES, a5_0_1);
+        }
+        for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            sv_vec a0_0_0 = SV_SPLAT(bias0);
+            sv_vec a1_0_0 = SV_SPLAT(bias1);
+            sv_vec a2_0_0 = SV_SPLAT(bias2);
+            sv_vec a3_0_0 = SV_SPLAT(bias3);
+            sv_vec a4_0_0 = SV_SPLAT(bias4);
+            sv_vec a5_0_0 = SV_SPLAT(bias5);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const sv_vec x0_0 = SV_LOAD(xq + off0);
+                    { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 2)); a2_0_0 = SV_FMA(w, x0_0, a2_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 3)); a3_0_0 = SV_FMA(w, x0_0, a3_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 4)); a4_0_0 = SV_FMA(w, x0_0, a4_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 5)); a5_0_0 = SV_FMA(w, x0_0, a5_0_0); }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+            SV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+            SV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+            SV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+            SV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+        }
+        for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            hv_vec a0_0_0 = HV_SPLAT(bias0);
+            hv_vec a1_0_0 = HV_SPLAT(bias1);
+            hv_vec a2_0_0 = HV_SPLAT(bias2);
+            hv_vec a3_0_0 = HV_SPLAT(bias3);
+            hv_vec a4_0_0 = HV_SPLAT(bias4);
+            hv_vec a5_0_0 = HV_SPLAT(bias5);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const hv_vec x0_0 = HV_LOAD(xq + off0);
+                    { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 2)); a2_0_0 = HV_FMA(w, x0_0, a2_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 3)); a3_0_0 = HV_FMA(w, x0_0, a3_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 4)); a4_0_0 = HV_FMA(w, x0_0, a4_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 5)); a5_0_0 = HV_FMA(w, x0_0, a5_0_0); }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+            HV_STORE(yb + 2 * plane_y + ow, a2_0_0);
+            HV_STORE(yb + 3 * plane_y + ow, a3_0_0);
+            HV_STORE(yb + 4 * plane_y + ow, a4_0_0);
+            HV_STORE(yb + 5 * plane_y + ow, a5_0_0);
+        }
+        for (; ow + 1 <= plane_y; ow += 1) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            double a0_0_0 = bias0;
+            double a1_0_0 = bias1;
+            double a2_0_0 = bias2;
+            double a3_0_0 = bias3;
+            double a4_0_0 = bias4;
+            double a5_0_0 = bias5;
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const double x0_0 = *(xq + off0);
+                    { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                    { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
+                    { const double w = *(wq + 2); a2_0_0 = w * x0_0 + a2_0_0; }
+                    { const double w = *(wq + 3); a3_0_0 = w * x0_0 + a3_0_0; }
+                    { const double w = *(wq + 4); a4_0_0 = w * x0_0 + a4_0_0; }
+                    { const double w = *(wq + 5); a5_0_0 = w * x0_0 + a5_0_0; }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            *(yb + 0 * plane_y + ow) = a0_0_0;
+            *(yb + 1 * plane_y + ow) = a1_0_0;
+            *(yb + 2 * plane_y + ow) = a2_0_0;
+            *(yb + 3 * plane_y + ow) = a3_0_0;
+            *(yb + 4 * plane_y + ow) = a4_0_0;
+            *(yb + 5 * plane_y + ow) = a5_0_0;
+        }
+    }
+    for (long ob = 1; ob < 2; ++ob) {
+        const double *wb = wg + ob * 24;
+        double *yb = yg + ob * 6 * plane_y;
+        long ow = 0;
+        const double bias0 = b != NULL ? b[g * 8 + ob * 6 + 0] : 0;
+        const double bias1 = b != NULL ? b[g * 8 + ob * 6 + 1] : 0;
+        for (; ow + 2 * SV_LANES <= plane_y; ow += 2 * SV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            sv_vec a0_0_0 = SV_SPLAT(bias0), a0_0_1 = SV_SPLAT(bias0);
+            sv_vec a1_0_0 = SV_SPLAT(bias1), a1_0_1 = SV_SPLAT(bias1);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const sv_vec x0_0 = SV_LOAD(xq + off0), x0_1 = SV_LOAD(xq + off0 + 1 * SV_LANES);
+                    { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); a0_0_1 = SV_FMA(w, x0_1, a0_0_1); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); a1_0_1 = SV_FMA(w, x0_1, a1_0_1); }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            SV_STORE(yb + 0 * plane_y + ow + 1 * SV_LANES, a0_0_1);
+            SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+            SV_STORE(yb + 1 * plane_y + ow + 1 * SV_LANES, a1_0_1);
+        }
+        for (; ow + SV_LANES <= plane_y; ow += SV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            sv_vec a0_0_0 = SV_SPLAT(bias0);
+            sv_vec a1_0_0 = SV_SPLAT(bias1);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const sv_vec x0_0 = SV_LOAD(xq + off0);
+                    { const sv_vec w = SV_SPLAT(*(wq + 0)); a0_0_0 = SV_FMA(w, x0_0, a0_0_0); }
+                    { const sv_vec w = SV_SPLAT(*(wq + 1)); a1_0_0 = SV_FMA(w, x0_0, a1_0_0); }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            SV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            SV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+        }
+        for (; ow + HV_LANES <= plane_y; ow += HV_LANES) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            hv_vec a0_0_0 = HV_SPLAT(bias0);
+            hv_vec a1_0_0 = HV_SPLAT(bias1);
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const hv_vec x0_0 = HV_LOAD(xq + off0);
+                    { const hv_vec w = HV_SPLAT(*(wq + 0)); a0_0_0 = HV_FMA(w, x0_0, a0_0_0); }
+                    { const hv_vec w = HV_SPLAT(*(wq + 1)); a1_0_0 = HV_FMA(w, x0_0, a1_0_0); }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            HV_STORE(yb + 0 * plane_y + ow, a0_0_0);
+            HV_STORE(yb + 1 * plane_y + ow, a1_0_0);
+        }
+        for (; ow + 1 <= plane_y; ow += 1) {
+            const double *xq = xg + ow;
+            const double *wq = wb;
+            double a0_0_0 = bias0;
+            double a1_0_0 = bias1;
+            for (long c = 0; c < 4; ++c) {
+                {
+                    const double x0_0 = *(xq + off0);
+                    { const double w = *(wq + 0); a0_0_0 = w * x0_0 + a0_0_0; }
+                    { const double w = *(wq + 1); a1_0_0 = w * x0_0 + a1_0_0; }
+                }
+                xq += step_c;
+                wq += 6;
+            }
+            *(yb + 0 * plane_y + ow) = a0_0_0;
+            *(yb + 1 * plane_y + ow) = a1_0_0;
+        }
+    }
+#endif
 }
 
 int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long batch, long in_h, long in_w)
@@ -558,7 +554,7 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     if (wp == NULL)
         return CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM;
     for (long e = 0; e < batch * 1; ++e)
-        forward_task(x, w, b, y, wp, e, e + 1, in_h, in_w, out_h, out_w);
+        forward_task(x, w, b, y, wp, e, in_h, in_w, out_h, out_w);
     free(wp);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
@@ -1163,38 +1159,36 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, 
 #endif
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_input: the work of unit e */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long len = in_w*(in_h - 1) + in_w; /* the flat positions q up to the last input position */
     const long tap_offset[1] = {0};
-    for (long e = first; e < last; ++e) {
-        const long n = e;
-        const long c = 0;
-        const double *dyz = dy + n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w);
-        double *dxz = dx + n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w);
-        const double *dyg = dyz;
-        const double *wg = w;
-        double *dxg = dxz;
-        {
-            long q = 0;
-            for (long oc = 0; oc < 8; oc += 16) {
-                for (q = 0; q + 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
-                    conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
-                for (; q + CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
-                    conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
-            }
-            for (; q < len; ++q) {
-                for (long i = 0; i < 4; ++i) {
-                    double sum = 0;
-                    for (long u = 0; u < 1; ++u) {
-                        double a = 0;
-                        for (long o = 0; o < 8; ++o)
-                            a += wg[(c + i) * 1 + o * 4 + u] * dyg[o * (out_h * out_w) + q + tap_offset[u]];
-                        sum = u == 0 ? a : sum + a;
-                    }
-                    dxg[(c + i) * (in_h * in_w) + q] = sum;
+    const long n = e;
+    const long c = 0;
+    const double *dyz = dy + n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w);
+    double *dxz = dx + n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w);
+    const double *dyg = dyz;
+    const double *wg = w;
+    double *dxg = dxz;
+    {
+        long q = 0;
+        for (long oc = 0; oc < 8; oc += 16) {
+            for (q = 0; q + 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
+                conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
+            for (; q + CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
+                conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
+        }
+        for (; q < len; ++q) {
+            for (long i = 0; i < 4; ++i) {
+                double sum = 0;
+                for (long u = 0; u < 1; ++u) {
+                    double a = 0;
+                    for (long o = 0; o < 8; ++o)
+                        a += wg[(c + i) * 1 + o * 4 + u] * dyg[o * (out_h * out_w) + q + tap_offset[u]];
+                    sum = u == 0 ? a : sum + a;
                 }
+                dxg[(c + i) * (in_h * in_w) + q] = sum;
             }
         }
     }
@@ -1214,31 +1208,29 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
         return status;
 
     for (long e = 0; e < batch * 1; ++e)
-        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
 
-/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_weight: the work of unit e */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long len = in_w*(out_h - 1) + out_w; /* the flat positions q up to the last output */
     const long tap_offset[1] = {0};
-    for (long e = first; e < last; ++e) {
-        const long rb = e;
-        const long o = (rb % 2) * 6;
-        for (long k = 0; k < (8 - o < 6 ? 8 - o : 6) * 4; ++k)
-            dw[o * 4 + k] = 0;
-        if (o + 6 <= 8) {
-            for (long j = 0; j < 4; j += 2) {
-                const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
-                conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
-            }
-        } else {
-            for (long j = 0; j < 4; j += 2) {
-                const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
-                conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
-            }
+    const long rb = e;
+    const long o = (rb % 2) * 6;
+    for (long k = 0; k < (8 - o < 6 ? 8 - o : 6) * 4; ++k)
+        dw[o * 4 + k] = 0;
+    if (o + 6 <= 8) {
+        for (long j = 0; j < 4; j += 2) {
+            const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+            conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
+        }
+    } else {
+        for (long j = 0; j < 4; j += 2) {
+            const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
+            conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
         }
     }
 }
@@ -1257,7 +1249,7 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
         return status;
 
     for (long e = 0; e < 2; ++e)
-        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }
@@ -1274,44 +1266,42 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
     }
 }
 
-/* grad_bias of the output channels first … last - 1 */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last, long out_h, long out_w)
+/* grad_bias of output channel o, one unit */
+CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
-    for (long o = first; o < last; ++o) {
-        double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
-        double lost[32] = {0}; /* what each lane's compensated adds rounded off */
-        for (long n = 0; n < batch; ++n) {
-            const double *restrict row = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * plane;
-            long i = 0;
-            for (; plane - i >= 128; i += 128) {
-                double part[32];
+    double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
+    double lost[32] = {0}; /* what each lane's compensated adds rounded off */
+    for (long n = 0; n < batch; ++n) {
+        const double *restrict row = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * plane;
+        long i = 0;
+        for (; plane - i >= 128; i += 128) {
+            double part[32];
+            for (int k = 0; k < 32; ++k)
+                part[k] = row[i + k];
+            for (int r = 1; r < 4; ++r)
                 for (int k = 0; k < 32; ++k)
-                    part[k] = row[i + k];
-                for (int r = 1; r < 4; ++r)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + r * 32 + k];
-                add_block(sum, lost, part);
-            }
-            if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
-                double part[32] = {0};
-                for (; plane - i >= 32; i += 32)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + k];
-                for (int k = 0; i < plane; ++i, ++k)
-                    part[k] += row[i];
-                add_block(sum, lost, part);
-            }
+                    part[k] += row[i + r * 32 + k];
+            add_block(sum, lost, part);
         }
-        double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
-        for (int k = 0; k < 64; ++k) {
-            const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
-            const double t = total + y;
-            carry = (t - total) - y;
-            total = t;
+        if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
+            double part[32] = {0};
+            for (; plane - i >= 32; i += 32)
+                for (int k = 0; k < 32; ++k)
+                    part[k] += row[i + k];
+            for (int k = 0; i < plane; ++i, ++k)
+                part[k] += row[i];
+            add_block(sum, lost, part);
         }
-        db[o] = total - carry;
     }
+    double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
+    for (int k = 0; k < 64; ++k) {
+        const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
+        const double t = total + y;
+        carry = (t - total) - y;
+        total = t;
+    }
+    db[o] = total - carry;
 }
 
 int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
@@ -1328,7 +1318,7 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *re
         return status;
 
     for (long e = 0; e < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++e)
-        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
+        grad_bias_task(dy, db, batch, e, out_h, out_w);
 
     return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
 }

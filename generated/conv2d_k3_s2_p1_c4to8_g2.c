@@ -61,313 +61,312 @@ int conv2d_k3_s2_p1_c4to8_g2_output_size(long in_h, long in_w, long *out_h, long
     return sizes(in_h, in_w, out_h, out_w);
 }
 
-/* forward over the samples first … last - 1 */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* forward: the work of unit e (the schedule's units) */
+CONV2D_K3_S2_P1_C4TO8_G2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
-    for (long n = first; n < last; ++n) {
-        for (long g = 0; g < CONV2D_K3_S2_P1_C4TO8_G2_GROUPS; ++g) {
-            const double *xg = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + 2*g) * (in_h * in_w);
-            long o = 4*g;
-            for (; o < 4*g + 1; o += 4) {
-                double *restrict y0 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                const double bias0 = b != NULL ? b[o] : 0;
-                double *restrict y1 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 1) * (out_h * out_w);
-                const double bias1 = b != NULL ? b[o + 1] : 0;
-                double *restrict y2 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 2) * (out_h * out_w);
-                const double bias2 = b != NULL ? b[o + 2] : 0;
-                double *restrict y3 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 3) * (out_h * out_w);
-                const double bias3 = b != NULL ? b[o + 3] : 0;
-                for (long i = 0; i < out_h * out_w; ++i) {
-                    y0[i] = bias0;
-                    y1[i] = bias1;
-                    y2[i] = bias2;
-                    y3[i] = bias3;
-                }
-                for (long c = 0; c < 2; ++c) {
-                    const double *restrict xc = xg + c * (in_h * in_w);
-                    const double *restrict w0 = w + ((o) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                    const double *restrict w1 = w + ((o + 1) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                    const double *restrict w2 = w + ((o + 2) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                    const double *restrict w3 = w + ((o + 3) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                    for (long oh = 0; oh < out_h; ++oh) {
-                        const long ih = 2*oh;
-                        if (oh >= lo_h && oh < hi_h) {
-                            for (long ow = 0; ow < lo_w; ++ow) {
-                                const long iw = 2*ow;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                    y1[oh*out_w + ow] += w1[0] * xv;
-                                    y2[oh*out_w + ow] += w2[0] * xv;
-                                    y3[oh*out_w + ow] += w3[0] * xv;
-                                }
-                                if (ih - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                    y1[oh*out_w + ow] += w1[1] * xv;
-                                    y2[oh*out_w + ow] += w2[1] * xv;
-                                    y3[oh*out_w + ow] += w3[1] * xv;
-                                }
-                                if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                    y1[oh*out_w + ow] += w1[2] * xv;
-                                    y2[oh*out_w + ow] += w2[2] * xv;
-                                    y3[oh*out_w + ow] += w3[2] * xv;
-                                }
-                                if (iw - 1 >= 0) {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                    y1[oh*out_w + ow] += w1[3] * xv;
-                                    y2[oh*out_w + ow] += w2[3] * xv;
-                                    y3[oh*out_w + ow] += w3[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                    y1[oh*out_w + ow] += w1[4] * xv;
-                                    y2[oh*out_w + ow] += w2[4] * xv;
-                                    y3[oh*out_w + ow] += w3[4] * xv;
-                                }
-                                if (iw + 1 < in_w) {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                    y1[oh*out_w + ow] += w1[5] * xv;
-                                    y2[oh*out_w + ow] += w2[5] * xv;
-                                    y3[oh*out_w + ow] += w3[5] * xv;
-                                }
-                                if (ih + 1 < in_h && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                    y1[oh*out_w + ow] += w1[6] * xv;
-                                    y2[oh*out_w + ow] += w2[6] * xv;
-                                    y3[oh*out_w + ow] += w3[6] * xv;
-                                }
-                                if (ih + 1 < in_h) {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                    y1[oh*out_w + ow] += w1[7] * xv;
-                                    y2[oh*out_w + ow] += w2[7] * xv;
-                                    y3[oh*out_w + ow] += w3[7] * xv;
-                                }
-                                if (ih + 1 < in_h && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                    y1[oh*out_w + ow] += w1[8] * xv;
-                                    y2[oh*out_w + ow] += w2[8] * xv;
-                                    y3[oh*out_w + ow] += w3[8] * xv;
-                                }
+    const long n = e;
+    for (long g = 0; g < CONV2D_K3_S2_P1_C4TO8_G2_GROUPS; ++g) {
+        const double *xg = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + 2*g) * (in_h * in_w);
+        long o = 4*g;
+        for (; o < 4*g + 1; o += 4) {
+            double *restrict y0 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+            const double bias0 = b != NULL ? b[o] : 0;
+            double *restrict y1 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 1) * (out_h * out_w);
+            const double bias1 = b != NULL ? b[o + 1] : 0;
+            double *restrict y2 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 2) * (out_h * out_w);
+            const double bias2 = b != NULL ? b[o + 2] : 0;
+            double *restrict y3 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 3) * (out_h * out_w);
+            const double bias3 = b != NULL ? b[o + 3] : 0;
+            for (long i = 0; i < out_h * out_w; ++i) {
+                y0[i] = bias0;
+                y1[i] = bias1;
+                y2[i] = bias2;
+                y3[i] = bias3;
+            }
+            for (long c = 0; c < 2; ++c) {
+                const double *restrict xc = xg + c * (in_h * in_w);
+                const double *restrict w0 = w + ((o) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                const double *restrict w1 = w + ((o + 1) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                const double *restrict w2 = w + ((o + 2) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                const double *restrict w3 = w + ((o + 3) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = 2*oh;
+                    if (oh >= lo_h && oh < hi_h) {
+                        for (long ow = 0; ow < lo_w; ++ow) {
+                            const long iw = 2*ow;
+                            if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                y0[oh*out_w + ow] += w0[0] * xv;
+                                y1[oh*out_w + ow] += w1[0] * xv;
+                                y2[oh*out_w + ow] += w2[0] * xv;
+                                y3[oh*out_w + ow] += w3[0] * xv;
                             }
-                            for (long ow = lo_w; ow < hi_w; ++ow) {
-                                const long iw = 2*ow;
-                                double a0 = y0[oh*out_w + ow];
-                                double a1 = y1[oh*out_w + ow];
-                                double a2 = y2[oh*out_w + ow];
-                                double a3 = y3[oh*out_w + ow];
-                                {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    a0 += w0[0] * xv;
-                                    a1 += w1[0] * xv;
-                                    a2 += w2[0] * xv;
-                                    a3 += w3[0] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    a0 += w0[1] * xv;
-                                    a1 += w1[1] * xv;
-                                    a2 += w2[1] * xv;
-                                    a3 += w3[1] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    a0 += w0[2] * xv;
-                                    a1 += w1[2] * xv;
-                                    a2 += w2[2] * xv;
-                                    a3 += w3[2] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    a0 += w0[3] * xv;
-                                    a1 += w1[3] * xv;
-                                    a2 += w2[3] * xv;
-                                    a3 += w3[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    a0 += w0[4] * xv;
-                                    a1 += w1[4] * xv;
-                                    a2 += w2[4] * xv;
-                                    a3 += w3[4] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    a0 += w0[5] * xv;
-                                    a1 += w1[5] * xv;
-                                    a2 += w2[5] * xv;
-                                    a3 += w3[5] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    a0 += w0[6] * xv;
-                                    a1 += w1[6] * xv;
-                                    a2 += w2[6] * xv;
-                                    a3 += w3[6] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    a0 += w0[7] * xv;
-                                    a1 += w1[7] * xv;
-                                    a2 += w2[7] * xv;
-                                    a3 += w3[7] * xv;
-                                }
-                                {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    a0 += w0[8] * xv;
-                                    a1 += w1[8] * xv;
-                                    a2 += w2[8] * xv;
-                                    a3 += w3[8] * xv;
-                                }
-                                y0[oh*out_w + ow] = a0;
-                                y1[oh*out_w + ow] = a1;
-                                y2[oh*out_w + ow] = a2;
-                                y3[oh*out_w + ow] = a3;
+                            if (ih - 1 >= 0) {
+                                const double xv = xc[in_w*(ih - 1) + iw];
+                                y0[oh*out_w + ow] += w0[1] * xv;
+                                y1[oh*out_w + ow] += w1[1] * xv;
+                                y2[oh*out_w + ow] += w2[1] * xv;
+                                y3[oh*out_w + ow] += w3[1] * xv;
                             }
-                            for (long ow = hi_w; ow < out_w; ++ow) {
-                                const long iw = 2*ow;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                    y1[oh*out_w + ow] += w1[0] * xv;
-                                    y2[oh*out_w + ow] += w2[0] * xv;
-                                    y3[oh*out_w + ow] += w3[0] * xv;
-                                }
-                                if (ih - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                    y1[oh*out_w + ow] += w1[1] * xv;
-                                    y2[oh*out_w + ow] += w2[1] * xv;
-                                    y3[oh*out_w + ow] += w3[1] * xv;
-                                }
-                                if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                    y1[oh*out_w + ow] += w1[2] * xv;
-                                    y2[oh*out_w + ow] += w2[2] * xv;
-                                    y3[oh*out_w + ow] += w3[2] * xv;
-                                }
-                                if (iw - 1 >= 0) {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                    y1[oh*out_w + ow] += w1[3] * xv;
-                                    y2[oh*out_w + ow] += w2[3] * xv;
-                                    y3[oh*out_w + ow] += w3[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                    y1[oh*out_w + ow] += w1[4] * xv;
-                                    y2[oh*out_w + ow] += w2[4] * xv;
-                                    y3[oh*out_w + ow] += w3[4] * xv;
-                                }
-                                if (iw + 1 < in_w) {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                    y1[oh*out_w + ow] += w1[5] * xv;
-                                    y2[oh*out_w + ow] += w2[5] * xv;
-                                    y3[oh*out_w + ow] += w3[5] * xv;
-                                }
-                                if (ih + 1 < in_h && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                    y1[oh*out_w + ow] += w1[6] * xv;
-                                    y2[oh*out_w + ow] += w2[6] * xv;
-                                    y3[oh*out_w + ow] += w3[6] * xv;
-                                }
-                                if (ih + 1 < in_h) {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                    y1[oh*out_w + ow] += w1[7] * xv;
-                                    y2[oh*out_w + ow] += w2[7] * xv;
-                                    y3[oh*out_w + ow] += w3[7] * xv;
-                                }
-                                if (ih + 1 < in_h && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                    y1[oh*out_w + ow] += w1[8] * xv;
-                                    y2[oh*out_w + ow] += w2[8] * xv;
-                                    y3[oh*out_w + ow] += w3[8] * xv;
-                                }
+                            if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                y0[oh*out_w + ow] += w0[2] * xv;
+                                y1[oh*out_w + ow] += w1[2] * xv;
+                                y2[oh*out_w + ow] += w2[2] * xv;
+                                y3[oh*out_w + ow] += w3[2] * xv;
                             }
-                        } else {
-                            for (long ow = 0; ow < out_w; ++ow) {
-                                const long iw = 2*ow;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[0] * xv;
-                                    y1[oh*out_w + ow] += w1[0] * xv;
-                                    y2[oh*out_w + ow] += w2[0] * xv;
-                                    y3[oh*out_w + ow] += w3[0] * xv;
-                                }
-                                if (ih - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih - 1) + iw];
-                                    y0[oh*out_w + ow] += w0[1] * xv;
-                                    y1[oh*out_w + ow] += w1[1] * xv;
-                                    y2[oh*out_w + ow] += w2[1] * xv;
-                                    y3[oh*out_w + ow] += w3[1] * xv;
-                                }
-                                if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih - 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[2] * xv;
-                                    y1[oh*out_w + ow] += w1[2] * xv;
-                                    y2[oh*out_w + ow] += w2[2] * xv;
-                                    y3[oh*out_w + ow] += w3[2] * xv;
-                                }
-                                if (iw - 1 >= 0) {
-                                    const double xv = xc[ih*in_w + iw - 1];
-                                    y0[oh*out_w + ow] += w0[3] * xv;
-                                    y1[oh*out_w + ow] += w1[3] * xv;
-                                    y2[oh*out_w + ow] += w2[3] * xv;
-                                    y3[oh*out_w + ow] += w3[3] * xv;
-                                }
-                                {
-                                    const double xv = xc[ih*in_w + iw];
-                                    y0[oh*out_w + ow] += w0[4] * xv;
-                                    y1[oh*out_w + ow] += w1[4] * xv;
-                                    y2[oh*out_w + ow] += w2[4] * xv;
-                                    y3[oh*out_w + ow] += w3[4] * xv;
-                                }
-                                if (iw + 1 < in_w) {
-                                    const double xv = xc[ih*in_w + iw + 1];
-                                    y0[oh*out_w + ow] += w0[5] * xv;
-                                    y1[oh*out_w + ow] += w1[5] * xv;
-                                    y2[oh*out_w + ow] += w2[5] * xv;
-                                    y3[oh*out_w + ow] += w3[5] * xv;
-                                }
-                                if (ih + 1 < in_h && iw - 1 >= 0) {
-                                    const double xv = xc[in_w*(ih + 1) + iw - 1];
-                                    y0[oh*out_w + ow] += w0[6] * xv;
-                                    y1[oh*out_w + ow] += w1[6] * xv;
-                                    y2[oh*out_w + ow] += w2[6] * xv;
-                                    y3[oh*out_w + ow] += w3[6] * xv;
-                                }
-                                if (ih + 1 < in_h) {
-                                    const double xv = xc[in_w*(ih + 1) + iw];
-                                    y0[oh*out_w + ow] += w0[7] * xv;
-                                    y1[oh*out_w + ow] += w1[7] * xv;
-                                    y2[oh*out_w + ow] += w2[7] * xv;
-                                    y3[oh*out_w + ow] += w3[7] * xv;
-                                }
-                                if (ih + 1 < in_h && iw + 1 < in_w) {
-                                    const double xv = xc[in_w*(ih + 1) + iw + 1];
-                                    y0[oh*out_w + ow] += w0[8] * xv;
-                                    y1[oh*out_w + ow] += w1[8] * xv;
-                                    y2[oh*out_w + ow] += w2[8] * xv;
-                                    y3[oh*out_w + ow] += w3[8] * xv;
-                                }
+                            if (iw - 1 >= 0) {
+                                const double xv = xc[ih*in_w + iw - 1];
+                                y0[oh*out_w + ow] += w0[3] * xv;
+                                y1[oh*out_w + ow] += w1[3] * xv;
+                                y2[oh*out_w + ow] += w2[3] * xv;
+                                y3[oh*out_w + ow] += w3[3] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                y0[oh*out_w + ow] += w0[4] * xv;
+                                y1[oh*out_w + ow] += w1[4] * xv;
+                                y2[oh*out_w + ow] += w2[4] * xv;
+                                y3[oh*out_w + ow] += w3[4] * xv;
+                            }
+                            if (iw + 1 < in_w) {
+                                const double xv = xc[ih*in_w + iw + 1];
+                                y0[oh*out_w + ow] += w0[5] * xv;
+                                y1[oh*out_w + ow] += w1[5] * xv;
+                                y2[oh*out_w + ow] += w2[5] * xv;
+                                y3[oh*out_w + ow] += w3[5] * xv;
+                            }
+                            if (ih + 1 < in_h && iw - 1 >= 0) {
+                                const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                y0[oh*out_w + ow] += w0[6] * xv;
+                                y1[oh*out_w + ow] += w1[6] * xv;
+                                y2[oh*out_w + ow] += w2[6] * xv;
+                                y3[oh*out_w + ow] += w3[6] * xv;
+                            }
+                            if (ih + 1 < in_h) {
+                                const double xv = xc[in_w*(ih + 1) + iw];
+                                y0[oh*out_w + ow] += w0[7] * xv;
+                                y1[oh*out_w + ow] += w1[7] * xv;
+                                y2[oh*out_w + ow] += w2[7] * xv;
+                                y3[oh*out_w + ow] += w3[7] * xv;
+                            }
+                            if (ih + 1 < in_h && iw + 1 < in_w) {
+                                const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                y0[oh*out_w + ow] += w0[8] * xv;
+                                y1[oh*out_w + ow] += w1[8] * xv;
+                                y2[oh*out_w + ow] += w2[8] * xv;
+                                y3[oh*out_w + ow] += w3[8] * xv;
+                            }
+                        }
+                        for (long ow = lo_w; ow < hi_w; ++ow) {
+                            const long iw = 2*ow;
+                            double a0 = y0[oh*out_w + ow];
+                            double a1 = y1[oh*out_w + ow];
+                            double a2 = y2[oh*out_w + ow];
+                            double a3 = y3[oh*out_w + ow];
+                            {
+                                const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                a0 += w0[0] * xv;
+                                a1 += w1[0] * xv;
+                                a2 += w2[0] * xv;
+                                a3 += w3[0] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih - 1) + iw];
+                                a0 += w0[1] * xv;
+                                a1 += w1[1] * xv;
+                                a2 += w2[1] * xv;
+                                a3 += w3[1] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                a0 += w0[2] * xv;
+                                a1 += w1[2] * xv;
+                                a2 += w2[2] * xv;
+                                a3 += w3[2] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw - 1];
+                                a0 += w0[3] * xv;
+                                a1 += w1[3] * xv;
+                                a2 += w2[3] * xv;
+                                a3 += w3[3] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                a0 += w0[4] * xv;
+                                a1 += w1[4] * xv;
+                                a2 += w2[4] * xv;
+                                a3 += w3[4] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw + 1];
+                                a0 += w0[5] * xv;
+                                a1 += w1[5] * xv;
+                                a2 += w2[5] * xv;
+                                a3 += w3[5] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                a0 += w0[6] * xv;
+                                a1 += w1[6] * xv;
+                                a2 += w2[6] * xv;
+                                a3 += w3[6] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 1) + iw];
+                                a0 += w0[7] * xv;
+                                a1 += w1[7] * xv;
+                                a2 += w2[7] * xv;
+                                a3 += w3[7] * xv;
+                            }
+                            {
+                                const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                a0 += w0[8] * xv;
+                                a1 += w1[8] * xv;
+                                a2 += w2[8] * xv;
+                                a3 += w3[8] * xv;
+                            }
+                            y0[oh*out_w + ow] = a0;
+                            y1[oh*out_w + ow] = a1;
+                            y2[oh*out_w + ow] = a2;
+                            y3[oh*out_w + ow] = a3;
+                        }
+                        for (long ow = hi_w; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                y0[oh*out_w + ow] += w0[0] * xv;
+                                y1[oh*out_w + ow] += w1[0] * xv;
+                                y2[oh*out_w + ow] += w2[0] * xv;
+                                y3[oh*out_w + ow] += w3[0] * xv;
+                            }
+                            if (ih - 1 >= 0) {
+                                const double xv = xc[in_w*(ih - 1) + iw];
+                                y0[oh*out_w + ow] += w0[1] * xv;
+                                y1[oh*out_w + ow] += w1[1] * xv;
+                                y2[oh*out_w + ow] += w2[1] * xv;
+                                y3[oh*out_w + ow] += w3[1] * xv;
+                            }
+                            if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                y0[oh*out_w + ow] += w0[2] * xv;
+                                y1[oh*out_w + ow] += w1[2] * xv;
+                                y2[oh*out_w + ow] += w2[2] * xv;
+                                y3[oh*out_w + ow] += w3[2] * xv;
+                            }
+                            if (iw - 1 >= 0) {
+                                const double xv = xc[ih*in_w + iw - 1];
+                                y0[oh*out_w + ow] += w0[3] * xv;
+                                y1[oh*out_w + ow] += w1[3] * xv;
+                                y2[oh*out_w + ow] += w2[3] * xv;
+                                y3[oh*out_w + ow] += w3[3] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                y0[oh*out_w + ow] += w0[4] * xv;
+                                y1[oh*out_w + ow] += w1[4] * xv;
+                                y2[oh*out_w + ow] += w2[4] * xv;
+                                y3[oh*out_w + ow] += w3[4] * xv;
+                            }
+                            if (iw + 1 < in_w) {
+                                const double xv = xc[ih*in_w + iw + 1];
+                                y0[oh*out_w + ow] += w0[5] * xv;
+                                y1[oh*out_w + ow] += w1[5] * xv;
+                                y2[oh*out_w + ow] += w2[5] * xv;
+                                y3[oh*out_w + ow] += w3[5] * xv;
+                            }
+                            if (ih + 1 < in_h && iw - 1 >= 0) {
+                                const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                y0[oh*out_w + ow] += w0[6] * xv;
+                                y1[oh*out_w + ow] += w1[6] * xv;
+                                y2[oh*out_w + ow] += w2[6] * xv;
+                                y3[oh*out_w + ow] += w3[6] * xv;
+                            }
+                            if (ih + 1 < in_h) {
+                                const double xv = xc[in_w*(ih + 1) + iw];
+                                y0[oh*out_w + ow] += w0[7] * xv;
+                                y1[oh*out_w + ow] += w1[7] * xv;
+                                y2[oh*out_w + ow] += w2[7] * xv;
+                                y3[oh*out_w + ow] += w3[7] * xv;
+                            }
+                            if (ih + 1 < in_h && iw + 1 < in_w) {
+                                const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                y0[oh*out_w + ow] += w0[8] * xv;
+                                y1[oh*out_w + ow] += w1[8] * xv;
+                                y2[oh*out_w + ow] += w2[8] * xv;
+                                y3[oh*out_w + ow] += w3[8] * xv;
+                            }
+                        }
+                    } else {
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                const double xv = xc[in_w*(ih - 1) + iw - 1];
+                                y0[oh*out_w + ow] += w0[0] * xv;
+                                y1[oh*out_w + ow] += w1[0] * xv;
+                                y2[oh*out_w + ow] += w2[0] * xv;
+                                y3[oh*out_w + ow] += w3[0] * xv;
+                            }
+                            if (ih - 1 >= 0) {
+                                const double xv = xc[in_w*(ih - 1) + iw];
+                                y0[oh*out_w + ow] += w0[1] * xv;
+                                y1[oh*out_w + ow] += w1[1] * xv;
+                                y2[oh*out_w + ow] += w2[1] * xv;
+                                y3[oh*out_w + ow] += w3[1] * xv;
+                            }
+                            if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                const double xv = xc[in_w*(ih - 1) + iw + 1];
+                                y0[oh*out_w + ow] += w0[2] * xv;
+                                y1[oh*out_w + ow] += w1[2] * xv;
+                                y2[oh*out_w + ow] += w2[2] * xv;
+                                y3[oh*out_w + ow] += w3[2] * xv;
+                            }
+                            if (iw - 1 >= 0) {
+                                const double xv = xc[ih*in_w + iw - 1];
+                                y0[oh*out_w + ow] += w0[3] * xv;
+                                y1[oh*out_w + ow] += w1[3] * xv;
+                                y2[oh*out_w + ow] += w2[3] * xv;
+                                y3[oh*out_w + ow] += w3[3] * xv;
+                            }
+                            {
+                                const double xv = xc[ih*in_w + iw];
+                                y0[oh*out_w + ow] += w0[4] * xv;
+                                y1[oh*out_w + ow] += w1[4] * xv;
+                                y2[oh*out_w + ow] += w2[4] * xv;
+                                y3[oh*out_w + ow] += w3[4] * xv;
+                            }
+                            if (iw + 1 < in_w) {
+                                const double xv = xc[ih*in_w + iw + 1];
+                                y0[oh*out_w + ow] += w0[5] * xv;
+                                y1[oh*out_w + ow] += w1[5] * xv;
+                                y2[oh*out_w + ow] += w2[5] * xv;
+                                y3[oh*out_w + ow] += w3[5] * xv;
+                            }
+                            if (ih + 1 < in_h && iw - 1 >= 0) {
+                                const double xv = xc[in_w*(ih + 1) + iw - 1];
+                                y0[oh*out_w + ow] += w0[6] * xv;
+                                y1[oh*out_w + ow] += w1[6] * xv;
+                                y2[oh*out_w + ow] += w2[6] * xv;
+                                y3[oh*out_w + ow] += w3[6] * xv;
+                            }
+                            if (ih + 1 < in_h) {
+                                const double xv = xc[in_w*(ih + 1) + iw];
+                                y0[oh*out_w + ow] += w0[7] * xv;
+                                y1[oh*out_w + ow] += w1[7] * xv;
+                                y2[oh*out_w + ow] += w2[7] * xv;
+                                y3[oh*out_w + ow] += w3[7] * xv;
+                            }
+                            if (ih + 1 < in_h && iw + 1 < in_w) {
+                                const double xv = xc[in_w*(ih + 1) + iw + 1];
+                                y0[oh*out_w + ow] += w0[8] * xv;
+                                y1[oh*out_w + ow] += w1[8] * xv;
+                                y2[oh*out_w + ow] += w2[8] * xv;
+                                y3[oh*out_w + ow] += w3[8] * xv;
                             }
                         }
                     }
@@ -391,13 +390,13 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *restrict x, const double *res
         return status;
 
     for (long e = 0; e < batch; ++e)
-        forward_task(x, w, b, y, e, e + 1, in_h, in_w, out_h, out_w);
+        forward_task(x, w, b, y, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_input: the work of unit e */
+CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long hi0_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
     const long hi0_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
@@ -407,181 +406,180 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
     const long hi2_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
     const long hi3_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
     const long hi3_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
-    for (long n = first; n < last; ++n) {
-        for (long c = 0; c < CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c) * (in_h * in_w);
-            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
-                const long jh = 2*qh;
-                if (qh < hi0_h) {
-                    for (long qw = 0; qw < hi0_w; ++qw) {
-                        const long jw = 2*qw;
-                        double a4 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            a4 += wc[4] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a4;
+    const long n = e;
+    for (long c = 0; c < CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c) * (in_h * in_w);
+        for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+            const long jh = 2*qh;
+            if (qh < hi0_h) {
+                for (long qw = 0; qw < hi0_w; ++qw) {
+                    const long jw = 2*qw;
+                    double a4 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        a4 += wc[4] * dyo[out_w*qh + qw];
                     }
-                    for (long qw = hi0_w; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double a4 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a4;
+                    dxc[in_w*jh + jw] = a4;
+                }
+                for (long qw = hi0_w; qw < (in_w + 1) / 2; ++qw) {
+                    const long jw = 2*qw;
+                    double a4 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
                     }
-                } else {
-                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double a4 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = a4;
+                    dxc[in_w*jh + jw] = a4;
+                }
+            } else {
+                for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                    const long jw = 2*qw;
+                    double a4 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
                     }
+                    dxc[in_w*jh + jw] = a4;
                 }
             }
-            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
-                const long jh = 2*qh;
-                if (qh < hi1_h) {
-                    for (long qw = 0; qw < hi1_w; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double a3 = 0;
-                        double a5 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            a3 += wc[3] * dyo[out_w*qh + qw + 1];
-                            a5 += wc[5] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = (a3 + a5);
+        }
+        for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+            const long jh = 2*qh;
+            if (qh < hi1_h) {
+                for (long qw = 0; qw < hi1_w; ++qw) {
+                    const long jw = 2*qw + 1;
+                    double a3 = 0;
+                    double a5 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                        a5 += wc[5] * dyo[out_w*qh + qw];
                     }
-                    for (long qw = hi1_w; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double a3 = 0;
-                        double a5 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
-                            if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = (a3 + a5);
+                    dxc[in_w*jh + jw] = (a3 + a5);
+                }
+                for (long qw = hi1_w; qw < (in_w) / 2; ++qw) {
+                    const long jw = 2*qw + 1;
+                    double a3 = 0;
+                    double a5 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
                     }
-                } else {
-                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double a3 = 0;
-                        double a5 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
-                            if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = (a3 + a5);
+                    dxc[in_w*jh + jw] = (a3 + a5);
+                }
+            } else {
+                for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                    const long jw = 2*qw + 1;
+                    double a3 = 0;
+                    double a5 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
                     }
+                    dxc[in_w*jh + jw] = (a3 + a5);
                 }
             }
-            for (long qh = 0; qh < (in_h) / 2; ++qh) {
-                const long jh = 2*qh + 1;
-                if (qh < hi2_h) {
-                    for (long qw = 0; qw < hi2_w; ++qw) {
-                        const long jw = 2*qw;
-                        double a1 = 0;
-                        double a7 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
-                            a7 += wc[7] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = (a1 + a7);
+        }
+        for (long qh = 0; qh < (in_h) / 2; ++qh) {
+            const long jh = 2*qh + 1;
+            if (qh < hi2_h) {
+                for (long qw = 0; qw < hi2_w; ++qw) {
+                    const long jw = 2*qw;
+                    double a1 = 0;
+                    double a7 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        a7 += wc[7] * dyo[out_w*qh + qw];
                     }
-                    for (long qw = hi2_w; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double a1 = 0;
-                        double a7 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
-                            if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = (a1 + a7);
+                    dxc[in_w*jh + jw] = (a1 + a7);
+                }
+                for (long qw = hi2_w; qw < (in_w + 1) / 2; ++qw) {
+                    const long jw = 2*qw;
+                    double a1 = 0;
+                    double a7 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
                     }
-                } else {
-                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                        const long jw = 2*qw;
-                        double a1 = 0;
-                        double a7 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
-                            if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = (a1 + a7);
+                    dxc[in_w*jh + jw] = (a1 + a7);
+                }
+            } else {
+                for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                    const long jw = 2*qw;
+                    double a1 = 0;
+                    double a7 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
+                        if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
                     }
+                    dxc[in_w*jh + jw] = (a1 + a7);
                 }
             }
-            for (long qh = 0; qh < (in_h) / 2; ++qh) {
-                const long jh = 2*qh + 1;
-                if (qh < hi3_h) {
-                    for (long qw = 0; qw < hi3_w; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double a0 = 0;
-                        double a2 = 0;
-                        double a6 = 0;
-                        double a8 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                            a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
-                            a6 += wc[6] * dyo[out_w*qh + qw + 1];
-                            a8 += wc[8] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+        }
+        for (long qh = 0; qh < (in_h) / 2; ++qh) {
+            const long jh = 2*qh + 1;
+            if (qh < hi3_h) {
+                for (long qw = 0; qw < hi3_w; ++qw) {
+                    const long jw = 2*qw + 1;
+                    double a0 = 0;
+                    double a2 = 0;
+                    double a6 = 0;
+                    double a8 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                        a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                        a8 += wc[8] * dyo[out_w*qh + qw];
                     }
-                    for (long qw = hi3_w; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double a0 = 0;
-                        double a2 = 0;
-                        double a6 = 0;
-                        double a8 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                            if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
-                            if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
-                            if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                    dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                }
+                for (long qw = hi3_w; qw < (in_w) / 2; ++qw) {
+                    const long jw = 2*qw + 1;
+                    double a0 = 0;
+                    double a2 = 0;
+                    double a6 = 0;
+                    double a8 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                        if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
                     }
-                } else {
-                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                        const long jw = 2*qw + 1;
-                        double a0 = 0;
-                        double a2 = 0;
-                        double a6 = 0;
-                        double a8 = 0;
-                        for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                            const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                            const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                            if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
-                            if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
-                            if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
-                            if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
-                        }
-                        dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                    dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
+                }
+            } else {
+                for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                    const long jw = 2*qw + 1;
+                    double a0 = 0;
+                    double a2 = 0;
+                    double a6 = 0;
+                    double a8 = 0;
+                    for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
+                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
+                        if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
+                        if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
+                        if (qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*qh + qw];
                     }
+                    dxc[in_w*jh + jw] = ((a0 + a2) + (a6 + a8));
                 }
             }
         }
@@ -602,101 +600,100 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double 
         return status;
 
     for (long e = 0; e < batch; ++e)
-        grad_input_task(dy, w, dx, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
 
-/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last, long in_h, long in_w, long out_h, long out_w)
+/* grad_weight: the work of unit e */
+CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
-    for (long o = first; o < last; ++o) {
-        for (long c = 0; c < 2; ++c) {
-            double a0 = 0;
-            double a1 = 0;
-            double a2 = 0;
-            double a3 = 0;
-            double a4 = 0;
-            double a5 = 0;
-            double a6 = 0;
-            double a7 = 0;
-            double a8 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                const double *restrict xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
-                for (long oh = 0; oh < out_h; ++oh) {
-                    const long ih = 2*oh;
-                    if (oh >= lo_h && oh < hi_h) {
-                        for (long ow = 0; ow < lo_w; ++ow) {
-                            const long iw = 2*ow;
-                            const double d = dyo[oh*out_w + ow];
-                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
-                        for (long ow = lo_w; ow < hi_w; ++ow) {
-                            const long iw = 2*ow;
-                            const double d = dyo[oh*out_w + ow];
-                            a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            a1 += xc[in_w*(ih - 1) + iw] * d;
-                            a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            a5 += xc[ih*in_w + iw + 1] * d;
-                            a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            a7 += xc[in_w*(ih + 1) + iw] * d;
-                            a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
-                        for (long ow = hi_w; ow < out_w; ++ow) {
-                            const long iw = 2*ow;
-                            const double d = dyo[oh*out_w + ow];
-                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
-                    } else {
-                        for (long ow = 0; ow < out_w; ++ow) {
-                            const long iw = 2*ow;
-                            const double d = dyo[oh*out_w + ow];
-                            if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
-                            if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
-                            if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
-                            if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
-                            a4 += xc[ih*in_w + iw] * d;
-                            if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
-                            if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
-                            if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
-                            if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
-                        }
+    const long o = e;
+    for (long c = 0; c < 2; ++c) {
+        double a0 = 0;
+        double a1 = 0;
+        double a2 = 0;
+        double a3 = 0;
+        double a4 = 0;
+        double a5 = 0;
+        double a6 = 0;
+        double a7 = 0;
+        double a8 = 0;
+        for (long n = 0; n < batch; ++n) {
+            const double *restrict dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
+            for (long oh = 0; oh < out_h; ++oh) {
+                const long ih = 2*oh;
+                if (oh >= lo_h && oh < hi_h) {
+                    for (long ow = 0; ow < lo_w; ++ow) {
+                        const long iw = 2*ow;
+                        const double d = dyo[oh*out_w + ow];
+                        if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                        if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                        if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                        if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                    }
+                    for (long ow = lo_w; ow < hi_w; ++ow) {
+                        const long iw = 2*ow;
+                        const double d = dyo[oh*out_w + ow];
+                        a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        a1 += xc[in_w*(ih - 1) + iw] * d;
+                        a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        a5 += xc[ih*in_w + iw + 1] * d;
+                        a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        a7 += xc[in_w*(ih + 1) + iw] * d;
+                        a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                    }
+                    for (long ow = hi_w; ow < out_w; ++ow) {
+                        const long iw = 2*ow;
+                        const double d = dyo[oh*out_w + ow];
+                        if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                        if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                        if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                        if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
+                    }
+                } else {
+                    for (long ow = 0; ow < out_w; ++ow) {
+                        const long iw = 2*ow;
+                        const double d = dyo[oh*out_w + ow];
+                        if (ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih - 1) + iw - 1] * d;
+                        if (ih - 1 >= 0) a1 += xc[in_w*(ih - 1) + iw] * d;
+                        if (ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih - 1) + iw + 1] * d;
+                        if (iw - 1 >= 0) a3 += xc[ih*in_w + iw - 1] * d;
+                        a4 += xc[ih*in_w + iw] * d;
+                        if (iw + 1 < in_w) a5 += xc[ih*in_w + iw + 1] * d;
+                        if (ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + 1) + iw - 1] * d;
+                        if (ih + 1 < in_h) a7 += xc[in_w*(ih + 1) + iw] * d;
+                        if (ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + 1) + iw + 1] * d;
                     }
                 }
             }
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 0] = a0;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 1] = a1;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 2] = a2;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 3] = a3;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 4] = a4;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 5] = a5;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 6] = a6;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 7] = a7;
-            dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 8] = a8;
         }
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 0] = a0;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 1] = a1;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 2] = a2;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 3] = a3;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 4] = a4;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 5] = a5;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 6] = a6;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 7] = a7;
+        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 8] = a8;
     }
 }
 
@@ -714,7 +711,7 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *restrict x, const double 
         return status;
 
     for (long e = 0; e < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++e)
-        grad_weight_task(x, dy, dw, batch, e, e + 1, in_h, in_w, out_h, out_w);
+        grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }
@@ -731,44 +728,42 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
     }
 }
 
-/* grad_bias of the output channels first … last - 1 */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last, long out_h, long out_w)
+/* grad_bias of output channel o, one unit */
+CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
-    for (long o = first; o < last; ++o) {
-        double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
-        double lost[32] = {0}; /* what each lane's compensated adds rounded off */
-        for (long n = 0; n < batch; ++n) {
-            const double *restrict row = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * plane;
-            long i = 0;
-            for (; plane - i >= 128; i += 128) {
-                double part[32];
+    double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
+    double lost[32] = {0}; /* what each lane's compensated adds rounded off */
+    for (long n = 0; n < batch; ++n) {
+        const double *restrict row = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * plane;
+        long i = 0;
+        for (; plane - i >= 128; i += 128) {
+            double part[32];
+            for (int k = 0; k < 32; ++k)
+                part[k] = row[i + k];
+            for (int r = 1; r < 4; ++r)
                 for (int k = 0; k < 32; ++k)
-                    part[k] = row[i + k];
-                for (int r = 1; r < 4; ++r)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + r * 32 + k];
-                add_block(sum, lost, part);
-            }
-            if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
-                double part[32] = {0};
-                for (; plane - i >= 32; i += 32)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + k];
-                for (int k = 0; i < plane; ++i, ++k)
-                    part[k] += row[i];
-                add_block(sum, lost, part);
-            }
+                    part[k] += row[i + r * 32 + k];
+            add_block(sum, lost, part);
         }
-        double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
-        for (int k = 0; k < 64; ++k) {
-            const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
-            const double t = total + y;
-            carry = (t - total) - y;
-            total = t;
+        if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
+            double part[32] = {0};
+            for (; plane - i >= 32; i += 32)
+                for (int k = 0; k < 32; ++k)
+                    part[k] += row[i + k];
+            for (int k = 0; i < plane; ++i, ++k)
+                part[k] += row[i];
+            add_block(sum, lost, part);
         }
-        db[o] = total - carry;
     }
+    double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
+    for (int k = 0; k < 64; ++k) {
+        const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
+        const double t = total + y;
+        carry = (t - total) - y;
+        total = t;
+    }
+    db[o] = total - carry;
 }
 
 int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *restrict dy, double *restrict db, long batch, long in_h, long in_w)
@@ -785,7 +780,7 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *restrict dy, double *restri
         return status;
 
     for (long e = 0; e < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++e)
-        grad_bias_task(dy, db, batch, e, e + 1, out_h, out_w);
+        grad_bias_task(dy, db, batch, e, out_h, out_w);
 
     return CONV2D_K3_S2_P1_C4TO8_G2_OK;
 }

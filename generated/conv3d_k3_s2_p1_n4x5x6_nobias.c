@@ -69,8 +69,8 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_output_size(long *out_d, long *out_h, long *ou
     return sizes(in_d, in_h, in_w, out_d, out_h, out_w);
 }
 
-/* forward over the samples first … last - 1 */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long first, long last)
+/* forward: the work of unit e (the schedule's units) */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e)
 {
     const long in_d = 4;
     const long in_h = 5;
@@ -84,470 +84,469 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void forward_task(const double *restrict x, c
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
-    for (long n = first; n < last; ++n) {
-        for (long g = 0; g < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_GROUPS; ++g) {
-            const double *xg = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g) * (in_d * in_h * in_w);
-            long o = g;
-            for (; o < g + 1; o += 1) {
-                double *restrict y0 = y + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                const double bias0 = b != NULL ? b[o] : 0;
-                for (long i = 0; i < out_d * out_h * out_w; ++i) {
-                    y0[i] = bias0;
-                }
-                for (long c = 0; c < 1; ++c) {
-                    const double *restrict xc = xg + c * (in_d * in_h * in_w);
-                    const double *restrict w0 = w + ((o) * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                    for (long od = 0; od < out_d; ++od) {
-                        const long id = 2*od;
-                        for (long oh = 0; oh < out_h; ++oh) {
-                            const long ih = 2*oh;
-                            if (od >= lo_d && od < hi_d && oh >= lo_h && oh < hi_h) {
-                                for (long ow = 0; ow < lo_w; ++ow) {
-                                    const long iw = 2*ow;
-                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
-                                    }
-                                    if (id - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
-                                    }
-                                    if (id - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
-                                    }
-                                    if (id - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
-                                    }
-                                    if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
-                                    }
-                                    if (ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
-                                    }
-                                    if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
-                                    }
-                                    if (iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
-                                    }
-                                    if (iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
-                                    }
-                                    if (ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
-                                    }
-                                    if (ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
-                                    }
-                                    if (ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
-                                    }
-                                    if (id + 1 < in_d && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
-                                    }
-                                    if (id + 1 < in_d) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
-                                    }
-                                    if (id + 1 < in_d && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
-                                    }
+    const long n = e;
+    for (long g = 0; g < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_GROUPS; ++g) {
+        const double *xg = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g) * (in_d * in_h * in_w);
+        long o = g;
+        for (; o < g + 1; o += 1) {
+            double *restrict y0 = y + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+            const double bias0 = b != NULL ? b[o] : 0;
+            for (long i = 0; i < out_d * out_h * out_w; ++i) {
+                y0[i] = bias0;
+            }
+            for (long c = 0; c < 1; ++c) {
+                const double *restrict xc = xg + c * (in_d * in_h * in_w);
+                const double *restrict w0 = w + ((o) * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                for (long od = 0; od < out_d; ++od) {
+                    const long id = 2*od;
+                    for (long oh = 0; oh < out_h; ++oh) {
+                        const long ih = 2*oh;
+                        if (od >= lo_d && od < hi_d && oh >= lo_h && oh < hi_h) {
+                            for (long ow = 0; ow < lo_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
                                 }
-                                for (long ow = lo_w; ow < hi_w; ++ow) {
-                                    const long iw = 2*ow;
-                                    double a0 = y0[out_w*(od*out_h + oh) + ow];
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
-                                        a0 += w0[0] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
-                                        a0 += w0[1] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
-                                        a0 += w0[2] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
-                                        a0 += w0[3] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
-                                        a0 += w0[4] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
-                                        a0 += w0[5] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
-                                        a0 += w0[6] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
-                                        a0 += w0[7] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
-                                        a0 += w0[8] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
-                                        a0 += w0[9] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
-                                        a0 += w0[10] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
-                                        a0 += w0[11] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
-                                        a0 += w0[12] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
-                                        a0 += w0[13] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
-                                        a0 += w0[14] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
-                                        a0 += w0[15] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
-                                        a0 += w0[16] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
-                                        a0 += w0[17] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
-                                        a0 += w0[18] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
-                                        a0 += w0[19] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
-                                        a0 += w0[20] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
-                                        a0 += w0[21] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
-                                        a0 += w0[22] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
-                                        a0 += w0[23] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
-                                        a0 += w0[24] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
-                                        a0 += w0[25] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
-                                        a0 += w0[26] * xv;
-                                    }
-                                    y0[out_w*(od*out_h + oh) + ow] = a0;
+                                if (id - 1 >= 0 && ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
                                 }
-                                for (long ow = hi_w; ow < out_w; ++ow) {
-                                    const long iw = 2*ow;
-                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
-                                    }
-                                    if (id - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
-                                    }
-                                    if (id - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
-                                    }
-                                    if (id - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
-                                    }
-                                    if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
-                                    }
-                                    if (ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
-                                    }
-                                    if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
-                                    }
-                                    if (iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
-                                    }
-                                    if (iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
-                                    }
-                                    if (ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
-                                    }
-                                    if (ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
-                                    }
-                                    if (ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
-                                    }
-                                    if (id + 1 < in_d && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
-                                    }
-                                    if (id + 1 < in_d) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
-                                    }
-                                    if (id + 1 < in_d && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
-                                    }
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
                                 }
-                            } else {
-                                for (long ow = 0; ow < out_w; ++ow) {
-                                    const long iw = 2*ow;
-                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
-                                    }
-                                    if (id - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
-                                    }
-                                    if (id - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
-                                    }
-                                    if (id - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
-                                    }
-                                    if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
-                                    }
-                                    if (ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
-                                    }
-                                    if (ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
-                                    }
-                                    if (ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
-                                    }
-                                    if (iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
-                                    }
-                                    {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
-                                    }
-                                    if (iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
-                                    }
-                                    if (ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
-                                    }
-                                    if (ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
-                                    }
-                                    if (ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
-                                    }
-                                    if (id + 1 < in_d && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
-                                    }
-                                    if (id + 1 < in_d) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
-                                    }
-                                    if (id + 1 < in_d && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
-                                    }
-                                    if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
-                                        const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
-                                        y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
-                                    }
+                                if (id - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
+                                }
+                                if (id - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
+                                }
+                                if (id - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
+                                }
+                                if (id + 1 < in_d && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
+                                }
+                                if (id + 1 < in_d) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
+                                }
+                                if (id + 1 < in_d && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
+                                }
+                            }
+                            for (long ow = lo_w; ow < hi_w; ++ow) {
+                                const long iw = 2*ow;
+                                double a0 = y0[out_w*(od*out_h + oh) + ow];
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                    a0 += w0[0] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                    a0 += w0[1] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                    a0 += w0[2] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                    a0 += w0[3] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                    a0 += w0[4] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                    a0 += w0[5] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                    a0 += w0[6] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                    a0 += w0[7] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                    a0 += w0[8] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                    a0 += w0[9] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                    a0 += w0[10] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                    a0 += w0[11] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                    a0 += w0[12] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                    a0 += w0[13] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                    a0 += w0[14] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                    a0 += w0[15] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                    a0 += w0[16] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                    a0 += w0[17] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                    a0 += w0[18] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                    a0 += w0[19] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                    a0 += w0[20] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                    a0 += w0[21] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                    a0 += w0[22] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                    a0 += w0[23] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                    a0 += w0[24] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                    a0 += w0[25] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                    a0 += w0[26] * xv;
+                                }
+                                y0[out_w*(od*out_h + oh) + ow] = a0;
+                            }
+                            for (long ow = hi_w; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
+                                }
+                                if (id - 1 >= 0 && ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
+                                }
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
+                                }
+                                if (id - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
+                                }
+                                if (id - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
+                                }
+                                if (id - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
+                                }
+                                if (id + 1 < in_d && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
+                                }
+                                if (id + 1 < in_d) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
+                                }
+                                if (id + 1 < in_d && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
+                                }
+                            }
+                        } else {
+                            for (long ow = 0; ow < out_w; ++ow) {
+                                const long iw = 2*ow;
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[0] * xv;
+                                }
+                                if (id - 1 >= 0 && ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[1] * xv;
+                                }
+                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[2] * xv;
+                                }
+                                if (id - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[3] * xv;
+                                }
+                                if (id - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[4] * xv;
+                                }
+                                if (id - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1)) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[5] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[6] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[7] * xv;
+                                }
+                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[8] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[9] * xv;
+                                }
+                                if (ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[10] * xv;
+                                }
+                                if (ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[11] * xv;
+                                }
+                                if (iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[12] * xv;
+                                }
+                                {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[13] * xv;
+                                }
+                                if (iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[14] * xv;
+                                }
+                                if (ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[15] * xv;
+                                }
+                                if (ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[16] * xv;
+                                }
+                                if (ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(id*in_h + ih + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[17] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[18] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[19] * xv;
+                                }
+                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[20] * xv;
+                                }
+                                if (id + 1 < in_d && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[21] * xv;
+                                }
+                                if (id + 1 < in_d) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[22] * xv;
+                                }
+                                if (id + 1 < in_d && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1)) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[23] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[24] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[25] * xv;
+                                }
+                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) {
+                                    const double xv = xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1];
+                                    y0[out_w*(od*out_h + oh) + ow] += w0[26] * xv;
                                 }
                             }
                         }
@@ -576,13 +575,13 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double
         return status;
 
     for (long e = 0; e < batch; ++e)
-        forward_task(x, w, b, y, e, e + 1);
+        forward_task(x, w, b, y, e);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-/* grad_input over the samples first … last - 1 */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long first, long last)
+/* grad_input: the work of unit e */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e)
 {
     const long in_d = 4;
     const long in_h = 5;
@@ -614,432 +613,431 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
     const long hi7_d = out_d - 1 < 0 ? 0 : out_d - 1 < (in_d) / 2 ? out_d - 1 : (in_d) / 2;
     const long hi7_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
     const long hi7_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
-    for (long n = first; n < last; ++n) {
-        for (long c = 0; c < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS; ++c) {
-            double *restrict dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
-            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
-                const long jd = 2*qd;
-                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
-                    const long jh = 2*qh;
-                    if (qd < hi0_d && qh < hi0_h) {
-                        for (long qw = 0; qw < hi0_w; ++qw) {
-                            const long jw = 2*qw;
-                            double a13 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = a13;
+    const long n = e;
+    for (long c = 0; c < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
+        for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+            const long jd = 2*qd;
+            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                const long jh = 2*qh;
+                if (qd < hi0_d && qh < hi0_h) {
+                    for (long qw = 0; qw < hi0_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a13 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi0_w; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a13 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = a13;
+                        dxc[in_w*(in_h*jd + jh) + jw] = a13;
+                    }
+                    for (long qw = hi0_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a13 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a13 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = a13;
+                        dxc[in_w*(in_h*jd + jh) + jw] = a13;
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a13 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = a13;
                     }
                 }
             }
-            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
-                const long jd = 2*qd;
-                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
-                    const long jh = 2*qh;
-                    if (qd < hi1_d && qh < hi1_h) {
-                        for (long qw = 0; qw < hi1_w; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a12 = 0;
-                            double a14 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
+        }
+        for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+            const long jd = 2*qd;
+            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                const long jh = 2*qh;
+                if (qd < hi1_d && qh < hi1_h) {
+                    for (long qw = 0; qw < hi1_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a12 = 0;
+                        double a14 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi1_w; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a12 = 0;
-                            double a14 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
+                    }
+                    for (long qw = hi1_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a12 = 0;
+                        double a14 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a12 = 0;
-                            double a14 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a12 = 0;
+                        double a14 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a12 + a14);
                     }
                 }
             }
-            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
-                const long jd = 2*qd;
-                for (long qh = 0; qh < (in_h) / 2; ++qh) {
-                    const long jh = 2*qh + 1;
-                    if (qd < hi2_d && qh < hi2_h) {
-                        for (long qw = 0; qw < hi2_w; ++qw) {
-                            const long jw = 2*qw;
-                            double a10 = 0;
-                            double a16 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
+        }
+        for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+            const long jd = 2*qd;
+            for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                const long jh = 2*qh + 1;
+                if (qd < hi2_d && qh < hi2_h) {
+                    for (long qw = 0; qw < hi2_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a10 = 0;
+                        double a16 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi2_w; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a10 = 0;
-                            double a16 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
+                    }
+                    for (long qw = hi2_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a10 = 0;
+                        double a16 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a10 = 0;
-                            double a16 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a10 = 0;
+                        double a16 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a10 + a16);
                     }
                 }
             }
-            for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
-                const long jd = 2*qd;
-                for (long qh = 0; qh < (in_h) / 2; ++qh) {
-                    const long jh = 2*qh + 1;
-                    if (qd < hi3_d && qh < hi3_h) {
-                        for (long qw = 0; qw < hi3_w; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a9 = 0;
-                            double a11 = 0;
-                            double a15 = 0;
-                            double a17 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                                a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
+        }
+        for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
+            const long jd = 2*qd;
+            for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                const long jh = 2*qh + 1;
+                if (qd < hi3_d && qh < hi3_h) {
+                    for (long qw = 0; qw < hi3_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a9 = 0;
+                        double a11 = 0;
+                        double a15 = 0;
+                        double a17 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi3_w; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a9 = 0;
-                            double a11 = 0;
-                            double a15 = 0;
-                            double a17 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
+                    }
+                    for (long qw = hi3_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a9 = 0;
+                        double a11 = 0;
+                        double a15 = 0;
+                        double a17 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a9 = 0;
-                            double a11 = 0;
-                            double a15 = 0;
-                            double a17 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a9 = 0;
+                        double a11 = 0;
+                        double a15 = 0;
+                        double a17 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a17 += wc[17] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a9 + a11) + (a15 + a17));
                     }
                 }
             }
-            for (long qd = 0; qd < (in_d) / 2; ++qd) {
-                const long jd = 2*qd + 1;
-                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
-                    const long jh = 2*qh;
-                    if (qd < hi4_d && qh < hi4_h) {
-                        for (long qw = 0; qw < hi4_w; ++qw) {
-                            const long jw = 2*qw;
-                            double a4 = 0;
-                            double a22 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
+        }
+        for (long qd = 0; qd < (in_d) / 2; ++qd) {
+            const long jd = 2*qd + 1;
+            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                const long jh = 2*qh;
+                if (qd < hi4_d && qh < hi4_h) {
+                    for (long qw = 0; qw < hi4_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        double a22 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi4_w; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a4 = 0;
-                            double a22 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
+                    }
+                    for (long qw = hi4_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        double a22 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a4 = 0;
-                            double a22 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a4 = 0;
+                        double a22 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = (a4 + a22);
                     }
                 }
             }
-            for (long qd = 0; qd < (in_d) / 2; ++qd) {
-                const long jd = 2*qd + 1;
-                for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
-                    const long jh = 2*qh;
-                    if (qd < hi5_d && qh < hi5_h) {
-                        for (long qw = 0; qw < hi5_w; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a3 = 0;
-                            double a5 = 0;
-                            double a21 = 0;
-                            double a23 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                                a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
+        }
+        for (long qd = 0; qd < (in_d) / 2; ++qd) {
+            const long jd = 2*qd + 1;
+            for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
+                const long jh = 2*qh;
+                if (qd < hi5_d && qh < hi5_h) {
+                    for (long qw = 0; qw < hi5_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        double a21 = 0;
+                        double a23 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi5_w; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a3 = 0;
-                            double a5 = 0;
-                            double a21 = 0;
-                            double a23 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
+                    }
+                    for (long qw = hi5_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        double a21 = 0;
+                        double a23 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a3 = 0;
-                            double a5 = 0;
-                            double a21 = 0;
-                            double a23 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a3 = 0;
+                        double a5 = 0;
+                        double a21 = 0;
+                        double a23 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a23 += wc[23] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a3 + a5) + (a21 + a23));
                     }
                 }
             }
-            for (long qd = 0; qd < (in_d) / 2; ++qd) {
-                const long jd = 2*qd + 1;
-                for (long qh = 0; qh < (in_h) / 2; ++qh) {
-                    const long jh = 2*qh + 1;
-                    if (qd < hi6_d && qh < hi6_h) {
-                        for (long qw = 0; qw < hi6_w; ++qw) {
-                            const long jw = 2*qw;
-                            double a1 = 0;
-                            double a7 = 0;
-                            double a19 = 0;
-                            double a25 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                                a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
+        }
+        for (long qd = 0; qd < (in_d) / 2; ++qd) {
+            const long jd = 2*qd + 1;
+            for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                const long jh = 2*qh + 1;
+                if (qd < hi6_d && qh < hi6_h) {
+                    for (long qw = 0; qw < hi6_w; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        double a19 = 0;
+                        double a25 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi6_w; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a1 = 0;
-                            double a7 = 0;
-                            double a19 = 0;
-                            double a25 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw < out_w) a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
+                    }
+                    for (long qw = hi6_w; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        double a19 = 0;
+                        double a25 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
-                            const long jw = 2*qw;
-                            double a1 = 0;
-                            double a7 = 0;
-                            double a19 = 0;
-                            double a25 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw < out_w) a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w + 1) / 2; ++qw) {
+                        const long jw = 2*qw;
+                        double a1 = 0;
+                        double a7 = 0;
+                        double a19 = 0;
+                        double a25 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw < out_w) a25 += wc[25] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = ((a1 + a7) + (a19 + a25));
                     }
                 }
             }
-            for (long qd = 0; qd < (in_d) / 2; ++qd) {
-                const long jd = 2*qd + 1;
-                for (long qh = 0; qh < (in_h) / 2; ++qh) {
-                    const long jh = 2*qh + 1;
-                    if (qd < hi7_d && qh < hi7_h) {
-                        for (long qw = 0; qw < hi7_w; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a0 = 0;
-                            double a2 = 0;
-                            double a6 = 0;
-                            double a8 = 0;
-                            double a18 = 0;
-                            double a20 = 0;
-                            double a24 = 0;
-                            double a26 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
-                                a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                                a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                                a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                                a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
+        }
+        for (long qd = 0; qd < (in_d) / 2; ++qd) {
+            const long jd = 2*qd + 1;
+            for (long qh = 0; qh < (in_h) / 2; ++qh) {
+                const long jh = 2*qh + 1;
+                if (qd < hi7_d && qh < hi7_h) {
+                    for (long qw = 0; qw < hi7_w; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        double a18 = 0;
+                        double a20 = 0;
+                        double a24 = 0;
+                        double a26 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
+                            a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                        for (long qw = hi7_w; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a0 = 0;
-                            double a2 = 0;
-                            double a6 = 0;
-                            double a8 = 0;
-                            double a18 = 0;
-                            double a20 = 0;
-                            double a24 = 0;
-                            double a26 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
-                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
+                        dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
+                    }
+                    for (long qw = hi7_w; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        double a18 = 0;
+                        double a20 = 0;
+                        double a24 = 0;
+                        double a26 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
-                    } else {
-                        for (long qw = 0; qw < (in_w) / 2; ++qw) {
-                            const long jw = 2*qw + 1;
-                            double a0 = 0;
-                            double a2 = 0;
-                            double a6 = 0;
-                            double a8 = 0;
-                            double a18 = 0;
-                            double a20 = 0;
-                            double a24 = 0;
-                            double a26 = 0;
-                            for (long o = 0; o < 1; ++o) {
-                                const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                                const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
-                                if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
-                                if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
-                                if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
-                                if (qd + 1 < out_d && qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
-                                if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
-                                if (qd < out_d && qh + 1 < out_h && qw < out_w) a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
-                                if (qd < out_d && qh < out_h && qw + 1 < out_w) a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
-                                if (qd < out_d && qh < out_h && qw < out_w) a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
-                            }
-                            dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
+                        dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
+                    }
+                } else {
+                    for (long qw = 0; qw < (in_w) / 2; ++qw) {
+                        const long jw = 2*qw + 1;
+                        double a0 = 0;
+                        double a2 = 0;
+                        double a6 = 0;
+                        double a8 = 0;
+                        double a18 = 0;
+                        double a20 = 0;
+                        double a24 = 0;
+                        double a26 = 0;
+                        for (long o = 0; o < 1; ++o) {
+                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
+                            if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
+                            if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
+                            if (qd + 1 < out_d && qh < out_h && qw < out_w) a8 += wc[8] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
+                            if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a18 += wc[18] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
+                            if (qd < out_d && qh + 1 < out_h && qw < out_w) a20 += wc[20] * dyo[out_w*(out_h*qd + qh + 1) + qw];
+                            if (qd < out_d && qh < out_h && qw + 1 < out_w) a24 += wc[24] * dyo[out_w*(out_h*qd + qh) + qw + 1];
+                            if (qd < out_d && qh < out_h && qw < out_w) a26 += wc[26] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
+                        dxc[in_w*(in_h*jd + jh) + jw] = (((a0 + a2) + (a6 + a8)) + ((a18 + a20) + (a24 + a26)));
                     }
                 }
             }
@@ -1065,13 +1063,13 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
         return status;
 
     for (long e = 0; e < batch; ++e)
-        grad_input_task(dy, w, dx, e, e + 1);
+        grad_input_task(dy, w, dx, e);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
 
-/* grad_weight of the output channels (the blocked schedule: blocks of them) first … last - 1 */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long first, long last)
+/* grad_weight: the work of unit e */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e)
 {
     const long in_d = 4;
     const long in_h = 5;
@@ -1085,200 +1083,199 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict 
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
-    for (long o = first; o < last; ++o) {
-        for (long c = 0; c < 1; ++c) {
-            double a0 = 0;
-            double a1 = 0;
-            double a2 = 0;
-            double a3 = 0;
-            double a4 = 0;
-            double a5 = 0;
-            double a6 = 0;
-            double a7 = 0;
-            double a8 = 0;
-            double a9 = 0;
-            double a10 = 0;
-            double a11 = 0;
-            double a12 = 0;
-            double a13 = 0;
-            double a14 = 0;
-            double a15 = 0;
-            double a16 = 0;
-            double a17 = 0;
-            double a18 = 0;
-            double a19 = 0;
-            double a20 = 0;
-            double a21 = 0;
-            double a22 = 0;
-            double a23 = 0;
-            double a24 = 0;
-            double a25 = 0;
-            double a26 = 0;
-            for (long n = 0; n < batch; ++n) {
-                const double *restrict dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                const double *restrict xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
-                for (long od = 0; od < out_d; ++od) {
-                    const long id = 2*od;
-                    for (long oh = 0; oh < out_h; ++oh) {
-                        const long ih = 2*oh;
-                        if (od >= lo_d && od < hi_d && oh >= lo_h && oh < hi_h) {
-                            for (long ow = 0; ow < lo_w; ++ow) {
-                                const long iw = 2*ow;
-                                const double d = dyo[out_w*(od*out_h + oh) + ow];
-                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
-                                if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
-                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
-                                if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
-                                if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
-                                if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
-                                if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
-                                if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
-                                if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
-                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
-                                if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
-                                if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
-                                if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
-                                if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
-                                if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
-                                if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
-                                if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
-                            }
-                            for (long ow = lo_w; ow < hi_w; ++ow) {
-                                const long iw = 2*ow;
-                                const double d = dyo[out_w*(od*out_h + oh) + ow];
-                                a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
-                                a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
-                                a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
-                                a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
-                                a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
-                                a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
-                                a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
-                                a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
-                                a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
-                                a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
-                                a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
-                                a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
-                                a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
-                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
-                                a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
-                                a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
-                                a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
-                                a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
-                                a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
-                                a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
-                                a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
-                                a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
-                                a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
-                                a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
-                                a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
-                                a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
-                                a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
-                            }
-                            for (long ow = hi_w; ow < out_w; ++ow) {
-                                const long iw = 2*ow;
-                                const double d = dyo[out_w*(od*out_h + oh) + ow];
-                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
-                                if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
-                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
-                                if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
-                                if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
-                                if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
-                                if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
-                                if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
-                                if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
-                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
-                                if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
-                                if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
-                                if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
-                                if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
-                                if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
-                                if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
-                                if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
-                            }
-                        } else {
-                            for (long ow = 0; ow < out_w; ++ow) {
-                                const long iw = 2*ow;
-                                const double d = dyo[out_w*(od*out_h + oh) + ow];
-                                if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
-                                if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
-                                if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
-                                if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
-                                if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
-                                if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
-                                if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
-                                if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
-                                if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
-                                if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
-                                if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
-                                a13 += xc[in_w*(id*in_h + ih) + iw] * d;
-                                if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
-                                if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
-                                if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
-                                if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
-                                if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
-                                if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
-                                if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
-                                if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
-                                if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
-                            }
+    const long o = e;
+    for (long c = 0; c < 1; ++c) {
+        double a0 = 0;
+        double a1 = 0;
+        double a2 = 0;
+        double a3 = 0;
+        double a4 = 0;
+        double a5 = 0;
+        double a6 = 0;
+        double a7 = 0;
+        double a8 = 0;
+        double a9 = 0;
+        double a10 = 0;
+        double a11 = 0;
+        double a12 = 0;
+        double a13 = 0;
+        double a14 = 0;
+        double a15 = 0;
+        double a16 = 0;
+        double a17 = 0;
+        double a18 = 0;
+        double a19 = 0;
+        double a20 = 0;
+        double a21 = 0;
+        double a22 = 0;
+        double a23 = 0;
+        double a24 = 0;
+        double a25 = 0;
+        double a26 = 0;
+        for (long n = 0; n < batch; ++n) {
+            const double *restrict dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+            const double *restrict xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
+            for (long od = 0; od < out_d; ++od) {
+                const long id = 2*od;
+                for (long oh = 0; oh < out_h; ++oh) {
+                    const long ih = 2*oh;
+                    if (od >= lo_d && od < hi_d && oh >= lo_h && oh < hi_h) {
+                        for (long ow = 0; ow < lo_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[out_w*(od*out_h + oh) + ow];
+                            if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                            if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                            if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                            if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                            if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                            if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                            a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                            if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                            if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                            if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                            if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+                        }
+                        for (long ow = lo_w; ow < hi_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[out_w*(od*out_h + oh) + ow];
+                            a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                            a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                            a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                            a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                            a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                            a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                            a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                            a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                            a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                            a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                            a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                            a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                            a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                            a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                            a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                            a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                            a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                            a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                            a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                            a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                            a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                            a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                            a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                            a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                            a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                            a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                            a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+                        }
+                        for (long ow = hi_w; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[out_w*(od*out_h + oh) + ow];
+                            if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                            if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                            if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                            if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                            if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                            if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                            a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                            if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                            if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                            if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                            if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
+                        }
+                    } else {
+                        for (long ow = 0; ow < out_w; ++ow) {
+                            const long iw = 2*ow;
+                            const double d = dyo[out_w*(od*out_h + oh) + ow];
+                            if (id - 1 >= 0 && ih - 1 >= 0 && iw - 1 >= 0) a0 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw - 1] * d;
+                            if (id - 1 >= 0 && ih - 1 >= 0) a1 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw] * d;
+                            if (id - 1 >= 0 && ih - 1 >= 0 && iw + 1 < in_w) a2 += xc[in_w*(ih + in_h*(id - 1) - 1) + iw + 1] * d;
+                            if (id - 1 >= 0 && iw - 1 >= 0) a3 += xc[in_w*(ih + in_h*(id - 1)) + iw - 1] * d;
+                            if (id - 1 >= 0) a4 += xc[in_w*(ih + in_h*(id - 1)) + iw] * d;
+                            if (id - 1 >= 0 && iw + 1 < in_w) a5 += xc[in_w*(ih + in_h*(id - 1)) + iw + 1] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h && iw - 1 >= 0) a6 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw - 1] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h) a7 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw] * d;
+                            if (id - 1 >= 0 && ih + 1 < in_h && iw + 1 < in_w) a8 += xc[in_w*(ih + in_h*(id - 1) + 1) + iw + 1] * d;
+                            if (ih - 1 >= 0 && iw - 1 >= 0) a9 += xc[in_w*(id*in_h + ih - 1) + iw - 1] * d;
+                            if (ih - 1 >= 0) a10 += xc[in_w*(id*in_h + ih - 1) + iw] * d;
+                            if (ih - 1 >= 0 && iw + 1 < in_w) a11 += xc[in_w*(id*in_h + ih - 1) + iw + 1] * d;
+                            if (iw - 1 >= 0) a12 += xc[in_w*(id*in_h + ih) + iw - 1] * d;
+                            a13 += xc[in_w*(id*in_h + ih) + iw] * d;
+                            if (iw + 1 < in_w) a14 += xc[in_w*(id*in_h + ih) + iw + 1] * d;
+                            if (ih + 1 < in_h && iw - 1 >= 0) a15 += xc[in_w*(id*in_h + ih + 1) + iw - 1] * d;
+                            if (ih + 1 < in_h) a16 += xc[in_w*(id*in_h + ih + 1) + iw] * d;
+                            if (ih + 1 < in_h && iw + 1 < in_w) a17 += xc[in_w*(id*in_h + ih + 1) + iw + 1] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0 && iw - 1 >= 0) a18 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw - 1] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0) a19 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw] * d;
+                            if (id + 1 < in_d && ih - 1 >= 0 && iw + 1 < in_w) a20 += xc[in_w*(ih + in_h*(id + 1) - 1) + iw + 1] * d;
+                            if (id + 1 < in_d && iw - 1 >= 0) a21 += xc[in_w*(ih + in_h*(id + 1)) + iw - 1] * d;
+                            if (id + 1 < in_d) a22 += xc[in_w*(ih + in_h*(id + 1)) + iw] * d;
+                            if (id + 1 < in_d && iw + 1 < in_w) a23 += xc[in_w*(ih + in_h*(id + 1)) + iw + 1] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h && iw - 1 >= 0) a24 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw - 1] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h) a25 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw] * d;
+                            if (id + 1 < in_d && ih + 1 < in_h && iw + 1 < in_w) a26 += xc[in_w*(ih + in_h*(id + 1) + 1) + iw + 1] * d;
                         }
                     }
                 }
             }
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 0] = a0;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 1] = a1;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 2] = a2;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 3] = a3;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 4] = a4;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 5] = a5;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 6] = a6;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 7] = a7;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 8] = a8;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 9] = a9;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 10] = a10;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 11] = a11;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 12] = a12;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 13] = a13;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 14] = a14;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 15] = a15;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 16] = a16;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 17] = a17;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 18] = a18;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 19] = a19;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 20] = a20;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 21] = a21;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 22] = a22;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 23] = a23;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 24] = a24;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 25] = a25;
-            dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 26] = a26;
         }
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 0] = a0;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 1] = a1;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 2] = a2;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 3] = a3;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 4] = a4;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 5] = a5;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 6] = a6;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 7] = a7;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 8] = a8;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 9] = a9;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 10] = a10;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 11] = a11;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 12] = a12;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 13] = a13;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 14] = a14;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 15] = a15;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 16] = a16;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 17] = a17;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 18] = a18;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 19] = a19;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 20] = a20;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 21] = a21;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 22] = a22;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 23] = a23;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 24] = a24;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 25] = a25;
+        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 26] = a26;
     }
 }
 
@@ -1300,7 +1297,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
         return status;
 
     for (long e = 0; e < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++e)
-        grad_weight_task(x, dy, dw, batch, e, e + 1);
+        grad_weight_task(x, dy, dw, batch, e);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }
@@ -1317,47 +1314,45 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
     }
 }
 
-/* grad_bias of the output channels first … last - 1 */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long first, long last)
+/* grad_bias of output channel o, one unit */
+CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o)
 {
     const long out_d = 2;
     const long out_h = 3;
     const long out_w = 3;
     const long plane = out_d * out_h * out_w; /* positions of one output map */
-    for (long o = first; o < last; ++o) {
-        double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
-        double lost[32] = {0}; /* what each lane's compensated adds rounded off */
-        for (long n = 0; n < batch; ++n) {
-            const double *restrict row = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * plane;
-            long i = 0;
-            for (; plane - i >= 128; i += 128) {
-                double part[32];
+    double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
+    double lost[32] = {0}; /* what each lane's compensated adds rounded off */
+    for (long n = 0; n < batch; ++n) {
+        const double *restrict row = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * plane;
+        long i = 0;
+        for (; plane - i >= 128; i += 128) {
+            double part[32];
+            for (int k = 0; k < 32; ++k)
+                part[k] = row[i + k];
+            for (int r = 1; r < 4; ++r)
                 for (int k = 0; k < 32; ++k)
-                    part[k] = row[i + k];
-                for (int r = 1; r < 4; ++r)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + r * 32 + k];
-                add_block(sum, lost, part);
-            }
-            if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
-                double part[32] = {0};
-                for (; plane - i >= 32; i += 32)
-                    for (int k = 0; k < 32; ++k)
-                        part[k] += row[i + k];
-                for (int k = 0; i < plane; ++i, ++k)
-                    part[k] += row[i];
-                add_block(sum, lost, part);
-            }
+                    part[k] += row[i + r * 32 + k];
+            add_block(sum, lost, part);
         }
-        double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
-        for (int k = 0; k < 64; ++k) {
-            const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
-            const double t = total + y;
-            carry = (t - total) - y;
-            total = t;
+        if (i < plane) { /* the tail: whole rows of lanes, then the first lanes */
+            double part[32] = {0};
+            for (; plane - i >= 32; i += 32)
+                for (int k = 0; k < 32; ++k)
+                    part[k] += row[i + k];
+            for (int k = 0; i < plane; ++i, ++k)
+                part[k] += row[i];
+            add_block(sum, lost, part);
         }
-        db[o] = total - carry;
     }
+    double total = 0, carry = 0; /* the lanes, then what they lost, added with compensation too */
+    for (int k = 0; k < 64; ++k) {
+        const double y = (k < 32 ? sum[k] : -lost[k - 32]) - carry;
+        const double t = total + y;
+        carry = (t - total) - y;
+        total = t;
+    }
+    db[o] = total - carry;
 }
 
 int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *restrict db, long batch)
@@ -1378,7 +1373,7 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
         return status;
 
     for (long e = 0; e < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++e)
-        grad_bias_task(dy, db, batch, e, e + 1);
+        grad_bias_task(dy, db, batch, e);
 
     return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symconv.codegen.c_loops import INDENT, interior_bounds, outer_rows, split_row
+from symconv.codegen.c_loops import INDENT, interior_bounds, one_unit, outer_rows, split_row
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
 from symconv.printing.code import cexpr
@@ -35,8 +35,8 @@ def forward_lines(
     lines, bounds = interior_bounds(lay)
     go, gi = spec.group_out, spec.group_in
     g = sp.Symbol("g", integer=True, nonnegative=True)
-    lines += [
-        f"{INDENT}for (long n = first; n < last; ++n) {{",
+    head = lines
+    lines = [
         f"{INDENT * 2}for (long g = 0; g < {upper}_GROUPS; ++g) {{",
         f"{INDENT * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + {cexpr(g * gi)}) * ({in_total});",
         f"{INDENT * 3}long o = {cexpr(g * go)};",
@@ -94,5 +94,5 @@ def forward_lines(
         lines += split_row(lay, bounds, depth, row)
         lines += list(reversed(closes))
         lines += [f"{d4}}}", f"{d3}}}"]
-    lines += [f"{INDENT * 2}}}", f"{INDENT}}}"]
-    return lines
+    lines.append(f"{INDENT * 2}}}")
+    return head + one_unit("n", lines)

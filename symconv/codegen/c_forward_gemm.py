@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symconv.codegen.c_loops import INDENT, Body, flat_index
+from symconv.codegen.c_loops import INDENT, Body, flat_index, one_unit
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Blocking
 from symconv.codegen.simd import CACHE_LINE, GUARDS, INCLUDE, intrinsic, lanes, per_line, vector_type
@@ -246,7 +246,8 @@ def gemm_forward_lines(
         setup += [
             f"{ind}const size_t xp_size = (size_t)({cexpr(buf.size)});"
             " /* one group of one sample, zero-padded, [rows][c][row] */",
-            f"{ind}{T} *xbase = calloc({threads} * xp_size + {per_line(T)}, sizeof({T})); /* one copy per task */",
+            f"{ind}{T} *xbase = calloc({threads} * xp_size + {per_line(T)}, sizeof({T}));"
+            " /* one copy per task */",
             f"{ind}{T} *xp = xbase == NULL ? NULL : xbase + ({CACHE_LINE} - (size_t)((uintptr_t)xbase % "
             f"{CACHE_LINE})) % {CACHE_LINE} / sizeof({T}); /* on a cache line */",
             f"{ind}if (wp == NULL || xp == NULL) {{",
@@ -272,34 +273,33 @@ def gemm_forward_lines(
     # the units (handed to the threads as they finish): (sample, group, part of the first output
     # dimension); a thread's copy holds one sample's group, copied when its next unit needs another
     units = groups * parts
-    lines += [f"{ind}for (long e = first; e < last; ++e) {{",
-              f"{ind * 2}const long n = e / {units};" if units > 1 else f"{ind * 2}const long n = e;",
-              f"{ind * 2}{{"]
-    lines.append(f"{ind * 3}const long g = {'(e / ' + str(parts) + ')' if parts > 1 else 'e'} % {groups};"
-                 if groups > 1 else f"{ind * 3}const long g = 0;")
+    head = lines
+    lines = [f"{ind * 2}const long n = e / {units};" if units > 1 else f"{ind * 2}const long n = e;"]
+    lines.append(f"{ind * 2}const long g = {'(e / ' + str(parts) + ')' if parts > 1 else 'e'} % {groups};"
+                 if groups > 1 else f"{ind * 2}const long g = 0;")
     if parts > 1:
         rows = cexpr(lay.outputs[0])
         whole = math.lcm(wide.rh, narrow.rh)  # a part's rows: whole register blocks on every path
-        lines += [f"{ind * 3}const long span = ({rows} + {parts * whole - 1}) / {parts * whole} * "
+        lines += [f"{ind * 2}const long span = ({rows} + {parts * whole - 1}) / {parts * whole} * "
                   f"{whole}; /* rows per part, a multiple of {whole} */",
-                  f"{ind * 3}const long lo = (e % {parts}) * span;",
-                  f"{ind * 3}const long hi = lo + span < {rows} ? lo + span : {rows};"]
+                  f"{ind * 2}const long lo = (e % {parts}) * span;",
+                  f"{ind * 2}const long hi = lo + span < {rows} ? lo + span : {rows};"]
     if copy:
         key = f"n * {groups} + g" if groups > 1 else "n"
-        lines += [f"{ind * 3}if ({key} != *held) {{", *_copy_lines(lay, buf, upper, T, 4),
-                  f"{ind * 4}*held = {key};", f"{ind * 3}}}"]
-        lines.append(f"{ind * 3}const {T} *xg = xp;")
+        lines += [f"{ind * 2}if ({key} != *held) {{", *_copy_lines(lay, buf, upper, T, 3),
+                  f"{ind * 3}*held = {key};", f"{ind * 2}}}"]
+        lines.append(f"{ind * 2}const {T} *xg = xp;")
     else:
-        lines.append(f"{ind * 3}const {T} *xg = x + (n * {upper}_IN_CHANNELS + g * {gi}) * step_c;")
-    lines.append(f"{ind * 3}{T} *yg = y + (n * {upper}_OUT_CHANNELS + g * {go}) * plane_y;")
+        lines.append(f"{ind * 2}const {T} *xg = x + (n * {upper}_IN_CHANNELS + g * {gi}) * step_c;")
+    lines.append(f"{ind * 2}{T} *yg = y + (n * {upper}_OUT_CHANNELS + g * {go}) * plane_y;")
 
     def blocks(block: Blocking) -> list[str]:
         per_group = -(-go // block.mr) * gi * ntaps * block.mr
-        return [f"{ind * 3}const {T} *wg = wp + g * {per_group};",
-                *_rows(lay, block, T, buf, offsets, 3, parts > 1)]
+        return [f"{ind * 2}const {T} *wg = wp + g * {per_group};",
+                *_rows(lay, block, T, buf, offsets, 2, parts > 1)]
 
     lines += variants(wide, narrow, blocks)
-    lines += [f"{ind * 2}}}", f"{ind}}}"]
+    lines = head + one_unit("e", lines)
     cleanup = [f"{ind}free(wp);"] + ([f"{ind}free(xbase);"] if copy else [])
     params = f", const {T} *restrict wp" + (f", {T} *restrict xp" if copy else "")
     args = ", wp" + (", xp + {t} * xp_size" if copy else "")

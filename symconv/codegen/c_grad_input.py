@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 from symconv import sizes
-from symconv.codegen.c_loops import INDENT, flat_index, pairwise, ternary
+from symconv.codegen.c_loops import INDENT, flat_index, one_unit, pairwise, ternary
 from symconv.codegen.layout import Layout
 from symconv.printing.code import cexpr
 
@@ -103,8 +103,8 @@ def gather_lines(
             lines.append(f"{INDENT}const long {hi} = {value};")
             block["lo"].append(low)
             block["hi"].append(hi)
-    lines += [
-        f"{INDENT}for (long n = first; n < last; ++n) {{",
+    head = lines
+    lines = [
         f"{INDENT * 2}for (long c = 0; c < {upper}_IN_CHANNELS; ++c) {{",
         f"{INDENT * 3}{T} *restrict dxc = dx + (n * {upper}_IN_CHANNELS + c) * ({in_total});",
     ]
@@ -167,5 +167,5 @@ def gather_lines(
             else:
                 lines += split
         lines += list(reversed(closes))
-    lines += [f"{INDENT * 2}}}", f"{INDENT}}}"]
-    return lines
+    lines.append(f"{INDENT * 2}}}")
+    return head + one_unit("n", lines)

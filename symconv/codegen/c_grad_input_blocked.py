@@ -28,7 +28,7 @@ import math
 import sympy as sp
 
 from symconv.codegen.c_grad_weight_blocked import BITS, WIDE
-from symconv.codegen.c_loops import INDENT, Body, buffered_body, flat_index, row_major_strides
+from symconv.codegen.c_loops import INDENT, Body, buffered_body, flat_index, nest, one_unit, row_major_strides
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
 from symconv.codegen.simd import GUARDS, intrinsic, lanes, vector_type
@@ -158,8 +158,8 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     # the task's units: (sample, group, block of `rows` input channels), in that order
     nbc = -(-gi // rows)
     per_sample = spec.groups * nbc
-    lines += [f"{d1}for (long e = first; e < last; ++e) {{",
-              f"{d2}const long n = e / {per_sample};" if per_sample > 1 else f"{d2}const long n = e;"]
+    head = lines
+    lines = [f"{d2}const long n = e / {per_sample};" if per_sample > 1 else f"{d2}const long n = e;"]
     if spec.groups > 1:
         unit = f"(e / {nbc})" if nbc > 1 else "e"
         lines.append(f"{d2}const long g = {unit} % {spec.groups};")
@@ -167,24 +167,17 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     lines.append(f"{d2}const long c = {c};")
     at = [sp.Symbol(f"p{x}", integer=True) for x in lay.letters]
 
-    def nest(sizes: tuple[sp.Symbol, ...], statement: str, depth: int, lo: str, hi: str) -> list[str]:
+    def channels(sizes: tuple[sp.Symbol, ...], statement: str, depth: int, lo: str, hi: str) -> list[str]:
+        """``statement`` over channels ``lo … hi − 1`` and every point of ``sizes``."""
         ind = INDENT * depth
-        out = [f"{ind}for (long ch = {lo}; ch < {hi}; ++ch) {{"]
-        closes = [f"{ind}}}"]
-        for k, (a, n) in enumerate(zip(at, sizes)):
-            inner = INDENT * (depth + 1 + k)
-            last = k == len(at) - 1
-            out.append(f"{inner}for (long {a} = 0; {a} < {n}; ++{a})" + ("" if last else " {"))
-            if not last:
-                closes.append(f"{inner}}}")
-        out.append(f"{INDENT * (depth + 1 + len(at))}{statement}")
-        return out + list(reversed(closes))
+        return [f"{ind}for (long ch = {lo}; ch < {hi}; ++ch) {{", *nest(at, sizes, statement, depth + 1),
+                f"{ind}}}"]
 
     if copy_dy:  # a thread's dyz holds sample *held; copied when its next unit is of another sample
         target = cexpr(sum((a + h) * s for a, h, s in zip(at, ahead, step)))
         source = cexpr(flat_index(list(at), lay.outputs))
         lines.append(f"{d2}if (n != *held) {{")
-        lines += nest(lay.outputs, f"dyz[ch * ({z_plane}) + {target}] = "
+        lines += channels(lay.outputs, f"dyz[ch * ({z_plane}) + {target}] = "
                       f"dy[(n * {upper}_OUT_CHANNELS + ch) * ({out_total}) + {source}];",
                       3, "0", f"{upper}_OUT_CHANNELS")
         lines += [f"{d2}{INDENT}*held = n;", f"{d2}}}"]
@@ -246,8 +239,8 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         target = cexpr(flat_index(list(at), lay.inputs))
         first_ch = f"g * {gi} + c" if spec.groups > 1 else "c"
         hi = f"{first_ch} + ({gi} - c < {rows} ? {gi} - c : {rows})" if row_tail else f"{first_ch} + {rows}"
-        lines += nest(lay.inputs, f"dx[(n * {upper}_IN_CHANNELS + ch) * ({in_total}) + {target}] = "
+        lines += channels(lay.inputs, f"dx[(n * {upper}_IN_CHANNELS + ch) * ({in_total}) + {target}] = "
                       f"dxz[ch * ({dx_plane}) + {source}];", 2, first_ch, hi)
-    lines.append(f"{d1}}}")
+    lines = head + one_unit("e", lines)
     return buffered_body(lines, buffers, T, upper, plan.threads, f"batch * {per_sample}", held=copy_dy,
                          dynamic=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symconv.codegen.c_loops import INDENT, interior_bounds, outer_rows, split_row
+from symconv.codegen.c_loops import INDENT, interior_bounds, one_unit, outer_rows, split_row
 from symconv.codegen.layout import Layout
 from symconv.printing.code import cexpr
 
@@ -26,10 +26,8 @@ def grad_weight_lines(
     in_total = " * ".join(map(str, lay.inputs))
     out_total = " * ".join(map(str, lay.outputs))
     d2, d3, d4 = INDENT * 2, INDENT * 3, INDENT * 4
-    lines += [
-        f"{INDENT}for (long o = first; o < last; ++o) {{",
-        f"{d2}for (long c = 0; c < {gi}; ++c) {{",
-    ]
+    head = lines
+    lines = [f"{d2}for (long c = 0; c < {gi}; ++c) {{"]
     lines += [f"{d3}{T} a{tap['w']} = 0;" for tap in taps]
     lines += [
         f"{d3}for (long n = 0; n < batch; ++n) {{",
@@ -58,5 +56,5 @@ def grad_weight_lines(
     lines += list(reversed(closes))
     lines.append(f"{d3}}}")
     lines += [f"{d3}dw[(o * {gi} + c) * {upper}_TAPS + {tap['w']}] = a{tap['w']};" for tap in taps]
-    lines += [f"{d2}}}", f"{INDENT}}}"]
-    return lines
+    lines.append(f"{d2}}}")
+    return head + one_unit("o", lines)

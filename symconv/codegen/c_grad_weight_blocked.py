@@ -27,11 +27,21 @@ lanes (so the same order of summation as AVX2's).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import sympy as sp
 
-from symconv.codegen.c_loops import INDENT, Body, buffered_body, flat_index, pairwise, row_major_strides
+from symconv.codegen.c_loops import (
+    INDENT,
+    Body,
+    buffered_body,
+    flat_index,
+    nest,
+    one_unit,
+    pairwise,
+    row_major_strides,
+)
 from symconv.codegen.layout import Layout
 from symconv.codegen.schedule import Schedule
 from symconv.codegen.simd import GUARDS, INCLUDE, intrinsic, lanes, vector_type
@@ -231,11 +241,14 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     if buffers:
         lines += [f"{d1}(void){name};" for name, unused in (("x", pack_x), ("dy", pack_dy), ("batch", True))
                   if unused]
-    lines.append(f"{d1}for (long e = first; e < last; ++e) {{")
+    head = lines
+    lines = []
     if buffers:
         lines.append(f"{d2}const long n = e / {units};" if units > 1 else f"{d2}const long n = e;")
     if group or nb > 1:
         lines.append(f"{d2}const long rb = e % {units};" if buffers else f"{d2}const long rb = e;")
+    elif not buffers:
+        lines.append(f"{d2}(void)e; /* the one unit */")
     if group:
         lines.append(f"{d2}const long g = rb / {nb};")
     lines.append(f"{d2}const long o = (rb % {nb}) * {rows};" if nb > 1 else f"{d2}const long o = 0;")
@@ -249,7 +262,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
                   f"{d2}}} else {{", *over_columns(row_tail, "o", d2 + INDENT), f"{d2}}}"]
     else:
         lines += over_columns(rows, "o", d2)
-    lines.append(f"{d1}}}")
+    lines = head + one_unit("e", lines)
     if not buffers:
         return Body(lines, count=str(units), dynamic=True)
 
@@ -259,20 +272,11 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
     def plane(dst: str, src: str, channels: str, sizes: tuple[sp.Symbol, ...], total: str, size: str,
               shift: tuple[int, ...], depth: int) -> list[str]:
         """Plane ``ch`` of sample ``n`` of ``src`` into ``dst`` on the strides ``step``, moved by ``shift``.
-
-        (``c_grad_input_blocked``'s ``nest`` and ``c_forward_gemm._copy_lines`` copy on other strides.)
         """
-        out, closes = [], []
-        for k, (a, n) in enumerate(zip(at, sizes)):
-            ind = INDENT * (depth + k)
-            out.append(f"{ind}for (long {a} = 0; {a} < {n}; ++{a})" + (" {" if k < len(at) - 1 else ""))
-            if k < len(at) - 1:
-                closes.append(f"{ind}}}")
         target = cexpr(sum((a + b) * s for a, b, s in zip(at, shift, step)))
         source = cexpr(flat_index(list(at), sizes))
-        out.append(f"{INDENT * (depth + len(at))}{dst}[ch * ({size}) + {target}] = "
-                   f"{src}[(n * {channels} + ch) * ({total}) + {source}];")
-        return out + list(reversed(closes))
+        return nest(at, sizes, f"{dst}[ch * ({size}) + {target}] = {src}[(n * {channels} + ch) * ({total}) + "
+                    f"{source}];", depth)
 
     planes = []
     if pack_x:
@@ -281,7 +285,7 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         origin = (0,) * spec.ndim
         planes.append((f"{upper}_OUT_CHANNELS", "dyp", "dy", lay.outputs, out_total, dy_plane, origin))
     per_sample = " + ".join(p[0] for p in planes)
-    prepare = [f"{d1}for (long e = first; e < last; ++e) {{", f"{d2}const long n = e / ({per_sample});"]
+    prepare = [f"{d2}const long n = e / ({per_sample});"]
     if len(planes) == 1:
         prepare.append(f"{d2}const long ch = e % ({per_sample});")
         channels, dst, src, sizes, total, size, shift = planes[0]
@@ -290,14 +294,15 @@ def blocked_lines(lay: Layout, plan: Schedule, T: str, upper: str, prefix: str) 
         first_channels = planes[0][0]
         prepare.append(f"{d2}const long c = e % ({per_sample});")
         for k, (channels, dst, src, sizes, total, size, shift) in enumerate(planes):
-            head = f"{d2}if (c < {first_channels}) {{" if k == 0 else f"{d2}}} else {{"
-            prepare += [head, f"{d2}{INDENT}const long ch = c{' - ' + first_channels if k else ''};",
+            branch = f"{d2}if (c < {first_channels}) {{" if k == 0 else f"{d2}}} else {{"
+            prepare += [branch, f"{d2}{INDENT}const long ch = c{' - ' + first_channels if k else ''};",
                         *plane(dst, src, channels, sizes, total, size, shift, 3)]
         prepare.append(f"{d2}}}")
-    prepare.append(f"{d1}}}")
+    unused = [f"{d1}(void){name};" for name, copied in (("x", pack_x), ("dy", pack_dy), ("dw", False),
+                                                        ("batch", False)) if not copied]
+    prepare = unused + one_unit("e", prepare)
     empty = [f"{d1}if (batch == 0) /* no sample: the units never run */",
              f"{d2}for (long k = 0; k < {upper}_OUT_CHANNELS * {width}; ++k)", f"{d2}{INDENT}dw[k] = 0;"]
     body = buffered_body(lines, buffers, T, upper, plan.threads, str(units), dynamic=True, prepare=prepare,
                          prepare_units=per_sample)
-    return Body(body.task, body.setup + empty, body.cleanup, body.params, body.args, body.count, body.dynamic,
-                body.held, body.prepare, body.prepare_units)
+    return dataclasses.replace(body, setup=body.setup + empty)

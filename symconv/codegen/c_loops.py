@@ -24,9 +24,10 @@ INDENT = "    "
 class Body:
     """A C function's lines after its argument checks, split for its tasks.
 
-    ``task`` runs in the task over ``first … last − 1`` of the function's
-    outermost loop (one task per thread); ``setup`` (which may return an error
-    before anything is written) and ``cleanup`` run in the function itself.
+    ``task`` is the work of one unit ``e`` (by default one iteration of the
+    function's outermost loop), run by one call of the task whatever the thread
+    count (:func:`one_unit`); ``setup`` (which may return an error before
+    anything is written) and ``cleanup`` run in the function itself.
     ``params`` are the task's extra parameters (scratch buffers) and ``args``
     their arguments, a format of the task's number ``{t}`` (one buffer per task).
     ``count``: the trip count of the split loop when it is not the function's
@@ -36,8 +37,8 @@ class Body:
     thread that runs it; ``held`` (with ``dynamic``): the task also gets
     ``long *held``, the thread's own note of what its buffers hold (−1 first).
     ``prepare``: the samples go one by one, each in two phases: the task
-    ``…_prepare`` over units ``n·P … (n+1)·P − 1`` (``P = prepare_units``, split
-    evenly between the threads) fills the buffers, then the task runs units
+    ``…_prepare`` runs units ``n·P … (n+1)·P − 1`` (``P = prepare_units``, split
+    evenly between the threads) to fill the buffers, then the task runs units
     ``n·count … (n+1)·count − 1``; the buffers are one, shared by every thread.
     """
 
@@ -61,6 +62,32 @@ class Body:
                 "count": self.count, "dynamic": self.dynamic, "held": self.held, "prepare": self.prepare,
                 "prepare_units": self.prepare_units,
                 "per_thread": "{t}" in self.args}
+
+
+def one_unit(var: str, body: list[str]) -> list[str]:
+    """A task's lines for its one unit ``e``: ``body``, written as a loop's body over ``var``, one level out.
+
+    A task runs exactly one unit per call (on one thread as on many): the loop
+    over units is the caller's, so ``var`` (the unit's name in ``body``) is
+    ``e`` itself. Preprocessor lines stay in the first column.
+    """
+    head = [] if var == "e" else [f"{INDENT}const long {var} = e;"]
+    return head + [line if line.startswith("#") else line.removeprefix(INDENT) for line in body]
+
+
+def nest(at: list[sp.Symbol], sizes: tuple[sp.Expr, ...], statement: str, depth: int) -> list[str]:
+    """``statement`` at every point of ``sizes``: one loop per dimension over ``at``, the last braceless.
+
+    The copies of the blocked schedules (a plane into a buffer on other strides, and back) are such nests.
+    """
+    out, closes = [], []
+    for k, (a, n) in enumerate(zip(at, sizes)):
+        ind = INDENT * (depth + k)
+        last = k == len(at) - 1
+        out.append(f"{ind}for (long {a} = 0; {a} < {n}; ++{a})" + ("" if last else " {"))
+        if not last:
+            closes.append(f"{ind}}}")
+    return [*out, f"{INDENT * (depth + len(at))}{statement}", *reversed(closes)]
 
 
 def buffered_body(

@@ -222,7 +222,8 @@ def schedule(spec: ConvSpec, dtype: str = "float32", threads: int = 1) -> Schedu
             "it saves; without -fopenmp the pragmas are skipped and the code runs on one thread",
         ),)
     return Schedule(
-        gemm=gemm, gemm_wide=gemm_wide, forward_parts=forward_parts(spec, gemm), out_block=block, out_tail=tail, residues=residues,
+        gemm=gemm, gemm_wide=gemm_wide, forward_parts=forward_parts(spec, gemm), out_block=block,
+        out_tail=tail, residues=residues,
         bias_lanes=BIAS_LANES,
         weight_tile=weight_tile, weight_tiles=weight_tiles, weight_copies=weight_copies,
         input_tile=input_tile, input_tiles=input_tiles, input_chunk=INPUT_CHUNK, bias_rows=bias_rows,
@@ -322,7 +323,8 @@ def gemm_step(spec: ConvSpec, narrow: Blocking, wide: Blocking) -> Step:
     return Step(
         "forward",
         "register-blocked implicit GEMM over a zero-padded copy of each sample (no bounds tests "
-        f"anywhere; channels interleaved by row; each row's data on a cache line); register blocks of {block} along the row, "
+        "anywhere; channels interleaved by row; each row's data on a cache line); register blocks of "
+        f"{block} along the row, "
         f"accumulators held across the reduction over the {spec.group_in} input channels of a group "
         f"and the {taps} unrolled taps, y written once; weights packed once per call into "
         "[c][tap][MR] (MR: the block's channels); " + tails,
