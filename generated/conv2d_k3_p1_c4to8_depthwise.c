@@ -136,7 +136,15 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
     if (n * 4 + g != *held) {
         for (long c = 0; c < 1; ++c) {
             for (long ih = 0; ih < in_h; ++ih) {
-                memcpy(xp + (8*((in_w) / 8) + 8)*(c + ih + 1) + 8, x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w, sizeof(double) * in_w);
+                {
+                    const double *restrict from = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w;
+                    double *restrict to = xp + (8*((in_w) / 8) + 8)*(c + ih + 1) + 8;
+                    long k = 0;
+                    for (; k + SV_LANES <= in_w; k += SV_LANES)
+                        SV_STORE(to + k, SV_LOAD(from + k));
+                    for (; k < in_w; ++k)
+                        to[k] = from[k];
+                }
             }
         }
         *held = n * 4 + g;
