@@ -153,7 +153,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
     double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
     const double *wg = wp + g * 9;
     long oh = 0;
-    for (; oh + 4 <= out_h; oh += 4) {
+    const long whole = out_h - (out_h - oh) % 4;
+    for (; oh < whole; oh += 4) {
         const double *xr = xg + oh*(8*((in_w) / 8) + 8);
         double *yr = yg + oh*out_w;
         for (long ob = 0; ob < 1; ++ob) {

@@ -1072,9 +1072,11 @@ RUNNABLE_ARCH = [a for a in sorted(ARCH) if a != "avx512"]  # runs on every x86-
 
 
 # layers of the benchmark's size (fixed input sizes): a compiler's loop analysis, given every trip
-# count, warns where it does not on the small layers (gcc -O3 once warned of an overflowing iteration
-# in grad_weight's tile on these three)
+# count, warns where it does not on the small layers (gcc once warned of an overflowing iteration in
+# grad_weight's tile on the first three, and in the depthwise forward's dead row tail on the fourth)
 LARGE_SPECS = {
+    "large_depthwise": ConvSpec(input_size=(32, 32), kernel_size=3, in_channels=32, out_channels=32,
+                                padding=1, groups=32),
     "large_dilated": ConvSpec(input_size=(32, 32), kernel_size=3, in_channels=16, out_channels=16, padding=1,
                               dilation=2),
     "large_pointwise": ConvSpec(input_size=(16, 16), kernel_size=1, in_channels=32, out_channels=64),

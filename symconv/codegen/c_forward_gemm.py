@@ -382,8 +382,11 @@ def _rows(
         h = pos[outer - 1]
         start, rows = ("lo", "hi") if part and outer == 1 else ("0", str(lay.outputs[outer - 1]))
         if block.rh > 1:
+            # the whole blocks up to an end computed once: written ``h + RH <= rows``, gcc (a fixed size,
+            # no loop around) warned of an overflowing iteration in the dead tail (-Waggressive-loop-...)
             lines.append(f"{INDENT * d}long {h} = {start};")
-            lines.append(f"{INDENT * d}for (; {h} + {block.rh} <= {rows}; {h} += {block.rh}) {{")
+            lines.append(f"{INDENT * d}const long whole = {rows} - ({rows} - {h}) % {block.rh};")
+            lines.append(f"{INDENT * d}for (; {h} < whole; {h} += {block.rh}) {{")
             lines += body(block.rh, d + 1)
             lines.append(f"{INDENT * d}}}")
             lines.append(f"{INDENT * d}for (; {h} < {rows}; ++{h}) {{")
