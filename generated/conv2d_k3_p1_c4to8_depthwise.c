@@ -34,7 +34,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* The GEMM forward's vectors: SV the widest the compiler targets, HV half of it. */
 #if defined(__AVX512F__) && defined(__FMA__)
