@@ -2,15 +2,16 @@
 
 Runs ``symconv derive --input 3 --kernel 2 --backward --format tex``, compiles
 the document with ``pdflatex`` and turns part of a page into a PNG with
-``pdftoppm``: by default the section on the unrolled form (from its heading to
-the next one, X̂, K̂ and Ŷ = X̂·K̂ written out), found by its text with
-``pdftotext``, so the picture follows the section when pages shift. Needs
+``pdftoppm``: by default the page of the input gradient's derivation that holds
+its step to zero insertion (the Kronecker sums, zero insertion, the dilated and
+flipped kernel, the full padding: numbered steps), found by its text with
+``pdftotext``, so the picture follows the derivation when pages shift. Needs
 pdflatex (Debian's ``texlive-latex-base``) and pdftoppm/pdftotext
 (``poppler-utils``)::
 
     python docs/make_example_png.py                      # rewrites docs/derive-example.png
     python docs/make_example_png.py --out /tmp/page.png  # somewhere else
-    python docs/make_example_png.py --page 1             # a whole page instead of the section
+    python docs/make_example_png.py --page 1             # another page
 
 The same symconv, TeX and poppler give a byte-identical PNG.
 """
@@ -30,8 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 COMMAND = ["derive", "--input", "3", "--kernel", "2", "--backward", "--format", "tex"]
 DEFAULT_OUT = HERE / "derive-example.png"
-SECTION = "The unrolled form"  # the heading the picture starts at; it ends at the next heading
-NEXT_SECTION = "Back-propagation"
+ANCHOR = "The divisibility bracket is the stride"  # the picture is the page that holds this sentence
 RESOLUTION = 110  # dots per inch: about 770 px wide for the A4 text block, readable on a README
 MARGIN_PX = 16  # white border kept around the text
 INK = 245  # a gray level below this (of 255) is ink, not paper
@@ -85,20 +85,14 @@ def find(words: Words, phrase: str, start: int = 0) -> int | None:
     return None
 
 
-def section_band(pages: list[Words], heading: str, following: str) -> tuple[int, float, float]:
-    """``(page, top, bottom)`` in points: ``heading`` to ``following`` (or the text's end), one page."""
+def anchor_page(pages: list[Words], phrase: str) -> tuple[int, float, float]:
+    """``(page, top, bottom)`` in points: the text of the page with ``phrase``, its page number left out."""
     for number, words in enumerate(pages, start=1):
-        first = find(words, heading)
-        if first is None:
+        if find(words, phrase) is None:
             continue
-        after = find(words, following, first + 1)
-        if after is not None:
-            bottom = words[after][0] - 4
-        else:  # to the last line of text, leaving out the page number at the foot
-            body = words[:-1] if words[-1][2].isdigit() else words
-            bottom = max(b for _, b, _ in body[first:]) + 4
-        return number, words[first][0] - 4, bottom
-    fail(f"no page of the derived document has the heading {heading!r}")
+        body = words[:-1] if words[-1][2].isdigit() else words
+        return number, min(t for t, _, _ in body) - 4, max(b for _, b, _ in body) + 4
+    fail(f"no page of the derived document has the sentence {phrase!r}")
     raise AssertionError  # unreachable: fail() exits
 
 
@@ -134,7 +128,7 @@ def ink_box(pgm: Path, rows: tuple[int, int] | None = None) -> tuple[int, int, i
 
 
 def make_png(out: Path, page: int | None = None, resolution: int = RESOLUTION) -> Path:
-    """Derive and compile the note's example; write the unrolled-form section (or ``page``) to ``out``."""
+    """Derive and compile the note's example; write the derivation's page (or ``page``) to ``out``."""
     pdflatex, pdftoppm = tool("pdflatex"), tool("pdftoppm")
     with tempfile.TemporaryDirectory(prefix="symconv-png-") as scratch:
         work = Path(scratch)
@@ -143,7 +137,7 @@ def make_png(out: Path, page: int | None = None, resolution: int = RESOLUTION) -
         pdf = work / "example.pdf"
         rows: tuple[int, int] | None = None
         if page is None:
-            page, top, bottom = section_band(page_words(pdf, work), SECTION, NEXT_SECTION)
+            page, top, bottom = anchor_page(page_words(pdf, work), ANCHOR)
             rows = (round(top * resolution / 72), round(bottom * resolution / 72))
         one_page = ["-f", str(page), "-l", str(page), "-r", str(resolution), "-singlefile"]
         run([pdftoppm, "-gray", *one_page, pdf.name, "page"], work)
@@ -158,11 +152,11 @@ def make_png(out: Path, page: int | None = None, resolution: int = RESOLUTION) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the PNG (default: {DEFAULT_OUT})")
-    parser.add_argument("--page", type=int, help=f"a whole page instead of the section {SECTION!r}")
+    parser.add_argument("--page", type=int, help=f"another page than the one with {ANCHOR!r}")
     parser.add_argument("--resolution", type=int, default=RESOLUTION, help=f"dots per inch ({RESOLUTION})")
     args = parser.parse_args(argv)
     out = make_png(args.out, page=args.page, resolution=args.resolution)
-    shown = f"page {args.page}" if args.page else f"section {SECTION!r}"
+    shown = f"page {args.page}" if args.page else f"the page with {ANCHOR!r}"
     print(f"wrote {out}: symconv {' '.join(COMMAND)}, {shown}, {args.resolution} dpi")
     return 0
 

@@ -40,3 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="rewrite generated/ from the examples in tests/test_generated.py instead of failing "
         "when the committed files differ from freshly generated ones",
     )
+
+
+@pytest.fixture(autouse=True)
+def _text_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text format wraps to ``COLUMNS``: tests see its default width, whatever the terminal is."""
+    monkeypatch.delenv("COLUMNS", raising=False)

@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,20 +92,25 @@ def compile_tex(source: str, workdir: Path, *, name: str = "document", engine: s
     """Compile ``source`` in ``workdir`` and return the PDF's path (its log is ``.log`` beside it).
 
     Raises ``LatexError`` with the errors from the log when the engine fails or
-    writes no PDF; skips the calling test when the engine is not installed.
+    writes no PDF; skips the calling test when the engine is not installed. A
+    document with page references (its contents) is compiled twice, as its
+    preamble says, so that they resolve.
     """
     executable = require_tool(engine)
     workdir.mkdir(parents=True, exist_ok=True)
     tex = workdir / f"{name}.tex"
     tex.write_text(source, encoding="utf-8")
-    try:
-        run = subprocess.run(
-            [executable, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", tex.name],
-            cwd=workdir, env={**os.environ, **TEX_ENV}, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, errors="replace", timeout=TEX_TIMEOUT, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise LatexError(f"{engine} did not finish {tex} within {TEX_TIMEOUT} s") from None
+    for _ in range(2 if r"\pageref" in source else 1):
+        try:
+            run = subprocess.run(
+                [executable, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", tex.name],
+                cwd=workdir, env={**os.environ, **TEX_ENV}, stdin=subprocess.DEVNULL,
+                capture_output=True, text=True, errors="replace", timeout=TEX_TIMEOUT, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise LatexError(f"{engine} did not finish {tex} within {TEX_TIMEOUT} s") from None
+        if run.returncode != 0:
+            break
     pdf = tex.with_suffix(".pdf")
     log_path = tex.with_suffix(".log")
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else run.stdout
@@ -114,6 +120,47 @@ def compile_tex(source: str, workdir: Path, *, name: str = "document", engine: s
             f"(full log: {log_path})"
         )
     return pdf
+
+
+def pdf_pages(pdf: Path) -> int:
+    """How many pages ``pdf`` has (``pdfinfo``, from poppler-utils)."""
+    info = subprocess.run([require_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True)
+    match = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+    assert match, info.stdout
+    return int(match[1])
+
+
+def pdf_text(pdf: Path) -> str:
+    """The text of ``pdf`` (``pdftotext``), as a reader would copy it."""
+    run = subprocess.run([require_tool("pdftotext"), str(pdf), "-"], capture_output=True, check=True)
+    return run.stdout.decode("utf-8", errors="replace")
+
+
+def page_fill(pdf: Path, margin_cm: float = 1.5, resolution: int = 20) -> list[float]:
+    """How far down each page's ink reaches, as a fraction of the text block (its page number left out).
+
+    Renders the pages in gray (``pdftoppm``) and reads the PGMs directly: the
+    text block is the A4 page less ``margin_cm`` at top and bottom.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        subprocess.run([require_tool("pdftoppm"), "-r", str(resolution), "-gray", str(pdf), f"{scratch}/p"],
+                       check=True)
+        fills = []
+        for pgm in sorted(Path(scratch).glob("p*.pgm")):
+            width, height, pixels = _pgm(pgm.read_bytes())
+            top, bottom = round(height * margin_cm / 29.7), round(height * (29.7 - margin_cm) / 29.7)
+            foot = bottom - round(height * 0.03)  # the page number
+            inked = [y for y in range(top, foot) if min(pixels[y * width : (y + 1) * width]) < 200]
+            fills.append((inked[-1] - top) / (bottom - top) if inked else 0.0)
+        return fills
+
+
+def _pgm(data: bytes) -> tuple[int, int, bytes]:
+    """Width, height and pixels of a binary 8-bit PGM (as pdftoppm writes it: no comments)."""
+    fields = data[:64].split(maxsplit=4)
+    assert fields[0] == b"P5" and fields[3] == b"255", fields[:4]
+    width, height = int(fields[1]), int(fields[2])
+    return width, height, data[-width * height :]  # the pixels end the file
 
 
 def latex_errors(log: str, context: int = 6) -> str:

@@ -6,13 +6,16 @@ here the content: which formulas, remarks and counts a document holds, exactly.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import reference
 import sympy as sp
 
 from symconv import ConvSpec, derive, derive_separable
@@ -22,6 +25,7 @@ from symconv.render import render_latex, render_markdown, repr_latex
 from symconv.render.document import derivation_document, separable_document
 from symconv.render.elide import keep, window
 from symconv.render.latex_math import display_rows
+from symconv.render.markup import markdown_safe
 from symconv.render.model import Display, Document, Equation, Math, Matrix, Table, Terms, Text
 from symconv.render.prose import LANGUAGES, PHRASES, phrase, placeholders
 from symconv.render.text import print_text
@@ -88,41 +92,52 @@ def document(spec: ConvSpec, *, backward: bool = True, max_entries: int = 400) -
 @pytest.mark.parametrize("fmt", ["markdown", "tex"])
 def test_the_notes_example_is_reproduced(fmt: str, note_markdown: str, note_latex_doc: str) -> None:
     text = note_markdown if fmt == "markdown" else note_latex_doc
-    assert NOTE_X_HAT in text
-    assert NOTE_K_HAT in text
-    assert NOTE_Y_HAT in text
+    as_written = markdown_safe if fmt == "markdown" else str  # the Markdown spells its math safely
+
+    assert as_written(NOTE_X_HAT) in text
+    assert as_written(NOTE_K_HAT) in text
+    assert as_written(NOTE_Y_HAT) in text
     for row in NOTE_Y_ROWS:
-        assert row in text
-    assert r"X = \begin{pmatrix} x_{11} & x_{12} & x_{13} \\ x_{21} & x_{22} & x_{23} \\ x_{31}" in text
-    assert r"K = \begin{pmatrix} k_{11} & k_{12} \\ k_{21} & k_{22} \end{pmatrix}" in text
+        assert as_written(row) in text
+    assert as_written(r"X = \begin{pmatrix} x_{11} & x_{12} & x_{13} \\ x_{21} & x_{22} & x_{23} \\ "
+                      r"x_{31}") in text
+    assert as_written(r"K = \begin{pmatrix} k_{11} & k_{12} \\ k_{21} & k_{22} \end{pmatrix}") in text
     # the backward pass, entry by entry
-    assert (r"\mathrm{rot}_{180}(W^{l+1}) = \begin{pmatrix} k_{22} & k_{21} \\ k_{12} & k_{11} "
-            r"\end{pmatrix}") in text
-    assert (r"\mathrm{pad}_{k' - 1}(\delta^{l+1}) = \begin{pmatrix} 0 & 0 & 0 & 0 \\ 0 & \delta_{11} & "
-            r"\delta_{12} & 0 \\ 0 & \delta_{21} & \delta_{22} & 0 \\ 0 & 0 & 0 & 0 \end{pmatrix}") in text
-    assert (r"\partial J / \partial x_{22} &= \delta_{11} k_{22} + \delta_{12} k_{21} + \delta_{21} k_{12}"
-            r" + \delta_{22} k_{11}") in text
-    assert (r"\partial J / \partial z_{12} &= \left(\delta_{11} k_{12} + \delta_{12} k_{11}\right)"
-            r" \sigma'(z_{12})") in text
-    assert (r"\partial J / \partial k_{11} &= x_{11} \delta_{11} + x_{12} \delta_{12} + x_{21} \delta_{21}"
-            r" + x_{22} \delta_{22}") in text
-    assert r"\partial J / \partial b &= \delta_{11} + \delta_{12} + \delta_{21} + \delta_{22}" in text
-    # the note's formulas, and the honest one
-    assert (r"\delta^{l} = \left(\delta^{l+1} \ast \mathrm{rot}_{180}(W^{l+1})\right) \odot "
-            r"\sigma'(z^{l})") in text
-    assert (r"\delta^{l} = \left(\mathrm{pad}_{k' - 1}(\delta^{l+1}) \ast \mathrm{rot}_{180}(W^{l+1})\right)"
-            r" \odot \sigma'(z^{l})") in text
-    assert r"\frac{\partial J}{\partial W^{l}} = a^{l-1} \ast \delta^{l}" in text
-    assert r"\frac{\partial J}{\partial b^{l}} = \sum_{u,v} (\delta^{l})_{u,v}" in text
-    assert r"J &= \frac{1}{2} \lVert a^{L} - t \rVert_{2}^{2}" in text
+    assert as_written(r"\mathrm{rot}_{180}(W^{l+1}) = \begin{pmatrix} k_{22} & k_{21} \\ k_{12} & k_{11} "
+                      r"\end{pmatrix}") in text
+    assert as_written(r"\mathrm{pad}_{k' - 1}(\delta^{l+1}) = \begin{pmatrix} 0 & 0 & 0 & 0 \\ 0 & "
+                      r"\delta_{11} & \delta_{12} & 0 \\ 0 & \delta_{21} & \delta_{22} & 0 \\ 0 & 0 & 0 & 0 "
+                      r"\end{pmatrix}") in text
+    assert as_written(r"\partial J / \partial x_{22} &= \delta_{11} k_{22} + \delta_{12} k_{21} + "
+                      r"\delta_{21} k_{12} + \delta_{22} k_{11}") in text
+    # the activation's factor once, as one line: the sums are not written a second time
+    assert as_written(r"\delta^{l} &= \partial J / \partial a^{l} \odot \sigma'(z^{l})") in text
+    assert as_written(r"\partial J / \partial z_{ij} &= \partial J / \partial x_{ij} \cdot "
+                      r"\sigma'(z_{ij})") in text
+    assert r"\partial J / \partial z_{12}" not in text
+    assert as_written(r"\partial J / \partial k_{11} &= x_{11} \delta_{11} + x_{12} \delta_{12} + "
+                      r"x_{21} \delta_{21} + x_{22} \delta_{22}") in text
+    assert as_written(r"\partial J / \partial b &= \delta_{11} + \delta_{12} + \delta_{21} + "
+                      r"\delta_{22}") in text
+    # the note's formulas, and the closed form with this layer's amounts
+    assert as_written(r"\delta^{l} = \left(\delta^{l+1} \ast \mathrm{rot}_{180}(W^{l+1})\right) \odot "
+                      r"\sigma'(z^{l})") in text
+    assert as_written(r"\partial J / \partial a^{l} = \mathrm{pad}_{k' - 1}(\delta^{l+1}) \ast "
+                      r"\mathrm{rot}_{180}(W^{l+1})") in text
+    assert as_written(r"\partial J / \partial W^{l} = a^{l-1} \ast \delta^{l}") in text
+    assert as_written(r"J = \frac{1}{2} \lVert a^{L} - t \rVert_{2}^{2}") in text
 
 
 def test_the_sizes_are_filled_in(note_markdown: str) -> None:
-    assert (r"n'_{1} &= \left\lfloor \frac{3 + 2 \cdot 0 - 1 \cdot (2 - 1) - 1}{1} \right\rfloor + 1 = 2"
-            in note_markdown)
-    assert r"k'_{2} &= 2 + (2 - 1)(1 - 1) = 2" in note_markdown
-    assert r"= 1 \cdot 1 \cdot 2 \cdot 2 + 1 = 5" in note_markdown  # parameters
-    assert r"= 2 \cdot 2 \cdot 1 \cdot 1 \cdot 2 \cdot 2 = 16" in note_markdown  # MACs
+    # both dimensions alike: one row for both
+    assert markdown_safe(r"n'_{1} = n'_{2} &= \left\lfloor \frac{3 + 2 \cdot 0 - 1 \cdot (2 - 1) - 1}{1} "
+                         r"\right\rfloor + 1 = 2") in note_markdown
+    assert markdown_safe(r"k'_{1} = k'_{2} &= 2 + (2 - 1)(1 - 1) = 2") in note_markdown
+    rect = render_markdown(derive(ConvSpec(input_size=(3, 4), kernel_size=2)))
+    assert markdown_safe(r"n'_{2} &= \left\lfloor \frac{4 + 2 \cdot 0 - 1 \cdot (2 - 1) - 1}{1} \right\rfloor"
+                         r" + 1 = 3") in rect
+    assert markdown_safe(r"= 1 \cdot 1 \cdot 2 \cdot 2 + 1 = 5") in note_markdown  # parameters
+    assert markdown_safe(r"= 2 \cdot 2 \cdot 1 \cdot 1 \cdot 2 \cdot 2 = 16") in note_markdown  # MACs
 
 
 def test_the_proof_is_stated_as_it_came_out(note_markdown: str) -> None:
@@ -149,7 +164,10 @@ def test_markdown_uses_dollar_math_and_latex_is_a_standalone_article(
     note_markdown: str, note_latex_doc: str
 ) -> None:
     assert "\n$$\n" in note_markdown and r"$\hat{X}$" in note_markdown
-    assert r"\begin{aligned}" in note_markdown and r"\begin{align*}" not in note_markdown
+    assert r"\begin{aligned}" in note_markdown
+    # numbered rows need align* (KaTeX and MathJax number each row there); every align* is numbered
+    numbered = re.findall(r"\\begin\{align\*\}(.*?)\\end\{align\*\}", note_markdown, re.S)
+    assert numbered and all(r"\tag{" in block for block in numbered)
     assert note_markdown.startswith("<!--\nGenerated by symconv")
     assert "symconv derive --input 3 --kernel 2 --backward --format markdown" in note_markdown
     assert note_latex_doc.startswith("% Generated by symconv")
@@ -163,13 +181,21 @@ def test_markdown_uses_dollar_math_and_latex_is_a_standalone_article(
 # -- generalised honestly ---------------------------------------------------------------------------
 
 
-def test_the_full_convolution_remark_comes_with_every_backward_pass() -> None:
+def test_the_notes_errors_come_with_this_layers_counterexample() -> None:
     found = keys(document(NOTE))
-    assert "full_convolution" in found and "note_full" in found
-    for absent in ("stride_zeros", "dilated_kernel", "fit_stride", "crop_padding", "note_stride",
-                   "note_span", "note_depthwise", "channel_sum"):
+    for key in ("derive_full_padding", "note_product", "note_delta", "note_delta_wrong", "note_weight",
+                "note_weight_right"):
+        assert key in found, key
+    for absent in ("note_span", "note_depthwise", "note_channels", "step_error_strided",
+                   "step_kernel_dilated"):
         assert absent not in found
-    assert "note_title" not in keys(document(NOTE, backward=False))
+    delta_wrong = dict(next(t for t in texts(document(NOTE)) if t.key == "note_delta_wrong").args)
+    # δ^{l+1} is 2×2, the turned kernel 2×2: the note's ∗ gives 1×1 where a^l is 3×3
+    assert [tex(delta_wrong[k].expr) for k in ("delta", "kernel", "note", "input")] == [
+        r"2 \times 2", r"2 \times 2", r"1 \times 1", r"3 \times 3"]
+    assert keys(document(NOTE, backward=False)) [-1] == "note_product"
+    # k = 1, no stride, padding or dilation: the note's δ is the closed form
+    assert "note_delta_right" in keys(document(ConvSpec(input_size=3, kernel_size=1)))
 
 
 def test_stride_dilation_padding_and_groups_bring_their_steps_and_remarks() -> None:
@@ -178,35 +204,38 @@ def test_stride_dilation_padding_and_groups_bring_their_steps_and_remarks() -> N
                     out_channels=4, groups=2)
     doc = document(spec)
     found = keys(doc)
-    for key in ("full_convolution", "stride_zeros", "dilated_kernel", "fit_stride", "crop_padding",
-                "channel_sum", "step_dilate", "step_dilate_kernel", "weight_roles", "note_stride",
-                "note_dilated_kernel", "note_span", "unrolled_groups"):
+    for key in ("derive_zero_insertion", "derive_dilate_kernel", "derive_full_padding", "derive_groups",
+                "derive_sum_kronecker", "step_error_strided", "step_kernel_dilated", "note_delta_undefined",
+                "note_weight_wrong", "note_channels", "note_span", "unrolled_groups"):
         assert key in found, key
     rows = displays(doc)
-    formula = (r"\delta^{l}_{c} = \mathrm{crop}_{p}\left(\mathrm{pad}_{0,u}\left(\sum_{o \in G(c)} "
-               r"\left(\mathrm{pad}_{k' - 1}\left(\mathrm{dil}_{s}(\delta^{l+1}_{o})\right) \ast "
-               r"\mathrm{rot}_{180}\left(\mathrm{dil}_{d}(W^{l+1}_{o,c})\right)\right)\right)\right) \odot "
-               r"\sigma'(z^{l}_{c})")
+    formula = (r"\partial J / \partial a^{l}_{c} = \mathrm{crop}_{p}\left(\mathrm{pad}_{0,q}\left("
+               r"\sum_{o \in G(c)} \left(\mathrm{pad}_{k' - 1}\left("
+               r"\mathrm{dil}_{s}(\delta^{l+1}_{o})\right) "
+               r"\ast \mathrm{rot}_{180}\left(\mathrm{dil}_{d}(W^{l+1}_{o,c})\right)\right)\right)\right)")
     assert formula in rows
-    # ⌊u/d⌋ = 0: nothing to crop off the weight gradient
-    assert (r"\frac{\partial J}{\partial W^{l+1}_{o,c}} = \mathrm{pad}_{p}(a^{l}_{c'})"
+    # ⌊q/d⌋ = 0: nothing to crop off the weight gradient
+    assert (r"\partial J / \partial W^{l+1}_{o,c} = \mathrm{pad}_{p}(a^{l}_{c'})"
             r" \ast_{d} \mathrm{dil}_{s}(\delta^{l+1}_{o})") in rows
     # the dilated span against the note's
-    assert r"k + (k - 1)(d - 1) &= 3 + (3 - 1)(2 - 1) = 5" in rows
-    assert r"k + (r - 1)(k + 1) &= 3 + (2 - 1)(3 + 1) \neq 5" in rows
-    formula_here = next(t for t in texts(doc) if t.key == "formula_here")
+    span = dict(next(t for t in texts(doc) if t.key == "note_span").args)
+    assert tex(span["true"].expr) == r"k + (k - 1)(d - 1) = 3 + (3 - 1)(2 - 1) = 5"
+    assert tex(span["note"].expr) == r"k + (r - 1)(k + 1) = 3 + (2 - 1)(3 + 1) = 7"
+    formula_here = next(t for t in texts(doc) if t.key == "layer_formula")
     values = dict(formula_here.args)["values"]
     assert isinstance(values, Math)
-    assert tex(values.expr) == r"s = (2, 2),\; d = (2, 2),\; k' = (5, 5),\; p = (1, 1),\; u = (1, 1)"
-    # the dilated error's first row, with the stride's zero between entries
-    assert any(r"\mathrm{dil}_{s}(\delta^{l+1}_{1}) = \begin{pmatrix} \delta_{1,11} & 0 & \delta_{1,12} & 0"
-               in row for row in rows)
+    assert tex(values.expr) == r"s = (2, 2),\; d = (2, 2),\; k' = (5, 5),\; p = (1, 1),\; q = (1, 1)"
+    # the zero-inserted, padded error: k' - 1 = 4 rows of zeros, then the stride's zero between entries
+    padded = next(row for row in rows if row.startswith(
+        r"\mathrm{pad}_{k' - 1}\left(\mathrm{dil}_{s}(\delta^{l+1}_{1})\right) = \begin{pmatrix}"))
+    assert r"\\ 0 & 0 & 0 & 0 & \delta_{1,11} & 0 & \delta_{1,12} & 0" in padded
 
 
 def test_kernel_hat_shows_the_zero_blocks_of_groups() -> None:
     doc = document(ConvSpec(input_size=3, kernel_size=1, in_channels=2, out_channels=2, groups=2),
                    backward=False)
-    assert r"\hat{K} = \begin{pmatrix} k_{1,1,11} & 0 \\ 0 & k_{2,1,11} \end{pmatrix}" in displays(doc)
+    assert any(r"\hat{K} = \begin{pmatrix} k_{1,1,11} & 0 \\ 0 & k_{2,1,11} \end{pmatrix}" in row
+               for row in displays(doc))
 
 
 def test_depthwise_and_separable_documents() -> None:
@@ -216,7 +245,8 @@ def test_depthwise_and_separable_documents() -> None:
     doc = separable_document(sd, backward=True, max_entries=400, command="test")
     found = keys(doc)
     for key in ("separable_intro", "stage_depthwise_intro", "stage_pointwise_intro", "composite_intro",
-                "composite_proof", "note_depthwise", "stage_backward"):
+                "composite_proof", "note_depthwise", "stage_backward", "derive_backward_intro_stage",
+                "stage_forward"):
         assert key in found, key
     table = next(b for b in doc.sections[0].blocks if isinstance(b, Table))
     # parameters: depthwise 2·1·9 + 2, pointwise 3·2·1 + 3, against the plain 3·2·9 + 3
@@ -224,8 +254,11 @@ def test_depthwise_and_separable_documents() -> None:
         "20", "9", "29", "57", "0.509"]
     assert table.align == "lrrrrr"
     composite = displays(doc)
-    assert any(row.startswith("y_{1,11} &= ") and "x_{1,11} k_{1,1,11} w_{1,1,11}" in row
-               for row in composite)
+    # factored: the pointwise weight times the depthwise sum, never multiplied out
+    joined = "\n".join(composite)
+    assert r"y_{1,11} &= \bigl(x_{1,11} k_{1,1,11} + " in joined
+    assert r"b_{1}\bigr) w_{1,1,11}" in joined and r"+ \beta_{1}" in joined
+    assert "x_{1,11} k_{1,1,11} w_{1,1,11}" not in joined
 
 
 # -- large specs: elided visibly, never truncated silently -----------------------------------------------
@@ -237,7 +270,7 @@ BIG = ConvSpec(input_size=12, kernel_size=3, in_channels=3, out_channels=4, stri
 def hidden_reported(doc: Document) -> int:
     """The entries (and equations) the elision sentences say were left out."""
     return sum(int(dict(t.args)["hidden"]) for t in texts(doc)
-               if t.key in ("elided_matrix", "elided_gallery", "elided_equations"))
+               if t.key in ("elided_matrix", "elided_gallery", "representative", "representative_ends"))
 
 
 def test_large_matrices_are_elided_with_dots_and_counted() -> None:
@@ -262,7 +295,8 @@ def test_every_display_with_dots_is_followed_by_a_sentence_saying_so() -> None:
             rows = display_rows(block) if isinstance(block, Display) else []
             if any(mark in row for row in rows for mark in (r"\cdots", r"\vdots", r"\ddots")):
                 following = [b.key for b in blocks[i + 1:] if isinstance(b, Text)]
-                assert following and following[0].startswith("elided_"), (section.title, rows[0][:80])
+                assert following and following[0].startswith(("elided_", "representative")), (
+                    section.title, rows[0][:80])
 
 
 def test_long_sums_keep_their_first_and_last_lines() -> None:
@@ -284,9 +318,8 @@ def test_max_entries_0_shows_everything() -> None:
 
 def test_wide_unrolled_products_are_written_by_name() -> None:
     doc = document(ConvSpec(input_size=5, kernel_size=3, in_channels=3, out_channels=2), backward=False)
-    assert "unrolled_product_by_name" in keys(doc)
-    assert any(row.startswith(r"\hat{Y} = \hat{X} \hat{K} = \begin{pmatrix} y_{1,11} - b_{1} & "
-                              r"y_{2,11} - b_{2} \\ ") for row in displays(doc))
+    by_name = next(t for t in texts(doc) if t.key == "unrolled_product_by_name")
+    assert tex(dict(by_name.args)["entry"].expr) == r"(\hat{Y})_{ij,\,o} = y_{o,ij} - b_{o}"
 
 
 def test_the_model_holds_expressions_and_every_format_prints_the_same_decision() -> None:
@@ -306,8 +339,8 @@ def test_the_model_holds_expressions_and_every_format_prints_the_same_decision()
 
 def test_the_elision_rule_is_the_text_renderers() -> None:
     assert keep(10, 4) == ([0, 1, 8, 9], 2)
-    shown = window(30, 30, 400)
-    assert (len(shown.rows), len(shown.cols), shown.hidden) == (20, 20, 500)
+    shown = window(30, 30, 400)  # elided: 15 first and last rows and columns, ¾ √400
+    assert (len(shown.rows), len(shown.cols), shown.hidden) == (15, 15, 675)
     shown = window(25, 18, 400, max_cols=9)
     assert (len(shown.rows), len(shown.cols), shown.col_gap, shown.hidden) == (25, 9, 5, 225)
 
@@ -340,9 +373,12 @@ def test_chinese_markdown_has_chinese_prose_and_the_same_math(note: Derivation, 
     assert "--lang zh" in chinese
 
 
-def test_latex_refuses_chinese_with_a_way_out(note: Derivation) -> None:
-    with pytest.raises(RenderError, match="pdflatex cannot typeset Chinese; use Markdown with lang='zh'"):
-        render_latex(note, lang="zh")
+def test_chinese_latex_is_a_ctex_article_and_other_languages_are_refused(note: Derivation) -> None:
+    chinese = render_latex(note, lang="zh")
+    assert r"\documentclass[10pt,UTF8,scheme=plain]{ctexart}" in chinese and "二维卷积的推导" in chinese
+    assert "% Compile with: xelatex" in chinese
+    english = render_latex(note)
+    assert r"\documentclass[10pt]{article}" in english and "% Compile with: pdflatex" in english
     with pytest.raises(RenderError, match="lang='fr' is not one of en, zh"):
         render_markdown(note, lang="fr")
 
@@ -386,13 +422,19 @@ def test_documents_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1]
 
 
-def test_repr_latex_is_the_unrolled_product(note: Derivation) -> None:
+def test_repr_latex_is_compact_layer_sizes_formulas_and_the_unrolled_product(note: Derivation) -> None:
     text = repr_latex(note)
-    assert text.startswith(r"$$\hat{Y} = \hat{X} \hat{K}: \quad \begin{pmatrix} " + NOTE_SUMS[0])
-    assert text.endswith(NOTE_K_HAT.split(" = ")[1] + "$$")
+    rows = text.removeprefix(r"$$\begin{gathered} ").removesuffix(r" \end{gathered}$$").split(r" \\ ")
+    assert rows[0] == r"\text{Conv2d 1→1, input 3, kernel 2, stride 1, padding 0, dilation 1}"
+    assert rows[1] == r"n' = 2 \times 2,\; k' = 2 \times 2,\; \mathrm{params} = 5,\; \mathrm{MACs} = 16"
+    assert rows[2].startswith(r"Y_{o,i} = b_{o} + \sum_{c'=0}^{C_{\mathrm{in}} - 1}")  # the definition
+    assert [row.split(" = ")[0] for row in rows[3:6]] == [
+        r"\partial J / \partial X", r"\partial J / \partial W", r"\partial J / \partial b"]
+    assert rows[6].startswith(r"\hat{Y} = \hat{X} \hat{K}: \quad \begin{pmatrix} " + NOTE_SUMS[0])
+    assert text.endswith(NOTE_K_HAT.split(" = ")[1] + r" \end{gathered}$$")
     sd = derive_separable(ConvSpec(input_size=4, in_channels=2, out_channels=3))
     separable = repr_latex(sd)
-    assert separable.startswith(r"$$\begin{gathered} \hat{M} = \hat{X} \hat{K}") and r"\hat{W}" in separable
+    assert r"\hat{M} = \hat{X} \hat{K}" in separable and r"\hat{Y} = \hat{M} \hat{W}" in separable
     big = repr_latex(derive(ConvSpec(input_size=10, kernel_size=3)))
     assert r"\vdots" in big and r"\cdots" in big
 
@@ -429,10 +471,8 @@ def test_derive_separable_as_tex(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "tex", "--lang", "zh"], "symconv: error: --lang zh cannot be used with --format tex: "
-         "pdflatex cannot typeset Chinese; use --format markdown --lang zh\n"),
         (["--format", "text", "--lang", "zh"], "symconv: error: --lang zh cannot be used with --format text: "
-         "the text output is English only; use --format markdown --lang zh\n"),
+         "the text output is English only; use --format markdown --lang zh or --format tex --lang zh\n"),
         (["--format", "markdown", "--lang", "de"], "symconv: error: --lang de is not one of en, zh\n"),
         (["--format", "pdf"], "symconv: error: --format pdf is not one of text, markdown, tex\n"),
     ],
@@ -443,3 +483,60 @@ def test_format_and_language_errors(capsys: pytest.CaptureFixture[str], tmp_path
     code, out, err = run(capsys, "derive", "--input", "3", *args, "--out", str(target))
     assert (code, out, err) == (2, "", message)
     assert not target.exists()
+
+
+# -- the note's errors: the smallest layers the documents name, found by brute force ---------------
+
+
+def _note_delta(dy: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """The note's δ^{l+1} ∗ rot180(W): 1-D, one channel, stride 1, no padding (None: undefined)."""
+    n_out, k = dy.shape[-1], w.shape[-1]
+    if n_out - k + 1 < 1:
+        return None
+    flipped = w[0, 0, ::-1]
+    return np.array([[[sum(dy[0, 0, i + u] * flipped[u] for u in range(k)) for i in range(n_out - k + 1)]]])
+
+
+def _note_weight(x: np.ndarray, dy: np.ndarray) -> np.ndarray | None:
+    """The note's a^{l-1} ∗ δ^l: a 1-D, one-channel correlation, stride 1, no padding (None: undefined)."""
+    n, n_out = x.shape[-1], dy.shape[-1]
+    if n - n_out + 1 < 1:
+        return None
+    rows = [sum(x[0, 0, i + j] * dy[0, 0, j] for j in range(n_out)) for i in range(n - n_out + 1)]
+    return np.array([[rows]])
+
+
+def _first_wrong(formula: str, strides: range = range(1, 4)) -> tuple[int, ...]:
+    """The first 1-D layer without padding, in (n, k, s, d) order, where the note's formula is wrong."""
+    rng = np.random.default_rng(0)
+    for n, k, s, d in itertools.product(range(1, 5), range(1, 5), strides, range(1, 3)):
+        if d * (k - 1) + 1 > n:
+            continue
+        n_out = (n - d * (k - 1) - 1) // s + 1
+        x, w, dy = rng.normal(size=(1, 1, n)), rng.normal(size=(1, 1, k)), rng.normal(size=(1, 1, n_out))
+        if formula == "delta":
+            truth, note = reference.grad_input(dy, w, (n,), s, 0, d), _note_delta(dy, w)
+        else:
+            truth, note = reference.grad_weight(x, dy, (k,), s, 0, d), _note_weight(x, dy)
+        if note is None or note.shape != truth.shape or not np.allclose(note, truth):
+            return n, k, s, d
+    raise AssertionError("the note's formula held on every layer tried")
+
+
+def test_the_smallest_layers_the_documents_name_are_the_smallest() -> None:
+    # "The smallest layers without padding that show it are 1-D: n = 2, k = 1, s = 2 and, with
+    # stride 1, n = 2, k = 2"
+    assert _first_wrong("delta") == (2, 1, 2, 1)
+    assert _first_wrong("delta", strides=range(1, 2)) == (2, 2, 1, 1)
+    assert "$n = 2$, $k = 1$, $s = 2$" in PHRASES["en"]["note_delta_wrong"]
+    assert "with stride 1, $n = 2$, $k = 2$" in PHRASES["en"]["note_delta_wrong"]
+    # "... 1-D with n = 2, k = 1, s = 2, where it gives two entries for a kernel of one"
+    assert _first_wrong("weight") == (2, 1, 2, 1)
+    assert "$n = 2$, $k = 1$, $s = 2$" in PHRASES["en"]["note_weight_right"]
+    # one input channel, two output channels: the error of both flows back (a sum the note lacks)
+    w = np.array([[[1.0, 2.0]], [[3.0, 4.0]]])
+    dy = np.ones((1, 2, 2))
+    both = reference.grad_input(dy, w, (3,))
+    assert not np.allclose(both, reference.grad_input(dy[:, :1], w[:1], (3,)))
+    assert np.allclose(both, reference.grad_input(dy[:, :1], w[:1], (3,)) + reference.grad_input(
+        dy[:, 1:], w[1:], (3,)))

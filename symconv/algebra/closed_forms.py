@@ -3,12 +3,12 @@ r"""THE closed forms of a convolution and its gradients, written once as operato
 For ``Y = conv(pad(X, p), W, stride=s, dilation=d) + b`` and δ = ∂J/∂Y:
 
 - forward:     ``Y = conv(pad(x, p_b, p_a), W, s, d) + b``;
-- grad_input:  ``∂J/∂x = crop(pad(conv(pad(dilate(δ, s), k'−1), rot180(dilate(W, d))), 0, u), p_b, p_a)``
+- grad_input:  ``∂J/∂x = crop(pad(conv(pad(dilate(δ, s), k'−1), rot180(dilate(W, d))), 0, q), p_b, p_a)``
   — a *full* convolution (δ padded by ``k' − 1``, ``k' = d(k − 1) + 1`` the
   dilated kernel's span) of the zero-inserted δ (stride ``s``) with the
-  turned, dilated kernel, extended by the ``u = (n + p_b + p_a − k') mod s``
+  turned, dilated kernel, extended by the ``q = (n + p_b + p_a − k') mod s``
   positions the stride leaves unused, and cropped by the padding;
-- grad_weight: ``∂J/∂W = crop(conv(pad(x, p_b, p_a), dilate(δ, s), stride=d), 0, ⌊u/d⌋)``
+- grad_weight: ``∂J/∂W = crop(conv(pad(x, p_b, p_a), dilate(δ, s), stride=d), 0, ⌊q/d⌋)``
   — the padded input correlated with the zero-inserted δ; dilation becomes stride;
 - grad_bias:   ``∂J/∂b = Σ_positions δ``.
 
@@ -16,8 +16,9 @@ The convolutions combine channels by role (:mod:`symconv.algebra.evaluate`):
 ``conv(δ, rot180(W))`` sums over the output channels of each input channel's
 group. Steps a spec does not need (no stride: no zero insertion; no dilation;
 no padding; a 1×1 kernel: no full padding; nothing unused) are pruned here, in
-:func:`closed_forms`, and nowhere else. The amounts are symbols (``s``, ``d``,
-``k'``, ``p`` or ``p_b``/``p_a``, ``u``), filled in per dimension from
+:meth:`Needs.of`, and nowhere else; :func:`general` keeps every step (the forms
+the general derivation arrives at). The amounts are symbols (``s``, ``d``,
+``k'``, ``p`` or ``p_b``/``p_a``, ``q``), filled in per dimension from
 :attr:`ClosedForms.amounts`.
 
 Example:
@@ -57,7 +58,7 @@ KK = sp.Symbol("k'")  # the dilated kernel's span d(k − 1) + 1
 P = sp.Symbol("p")  # padding, when as many zeros go before as after
 PB = sp.Symbol(r"p_{\mathrm{b}}")  # padding before, when it differs from after
 PA = sp.Symbol(r"p_{\mathrm{a}}")  # padding after
-U = sp.Symbol("u")  # the positions a stride leaves unused at the end: (n + p_b + p_a − k') mod s
+U = sp.Symbol("q")  # the positions a stride leaves unused at the end: (n + p_b + p_a − k') mod s
 
 QUANTITIES = ("forward", "grad-input", "grad-weight", "grad-bias")
 
@@ -68,7 +69,7 @@ Amount = tuple[int, ...]
 class ClosedForms:
     """The closed forms of one spec, their named steps and the values of their amounts."""
 
-    spec: ConvSpec
+    spec: ConvSpec | None  # None for the general forms
     forward: sp.Expr
     grad_input: sp.Expr
     grad_weight: sp.Expr
@@ -106,6 +107,34 @@ def amounts(spec: ConvSpec) -> dict[sp.Symbol, Amount]:
     return values
 
 
+@dataclass(frozen=True)
+class Needs:
+    """Which steps a closed form keeps: those a spec needs, or every one (the general forms)."""
+
+    symmetric: bool = True  # as many zeros of padding after as before (one symbol p)
+    bias: bool = True
+    strided: bool = True  # zero insertion
+    dilated: bool = True  # the dilated kernel
+    padded: bool = True  # the input's padding, and the crop
+    full: bool = True  # the full padding of δ (not for a 1×1 kernel)
+    extend: bool = True  # positions a stride leaves unused
+    trim: bool = True  # weight-gradient positions beyond the kernel
+
+    @classmethod
+    def of(cls, spec: ConvSpec) -> Needs:
+        """The steps ``spec`` needs (the one place they are pruned)."""
+        # Without a fixed input size the unused positions are unknown: keep them whenever a stride is.
+        known = spec.has_input_size
+        return cls(
+            symmetric=spec.is_symmetric_padding, bias=spec.bias, strided=spec.is_strided,
+            dilated=spec.is_dilated, padded=spec.is_padded, full=not spec.is_pointwise,
+            extend=spec.is_strided and (not known or any(unused(spec))),
+            trim=spec.is_strided and (
+                not known or any(u // d for u, d in zip(unused(spec), spec.dilations))
+            ),
+        )
+
+
 def closed_forms(
     spec: ConvSpec,
     x: TensorSymbol = X,
@@ -113,44 +142,57 @@ def closed_forms(
     b: TensorSymbol = B,
     delta: TensorSymbol = DELTA,
 ) -> ClosedForms:
-    """The closed forms for ``spec``, with only the steps it needs (the one place they are pruned)."""
-    before, after = (P, P) if spec.is_symmetric_padding else (PB, PA)
-    stride = S if spec.is_strided else sp.S.One
-    dilation = D if spec.is_dilated else sp.S.One
-    x_padded = Pad(x, before, after) if spec.is_padded else x
-    forward = Conv(x_padded, w, stride, dilation) + (b if spec.bias else sp.S.Zero)
+    """The closed forms for ``spec``, with only the steps it needs."""
+    return build(Needs.of(spec), spec, x, w, b, delta)
 
-    steps: list[tuple[str, sp.Expr]] = [("x_padded", x_padded)] if spec.is_padded else []
+
+def general(symmetric: bool = True, bias: bool = True) -> ClosedForms:
+    """The closed forms with every step kept: what the general derivation arrives at."""
+    return build(Needs(symmetric=symmetric, bias=bias), None)
+
+
+def build(
+    needs: Needs,
+    spec: ConvSpec | None,
+    x: TensorSymbol = X,
+    w: TensorSymbol = W,
+    b: TensorSymbol = B,
+    delta: TensorSymbol = DELTA,
+) -> ClosedForms:
+    """The closed forms with the steps ``needs`` keeps (``spec`` gives the amounts' values, if any)."""
+    before, after = (P, P) if needs.symmetric else (PB, PA)
+    stride = S if needs.strided else sp.S.One
+    dilation = D if needs.dilated else sp.S.One
+    x_padded = Pad(x, before, after) if needs.padded else x
+    forward = Conv(x_padded, w, stride, dilation) + (b if needs.bias else sp.S.Zero)
+
+    steps: list[tuple[str, sp.Expr]] = [("x_padded", x_padded)] if needs.padded else []
     up: sp.Expr = delta
-    if spec.is_strided:
+    if needs.strided:
         up = Dilate(delta, S)
         steps.append(("delta_dilated", up))
-    if not spec.is_pointwise:
+    if needs.full:
         up = Pad(up, KK - 1, KK - 1)
         steps.append(("delta_full", up))
     kernel: sp.Expr = w
-    if spec.is_dilated:
+    if needs.dilated:
         kernel = Dilate(w, D)
         steps.append(("kernel_dilated", kernel))
     turned = Rot180(kernel)
     steps.append(("kernel_rot180", turned))
     full = Conv(up, turned, sp.S.One, sp.S.One)
     steps.append(("full", full))
-    # Without a fixed input size the unused positions are unknown: keep the step whenever a stride is.
-    extend = spec.is_strided and (not spec.has_input_size or any(unused(spec)))
-    grad_padded = Pad(full, sp.S.Zero, U) if extend else full
-    if extend:
+    grad_padded = Pad(full, sp.S.Zero, U) if needs.extend else full
+    if needs.extend:
         steps.append(("extended", grad_padded))
-    grad_input = Crop(grad_padded, before, after) if spec.is_padded else grad_padded
-    if spec.is_padded:
+    grad_input = Crop(grad_padded, before, after) if needs.padded else grad_padded
+    if needs.padded:
         steps.append(("cropped", grad_input))
 
-    zero_inserted = Dilate(delta, S) if spec.is_strided else delta
+    zero_inserted = Dilate(delta, S) if needs.strided else delta
     correlation = Conv(x_padded, zero_inserted, dilation, sp.S.One)
-    extra = sp.floor(U / D) if spec.is_dilated else U
-    trim = spec.is_strided and (
-        not spec.has_input_size or any(u // d for u, d in zip(unused(spec), spec.dilations))
-    )
-    grad_weight = Crop(correlation, sp.S.Zero, extra) if trim else correlation
-    grad_bias = SumPositions(delta) if spec.bias else None
-    return ClosedForms(spec, forward, grad_input, grad_weight, grad_bias, tuple(steps), amounts(spec))
+    extra = sp.floor(U / D) if needs.dilated else U
+    grad_weight = Crop(correlation, sp.S.Zero, extra) if needs.trim else correlation
+    grad_bias = SumPositions(delta) if needs.bias else None
+    values = amounts(spec) if spec is not None else {}
+    return ClosedForms(spec, forward, grad_input, grad_weight, grad_bias, tuple(steps), values)

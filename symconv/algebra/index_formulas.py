@@ -18,7 +18,8 @@ dimensions every spatial index, size, stride, padding and dilation is one per
 dimension (``n_1``, ``n_2``…), with a sum and a bracket per dimension. Every
 size and index expression is built by :mod:`symconv.sizes`.
 
-The Iverson brackets are two SymPy functions, :class:`InRange`
+The Iverson brackets are two SymPy functions of
+:mod:`symconv.algebra.index_functions`, :class:`InRange`
 (``[lo ≤ e ≤ hi]``) and :class:`Divides` (``[s | a]``), which evaluate to 1 or
 0 as soon as their arguments are integers: the formulas substitute and
 evaluate (``.doit()``) like any SymPy expression, and print with ``sp.latex``.
@@ -58,95 +59,42 @@ Example:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Union
 
 import numpy as np
 import sympy as sp
-from sympy.core.add import _addsort
-from sympy.core.mul import _args_sortkey
 
 from symconv import sizes
+from symconv.algebra.index_eval import entries
+from symconv.algebra.index_functions import Divides, InRange
 from symconv.errors import SpecError
 from symconv.spec import ConvSpec
 
 __all__ = [
+    "CH",
     "DELTA",
+    "GRAD",
+    "OUT",
     "B",
     "Divides",
     "Form",
     "InRange",
     "IndexFormula",
+    "Sizes",
     "W",
     "X",
+    "Y",
+    "dim_name",
     "forward",
     "grad_bias",
     "grad_input",
     "grad_weight",
+    "index_symbols",
+    "nested_sum",
 ]
-
-
-# -- Iverson brackets -----------------------------------------------------------------------------
-
-
-class InRange(sp.Function):  # type: ignore[misc]
-    """The Iverson bracket ``[lo ≤ e ≤ hi]``: 1 or 0 once ``e``, ``lo``, ``hi`` are integers.
-
-    Example:
-        >>> e = sp.Symbol("e", integer=True)
-        >>> InRange(e, 0, 4).subs(e, 3), InRange(e, 0, 4).subs(e, 5)
-        (1, 0)
-        >>> sp.latex(InRange(e, 0, sp.Symbol("n") - 1))
-        '\\\\left[0 \\\\le e \\\\le n - 1\\\\right]'
-    """
-
-    nargs = 3
-    is_integer = True
-    is_nonnegative = True
-
-    @classmethod
-    def eval(cls, e: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr | None:
-        if e.is_Rational and lo.is_Rational and hi.is_Rational:
-            return sp.S.One if lo <= e <= hi else sp.S.Zero
-        return None
-
-    def _latex(self, printer: Any) -> str:
-        e, lo, hi = (printer._print(a) for a in self.args)
-        return rf"\left[{lo} \le {e} \le {hi}\right]"
-
-
-class Divides(sp.Function):  # type: ignore[misc]
-    """The Iverson bracket ``[s | a]`` (``s`` divides ``a``): 1 or 0 once both are integers.
-
-    ``[1 | a]`` is 1 for any integer ``a``, so a stride of 1 drops it.
-
-    Example:
-        >>> a = sp.Symbol("a", integer=True)
-        >>> Divides(2, a).subs(a, 4), Divides(2, a).subs(a, 5), Divides(1, a)
-        (1, 0, 1)
-        >>> sp.latex(Divides(sp.Symbol("s"), a))
-        '\\\\left[s \\\\mid a\\\\right]'
-    """
-
-    nargs = 2
-    is_integer = True
-    is_nonnegative = True
-
-    @classmethod
-    def eval(cls, s: sp.Expr, a: sp.Expr) -> sp.Expr | None:
-        if s == 1 and a.is_integer:
-            return sp.S.One
-        if s.is_Integer and a.is_Integer:
-            return sp.S.One if int(a) % int(s) == 0 else sp.S.Zero
-        return None
-
-    def _latex(self, printer: Any) -> str:
-        s, a = (printer._print(v) for v in self.args)
-        return rf"\left[{s} \mid {a}\right]"
 
 
 # -- names ---------------------------------------------------------------------------------------
@@ -168,24 +116,24 @@ B = sp.IndexedBase("b")
 """The bias, ``(C_out,)``."""
 DELTA = sp.IndexedBase("delta")
 """The upstream gradient δ = ∂J/∂Y, ``(C_out, *out)``."""
-_Y = sp.IndexedBase("Y")
-_GRAD = {name: sp.IndexedBase(_GradientLabel(f"dJ/d{name}")) for name in ("X", "W", "b")}
+Y = sp.IndexedBase("Y")
+GRAD = {name: sp.IndexedBase(_GradientLabel(f"dJ/d{name}")) for name in ("X", "W", "b")}
 
-_NONNEG = {"integer": True, "nonnegative": True}
-_POS = {"integer": True, "positive": True}
+NONNEG = {"integer": True, "nonnegative": True}
+POS = {"integer": True, "positive": True}
 
 
-def _dim_name(base: str, t: int, dims: int) -> str:
+def dim_name(base: str, t: int, dims: int) -> str:
     """``n`` in 1-D, ``n_1``, ``n_2``… in several dimensions."""
     return base if dims == 1 else f"{base}_{t + 1}"
 
 
-def _index_symbols(base: str, dims: int) -> tuple[sp.Symbol, ...]:
-    return tuple(sp.Symbol(_dim_name(base, t, dims), **_NONNEG) for t in range(dims))
+def index_symbols(base: str, dims: int) -> tuple[sp.Symbol, ...]:
+    return tuple(sp.Symbol(dim_name(base, t, dims), **NONNEG) for t in range(dims))
 
 
-_O = sp.Symbol("o", **_NONNEG)
-_C = sp.Symbol("c", **_NONNEG)
+OUT = sp.Symbol("o", **NONNEG)
+CH = sp.Symbol("c", **NONNEG)
 
 
 # -- the form of a formula -------------------------------------------------------------------------
@@ -236,7 +184,7 @@ class Form:
 
 
 @dataclass(frozen=True)
-class _Sizes:
+class Sizes:
     """The symbols of one form: per dimension n, k, s, p (before), p' (after), d; channels."""
 
     form: Form
@@ -251,19 +199,19 @@ class _Sizes:
     g: sp.Symbol | None
 
     @classmethod
-    def of(cls, form: Form) -> _Sizes:
+    def of(cls, form: Form) -> Sizes:
         dims = form.dims
 
         def per_dim(base: str, positive: bool = True) -> tuple[sp.Symbol, ...]:
-            kind = _POS if positive else _NONNEG
-            return tuple(sp.Symbol(_dim_name(base, t, dims), **kind) for t in range(dims))
+            kind = POS if positive else NONNEG
+            return tuple(sp.Symbol(dim_name(base, t, dims), **kind) for t in range(dims))
 
         p = per_dim("p", positive=False)
         return cls(
             form, per_dim("n"), per_dim("k"), per_dim("s"), p,
             per_dim("p'", positive=False) if form.asymmetric else p,
-            per_dim("d"), sp.Symbol("C_in", **_POS), sp.Symbol("C_out", **_POS),
-            sp.Symbol("G", **_POS) if form.grouped else None,
+            per_dim("d"), sp.Symbol("C_in", **POS), sp.Symbol("C_out", **POS),
+            sp.Symbol("G", **POS) if form.grouped else None,
         )
 
     @property
@@ -375,7 +323,7 @@ class IndexFormula:
         return f"{self.lhs} = {self.rhs}"
 
     def _uses_bias(self) -> bool:
-        return bool(self.rhs.has(B) or self.lhs.base == _GRAD["b"])
+        return bool(self.rhs.has(B) or self.lhs.base == GRAD["b"])
 
     def _values(self, spec: ConvSpec) -> dict[sp.Symbol, sp.Integer]:
         if not isinstance(spec, ConvSpec):
@@ -384,7 +332,7 @@ class IndexFormula:
             raise SpecError("spec", spec.describe(), f"differs from the substituted {self.spec.describe()}")
         _ = spec.sizes  # raises SpecError naming input_size when it is open
         self.form.check(spec, self._uses_bias())
-        return _Sizes.of(self.form).values(spec)
+        return Sizes.of(self.form).values(spec)
 
     def substitute(self, spec: ConvSpec) -> IndexFormula:
         """The same formula with ``spec``'s numbers in place of the size symbols (still sums).
@@ -450,13 +398,7 @@ class IndexFormula:
             if array.shape != shapes[key]:
                 raise SpecError(key, array.shape, f"must have shape {shapes[key]} for this spec")
             arrays[base] = array
-        shape = tuple(int(hi) + 1 for _, _, hi in formula.indices)
-        symbols = [sym for sym, _, _ in formula.indices]
-        entry = _Compiler(arrays, symbols).function(formula.rhs, symbols)
-        out = np.empty(shape, dtype=object)
-        for index in np.ndindex(*shape):
-            out[index] = sp.sympify(entry(*index))
-        return out
+        return entries(formula.rhs, formula.indices, arrays)
 
 
 def _as_object_array(value: ArrayLike) -> np.ndarray:
@@ -469,175 +411,6 @@ def _as_object_array(value: ArrayLike) -> np.ndarray:
             out[index] = flat[k]
         return out
     raise SpecError("array", type(value).__name__, "must be a NumPy object array or a SymPy Array")
-
-
-# -- the evaluator: a SymPy expression compiled to one Python function of int indices ---------------
-
-
-def _is_index(expr: sp.Basic) -> bool:
-    """Whether ``expr`` is index arithmetic (no array entry, no sum): it evaluates to a number."""
-    return not expr.has(sp.Indexed, sp.Sum)
-
-
-def _exact_int(value: Any) -> int:
-    """``value`` as an int; a fractional value is a bug of the formula (its brackets guard every read)."""
-    if type(value) is int:
-        return value
-    if isinstance(value, Fraction) and value.denominator == 1:
-        return int(value)
-    raise ValueError(f"index formula: fractional index {value}")
-
-
-def _at(array: np.ndarray, index: tuple[Any, ...], what: sp.Indexed) -> Any:
-    """``array[index]``, refusing an index outside the array (NumPy would wrap a negative one)."""
-    index = tuple(_exact_int(i) for i in index)
-    for i, n in zip(index, array.shape):
-        if not 0 <= i < n:
-            raise ValueError(f"index formula: {what} reads {list(index)}, outside the array {array.shape}")
-    return array[index]
-
-
-def _is_product_of_symbols(term: Any) -> bool:
-    return isinstance(term, sp.Symbol) or (
-        type(term) is sp.Mul and all(isinstance(f, sp.Symbol) for f in term.args)
-    )
-
-
-def _mul(factors: list[Any]) -> Any:
-    """``sp.Mul(*factors)``, built directly when they are distinct symbols (the usual case).
-
-    SymPy's ``Mul`` then only sorts its factors, so sorting them the same way
-    (``_args_sortkey``) and skipping the general flattening gives the identical
-    expression, many times faster.
-    """
-    if len(factors) == 1:
-        return factors[0]
-    if all(isinstance(f, sp.Symbol) and f.is_commutative for f in factors) and len(set(factors)) == len(
-        factors
-    ):
-        return sp.Mul._from_args(tuple(sorted(factors, key=_args_sortkey)), True)
-    return sp.Mul(*factors)
-
-
-def _add(terms: list[Any]) -> Any:
-    """``sp.Add(*terms)``, built directly when they are distinct products of symbols (the usual case).
-
-    Zeros (int 0) are dropped; nested sums are flattened. Distinct monomials
-    without coefficients leave SymPy's ``Add`` nothing to collect, only to sort
-    (``_addsort``), so that alone gives the identical expression.
-    """
-    flat: list[Any] = []
-    for term in terms:
-        if isinstance(term, sp.Add):
-            flat.extend(term.args)
-        elif not (isinstance(term, int) and term == 0):
-            flat.append(term)
-    if not flat:
-        return sp.S.Zero
-    if len(flat) == 1:
-        return sp.sympify(flat[0])
-    if all(_is_product_of_symbols(t) for t in flat) and len(set(flat)) == len(flat):
-        _addsort(flat)
-        return sp.Add._from_args(tuple(flat), True)
-    return sp.Add(*terms)
-
-
-class _Compiler:
-    """Python source for a substituted formula, evaluated with ints (and Fractions where it divides).
-
-    Index arithmetic becomes Python arithmetic, each ``Sum`` a comprehension over
-    its int limits, each product of brackets and entries ``(entries if brackets
-    else 0)`` so an entry is read only where its brackets are 1, each ``Indexed``
-    a checked read of its array.
-    """
-
-    def __init__(self, arrays: Mapping[sp.IndexedBase, np.ndarray], bound: Sequence[sp.Symbol]) -> None:
-        self.arrays = arrays
-        self.names: dict[sp.Symbol, str] = {}
-        self.namespace: dict[str, Any] = {
-            "_F": Fraction, "_floor": math.floor, "_int": _exact_int, "_at": _at, "_add": _add, "_mul": _mul,
-        }
-        for symbol in bound:
-            self.names[symbol] = f"v{len(self.names)}"
-
-    def function(self, expr: sp.Basic, params: Sequence[sp.Symbol]) -> Callable[..., Any]:
-        source = f"def entry({', '.join(self.names[p] for p in params)}):\n    return {self.value(expr)}\n"
-        exec(compile(source, "<index formula>", "exec"), self.namespace)
-        function: Callable[..., Any] = self.namespace["entry"]
-        return function
-
-    def constant(self, value: Any) -> str:
-        name = f"k{len(self.namespace)}"
-        self.namespace[name] = value
-        return name
-
-    def symbol(self, symbol: sp.Symbol) -> str:
-        if symbol not in self.names:
-            raise ValueError(f"index formula: {symbol} has no value here")
-        return self.names[symbol]
-
-    def index(self, expr: sp.Basic) -> str:
-        """Source of a number-valued expression."""
-        if expr.is_Integer:
-            return f"({int(expr)})"
-        if expr.is_Rational:
-            return self.constant(Fraction(int(expr.p), int(expr.q)))
-        if isinstance(expr, sp.Symbol):
-            return self.symbol(expr)
-        if isinstance(expr, (InRange, Divides)):
-            return f"(1 if {self.condition(expr)} else 0)"
-        if isinstance(expr, sp.Add):
-            return "(" + " + ".join(self.index(a) for a in expr.args) + ")"
-        if isinstance(expr, sp.Mul):
-            return "(" + " * ".join(self.index(a) for a in expr.args) + ")"
-        if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
-            base, exponent = self.index(expr.base), int(expr.exp)
-            if exponent < 0:
-                return f"(_F(1) / {base} ** {-exponent})"
-            return f"({base} ** {exponent})"
-        if isinstance(expr, sp.floor):
-            return f"_floor({self.index(expr.args[0])})"
-        if isinstance(expr, sp.Mod):
-            a, m = (self.index(v) for v in expr.args)
-            return f"({a} % {m})"
-        raise TypeError(f"index formula: cannot evaluate {expr!r} ({type(expr).__name__})")
-
-    def condition(self, bracket: sp.Basic) -> str:
-        """Source of an Iverson bracket as a Python bool."""
-        if isinstance(bracket, InRange):
-            e, lo, hi = (self.index(a) for a in bracket.args)
-            return f"({lo} <= {e} <= {hi})"
-        s, a = (self.index(v) for v in bracket.args)
-        return f"({a} % {s} == 0)"
-
-    def value(self, expr: sp.Basic) -> str:
-        """Source of an expression in the arrays' entries."""
-        if _is_index(expr):
-            return self.index(expr)
-        if isinstance(expr, sp.Indexed):
-            array = self.arrays.get(expr.base)
-            if array is None:
-                raise ValueError(f"index formula: no array for {expr.base}")
-            index = ", ".join(self.index(i) for i in expr.indices)
-            return f"_at({self.constant(array)}, ({index},), {self.constant(expr)})"
-        if isinstance(expr, sp.Add):
-            return "_add([" + ", ".join(self.value(a) for a in expr.args) + "])"
-        if isinstance(expr, sp.Mul):
-            brackets = [a for a in expr.args if isinstance(a, (InRange, Divides))]
-            product = "_mul([" + ", ".join(
-                self.value(a) for a in expr.args if not isinstance(a, (InRange, Divides))
-            ) + "])"
-            if not brackets:
-                return product
-            return f"({product} if {' and '.join(self.condition(b) for b in brackets)} else 0)"
-        if isinstance(expr, sp.Sum):
-            loops = []
-            for symbol, lo, hi in reversed(expr.limits):  # SymPy lists the innermost first
-                bounds = f"_int({self.index(lo)}), _int({self.index(hi)}) + 1"
-                self.names.setdefault(symbol, f"v{len(self.names)}")
-                loops.append(f"for {self.names[symbol]} in range({bounds})")
-            return f"_add([{self.value(expr.function)} {' '.join(loops)}])"
-        raise TypeError(f"index formula: cannot evaluate {expr!r} ({type(expr).__name__})")
 
 
 # -- the four formulas ------------------------------------------------------------------------------
@@ -660,14 +433,14 @@ def _form(spec: SpecOrDims, grouped: bool | None, bias: bool | None, asymmetric:
     )
 
 
-def _nested_sum(body: sp.Expr, limits: Sequence[Range]) -> sp.Expr:
+def nested_sum(body: sp.Expr, limits: Sequence[Range]) -> sp.Expr:
     """``Σ_{first} … Σ_{last} body``, the first outermost (SymPy merges them into one ``Sum``)."""
     for limit in reversed(limits):
         body = sp.Sum(body, limit)
     return body
 
 
-def _formula(name: str, lhs: sp.Indexed, rhs: sp.Expr, indices: Sequence[Range], z: _Sizes) -> IndexFormula:
+def _formula(name: str, lhs: sp.Indexed, rhs: sp.Expr, indices: Sequence[Range], z: Sizes) -> IndexFormula:
     return IndexFormula(name, lhs, rhs, tuple(indices), z.table(), z.form)
 
 
@@ -686,19 +459,19 @@ def forward(
         ((o, 0, C_out - 1), (i_1, 0, floor((-d_1*(k_1 - 1) + n_1 + 2*p_1 - 1)/s_1)), \
 (i_2, 0, floor((-d_2*(k_2 - 1) + n_2 + 2*p_2 - 1)/s_2)))
     """
-    z = _Sizes.of(_form(spec, grouped, bias, asymmetric))
+    z = Sizes.of(_form(spec, grouped, bias, asymmetric))
     dims = z.form.dims
-    i, u = _index_symbols("i", dims), _index_symbols("u", dims)
+    i, u = index_symbols("i", dims), index_symbols("u", dims)
     reads = [z.read(i[t], u[t], t) for t in range(dims)]
-    term = W[(_O, _C, *u)] * X[(z.input_channel(_O, _C), *reads)]
+    term = W[(OUT, CH, *u)] * X[(z.input_channel(OUT, CH), *reads)]
     for t in range(dims):
         term *= InRange(reads[t], 0, z.n[t] - 1)
-    limits = [(_C, sp.S.Zero, z.group_in - 1)] + [(u[t], sp.S.Zero, z.k[t] - 1) for t in range(dims)]
-    rhs = _nested_sum(term, limits)
+    limits = [(CH, sp.S.Zero, z.group_in - 1)] + [(u[t], sp.S.Zero, z.k[t] - 1) for t in range(dims)]
+    rhs = nested_sum(term, limits)
     if z.form.bias:
-        rhs = B[_O] + rhs
-    indices = [(_O, sp.S.Zero, z.c_out - 1)] + [(i[t], sp.S.Zero, z.out(t) - 1) for t in range(dims)]
-    return _formula("forward", _Y[(_O, *i)], rhs, indices, z)
+        rhs = B[OUT] + rhs
+    indices = [(OUT, sp.S.Zero, z.c_out - 1)] + [(i[t], sp.S.Zero, z.out(t) - 1) for t in range(dims)]
+    return _formula("forward", Y[(OUT, *i)], rhs, indices, z)
 
 
 def grad_input(
@@ -714,25 +487,25 @@ def grad_input(
         Sum(Divides(s, -d*u + j + p)*InRange((-d*u + j + p)/s, 0, floor((-d*(k - 1) + n + 2*p - 1)/s))*\
 W[o, c, u]*delta[o, (-d*u + j + p)/s], (u, 0, k - 1), (o, 0, C_out - 1))
     """
-    z = _Sizes.of(_form(spec, grouped, bias, asymmetric))
+    z = Sizes.of(_form(spec, grouped, bias, asymmetric))
     dims = z.form.dims
-    j, u = _index_symbols("j", dims), _index_symbols("u", dims)
+    j, u = index_symbols("j", dims), index_symbols("u", dims)
     # j + p − d·u: the input index j less where tap u reads; output position = that / s.
     shifted = [j[t] - sizes.tap_offset(u[t], z.d[t], z.p[t]) for t in range(dims)]
     positions = [shifted[t] / z.s[t] for t in range(dims)]
     if z.g is None:
         first_o, last_o = sp.S.Zero, z.c_out - 1
-        weight_channel: sp.Expr = _C
+        weight_channel: sp.Expr = CH
     else:
-        first_o = sizes.first_output_channel(_C, z.group_in, z.group_out)
+        first_o = sizes.first_output_channel(CH, z.group_in, z.group_out)
         last_o = first_o + z.group_out - 1
-        weight_channel = _C - sizes.first_input_channel(_O, z.group_in, z.group_out)
-    term = W[(_O, weight_channel, *u)] * DELTA[(_O, *positions)]
+        weight_channel = CH - sizes.first_input_channel(OUT, z.group_in, z.group_out)
+    term = W[(OUT, weight_channel, *u)] * DELTA[(OUT, *positions)]
     for t in range(dims):
         term *= Divides(z.s[t], shifted[t]) * InRange(positions[t], 0, z.out(t) - 1)
-    limits = [(_O, first_o, last_o)] + [(u[t], sp.S.Zero, z.k[t] - 1) for t in range(dims)]
-    indices = [(_C, sp.S.Zero, z.c_in - 1)] + [(j[t], sp.S.Zero, z.n[t] - 1) for t in range(dims)]
-    return _formula("grad_input", _GRAD["X"][(_C, *j)], _nested_sum(term, limits), indices, z)
+    limits = [(OUT, first_o, last_o)] + [(u[t], sp.S.Zero, z.k[t] - 1) for t in range(dims)]
+    indices = [(CH, sp.S.Zero, z.c_in - 1)] + [(j[t], sp.S.Zero, z.n[t] - 1) for t in range(dims)]
+    return _formula("grad_input", GRAD["X"][(CH, *j)], nested_sum(term, limits), indices, z)
 
 
 def grad_weight(
@@ -745,19 +518,19 @@ def grad_weight(
         Sum(InRange(d*u + i*s - p, 0, n - 1)*X[c, d*u + i*s - p]*delta[o, i], \
 (i, 0, floor((-d*(k - 1) + n + 2*p - 1)/s)))
     """
-    z = _Sizes.of(_form(spec, grouped, bias, asymmetric))
+    z = Sizes.of(_form(spec, grouped, bias, asymmetric))
     dims = z.form.dims
-    i, u = _index_symbols("i", dims), _index_symbols("u", dims)
+    i, u = index_symbols("i", dims), index_symbols("u", dims)
     reads = [z.read(i[t], u[t], t) for t in range(dims)]
-    term = DELTA[(_O, *i)] * X[(z.input_channel(_O, _C), *reads)]
+    term = DELTA[(OUT, *i)] * X[(z.input_channel(OUT, CH), *reads)]
     for t in range(dims):
         term *= InRange(reads[t], 0, z.n[t] - 1)
     limits = [(i[t], sp.S.Zero, z.out(t) - 1) for t in range(dims)]
     indices = (
-        [(_O, sp.S.Zero, z.c_out - 1), (_C, sp.S.Zero, z.group_in - 1)]
+        [(OUT, sp.S.Zero, z.c_out - 1), (CH, sp.S.Zero, z.group_in - 1)]
         + [(u[t], sp.S.Zero, z.k[t] - 1) for t in range(dims)]
     )
-    return _formula("grad_weight", _GRAD["W"][(_O, _C, *u)], _nested_sum(term, limits), indices, z)
+    return _formula("grad_weight", GRAD["W"][(OUT, CH, *u)], nested_sum(term, limits), indices, z)
 
 
 def grad_bias(
@@ -773,8 +546,8 @@ def grad_bias(
     form = _form(spec, grouped, bias, asymmetric)
     if not form.bias:
         raise SpecError("bias", False, "leaves nothing to differentiate: the layer has no bias")
-    z = _Sizes.of(form)
-    i = _index_symbols("i", form.dims)
+    z = Sizes.of(form)
+    i = index_symbols("i", form.dims)
     limits = [(i[t], sp.S.Zero, z.out(t) - 1) for t in range(form.dims)]
-    rhs = _nested_sum(DELTA[(_O, *i)], limits)
-    return _formula("grad_bias", _GRAD["b"][_O], rhs, [(_O, sp.S.Zero, z.c_out - 1)], z)
+    rhs = nested_sum(DELTA[(OUT, *i)], limits)
+    return _formula("grad_bias", GRAD["b"][OUT], rhs, [(OUT, sp.S.Zero, z.c_out - 1)], z)

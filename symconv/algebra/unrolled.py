@@ -79,6 +79,17 @@ def kernel_matrix(spec: ConvSpec, w: Tensor) -> Tensor:
     return out
 
 
+def kernel_of(spec: ConvSpec, k_hat: Tensor) -> Tensor:
+    """The weight ``(C_out, C_in/g, *k)`` read back from a matrix laid out like K̂ (its group blocks)."""
+    out = np.empty((spec.out_channels, spec.group_in, *spec.kernel), dtype=object)
+    for o in range(spec.out_channels):
+        first = spec.first_input_channel(o)
+        for within in range(spec.group_in):
+            for t, tap in enumerate(np.ndindex(*spec.kernel)):
+                out[(o, within, *tap)] = k_hat[(first + within) * spec.taps + t, o]
+    return out
+
+
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """The product of two 2-D object arrays, each entry one sum (zeros skipped)."""
     out = np.empty((a.shape[0], b.shape[1]), dtype=object)

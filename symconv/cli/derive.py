@@ -45,8 +45,9 @@ from symconv.symbolic.separable import SeparableDerivation, derive_separable, se
 )
 @click.option(
     "--lang", type=ChoiceType(list(LANGUAGES)), default="en", show_default=True,
-    help="Language of the prose: en, or zh for Chinese, with --format markdown only (pdflatex "
-    "cannot typeset Chinese, and the text output is English): --format markdown --lang zh.",
+    help="Language of the prose: en, or zh for Chinese with --format markdown or --format tex "
+    "(compile the Chinese LaTeX with xelatex: it uses ctex; the text output is English only): "
+    "--format tex --lang zh.",
 )
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
@@ -74,11 +75,12 @@ def derive(
       symconv derive --input 8 --in-channels 3 --depthwise --out conv.txt
       symconv derive --input 3 --kernel 2 --backward --format markdown --lang zh --out conv.md
       symconv derive --input 5 --kernel 3 --stride 2 --backward --format tex --out conv.tex
+      symconv derive --input 3 --kernel 2 --backward --format tex --lang zh --out conv-zh.tex
     """
-    if lang != "en" and fmt != "markdown":
-        why = "pdflatex cannot typeset Chinese" if fmt == "tex" else "the text output is English only"
+    if lang != "en" and fmt == "text":
         raise CliError(
-            f"--lang {lang} cannot be used with --format {fmt}: {why}; use --format markdown --lang {lang}"
+            f"--lang {lang} cannot be used with --format text: the text output is English only; "
+            f"use --format markdown --lang {lang} or --format tex --lang {lang}"
         )
     if out is not None:
         _check_out(out)
@@ -91,7 +93,7 @@ def derive(
         if fmt == "markdown":
             text = render_markdown(d, lang=lang, **options)
         elif fmt == "tex":
-            text = render_latex(d, **options)
+            text = render_latex(d, lang=lang, **options)
         elif isinstance(d, SeparableDerivation):
             text = render_separable_text(d, **options)
         else:

@@ -57,13 +57,14 @@ from symconv.algebra.operators import (
 FACTOR_ORDER: dict[str, int] = {
     "x": 0, "m": 0, "z": 0, "a": 0, "t": 0,  # inputs and activations
     "delta": 1, "epsilon": 1,  # upstream gradients
-    "k": 2, "w": 2, "W": 2, "K": 2, "b": 2, "c": 2,  # weights and biases
+    "k": 2, "w": 2, "W": 2, "K": 2, "b": 2, "beta": 2,  # weights and biases
 }
 UNKNOWN_RANK = 3
 SIGMA_PRIME_RANK = 4
 
 # Base names typeset as Greek letters.
 GREEK: dict[str, str] = {
+    "beta": r"\beta",
     "delta": r"\delta",
     "epsilon": r"\varepsilon",
     "sigma": r"\sigma",
@@ -106,7 +107,7 @@ def _sigma_prime_at(expr: sp.Basic) -> sp.Expr | None:
     return None
 
 
-def _rank(factor: sp.Basic) -> int:
+def factor_rank(factor: sp.Basic) -> int:
     """A factor's place in a product: data, then gradients, then weights, σ' last."""
     if _sigma_prime_at(factor) is not None:
         return SIGMA_PRIME_RANK
@@ -124,6 +125,17 @@ def _term_place(term: sp.Basic) -> int:
         return 1
     lone = term.is_Mul and len(term.args) == 2 and term.args[0] == -1 and term.args[1].is_Symbol
     return 1 if lone else 0
+
+
+def ordered_product(expr: sp.Mul) -> tuple[sp.Rational, list[sp.Basic]] | None:
+    """A product's rational coefficient and its factors data-first (:func:`factor_rank`), or None
+    for a product the note writes as SymPy does (a fraction, a non-commutative one)."""
+    coeff, rest = expr.as_coeff_Mul()
+    factors = sp.Mul.make_args(rest)
+    if (not coeff.is_Rational or not expr.is_commutative
+            or any(f.is_Pow and f.exp.could_extract_minus_sign() for f in factors)):
+        return None
+    return coeff, sorted(factors, key=factor_rank)
 
 
 def ordered_terms(expr: sp.Basic) -> list[sp.Basic]:
@@ -182,12 +194,10 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         """Products data-first as the note writes them (``x_{11} k_{11}``), ranked by FACTOR_ORDER."""
-        coeff, rest = expr.as_coeff_Mul()
-        factors = sp.Mul.make_args(rest)
-        if (not coeff.is_Rational or not expr.is_commutative
-                or any(f.is_Pow and f.exp.could_extract_minus_sign() for f in factors)):
+        product = ordered_product(expr)
+        if product is None:
             return str(super()._print_Mul(expr))  # fractions and the like: SymPy's layout
-        ordered = sorted(factors, key=_rank)
+        coeff, ordered = product
         parts = []
         for i, factor in enumerate(ordered):
             tex = self._print(factor)

@@ -3,11 +3,13 @@ r"""Plain text for the terminal: the note's expressions as ``symconv derive --fo
 :class:`PlainTextPrinter` subclasses SymPy's StrPrinter and changes only what
 the text format writes differently:
 
-- symbols keep their names (``x_{11}``, ``delta_{1,11}``), as the LaTeX names do;
+- symbols keep their names (``x_{11}``), a Greek base as its letter (``δ_{1,11}``),
+  as the LaTeX names do; products are written data-first, side by side
+  (``x_{11} k_{11}``), as the documents write them;
 - a sum's terms come in the order the note prints them (:func:`ordered_terms`:
   products first, a lone bias, then numbers, last), so that the text shows the
   same terms in the same places as the LaTeX of the same expression;
-- ``σ(z)`` and its derivative print as ``sigma(z_{11})`` and ``sigma'(z_{11})``;
+- ``σ(z)``'s derivative prints as ``σ'(z_{11})``;
 - the algebra's operators print as ``rot180(W)``, ``pad_{k' - 1}(delta)``,
   ``dil_{s}(A)``, ``crop_{p}(A)``, ``A ⊛ B`` (the convolution, ``⊛_{s,d}`` with
   a stride or dilation) and ``A ⊙ B``; tensors under the ``tensor_names``
@@ -30,11 +32,15 @@ from sympy.printing.str import StrPrinter
 from symconv.algebra.operators import Conv, Crop, Dilate, Hadamard, Pad, Rot180, SumPositions, TensorSymbol
 from symconv.printing.note_latex import (
     CHANNEL_SUBSCRIPTS,
+    GREEK,
     conv_amounts,
+    ordered_product,
     ordered_terms,
     sigma_prime_at,
     sums_over_group,
 )
+
+_NAME = re.compile(r"([A-Za-z]+)((?:[_^]\{.*\})*)")
 
 # Operators written between their operands; an operand that is one of these is parenthesised.
 _INFIX = (Conv, Hadamard, sp.Add)
@@ -47,7 +53,7 @@ class PlainTextPrinter(StrPrinter):  # type: ignore[misc]
     _default_settings: ClassVar[dict[str, Any]] = {
         **StrPrinter._default_settings,
         "order": "none",
-        "tensor_names": {"x": "X", "W": "K", "b": "b", "delta": "delta"},
+        "tensor_names": {"x": "X", "W": "K", "b": "b", "delta": "δ"},
         "channels": False,
     }
 
@@ -55,24 +61,50 @@ class PlainTextPrinter(StrPrinter):  # type: ignore[misc]
         text = str(self._print(expr))
         return f"({text})" if isinstance(expr, _INFIX) else text
 
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        """Names as the documents show them: ``x_{11}``, a Greek base as its letter (``δ_{11}``)."""
+        name = str(expr.name)
+        if "\\" in name:
+            return plain_math(name)
+        match = _NAME.fullmatch(name)
+        if match is not None and match[1] in GREEK:
+            return plain_math(GREEK[match[1]]) + match[2]
+        return name
+
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        """The terms in the note's order: ``k_{11}*x_{11} + … + b``."""
+        """The terms in the note's order: ``x_{11} k_{11} + … + b``."""
         return str(super()._print_Add(sp.Add(*ordered_terms(expr), evaluate=False), order="none"))
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        """Products data-first, side by side as the documents write them: ``x_{11} k_{11}``."""
+        product = ordered_product(expr)
+        if product is None:
+            return str(super()._print_Mul(expr))  # fractions and the like: SymPy's layout
+        coeff, factors = product
+        parts = [self._operand(f) if isinstance(f, sp.Add) else str(self._print(f)) for f in factors]
+        body = " ".join(parts)
+        size = abs(coeff)
+        number = "" if size == 1 else f"{size} "
+        return ("-" if coeff < 0 else "") + number + body
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         at = sigma_prime_at(expr)
-        return str(super()._print_Derivative(expr)) if at is None else f"sigma'({self._print(at)})"
+        return str(super()._print_Derivative(expr)) if at is None else f"σ'({self._print(at)})"
 
     def _print_Subs(self, expr: sp.Subs) -> str:
         at = sigma_prime_at(expr)
-        return str(super()._print_Subs(expr)) if at is None else f"sigma'({self._print(at)})"
+        return str(super()._print_Subs(expr)) if at is None else f"σ'({self._print(at)})"
 
     def _print_TensorSymbol(self, expr: TensorSymbol) -> str:
         name = str(self._settings["tensor_names"].get(expr.name, expr.name))
+        name = plain_math(name) if "\\" in name else name
         return f"{name}_{{{CHANNEL_SUBSCRIPTS[expr.role]}}}" if self._settings["channels"] else name
 
     def _amounts(self, before: sp.Basic, after: sp.Basic) -> str:
         return str(self._print(before)) if before == after else f"{self._print(before)},{self._print(after)}"
+
+    def _print_floor(self, expr: sp.floor) -> str:
+        return f"⌊{self._print(expr.args[0])}⌋"
 
     def _print_Rot180(self, expr: Rot180) -> str:
         return f"rot180({self._print(expr.args[0])})"
@@ -109,10 +141,10 @@ def plain_text(expr: Any, **settings: Any) -> str:
     Example:
         >>> x, k, b = sp.symbols("x_{11} k_{11} b")
         >>> plain_text(b + k * x)
-        'k_{11}*x_{11} + b'
+        'x_{11} k_{11} + b'
         >>> W, z = sp.symbols("W^{l+1} z")
         >>> plain_text(Hadamard(Conv(Dilate(sp.Symbol("delta"), 2), Rot180(W), 1, 1), z))
-        '(dil_{2}(delta) ⊛ rot180(W^{l+1})) ⊙ z'
+        '(dil_{2}(δ) ⊛ rot180(W^{l+1})) ⊙ z'
     """
     printer = PlainTextPrinter(settings) if settings else _PRINTER
     return str(printer.doprint(expr))
@@ -121,16 +153,17 @@ def plain_text(expr: Any, **settings: Any) -> str:
 # -- the phrase book's inline LaTeX ------------------------------------------------------------
 
 _COMMANDS = {
-    "delta": "δ", "varepsilon": "ε", "epsilon": "ε", "sigma": "σ", "partial": "∂", "ast": "⊛",
+    "beta": "β", "delta": "δ", "varepsilon": "ε", "epsilon": "ε", "sigma": "σ", "partial": "∂", "ast": "⊛",
     "odot": "⊙", "times": "×", "cdot": "·", "cdots": "⋯", "vdots": "⋮", "ddots": "⋱", "neq": "≠",
     "in": "∈", "lfloor": "⌊", "rfloor": "⌋", "lVert": "‖", "rVert": "‖", "bmod": "mod", "sum": "Σ",
     "colon": ":", "quad": "  ", "qquad": "    ", ",": "", ";": " ", " ": " ", "!": "",
     "left": "", "right": "", "bigl": "", "bigr": "", "{": "{", "}": "}",
+    "le": "≤", "mid": "|", "Delta": "Δ", "to": "→", "dots": "…", "ldots": "…",
 }
-_ACCENTS = {"hat": "\u0302", "tilde": "\u0303"}
-_WRAPPERS = ("mathrm", "text", "operatorname", "mathbf")
+_ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "check": "\u030c"}
+_WRAPPERS = ("mathrm", "text", "operatorname", "mathbf", "mathsf")
 _FRAC = re.compile(r"\\frac\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
-_ACCENT = re.compile(r"\\(hat|tilde)\{(\w)\}")
+_ACCENT = re.compile(r"\\(hat|tilde|check)\{(\w|\\[A-Za-z]+)\}")
 _WRAPPER = re.compile(r"\\(?:" + "|".join(_WRAPPERS) + r")\{([^{}]*)\}")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 
@@ -150,9 +183,12 @@ def plain_math(tex: str) -> str:
         '⌊(3 + 2 · 0 - 1)/1⌋ + 1'
         >>> plain_math(r"\hat{Y} = \frac{\partial J}{\partial x}")
         'Ŷ = ∂J/∂x'
+        >>> plain_math(r"\hat{X}^{\mathsf{T}} \hat{\delta}")
+        'X̂ᵀ δ̂'
     """
-    text = _WRAPPER.sub(lambda m: m[1], tex)
-    text = _ACCENT.sub(lambda m: m[2] + _ACCENTS[m[1]], text)
+    text = tex.replace(r"^{\mathsf{T}}", "ᵀ").replace(r" \, ", " ")
+    text = _WRAPPER.sub(lambda m: m[1], text)
+    text = _ACCENT.sub(lambda m: _COMMANDS.get(m[2][1:], m[2]) + _ACCENTS[m[1]], text)
     while _FRAC.search(text):
         text = _FRAC.sub(_fraction, text)
     text = _COMMAND.sub(lambda m: _COMMANDS.get(m[1], m[1]), text)

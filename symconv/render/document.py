@@ -23,43 +23,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 import numpy as np
 import sympy as sp
 
 from symconv.algebra import closed_forms as cfs
+from symconv.algebra import unrolled
 from symconv.algebra.operators import Conv, Hadamard, Rot180
 from symconv.errors import RenderError
-from symconv.render.elide import DEFAULT_MAX_ENTRIES, keep, plan_slices
-from symconv.render.model import (
-    Arg,
-    Block,
-    Code,
-    Display,
-    Document,
-    Equation,
-    Gap,
-    Item,
-    Math,
-    Matrix,
-    Section,
-    Table,
-    Text,
-)
+from symconv.render.derivation import Numbers, backward_derivation, forward_derivation
+from symconv.render.elide import DEFAULT_MAX_ENTRIES
+from symconv.render.model import Block, Document, Math, Text
 from symconv.render.notation import Concat, Named, Notation, Partial
-from symconv.render.typeset import (
-    DISPLAY_ROWS,
-    EQUALS,
-    LINE_WIDTH,
-    PAGE_EQUATIONS,
-    SUM_ROWS,
-    matrix_window,
-    sum_terms,
-    tex,
-    width,
-)
+from symconv.render.typeset import LINE_WIDTH, tex
+from symconv.render.writer import Progress, Writer, code, eq, lhs_width, m, say, term_count
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation
 from symconv.symbolic.chain import SIGMA
@@ -67,176 +46,7 @@ from symconv.symbolic.proof import Proof
 from symconv.symbolic.separable import SeparableDerivation
 from symconv.symbolic.tensors import from_array
 
-Progress = Callable[[str], None]
 AnyDerivation = Union[Derivation, SeparableDerivation]
-
-# -- small helpers: prose arguments and notation ---------------------------------------------------
-
-
-def say(key: str, **args: object) -> Text:
-    """A :class:`Text` with its arguments, in a fixed order (numbers as strings)."""
-    def arg(value: object) -> Arg:
-        return value if isinstance(value, (Math, Code)) else str(value)
-
-    return Text(key, tuple(sorted((name, arg(value)) for name, value in args.items())))
-
-
-def m(expr: Any) -> Math:
-    """Inline math: an expression, or notation given as LaTeX (``str``)."""
-    return Math(side(expr))
-
-
-def code(text: str) -> Code:
-    """A code span."""
-    return Code(text)
-
-
-def side(value: Any) -> Any:
-    """A side of an equation: notation for LaTeX given as ``str``, an Integer for ``int``, else as it is."""
-    if isinstance(value, str):
-        return Notation(value)
-    if isinstance(value, int):
-        return sp.Integer(value)
-    return value
-
-
-_RELATIONS = {"=": "=", r"\neq": "!=", r"\colon": ":"}
-
-
-def eq(*parts: Any) -> Equation:
-    r"""``eq(a, "=", b, r"\neq", c)``: sides and the relations between them (LaTeX's names)."""
-    sides = tuple(side(p) for p in parts[::2])
-    return Equation(sides, tuple(_RELATIONS[r] for r in parts[1::2]))
-
-
-
-
-def _lhs_width(sides: Sequence[Any]) -> float:
-    """The width of ``a = b = `` before a matrix, in points."""
-    return width(" = ".join(tex(side(s)) for s in sides)) + EQUALS
-
-
-# -- the writer: sections, blocks, and the elision decisions ------------------------------------
-
-
-@dataclass
-class _Writer:
-    """Collects sections and blocks, decides what shows, counts elided entries and the widest matrix."""
-
-    max_entries: int
-    progress: Progress
-    sections: list[Section] = field(default_factory=list)
-    elided: int = 0
-    terms: int = 0
-    columns: int = 0
-    _title: Text | None = None
-    _level: int = 1
-    _blocks: list[Block] = field(default_factory=list)
-
-    def section(self, level: int, key: str, **args: object) -> None:
-        self._close()
-        self._title, self._level = say(key, **args), level
-
-    def _close(self) -> None:
-        if self._title is not None:
-            self.sections.append(Section(self._title, self._level, tuple(self._blocks)))
-        self._title, self._blocks = None, []
-
-    def finish(self) -> tuple[Section, ...]:
-        self._close()
-        return tuple(self.sections)
-
-    def text(self, key: str, **args: object) -> None:
-        self._blocks.append(say(key, **args))
-
-    def math(self, *items: Item, kind: str = "equation") -> None:
-        self._blocks.append(Display(kind, tuple(items)))
-
-    def table(self, header: Sequence[Text], rows: Sequence[Sequence[Text | Math]], align: str) -> None:
-        self._blocks.append(Table(tuple(header), tuple(tuple(r) for r in rows), align))
-
-    def window(self, lhs: Sequence[Any], entries: np.ndarray) -> tuple[Matrix, float]:
-        """The matrix for ``lhs = (…)``, elided past ``max_entries`` and the line, and its width."""
-        shown, estimated = matrix_window(entries, self.max_entries, budget=LINE_WIDTH - _lhs_width(lhs))
-        self.columns = max(self.columns, len(shown.cols) + (shown.col_gap is not None))
-        return Matrix(entries, shown), estimated
-
-    def matrix(self, lhs: Sequence[Any], entries: np.ndarray) -> None:
-        """One displayed ``lhs = (matrix)``, and a sentence when entries were left out."""
-        self.show(lhs, self.window(lhs, entries)[0])
-
-    def show(self, lhs: Sequence[Any], matrix: Matrix) -> None:
-        """Display ``lhs = (matrix)`` for a matrix made by :meth:`window`; count what it leaves out."""
-        shown = matrix.shown
-        sides = tuple(side(s) for s in lhs)
-        self.math(Equation((*sides, matrix), ("=",) * len(sides)))
-        if matrix.hidden:
-            self.elided += matrix.hidden
-            rows, cols = shown.shape
-            self.text(
-                "elided_matrix", name=m(sides[0]), hidden=matrix.hidden, total=rows * cols,
-                rows=len(shown.rows), all_rows=rows, cols=len(shown.cols), all_cols=cols,
-            )
-
-    def tensor(self, tensor: np.ndarray, lead: int, label: Callable[[tuple[int, ...]], Any]) -> None:
-        """One labelled matrix per leading index (channels; in 3-D also depth), side by side.
-
-        ``lead`` axes (plus the depth axis of a 3-D tensor) pick a slice; the
-        rest is its matrix (a 1-D slice is one row). Slices beyond
-        ``max_entries`` are left out (a :class:`Gap`); a sentence counts them.
-        """
-        slice_axes = lead + (1 if tensor.ndim - lead == 3 else 0)
-        slices = list(np.ndindex(*tensor.shape[:slice_axes]))
-        per_slice = math.prod(tensor.shape[slice_axes:])
-        shown, gap = plan_slices(len(slices), per_slice, self.max_entries)
-        items: list[Item] = []
-        hidden = 0
-        for position, k in enumerate(shown):
-            if gap is not None and position == gap:
-                items.append(Gap())
-                hidden += (k - shown[gap - 1] - 1) * per_slice
-            block = tensor[slices[k]]
-            block = block.reshape(1, -1) if block.ndim == 1 else block
-            name = side(label(slices[k]))
-            matrix, _ = self.window([name], block)
-            hidden += matrix.hidden
-            items.append(Equation((name, matrix), ("=",)))
-        self.math(*items, kind="gather")
-        if hidden:
-            self.elided += hidden
-            self.text("elided_gallery", hidden=hidden, total=tensor.size)
-
-    def equations(self, lhs: Sequence[Any], rhs: Callable[[int], Any]) -> None:
-        """``lhs_i = rhs(i)`` aligned, long sums cut, the middle elided past ``max_entries``.
-
-        A document also keeps a list to :data:`PAGE_EQUATIONS` equations unless
-        ``max_entries`` is 0 (everything).
-        """
-        count = len(lhs)
-        shown, gap = keep(count, count if self.max_entries == 0 else min(self.max_entries, PAGE_EQUATIONS))
-        items: list[Item] = []
-        rows = 0
-        terms = 0
-        for position, i in enumerate(shown):
-            more: list[Item] = [Gap()] if gap is not None and position == gap else []
-            left, right = side(lhs[i]), rhs(i)
-            cut, height = sum_terms(tex(left), right, SUM_ROWS if self.max_entries else 0)
-            more.append(Equation((left, right), ("=",), cut))
-            terms += cut.hidden if cut else 0
-            height += len(more) - 1
-            if items and rows + height > DISPLAY_ROWS:
-                self.math(*items, kind="align")
-                items, rows = [], 0
-            items += more
-            rows += height
-        self.math(*items, kind="align")
-        if gap is not None:
-            self.elided += count - len(shown)
-            self.text("elided_equations", hidden=count - len(shown), total=count)
-        if terms:
-            self.terms += terms
-            self.text("elided_terms", hidden=terms, rows=SUM_ROWS)
-
 
 # -- small pieces of notation ---------------------------------------------------------------------------
 
@@ -262,7 +72,7 @@ def _label(base: str, lead: Sequence[int], depth: int | None = None) -> Notation
 
 
 def _slice_label(base: str, lead: int, show: bool, ndim: int) -> Callable[[tuple[int, ...]], Notation]:
-    """A label function for :meth:`_Writer.tensor`: channel subscripts only when ``show``."""
+    """A label function for :meth:`Writer.tensor`: channel subscripts only when ``show``."""
 
     def label(index: tuple[int, ...]) -> Notation:
         depth = index[lead] if ndim == 3 else None
@@ -319,7 +129,8 @@ class _Names:
 # -- 1. the layer and its sizes ---------------------------------------------------------------------
 
 
-def _sizes(w: _Writer, spec: ConvSpec, level: int) -> None:
+def _sizes(w: Writer, spec: ConvSpec, level: int, stage: bool = False) -> None:
+    """The layer's amounts, its output size and effective kernel filled in, its counts (not for a stage)."""
     w.section(level, "sizes_title")
     k, s, dil = spec.kernel, spec.strides, spec.dilations
     items = [
@@ -345,20 +156,29 @@ def _sizes(w: _Writer, spec: ConvSpec, level: int) -> None:
         """The dimension's subscript; none in 1-D."""
         return f"_{{{i + 1}}}" if spec.ndim > 1 else ""
 
-    rows = [eq("n'", "=", rf"\left\lfloor \frac{{{numerator}}}{{s}} \right\rfloor + 1")]
-    for i, (n, out) in enumerate(zip(spec.sizes, spec.output_size)):
-        pad = rf"2 \cdot {before[i]}" if symmetric else f"{before[i]} + {after[i]}"
-        filled = rf"{n} + {pad} - {dil[i]} \cdot ({k[i]} - 1) - 1"
-        floor = rf"\left\lfloor \frac{{{filled}}}{{{s[i]}}} \right\rfloor + 1"
-        rows.append(eq(f"n'{sub(i)}", "=", floor, "=", out))
-    w.text("output_size" if symmetric else "output_size_asymmetric")
-    w.math(*rows, kind="align")
+    def same(name: str, values: Sequence[Sequence[int]]) -> list[tuple[str, int]]:
+        """``(n'_1 = n'_2, 0)`` when every dimension has the same amounts, else one name per dimension."""
+        dims = list(range(spec.ndim))
+        if all(tuple(v[i] for v in values) == tuple(v[0] for v in values) for i in dims):
+            return [(" = ".join(f"{name}{sub(i)}" for i in dims), 0)]
+        return [(f"{name}{sub(i)}", i) for i in dims]
 
-    rows = [eq("k'", "=", "k + (k - 1)(d - 1)")]
-    for i, span in enumerate(spec.effective_kernel):
-        rows.append(eq(f"k'{sub(i)}", "=", f"{k[i]} + ({k[i]} - 1)({dil[i]} - 1)", "=", span))
+    sizes = []
+    for name, i in same("n'", [spec.sizes, before, after, dil, k, s]):
+        pad = rf"2 \cdot {before[i]}" if symmetric else f"{before[i]} + {after[i]}"
+        filled = rf"{spec.sizes[i]} + {pad} - {dil[i]} \cdot ({k[i]} - 1) - 1"
+        floor = rf"\left\lfloor \frac{{{filled}}}{{{s[i]}}} \right\rfloor + 1"
+        sizes.append(eq(name, "=", floor, "=", spec.output_size[i]))
+    spans = [eq(name, "=", f"{k[i]} + ({k[i]} - 1)({dil[i]} - 1)", "=", spec.effective_kernel[i])
+             for name, i in same("k'", [k, dil])]
+    if stage:  # the general formulas are the layer's; the separable document's table has the counts
+        w.text("stage_sizes")
+        w.math(*sizes, *spans, kind="align")
+        return
+    w.text("output_size" if symmetric else "output_size_asymmetric")
+    w.math(eq("n'", "=", rf"\left\lfloor \frac{{{numerator}}}{{s}} \right\rfloor + 1"), *sizes, kind="align")
     w.text("effective_kernel")
-    w.math(*rows, kind="align")
+    w.math(eq("k'", "=", "k + (k - 1)(d - 1)"), *spans, kind="align")
 
     taps = " ".join(f"k{sub(i)}" for i in range(spec.ndim))
     positions = " ".join(f"n'{sub(i)}" for i in range(spec.ndim))
@@ -379,18 +199,13 @@ def _sizes(w: _Writer, spec: ConvSpec, level: int) -> None:
 # -- 2. the forward pass ------------------------------------------------------------------------------
 
 
-def _forward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
+def _forward(w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbers, backward: bool) -> None:
     spec = d.spec
     w.section(level, "forward_title")
-    b = rf"{names.bias}_{{o}} + " if spec.bias else ""
-    x, k, y = d.names.x, d.names.w, d.names.y
-    w.text("forward_definition", **names.args())
-    w.math(eq(
-        rf"{y}_{{o,i}}", "=",
-        rf"{b}\sum_{{c}} \sum_{{u}} {k}_{{o,c,u}} \, \tilde{{{x}}}_{{c',\,(i-1)s + (u-1)d + 1}}",
-    ))
-    w.text("forward_where")
-
+    if names.chain:
+        forward_derivation(w, spec, numbers, backward)
+    else:
+        w.text("stage_forward", definition=numbers.ref("forward:definition"))
     ndim = spec.ndim
     w.text("input_matrices" if ndim != 3 else "input_matrices_3d", **names.args())
     w.tensor(_entries(d.X), 1, _slice_label(names.X, 1, spec.in_channels > 1, ndim))
@@ -402,7 +217,7 @@ def _forward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     elif spec.out_channels > 1:
         bias = _entries(d.b)
         w.text("bias_vector")
-        w.matrix([names.bias], bias.reshape(1, -1))
+        w.matrix([tex(_sym(names.bias))], bias.reshape(1, -1))
     w.text("output_matrices", **names.args())
     w.tensor(_entries(d.Y_names), 1, _slice_label(names.Y, 1, spec.out_channels > 1, ndim))
     lhs = list(_entries(d.Y_names).ravel())
@@ -414,7 +229,7 @@ def _forward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
 # -- 3. the unrolled form -------------------------------------------------------------------------------
 
 
-def _unrolled(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
+def _unrolled(w: Writer, d: Derivation, names: _Names, level: int) -> None:
     spec = d.spec
     args = names.args()
     x_hat, k_hat, y_hat = (rf"\hat{{{n}}}" for n in (names.X, names.K, names.Y))
@@ -424,22 +239,24 @@ def _unrolled(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
     w.text("unrolled_columns", channels=spec.in_channels, taps=spec.taps, **args)
     if spec.groups > 1:
         w.text("unrolled_groups", groups=spec.groups, group_in=spec.group_in, **args)
-    w.matrix([x_hat], _grid(d.X_hat))
-    w.matrix([k_hat], _grid(d.K_hat))
+    w.side_by_side([([x_hat], _grid(d.X_hat)), ([k_hat], _grid(d.K_hat))])
     lhs = [y_hat, f"{x_hat} {k_hat}"]
-    product, estimated = w.window(lhs, _grid(d.Y_hat))
-    if _lhs_width(lhs) + estimated <= LINE_WIDTH:
+    entries = _grid(d.Y_hat)
+    product, estimated = w.window(lhs, entries)
+    terms = sum(term_count(e) for e in entries.ravel())
+    if lhs_width(lhs) + estimated <= LINE_WIDTH and (not w.max_entries or terms <= w.max_entries):
         w.text("unrolled_product", **args)
         w.show(lhs, product)
         return
-    # The sums are too wide for a matrix: name them by the outputs (written out above).
-    outputs = _entries(d.Y_names).reshape(spec.out_channels, -1).T
-    if d.b is not None:
-        bias = _entries(d.b)
-        for (i, j), y in np.ndenumerate(outputs.copy()):
-            outputs[i, j] = sp.Add(y, -bias[j], evaluate=False)
-    w.text("unrolled_product_by_name" if d.b is not None else "unrolled_product_by_name_no_bias", **args)
-    w.matrix(lhs, outputs)
+    # The sums are too wide or too many for a matrix: say which output each entry is (written out above).
+    at = _positions(spec.ndim)
+    multi = spec.out_channels > 1
+    y, b = d.names.y, tex(_sym(d.names.b))
+    entry = rf"{y}_{{o,{at}}}" if multi else rf"{y}_{{{at}}}"
+    bias = (rf" - {b}_{{o}}" if multi else f" - {b}") if d.b is not None else ""
+    where = rf"({y_hat})_{{{at},\,o}}" if multi else rf"({y_hat})_{{{at}}}"
+    w.text("unrolled_product_by_name" if d.b is not None else "unrolled_product_by_name_no_bias",
+           entry=m(f"{where} = {entry}{bias}"), **args)
 
 
 # -- 4. the backward pass ---------------------------------------------------------------------------------
@@ -466,17 +283,16 @@ def _amount_values(exprs: Sequence[sp.Expr], forms: cfs.ClosedForms) -> Concat:
     return Concat(tuple(values), Notation(r",\; ", ", "))
 
 
-def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
-    spec = d.spec
-    multi = _multi(spec)
-    w.progress("deriving the gradients …")
-    cf = d.closed_form
-    forms = cf.forms
-    args = names.args()
-    stride, dilation, padding = spec.is_strided, spec.is_dilated, spec.is_padded
-    up_label = names.delta if not names.chain else r"\delta^{l+1}"
-    ndim = spec.ndim
+def _positions(ndim: int) -> str:
+    """The position subscript of one entry: ``i``, ``ij``, ``ijk``."""
+    return "ijk"[:ndim]
 
+
+def _backward(w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbers) -> None:
+    """The given error, the general derivation (in a chain document), then this layer's gradients."""
+    spec = d.spec
+    up_label = names.delta if not names.chain else r"\delta^{l+1}"
+    w.progress("deriving the gradients …")
     if names.chain:
         w.section(level, "chain_title")
         w.text("chain_intro")
@@ -484,48 +300,54 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
             eq("a^{l}", "=", r"\sigma(z^{l})"),
             eq("z^{l+1}", "=", r"a^{l} \ast W^{l+1} + b^{l+1}"),
             eq("J", "=", r"\frac{1}{2} \lVert a^{L} - t \rVert_{2}^{2}"),
-            eq(r"\delta^{l}", "=", Partial(Notation("z^{l}"), fraction=True)),
-            kind="align",
+            eq(r"\delta^{l}", "=", Partial(Notation("z^{l}"))),
+            kind="gather",
         )
-        w.text("chain_layer", **args)
-        w.text("chain_given", **args)
-        w.tensor(_entries(d.delta), 1, _slice_label(up_label, 1, spec.out_channels > 1, ndim))
-        w.section(level, "delta_title")
-        note = Hadamard(Conv(_sym("delta^{l+1}"), Rot180(_sym("W^{l+1}")), 1, 1), sp.Derivative(
-            SIGMA(_sym("z^{l}")), _sym("z^{l}")))
-        w.text("delta_note")
-        w.math(eq(r"\delta^{l}", "=", note))
+        w.text("chain_layer", **names.args())
+        w.text("chain_given", **names.args())
+        w.tensor(_entries(d.delta), 1, _slice_label(up_label, 1, spec.out_channels > 1, spec.ndim))
+        backward_derivation(w, spec, numbers, level, chain=True)
+        w.section(level, "layer_gradients_title")
     else:
         w.section(level, "stage_backward_title")
         given = m(Concat((Notation(names.delta), Partial(Notation(names.Y))), Notation(" = ")))
-        w.text("stage_backward", given=given, **args)
-        w.tensor(_entries(d.delta), 1, _slice_label(up_label, 1, spec.out_channels > 1, ndim))
+        w.text("stage_backward", given=given, **names.args())
+        w.tensor(_entries(d.delta), 1, _slice_label(up_label, 1, spec.out_channels > 1, spec.ndim))
+    _layer_input_gradient(w, d, names, level + 1, numbers, up_label)
+    _layer_weight_gradient(w, d, names, level + 1, numbers)
+    cf = d.closed_form
+    if d.b is not None and cf.grad_bias is not None:
+        w.section(level + 1, "bias_title")
+        w.text("bias_layer", upstream=m(up_label), closed=numbers.ref("grad_bias:closed"))
+        b_names = list(_entries(d.b).ravel())
+        grad_bias = cf.grad_bias.ravel()
+        w.equations([Partial(b) for b in b_names], lambda i: grad_bias[i])
+    if not names.chain:  # a separable document's stage: the composite's proof checks the chained stages
+        return
+    _layer_unrolled(w, d, names, level + 1, numbers)
+    w.progress("proving …")
+    w.section(level, "proof_title")
+    _proof(w, d.prove(), "proof_intro")
 
-    w.text("full_convolution", upstream=m(up_label))
-    if stride:
-        w.text("stride_zeros", upstream=m(up_label))
-    if dilation:
-        w.text("dilated_kernel")
-    if multi:
-        w.text("channel_sum")
-    if forms.step("extended") is not None:
-        w.text("fit_stride")
-    if padding:
-        w.text("crop_padding")
+
+def _layer_input_gradient(
+    w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbers, up_label: str
+) -> None:
+    """The closed form with this layer's amounts, its intermediate matrices, the entries; δ^l in a chain."""
+    spec = d.spec
+    multi = _multi(spec)
+    cf = d.closed_form
+    forms = cf.forms
+    ndim = spec.ndim
+    w.section(level, "input_gradient_title")
     values = _amount_values([forms.grad_input], forms)
+    closed = numbers.ref("grad_input:closed")
     if values.parts:
-        w.text("formula_here", values=m(values))
+        w.text("layer_formula", closed=closed, values=m(values))
     else:
-        w.text("formula_plain")
-    full = _formula(forms.grad_input, spec, names)
-    if names.chain:
-        z = _sym("z^{l}" + ("_{c}" if multi else ""))
-        lhs = r"\delta^{l}" + ("_{c}" if multi else "")
-        w.math(eq(lhs, "=", _formula(Hadamard(forms.grad_input, sp.Derivative(SIGMA(z), z)), spec, names)))
-    else:
-        w.math(eq(Partial(Notation(names.X + ("_{c}" if multi else "")), fraction=True), "=", full))
-
-    w.text("steps")
+        w.text("layer_formula_plain", closed=closed)
+    grad_lhs = Partial(Notation(names.input + ("_{c}" if multi else "")))
+    w.math(eq(grad_lhs, "=", _formula(forms.grad_input, spec, names)))
 
     def label(step: str, lead: int) -> Callable[[tuple[int, ...]], Any]:
         """The label of a step's matrix for one channel: the step's expression, the channel named."""
@@ -542,63 +364,84 @@ def _backward(w: _Writer, d: Derivation, names: _Names, level: int) -> None:
 
         return one
 
-    if stride:
+    # The error and the kernel as the full convolution reads them (the steps between are in their labels).
+    if forms.step("delta_full") is not None:
+        w.text("step_error_strided" if spec.is_strided else "step_pad", upstream=m(up_label))
+        w.tensor(cf.delta_full, 1, label("delta_full", 1))
+    elif spec.is_strided:
         w.text("step_dilate", upstream=m(up_label))
         w.tensor(cf.delta_dilated, 1, label("delta_dilated", 1))
-    if forms.step("delta_full") is not None:
-        w.text("step_pad")
-        w.tensor(cf.delta_full, 1, label("delta_full", 1))
-    if dilation:
-        w.text("step_dilate_kernel")
-        w.tensor(cf.kernel_dilated, 2, label("kernel_dilated", 2))
-    w.text("step_rot180")
-    w.tensor(cf.kernel_rot180, 2, label("kernel_rot180", 2))
+    if spec.taps > 1:  # a kernel of one tap is its own turn
+        key = "step_kernel_dilated" if spec.is_dilated else "step_rot180"
+        w.text(key + ("_3d" if ndim == 3 else ""))
+        w.tensor(cf.kernel_rot180, 2, label("kernel_rot180", 2))
 
     x_names = list(_entries(d.X).ravel())
     grad_input = cf.grad_input.ravel()
-    if names.chain:
-        w.text("grad_input_entries_chain", **args)
-    else:
-        w.text("grad_input_entries", **args)
+    w.text("grad_input_entries_chain" if names.chain else "grad_input_entries", **names.args())
     w.equations([Partial(x) for x in x_names], lambda i: grad_input[i])
     if names.chain:
-        z_names = list(_entries(d.chain.z).ravel())
-        delta_l = _entries(d.chain.delta).ravel()
-        w.text("delta_entries", **args)
-        w.equations([Partial(z) for z in z_names], lambda i: delta_l[i])
+        at = ("c," if multi else "") + _positions(ndim)
+        w.text("delta_product")
+        w.math(
+            eq(r"\delta^{l}", "=", r"\partial J / \partial a^{l} \odot \sigma'(z^{l})"),
+            eq(Partial(Notation(f"z_{{{at}}}")), "=",
+               rf"\partial J / \partial {d.names.x}_{{{at}}} \cdot \sigma'(z_{{{at}}})"),
+            kind="align",
+        )
 
+
+def _layer_weight_gradient(w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbers) -> None:
+    spec = d.spec
+    cf = d.closed_form
     w.section(level, "weight_title")
-    if names.chain:
-        w.text("weight_note")
-        note_weight = Conv(_sym("a^{l-1}"), _sym("delta^{l}"), 1, 1)
-        w.math(eq(Partial(Notation("W^{l}"), fraction=True), "=", note_weight))
-        w.text("weight_here", **args)
+    values = _amount_values([cf.forms.grad_weight], cf.forms)
+    closed = numbers.ref("grad_weight:closed")
+    if values.parts:
+        w.text("layer_formula", closed=closed, values=m(values))
     else:
-        w.text("weight_stage", **args)
-    weight_lhs = Partial(Notation(names.weight + ("_{o,c}" if multi else "")), fraction=True)
-    w.math(eq(weight_lhs, "=", _formula(forms.grad_weight, spec, names)))
-    if multi:
-        w.text("weight_channel", **args)
-    if stride or dilation:
-        w.text("weight_roles")
+        w.text("layer_formula_plain", closed=closed)
+    weight_lhs = Partial(Notation(names.weight + ("_{o,c}" if _multi(spec) else "")))
+    w.math(eq(weight_lhs, "=", _formula(cf.forms.grad_weight, spec, names)))
     w_names = list(_entries(d.W).ravel())
     grad_weight = cf.grad_weight.ravel()
-    w.text("weight_entries", **args)
+    w.text("weight_entries", **names.args())
     w.equations([Partial(k) for k in w_names], lambda i: grad_weight[i])
 
-    if d.b is not None and cf.grad_bias is not None:
-        w.section(level, "bias_title")
-        if names.chain:
-            w.text("bias_note")
-            w.math(eq(Partial(Notation("b^{l}"), fraction=True), "=", r"\sum_{u,v} (\delta^{l})_{u,v}"))
-        w.text("bias_here", upstream=m(up_label))
-        b_names = list(_entries(d.b).ravel())
-        grad_bias = cf.grad_bias.ravel()
-        w.equations([Partial(b) for b in b_names], lambda i: grad_bias[i])
 
-    w.progress("proving …")
-    w.section(level, "proof_title")
-    _proof(w, d.prove(), "proof_intro")
+def _layer_unrolled(w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbers) -> None:
+    """δ̂ and δ̂ K̂ᵀ of this layer: the unrolled view (its sums are the lists above, not repeated)."""
+    spec = d.spec
+    delta_hat = unrolled.unroll_output(_entries(d.delta))
+    k_hat = _grid(d.K_hat)
+    columns = unrolled.matmul(delta_hat, np.ascontiguousarray(k_hat.T))
+    args = names.args()
+    w.section(level, "layer_unrolled_title")
+    product = m(rf"\hat{{{names.X}}}^{{\mathsf{{T}}}} \hat{{{names.delta}}}")
+    columns_name = r"\hat{" + names.delta + r"} \hat{" + names.K + r"}^{\mathsf{T}}"
+    if not w.max_entries or columns.size <= w.max_entries:
+        w.text("layer_unrolled", weight=numbers.ref("unrolled:weight"),
+               columns=numbers.ref("unrolled:columns"), product=product, **args)
+        w.side_by_side([([r"\hat{" + names.delta + "}"], delta_hat), ([columns_name], columns)])
+        reads = _reads_per_input(spec)
+        most = max(reads, key=lambda item: item[1])
+        w.text("layer_col2im", input=m(_entries(d.X)[most[0]]), count=most[1], name=m(columns_name),
+               col2im=numbers.ref("unrolled:input"), **args)
+    else:  # only its corners would show: its size says as much
+        w.text("layer_unrolled_large", weight=numbers.ref("unrolled:weight"), product=product,
+               columns=numbers.ref("unrolled:columns"), name=m(columns_name), rows=columns.shape[0],
+               cols=columns.shape[1], option=code("--max-entries 0"), col2im=numbers.ref("unrolled:input"),
+               **args)
+
+
+def _reads_per_input(spec: ConvSpec) -> list[tuple[tuple[int, ...], int]]:
+    """(input index, how many entries of X̂ copy it), in the input's order."""
+    counts: dict[tuple[int, ...], int] = {}
+    for _, _, index in unrolled.reads(spec):
+        if index is not None:
+            for c in range(spec.in_channels):
+                counts[(c, *index)] = counts.get((c, *index), 0) + 1
+    return sorted(counts.items())
 
 
 # The quantities a Proof names, and the phrase for each.
@@ -607,6 +450,8 @@ PROOF_ITEMS = {
     "grad_input: closed form vs diff": "proof_grad_input",
     "grad_weight: closed form vs diff": "proof_grad_weight",
     "grad_bias: closed form vs diff": "proof_grad_bias",
+    "grad_weight: X_hat^T delta_hat vs diff": "proof_unrolled_weight",
+    "grad_input: col2im(delta_hat K_hat^T) vs diff": "proof_col2im",
     "grad_input": "proof_grad_input",
     "grad_depthwise_weight": "proof_grad_depthwise_weight",
     "grad_depthwise_bias": "proof_grad_depthwise_bias",
@@ -615,7 +460,7 @@ PROOF_ITEMS = {
 }
 
 
-def _proof(w: _Writer, proof: Proof, intro: str) -> None:
+def _proof(w: Writer, proof: Proof, intro: str) -> None:
     """The outcome of a Proof, as it is: a table of what was checked, and any differences."""
     w.text(intro)
     rows: list[tuple[Text | Math, ...]] = []
@@ -639,40 +484,68 @@ def _proof(w: _Writer, proof: Proof, intro: str) -> None:
 # -- 5. where the note is wrong ------------------------------------------------------------------------
 
 
-def _note_errors(w: _Writer, spec: ConvSpec, backward: bool, depthwise: bool, level: int = 1) -> None:
-    """The note's mistakes that this document's spec runs into; nothing when there are none."""
-    stride, dilation = spec.is_strided, spec.is_dilated
-    if not (backward or dilation or depthwise):
-        return
+def _note_errors(w: Writer, spec: ConvSpec, backward: bool, depthwise: bool, numbers: Numbers | None,
+                 level: int = 1) -> None:
+    """The note's mistakes that this document's spec runs into, each shown on this layer."""
     w.section(level, "note_title")
-    if backward:
-        w.text("note_full")
-        if stride:
-            w.text("note_stride")
-        if dilation:
-            w.text("note_dilated_kernel")
-    if dilation:
-        w.text("note_span")
-        rows = []
+    w.text("note_product")
+    if backward and numbers is not None:
+        _note_delta(w, spec, numbers)
+        _note_weight(w, spec, numbers)
+    if spec.is_dilated:
+        true, note = [], []
         for k, dil, span in sorted(set(zip(spec.kernel, spec.dilations, spec.effective_kernel))):
             if dil > 1:
-                rows.append(eq("k + (k - 1)(d - 1)", "=", f"{k} + ({k} - 1)({dil} - 1)", "=", span))
-                rows.append(eq("k + (r - 1)(k + 1)", "=", f"{k} + ({dil} - 1)({k} + 1)", r"\neq", span))
-        w.math(*rows, kind="align")
+                true.append(f"k + (k - 1)(d - 1) = {k} + ({k} - 1)({dil} - 1) = {span}")
+                note.append(rf"k + (r - 1)(k + 1) = {k} + ({dil} - 1)({k} + 1) = {k + (dil - 1) * (k + 1)}")
+        w.text("note_span", true=m(r",\; ".join(true)), note=m(r",\; ".join(note)))
     if depthwise:
-        w.text("note_depthwise")
+        w.text("note_depthwise", kernel=m(_size(spec.kernel)))
+
+
+def _note_delta(w: Writer, spec: ConvSpec, numbers: Numbers) -> None:
+    """The note's δ^l = δ^{l+1} ∗ rot180(W^{l+1}) ⊙ σ'(z^l) beside this layer's sizes."""
+    note = Hadamard(Conv(_sym("delta^{l+1}"), Rot180(_sym("W^{l+1}")), 1, 1),
+                    sp.Derivative(SIGMA(_sym("z^{l}")), _sym("z^{l}")))
+    w.text("note_delta", formula=m(Concat((Notation(r"\delta^{l}"), note), Notation(" = "))))
+    note_size = [o - k + 1 for o, k in zip(spec.output_size, spec.effective_kernel)]
+    right = note_size == list(spec.sizes) and not spec.is_strided
+    args = dict(closed=numbers.ref("grad_input:closed"), delta=m(_size(spec.output_size)),
+                kernel=m(_size(spec.effective_kernel)), input=m(_size(spec.sizes)))
+    if right:
+        w.text("note_delta_right", **args)
+    elif all(v > 0 for v in note_size):
+        w.text("note_delta_wrong", note=m(_size(note_size)), **args)
+    else:
+        w.text("note_delta_undefined", **args)
+    if spec.out_channels > 1:
+        w.text("note_channels", sum=numbers.ref("grad_input:sum_kronecker"))
+
+
+def _note_weight(w: Writer, spec: ConvSpec, numbers: Numbers) -> None:
+    """The note's ∂J/∂W^l = a^{l−1} ∗ δ^l beside this layer's sizes."""
+    weight = Conv(_sym("a^{l-1}"), _sym("delta^{l}"), 1, 1)
+    w.text("note_weight", formula=m(Concat((Partial(Notation("W^{l}")), weight), Notation(" = "))))
+    note_size = [n - o + 1 for n, o in zip(spec.sizes, spec.output_size)]
+    args = dict(closed=numbers.ref("grad_weight:closed"), kernel=m(_size(spec.kernel)))
+    if not (spec.is_strided or spec.is_padded or spec.is_dilated):
+        w.text("note_weight_right", **args)
+    elif all(v > 0 for v in note_size):
+        w.text("note_weight_wrong", note=m(_size(note_size)), **args)
+    else:
+        w.text("note_weight_undefined", **args)
 
 
 # -- the documents -------------------------------------------------------------------------------------------
 
 
-def _body(w: _Writer, d: Derivation, backward: bool, level: int, chain: bool) -> None:
+def _body(w: Writer, d: Derivation, backward: bool, level: int, chain: bool, numbers: Numbers) -> None:
     names = _Names.of(d, chain)
-    _sizes(w, d.spec, level)
-    _forward(w, d, names, level)
+    _sizes(w, d.spec, level, stage=not chain)
+    _forward(w, d, names, level, numbers, backward)
     _unrolled(w, d, names, level)
     if backward:
-        _backward(w, d, names, level)
+        _backward(w, d, names, level, numbers)
 
 
 def _noop(_: str) -> None:
@@ -688,9 +561,10 @@ def derivation_document(
     progress: Progress | None = None,
 ) -> Document:
     """The document for one convolution (``command`` is the symconv command that makes it)."""
-    w = _Writer(max_entries, progress or _noop)
-    _body(w, d, backward, 1, chain=True)
-    _note_errors(w, d.spec, backward, d.spec.is_depthwise)
+    w = Writer(max_entries, progress or _noop)
+    numbers = Numbers()
+    _body(w, d, backward, 1, chain=True, numbers=numbers)
+    _note_errors(w, d.spec, backward, d.spec.is_depthwise, numbers)
     intro = (say("generated", command=code(command)), say("notation"))
     title = say("title", dims=d.spec.ndim)
     return _finish(w, title, d.spec.describe(), command, intro)
@@ -705,7 +579,7 @@ def separable_document(
     progress: Progress | None = None,
 ) -> Document:
     """The document for a depthwise-separable layer: counts, both stages, the composite."""
-    w = _Writer(max_entries, progress or _noop)
+    w = Writer(max_entries, progress or _noop)
     c = sd.counts
     plain = sd.plain
     w.section(1, "separable_title")
@@ -721,24 +595,43 @@ def separable_document(
         "lrrrrr",
     )
     w.text("separable_plain", plain=code(" ".join(plain.cli_args())))
+    numbers = Numbers()
+    w.section(1, "general_title")
+    forward_derivation(w, sd.depthwise.spec, numbers, backward)
+    if backward:
+        backward_derivation(w, sd.depthwise.spec, numbers, 1, chain=False)
     for number, (title, stage) in enumerate((("stage_depthwise", sd.depthwise),
                                              ("stage_pointwise", sd.pointwise)), start=1):
         w.section(1, title, number=number)
         w.text(title + "_intro")
-        _body(w, stage, backward, 2, chain=False)
+        _body(w, stage, backward, 2, chain=False, numbers=numbers)
     w.section(1, "composite_title")
     w.progress("composing …")
     w.text("composite_intro")
     lhs = list(_entries(sd.pointwise.Y_names).ravel())
-    composite = _entries(sd.Y).ravel()
+    composite = _factored(sd).ravel()
     w.equations(lhs, lambda i: composite[i])
     if backward:
         w.progress("proving the composite …")
         _proof(w, sd.prove(), "composite_proof")
-    _note_errors(w, plain, backward, True)
+    _note_errors(w, plain, backward, True, None)
     intro = (say("generated", command=code(command)), say("notation"))
     layer = f"{plain.describe()} (depthwise-separable)"
     return _finish(w, say("title_separable", dims=plain.ndim), layer, command, intro)
+
+
+def _factored(sd: SeparableDerivation) -> np.ndarray:
+    """The composite's outputs factored: the pointwise sums with each m replaced by its depthwise sum.
+
+    SymPy keeps ``w · (x k + … + b)`` as a product (it distributes numbers only),
+    so the stages stay visible: never expanded into one polynomial.
+    """
+    stage_1 = dict(zip(_entries(sd.depthwise.Y_names).ravel(), _entries(sd.depthwise.Y).ravel()))
+    y = _entries(sd.pointwise.Y)
+    out = np.empty(y.shape, dtype=object)
+    for index in np.ndindex(*y.shape):
+        out[index] = sp.sympify(y[index]).xreplace(stage_1)
+    return out
 
 
 def _command(d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int) -> str:
@@ -768,7 +661,7 @@ def build(
     raise RenderError(f"cannot render {type(d).__name__}: give a Derivation or a SeparableDerivation")
 
 
-def _finish(w: _Writer, title: Text, layer: str, command: str, intro: tuple[Block, ...]) -> Document:
+def _finish(w: Writer, title: Text, layer: str, command: str, intro: tuple[Block, ...]) -> Document:
     sections = w.finish()
     closing: list[Block] = []
     if w.elided:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-DEFAULT_MAX_ENTRIES = 400
+DEFAULT_MAX_ENTRIES = 64
 """About how many entries a matrix or list shows before it is elided (0: never elide)."""
 
 
@@ -35,24 +35,32 @@ def plan_matrix(rows: int, cols: int, max_entries: int) -> tuple[int, int]:
     """How many rows and columns to keep so that about ``max_entries`` entries show.
 
     Example:
-        >>> plan_matrix(4, 4, 400), plan_matrix(30, 30, 400), plan_matrix(100, 3, 30)
-        ((4, 4), (20, 20), (10, 3))
+        >>> plan_matrix(4, 4, 400), plan_matrix(30, 30, 400), plan_matrix(100, 3, 30), plan_matrix(9, 9, 64)
+        ((4, 4), (15, 15), (3, 3), (6, 6))
+
+    An elided matrix keeps at most ``¾ √max_entries`` rows and columns (6 for
+    the default 64): its corners show the pattern, and a tall matrix stays short.
     """
     if max_entries == 0 or rows * cols <= max_entries:
         return rows, cols
-    side = max(2, math.isqrt(max_entries))
-    if cols <= side:
-        return max(2, max_entries // cols), cols
-    if rows <= side:
-        return rows, max(2, max_entries // rows)
-    return side, side
+    side = max(2, math.isqrt(max_entries) * 3 // 4)
+    return min(rows, side), min(cols, side)
 
 
 def plan_slices(count: int, per_slice: int, max_entries: int) -> tuple[list[int], int | None]:
-    """Which of ``count`` slices (matrices of ``per_slice`` entries) to show, and where the gap is."""
-    if max_entries == 0 or count * per_slice <= max_entries:
+    """Which of ``count`` slices (matrices of ``per_slice`` entries) to show: all, or the first alone.
+
+    More than two matrices show while they hold at most half of ``max_entries``
+    entries (side by side, three small matrices already fill a line).
+
+    Example:
+        >>> plan_slices(2, 25, 64), plan_slices(4, 9, 64), plan_slices(4, 36, 64)
+        (([0, 1], None), ([0], 1), ([0], 1))
+    """
+    budget = max_entries if count <= 2 else max_entries // 2
+    if max_entries == 0 or count * per_slice <= budget:
         return list(range(count)), None
-    return keep(count, max(2, max_entries // min(per_slice, max_entries)))
+    return keep(count, 1)
 
 
 @dataclass(frozen=True)

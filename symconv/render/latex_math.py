@@ -50,13 +50,26 @@ def _gallery_item(item: Equation | Gap) -> tuple[str, float]:
     return printed, width(printed)
 
 
-def display(block: Display) -> tuple[str, list[str]]:
-    """The kind of LaTeX display and its rows (a gallery that fits one row is an ``equation``)."""
-    rows = display_rows(block)
+def tag(number: int, label: bool) -> str:
+    r"""An equation's number: ``\tag{3}``, with ``\label{eq:3}`` for LaTeX's ``\eqref``."""
+    return rf" \tag{{{number}}}" + (rf"\label{{eq:{number}}}" if label else "")
+
+
+def display(block: Display, label: bool = False) -> tuple[str, list[str]]:
+    r"""The kind of LaTeX display and its rows (a gallery that fits one row is an ``equation``).
+
+    Numbered equations carry ``\tag`` on their last row (and ``\label`` when ``label``).
+    """
+    rows = display_rows(block, label)
     return ("equation" if block.kind == "gather" and len(rows) == 1 else block.kind), rows
 
 
-def display_rows(block: Display) -> list[str]:
+def tagged(block: Display) -> bool:
+    """Whether any equation of the display is numbered."""
+    return any(isinstance(item, Equation) and item.tag is not None for item in block.items)
+
+
+def display_rows(block: Display, label: bool = False) -> list[str]:
     """The rows of a display: one for ``equation``, aligned rows for ``align``, centred for ``gather``."""
     if block.kind == "gather":
         return gallery([_gallery_item(item) for item in block.items])
@@ -64,9 +77,12 @@ def display_rows(block: Display) -> list[str]:
     for item in block.items:
         if isinstance(item, Gap):
             rows.append("&" + LATEX_DOTS.down)
-        elif block.kind == "align" and len(item.sides) == 2 and not isinstance(item.sides[1], Matrix):
+            continue
+        if block.kind == "align" and len(item.sides) == 2 and not isinstance(item.sides[1], Matrix):
             lhs, relation = side(item.sides[0]), RELATIONS[item.relations[0]]
             rows += equation_rows(lhs, relation, item.sides[1], item.terms)
         else:
             rows.append(inline(item, align=block.kind == "align"))
+        if item.tag is not None:
+            rows[-1] += tag(item.tag, label)
     return rows

@@ -35,8 +35,15 @@ class Code:
     text: str
 
 
-Arg = Union[str, Math, Code]
-"""A prose argument: a plain string (a number), inline math, or code."""
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a numbered equation, written ``(3)`` (LaTeX labels it ``eq:3`` for ``\\eqref``)."""
+
+    number: int
+
+
+Arg = Union[str, Math, Code, Ref]
+"""A prose argument: a plain string (a number), inline math, code, or an equation's number."""
 
 
 @dataclass(frozen=True)
@@ -81,12 +88,14 @@ class Equation:
     """Sides joined by relations (``a = b``, ``a = b ≠ c``), aligned at the first relation.
 
     A side is an expression, notation or a :class:`Matrix`; ``terms`` says what
-    shows of the last side when it is a long sum (None: all of it).
+    shows of the last side when it is a long sum (None: all of it); ``tag`` is
+    the equation's number (None: unnumbered).
     """
 
     sides: tuple[Any, ...]
     relations: tuple[str, ...]
     terms: Terms | None = None
+    tag: int | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 import sympy as sp
 
+from symconv.printing.index_latex import index_latex
 from symconv.printing.note_latex import note_latex
 from symconv.printing.plain_text import plain_math, plain_text
 
@@ -92,3 +93,22 @@ class Named:
     def _plain_text(self, printer: Any) -> str:
         names = {k: plain_text(v) for k, v in self.names}
         return plain_text(self.expr, tensor_names=names, channels=self.channels)
+
+
+@dataclass(frozen=True)
+class IndexExpr:
+    """A side of an index formula (sums, entries, brackets), printed as a textbook writes it.
+
+    ``bases`` renames tensors (``(("X", "a^{l}"),)``); a sum over one of ``ranges`` drops its limits.
+    """
+
+    expr: sp.Basic
+    bases: tuple[tuple[str, str], ...] = ()
+    ranges: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...] = ()  # sums over these are \sum_{o,i}
+
+    def _note_latex(self, printer: Any) -> str:
+        ranges = {symbol: (lo, hi) for symbol, lo, hi in self.ranges}
+        return index_latex(self.expr, bases=dict(self.bases), ranges=ranges)
+
+    def _plain_text(self, printer: Any) -> str:
+        return plain_math(self._note_latex(printer))

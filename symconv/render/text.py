@@ -3,8 +3,8 @@
 The same :class:`~symconv.render.model.Document` the Markdown and LaTeX
 formats print, in English: the layer in one line first, then the sections;
 prose from the phrase book, its math made plain; equations as lines
-(``∂J/∂x_{11} = delta_{11}*k_{11}``, ``=`` aligned in a list, long sums wrapped
-to :data:`WIDTH` columns); matrices as aligned grids ``[ a  b ]``. What shows
+(``∂J/∂x_{11} = δ_{11} k_{11}``, ``=`` aligned in a list, long sums and
+formulas wrapped to the terminal's width, :func:`width`); matrices as aligned grids ``[ a  b ]``. What shows
 of a matrix, a list or a sum was decided when the model was built, so the
 text shows the same entries as the documents: ``…``, ``⋮`` and ``⋱`` mark the
 gaps, and a sentence counts what was left out.
@@ -12,23 +12,43 @@ gaps, and a sentence counts what was left out.
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
+import unicodedata
 from typing import Any
 
 from symconv.printing.plain_text import plain_math, plain_text
-from symconv.render.document import Progress, build
+from symconv.render.document import build
 from symconv.render.elide import DEFAULT_MAX_ENTRIES, Dots, gapped
-from symconv.render.model import Arg, Code, Display, Document, Equation, Gap, Math, Matrix, Table, Text
+from symconv.render.model import Arg, Code, Display, Document, Equation, Gap, Math, Matrix, Ref, Table, Text
 from symconv.render.prose import phrase
 from symconv.render.wrap import Marks, pack, pieces
+from symconv.render.writer import Progress
 from symconv.symbolic import Derivation
 from symconv.symbolic.separable import SeparableDerivation
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "print_text", "render_separable_text", "render_text"]
 
-WIDTH = 80
-"""Columns the prose and the wrapped sums keep to (a matrix is as wide as its entries)."""
+WIDTH = 100
+"""Columns the prose and the wrapped math keep to without ``COLUMNS`` (a matrix is as wide as its entries)."""
+
+
+def width() -> int:
+    """The columns to wrap to: the ``COLUMNS`` environment variable (as terminals set it), else :data:`WIDTH`.
+
+    Example:
+        >>> import os
+        >>> os.environ["COLUMNS"] = "72"; width()
+        72
+        >>> os.environ["COLUMNS"] = "wide"; width()
+        100
+        >>> del os.environ["COLUMNS"]
+    """
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return WIDTH
 
 TEXT_DOTS = Dots("…", "⋮", "⋱")
 TEXT_MARKS = Marks("(", ")*", "+ …")
@@ -59,7 +79,7 @@ def render_text(
         Conv2d 1→1, input 3, kernel 2, stride 1, padding 0, dilation 1
         >>> "[ x_{11}  x_{12}  x_{21}  x_{22} ]" in text
         True
-        >>> "y_{11} = k_{11}*x_{11} + k_{12}*x_{12} + k_{21}*x_{21} + k_{22}*x_{22} + b" in text
+        >>> "y_{11} = x_{11} k_{11} + x_{12} k_{12} + x_{21} k_{21} + x_{22} k_{22} + b" in text
         True
     """
     return print_text(build(d, "text", "en", backward, max_entries, progress))
@@ -110,7 +130,7 @@ def _blocks(blocks: tuple[Text | Display | Table, ...]) -> list[str]:
     lines: list[str] = []
     for block in blocks:
         if isinstance(block, Text):
-            wrapped = textwrap.wrap(_prose(block), WIDTH, break_long_words=False, break_on_hyphens=False)
+            wrapped = textwrap.wrap(_prose(block), width(), break_long_words=False, break_on_hyphens=False)
             lines += [line.replace(_NBSP, " ") for line in wrapped]
         elif isinstance(block, Display):
             lines += _display(block)
@@ -123,6 +143,8 @@ def _blocks(blocks: tuple[Text | Display | Table, ...]) -> list[str]:
 def _arg(value: Arg | Math) -> str:
     if isinstance(value, Math):
         return plain_text(value.expr)
+    if isinstance(value, Ref):
+        return f"({value.number})"
     if isinstance(value, Code):
         return "`" + value.text.replace(" ", _NBSP) + "`"  # a command is not broken across lines
     return value
@@ -158,21 +180,43 @@ def _side(value: Any) -> str:
     return plain_text(value)
 
 
+def columns(text: str) -> int:
+    """How many columns ``text`` takes on a terminal: combining accents (``δ̌``) take none."""
+    return sum(1 for char in text if not unicodedata.combining(char))
+
+
+def _ljust(text: str, size: int) -> str:
+    return text + " " * (size - columns(text))
+
+
 def _equation(eq: Equation, pad: int = 0) -> list[str]:
     """An equation as lines: ``lhs = rhs``, a matrix below its name, a long sum wrapped."""
-    lhs = _side(eq.sides[0]).ljust(pad)
+    lhs = _ljust(_side(eq.sides[0]), pad)
     if isinstance(eq.sides[-1], Matrix):
         middle = "".join(f" = {_side(s)}" for s in eq.sides[1:-1])
         return [f"{lhs}{middle} ="] + [_INDENT + row for row in grid(eq.sides[-1])]
+    tag = "" if eq.tag is None else f"   ({eq.tag})"
+    room = width() - len(_INDENT) - len(tag)
     if len(eq.sides) > 2:
         rest = "".join(f" {RELATIONS[r]} {_side(s)}" for r, s in zip(eq.relations, eq.sides[1:]))
-        return [lhs + rest]
+        lines = _folded(lhs + rest, room, len(lhs) + 3)
+        return [*lines[:-1], lines[-1] + tag]
     head = f"{lhs} {RELATIONS[eq.relations[0]]} "
     keep = None if eq.terms is None else (eq.terms.head, eq.terms.tail)
-    printed = pieces(eq.sides[1], plain_text, TEXT_MARKS, keep)
-    rows = pack([len(p) for p in printed], WIDTH - len(head), gap=1)
+    printed = [part for piece in pieces(eq.sides[1], plain_text, TEXT_MARKS, keep)
+               for part in _folded(piece, room - len(head), 0)]
+    rows = pack([len(p) for p in printed], room - len(head), gap=1)
     lines = [" ".join(printed[i] for i in row) for row in rows]
+    lines[-1] += tag
     return [head + lines[0]] + [" " * len(head) + line for line in lines[1:]]
+
+
+def _folded(line: str, room: int, indent: int) -> list[str]:
+    """A line of math too long for ``room`` broken at its spaces, later lines indented by ``indent``."""
+    if len(line) <= room:
+        return [line]
+    return textwrap.wrap(line, room, subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False)
 
 
 def _display(block: Display) -> list[str]:
@@ -181,8 +225,8 @@ def _display(block: Display) -> list[str]:
     if block.kind == "gather" and not any(isinstance(e.sides[-1], Matrix) for e in equations):
         printed = [_equation(e)[0] for e in equations]  # small equations: as many to a line as fit
         return [_INDENT + ", ".join(printed[i] for i in row)
-                for row in pack([len(p) for p in printed], WIDTH - len(_INDENT), gap=2)]
-    pad = max((len(_side(e.sides[0])) for e in equations), default=0) if block.kind == "align" else 0
+                for row in pack([len(p) for p in printed], width() - len(_INDENT), gap=2)]
+    pad = max((columns(_side(e.sides[0])) for e in equations), default=0) if block.kind == "align" else 0
     lines: list[str] = []
     for item in items:
         if isinstance(item, Gap):

@@ -32,9 +32,6 @@ DISPLAY_ROWS = 50
 """Most rows of one aligned display: TeX holds a whole ``align*`` in memory (and runs out on
 thousands of rows); longer lists of equations become several displays."""
 
-PAGE_EQUATIONS = 40
-"""Most equations of one list shown (a list of long sums runs over pages quickly)."""
-
 SUM_ROWS = 8
 """Most rows one wrapped sum takes; a longer one keeps its first and last rows (and says so)."""
 
@@ -52,7 +49,7 @@ _COLUMN_SEP = 10.0  # amsmath matrices: \arraycolsep (5pt) on either side of a c
 _SPACES = {"quad": 10.0, "qquad": 20.0, ",": 1.7, ";": 2.8, ":": 2.2, " ": 3.3, "!": -1.7}
 _BINARIES = {"cdot", "odot", "ast", "times", "neq", "leq", "geq", "in", "approx", "to"}
 _DOTS = {"cdots", "ldots", "vdots", "ddots", "dots"}
-_WRAPPERS = {"mathrm", "text", "hat", "tilde", "mathbf", "operatorname", "bar"}
+_WRAPPERS = {"mathrm", "text", "hat", "tilde", "check", "mathbf", "mathsf", "operatorname", "bar"}
 _SILENT = {"left", "right", "begin", "end", "displaystyle", "big", "Big", "bigl", "bigr"}
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 

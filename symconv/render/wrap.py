@@ -51,17 +51,27 @@ def pieces(
     """``expr`` printed by ``show`` as the pieces of :func:`summands`: ``["a", "+ b", "- c"]``.
 
     ``keep`` (first, last) leaves out the terms between and puts ``marks.omitted`` there.
+    A sum of products of sums opens each product's parentheses across pieces too.
 
     Example:
-        >>> a, b, c, s = sp.symbols("a b c s")
+        >>> a, b, c, s, t = sp.symbols("a b c s t")
         >>> pieces((a + b - c) * s, str, Marks("(", ")*", "+ …"), keep=(1, 1))
         ['(a', '+ …', '- c)*s']
+        >>> pieces((a + b) * s + (b + c) * t, str, Marks("(", ")*", "+ …"))
+        ['(a', '+ b)*s', '+ (b', '+ c)*t']
     """
     terms, outside = summands(expr)
     printed = []
     for i, term in enumerate(terms):
-        text = show(term)
-        printed.append(text if i == 0 else f"- {text[1:].lstrip()}" if text.startswith("-") else f"+ {text}")
+        _, factor = summands(term) if outside is None and isinstance(term, sp.Mul) else ([term], None)
+        if factor is None:  # a term: one piece
+            text = show(term)
+            signed = f"- {text[1:].lstrip()}" if text.startswith("-") else f"+ {text}"
+            printed.append(text if i == 0 else signed)
+            continue
+        # a product of a sum (a composite's ``(x k + … + b) w``): its parentheses opened across pieces
+        opened = pieces(term, show, marks)
+        printed += [opened[0] if i == 0 else f"+ {opened[0]}", *opened[1:]]
     if outside is not None:
         printed[0] = marks.open + printed[0]
         printed[-1] += marks.close + show(outside)

@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from symconv.algebra import unrolled
 from symconv.algebra.polynomial import Poly
 from symconv.errors import SpecError
 from symconv.spec import ConvSpec
@@ -179,6 +180,14 @@ class Derivation(Documented):
         ]
         if cf.grad_bias is not None:
             pairs.append(("grad_bias: closed form vs diff", grads[2], cf.grad_bias))
+        x_hat, k_hat = unrolled.im2col(spec, x), unrolled.kernel_matrix(spec, w)
+        delta_hat = unrolled.unroll_output(delta)
+        pairs += [
+            ("grad_weight: X_hat^T delta_hat vs diff", grads[1],
+             unrolled.kernel_of(spec, unrolled.matmul(np.ascontiguousarray(x_hat.T), delta_hat))),
+            ("grad_input: col2im(delta_hat K_hat^T) vs diff", grads[0],
+             unrolled.col2im(spec, unrolled.matmul(delta_hat, np.ascontiguousarray(k_hat.T)))),
+        ]
         return prove_all(spec.describe(), pairs)
 
     def __repr__(self) -> str:

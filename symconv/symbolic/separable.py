@@ -22,7 +22,7 @@ from symconv.symbolic.proof import Proof, prove_all
 from symconv.symbolic.tensors import Tensor, to_array
 
 DEPTHWISE_NAMES = Names(x="x", w="k", b="b", y="m", delta="epsilon")
-POINTWISE_NAMES = Names(x="m", w="w", b="c", y="y", delta="delta")
+POINTWISE_NAMES = Names(x="m", w="w", b="beta", y="y", delta="delta")
 
 
 def separable_specs(spec: ConvSpec) -> tuple[ConvSpec, ConvSpec]:
