@@ -212,10 +212,11 @@ def test_stride_dilation_padding_and_groups_bring_their_steps_and_remarks() -> N
     formula = (r"\partial J / \partial a^{l}_{c} = \mathrm{crop}_{p}\left(\mathrm{pad}_{0,q}\left("
                r"\sum_{o \in G(c)} \left(\mathrm{pad}_{k' - 1}\left("
                r"\mathrm{dil}_{s}(\delta^{l+1}_{o})\right) "
-               r"\ast \mathrm{rot}_{180}\left(\mathrm{dil}_{d}(W^{l+1}_{o,c})\right)\right)\right)\right)")
+               r"\ast \mathrm{rot}_{180}\left(\mathrm{dil}_{d}(W^{l+1}_{o,\,c - c_{0}(o)})\right)"
+               r"\right)\right)\right)")  # W's second index counts within the group
     assert formula in rows
     # ⌊q/d⌋ = 0: nothing to crop off the weight gradient
-    assert (r"\partial J / \partial W^{l+1}_{o,c} = \mathrm{pad}_{p}(a^{l}_{c'})"
+    assert (r"\partial J / \partial W^{l+1}_{o,c'} = \mathrm{pad}_{p}(a^{l}_{c_{0}(o) + c'})"
             r" \ast_{d} \mathrm{dil}_{s}(\delta^{l+1}_{o})") in rows
     # the dilated span against the note's
     span = dict(next(t for t in texts(doc) if t.key == "note_span").args)
@@ -540,3 +541,20 @@ def test_the_smallest_layers_the_documents_name_are_the_smallest() -> None:
     assert not np.allclose(both, reference.grad_input(dy[:, :1], w[:1], (3,)))
     assert np.allclose(both, reference.grad_input(dy[:, :1], w[:1], (3,)) + reference.grad_input(
         dy[:, 1:], w[1:], (3,)))
+
+
+def test_what_a_reader_trips_on_is_worded_for_the_layer() -> None:
+    # 1-D: rows and a reversal, not matrices and a turn; 3-D: a reflection; one tap: no "1 taps"
+    one_d = keys(document(ConvSpec(dims=1, input_size=5, kernel_size=2)))
+    assert {"input_matrices_1d", "kernel_matrices_1d", "output_matrices_1d", "step_rot180_1d"} <= set(one_d)
+    assert "step_rot180_3d" in keys(document(ConvSpec(dims=3, input_size=3, kernel_size=2)))
+    one_tap = keys(document(ConvSpec(input_size=3, kernel_size=1, in_channels=2, out_channels=2)))
+    assert "unrolled_columns_one_tap" in one_tap and "unrolled_columns" not in one_tap
+    # without groups every output channel reads c: the sum is over all of them, W's index is c
+    rows = displays(document(ConvSpec(input_size=4, kernel_size=2, in_channels=2, out_channels=3)))
+    assert r"\partial J / \partial a^{l}_{c} = \sum_{o} \left(\mathrm{pad}_{k' - 1}(\delta^{l+1}_{o}) \ast " \
+           r"\mathrm{rot}_{180}(W^{l+1}_{o,c})\right)" in rows
+    assert r"\partial J / \partial W^{l+1}_{o,c} = a^{l}_{c} \ast \delta^{l+1}_{o}" in rows
+    # the correlation ∗_{s,d} is defined where it first appears
+    assert r"A \ast_{s,d} B" in PHRASES["en"]["derive_forward_closed"]
+    assert "derive_forward_closed" in keys(document(NOTE))

@@ -32,7 +32,7 @@ deterministic.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import sympy as sp
@@ -157,6 +157,18 @@ _INFIX = (Conv, Hadamard, sp.Add)
 CHANNEL_SUBSCRIPTS = {"i": "c'", "oi": "o,c", "o": "o"}
 
 
+def channel_subscripts(channels: bool | Mapping[str, str]) -> Mapping[str, str] | None:
+    """The channel subscript of each role under a printer's ``channels`` setting (None: none).
+
+    ``True`` takes :data:`CHANNEL_SUBSCRIPTS`; a mapping gives its own (with groups,
+    W's second index counts within the group: ``{"oi": "o,\\,c - c_{0}(o)"}``), and
+    its ``"sum"`` the subscript of a sum over output channels (``o \\in G(c)`` unless given).
+    """
+    if not channels:
+        return None
+    return CHANNEL_SUBSCRIPTS if channels is True else channels
+
+
 class NotePrinter(LatexPrinter):  # type: ignore[misc]
     """SymPy's LaTeX printer in the note's notation (see the module docstring)."""
 
@@ -236,7 +248,8 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
     def _print_TensorSymbol(self, expr: TensorSymbol) -> str:
         """A layer's tensor by its name here (``tensor_names``), with its channel subscript if asked."""
         name = str(self._settings["tensor_names"].get(expr.name, expr.name))
-        return f"{name}_{{{CHANNEL_SUBSCRIPTS[expr.role]}}}" if self._settings["channels"] else name
+        subscripts = channel_subscripts(self._settings["channels"])
+        return f"{name}_{{{subscripts[expr.role]}}}" if subscripts else name
 
     def _amounts(self, before: sp.Basic, after: sp.Basic) -> str:
         """``n`` for as many before as after, else ``b,a``."""
@@ -261,7 +274,8 @@ class NotePrinter(LatexPrinter):  # type: ignore[misc]
         a, b, stride, dilation = expr.args
         tex = f"{self._operand(a)} \\ast{conv_amounts(self, stride, dilation)} {self._operand(b)}"
         if self._settings["channels"] and _roles(a, b) == ("o", "oi"):
-            return rf"\sum_{{o \in G(c)}} \left({tex}\right)"
+            over = (channel_subscripts(self._settings["channels"]) or {}).get("sum", r"o \in G(c)")
+            return rf"\sum_{{{over}}} \left({tex}\right)"
         return tex
 
     def _print_Pad(self, expr: Pad) -> str:

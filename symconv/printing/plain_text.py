@@ -31,8 +31,8 @@ from sympy.printing.str import StrPrinter
 
 from symconv.algebra.operators import Conv, Crop, Dilate, Hadamard, Pad, Rot180, SumPositions, TensorSymbol
 from symconv.printing.note_latex import (
-    CHANNEL_SUBSCRIPTS,
     GREEK,
+    channel_subscripts,
     conv_amounts,
     ordered_product,
     ordered_terms,
@@ -98,7 +98,8 @@ class PlainTextPrinter(StrPrinter):  # type: ignore[misc]
     def _print_TensorSymbol(self, expr: TensorSymbol) -> str:
         name = str(self._settings["tensor_names"].get(expr.name, expr.name))
         name = plain_math(name) if "\\" in name else name
-        return f"{name}_{{{CHANNEL_SUBSCRIPTS[expr.role]}}}" if self._settings["channels"] else name
+        subscripts = channel_subscripts(self._settings["channels"])
+        return f"{name}_{{{plain_math(subscripts[expr.role])}}}" if subscripts else name
 
     def _amounts(self, before: sp.Basic, after: sp.Basic) -> str:
         return str(self._print(before)) if before == after else f"{self._print(before)},{self._print(after)}"
@@ -116,7 +117,8 @@ class PlainTextPrinter(StrPrinter):  # type: ignore[misc]
         a, b, stride, dilation = expr.args
         text = f"{self._operand(a)} ⊛{conv_amounts(self, stride, dilation)} {self._operand(b)}"
         if self._settings["channels"] and sums_over_group(a, b):
-            return f"sum_{{o in G(c)}} ({text})"
+            over = (channel_subscripts(self._settings["channels"]) or {}).get("sum", r"o \in G(c)")
+            return f"Σ_{{{plain_math(over)}}} ({text})"
         return text
 
     def _print_Pad(self, expr: Pad) -> str:

@@ -22,7 +22,7 @@ model), and a sentence counts what was left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -37,6 +37,7 @@ from symconv.render.derivation import Numbers, backward_derivation, forward_deri
 from symconv.render.elide import DEFAULT_MAX_ENTRIES
 from symconv.render.model import Block, Document, Math, Text
 from symconv.render.notation import Concat, Named, Notation, Partial
+from symconv.render.prose import PHRASES
 from symconv.render.typeset import LINE_WIDTH, tex
 from symconv.render.writer import Progress, Writer, code, eq, lhs_width, m, say, term_count
 from symconv.spec import ConvSpec
@@ -79,6 +80,12 @@ def _slice_label(base: str, lead: int, show: bool, ndim: int) -> Callable[[tuple
         return _label(base, index[:lead] if show else (), depth)
 
     return label
+
+
+def _in_dims(key: str, ndim: int) -> str:
+    """The phrase ``key`` worded for 1-D (rows, a reversal) or 3-D (slices, a reflection) where it differs."""
+    worded = f"{key}_{ndim}d"
+    return worded if ndim != 2 and worded in PHRASES["en"] else key
 
 
 def _grid(matrix: sp.MatrixBase) -> np.ndarray:
@@ -207,10 +214,11 @@ def _forward(w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbe
     else:
         w.text("stage_forward", definition=numbers.ref("forward:definition"))
     ndim = spec.ndim
-    w.text("input_matrices" if ndim != 3 else "input_matrices_3d", **names.args())
+    w.text(_in_dims("input_matrices", ndim), **names.args())
     w.tensor(_entries(d.X), 1, _slice_label(names.X, 1, spec.in_channels > 1, ndim))
     show_w = spec.out_channels > 1 or spec.group_in > 1
-    w.text("kernel_matrices" if spec.groups == 1 else "kernel_matrices_groups", **names.args())
+    kernels = "kernel_matrices" if spec.groups == 1 else "kernel_matrices_groups"
+    w.text(_in_dims(kernels, ndim), **names.args())
     w.tensor(_entries(d.W), 2, _slice_label(names.K, 2, show_w, ndim))
     if d.b is None:
         w.text("no_bias")
@@ -218,7 +226,7 @@ def _forward(w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbe
         bias = _entries(d.b)
         w.text("bias_vector")
         w.matrix([tex(_sym(names.bias))], bias.reshape(1, -1))
-    w.text("output_matrices", **names.args())
+    w.text(_in_dims("output_matrices", ndim), **names.args())
     w.tensor(_entries(d.Y_names), 1, _slice_label(names.Y, 1, spec.out_channels > 1, ndim))
     lhs = list(_entries(d.Y_names).ravel())
     rhs = _entries(d.Y).ravel()
@@ -236,7 +244,8 @@ def _unrolled(w: Writer, d: Derivation, names: _Names, level: int) -> None:
     w.section(level, "unrolled_title", relation=m(f"{y_hat} = {x_hat} {k_hat}"))
     w.progress("unrolling …")
     w.text("unrolled_rows", positions=math.prod(spec.output_size), **args)
-    w.text("unrolled_columns", channels=spec.in_channels, taps=spec.taps, **args)
+    w.text("unrolled_columns" if spec.taps > 1 else "unrolled_columns_one_tap", channels=spec.in_channels,
+           taps=spec.taps, **args)
     if spec.groups > 1:
         w.text("unrolled_groups", groups=spec.groups, group_in=spec.group_in, **args)
     w.side_by_side([([x_hat], _grid(d.X_hat)), ([k_hat], _grid(d.K_hat))])
@@ -266,11 +275,27 @@ def _multi(spec: ConvSpec) -> bool:
     return spec.in_channels > 1 or spec.out_channels > 1
 
 
-def _formula(expr: sp.Expr, spec: ConvSpec, names: _Names, channels: bool | None = None) -> Named:
-    """An expression of the algebra, the layer's tensors under this document's names."""
+def _formula(
+    expr: sp.Expr, spec: ConvSpec, names: _Names, channels: Mapping[str, str] | None = None
+) -> Named:
+    """An expression of the algebra, the layer's tensors under this document's names, per channel."""
     tensor_names = {"x": names.input, "W": names.weight, "delta": names.upstream, "b": names.bias}
-    multi = _multi(spec) if channels is None else channels
-    return Named.of(expr, {k: _sym(v) for k, v in tensor_names.items()}, channels=multi)
+    chosen: bool | Mapping[str, str] = False if not _multi(spec) else channels or True
+    return Named.of(expr, {k: _sym(v) for k, v in tensor_names.items()}, channels=chosen)
+
+
+def _subscripts(spec: ConvSpec, quantity: str) -> dict[str, str]:
+    """Channel subscripts of a closed form per channel, as the derivation writes them.
+
+    W's second index counts within the group: in the input gradient input
+    channel ``c`` is W's ``c - c_0(o)``; in the weight gradient W's ``c'``
+    reads input channel ``c_0(o) + c'``. Without groups both are ``c``.
+    """
+    if spec.groups == 1:
+        return {"i": "c", "oi": "o,c", "o": "o", "sum": "o"}
+    if quantity == "grad_input":
+        return {"i": "c", "oi": r"o,\,c - c_{0}(o)", "o": "o", "sum": r"o \in G(c)"}
+    return {"i": r"c_{0}(o) + c'", "oi": "o,c'", "o": "o", "sum": r"o \in G(c)"}
 
 
 def _amount_values(exprs: Sequence[sp.Expr], forms: cfs.ClosedForms) -> Concat:
@@ -347,7 +372,7 @@ def _layer_input_gradient(
     else:
         w.text("layer_formula_plain", closed=closed)
     grad_lhs = Partial(Notation(names.input + ("_{c}" if multi else "")))
-    w.math(eq(grad_lhs, "=", _formula(forms.grad_input, spec, names)))
+    w.math(eq(grad_lhs, "=", _formula(forms.grad_input, spec, names, _subscripts(spec, "grad_input"))))
 
     def label(step: str, lead: int) -> Callable[[tuple[int, ...]], Any]:
         """The label of a step's matrix for one channel: the step's expression, the channel named."""
@@ -373,7 +398,7 @@ def _layer_input_gradient(
         w.tensor(cf.delta_dilated, 1, label("delta_dilated", 1))
     if spec.taps > 1:  # a kernel of one tap is its own turn
         key = "step_kernel_dilated" if spec.is_dilated else "step_rot180"
-        w.text(key + ("_3d" if ndim == 3 else ""))
+        w.text(_in_dims(key, ndim))
         w.tensor(cf.kernel_rot180, 2, label("kernel_rot180", 2))
 
     x_names = list(_entries(d.X).ravel())
@@ -401,8 +426,9 @@ def _layer_weight_gradient(w: Writer, d: Derivation, names: _Names, level: int, 
         w.text("layer_formula", closed=closed, values=m(values))
     else:
         w.text("layer_formula_plain", closed=closed)
-    weight_lhs = Partial(Notation(names.weight + ("_{o,c}" if _multi(spec) else "")))
-    w.math(eq(weight_lhs, "=", _formula(cf.forms.grad_weight, spec, names)))
+    subscripts = _subscripts(spec, "grad_weight")
+    weight_lhs = Partial(Notation(names.weight + (f"_{{{subscripts['oi']}}}" if _multi(spec) else "")))
+    w.math(eq(weight_lhs, "=", _formula(cf.forms.grad_weight, spec, names, subscripts)))
     w_names = list(_entries(d.W).ravel())
     grad_weight = cf.grad_weight.ravel()
     w.text("weight_entries", **names.args())

@@ -70,7 +70,11 @@ def tagged(block: Display) -> bool:
 
 
 def display_rows(block: Display, label: bool = False) -> list[str]:
-    """The rows of a display: one for ``equation``, aligned rows for ``align``, centred for ``gather``."""
+    """The rows of a display: one for ``equation``, aligned rows for ``align``, centred for ``gather``.
+
+    For LaTeX (``label``) the rows of one wrapped equation come as one row joined
+    by ``\\\\*``, so that a page break falls between equations only.
+    """
     if block.kind == "gather":
         return gallery([_gallery_item(item) for item in block.items])
     rows: list[str] = []
@@ -80,7 +84,9 @@ def display_rows(block: Display, label: bool = False) -> list[str]:
             continue
         if block.kind == "align" and len(item.sides) == 2 and not isinstance(item.sides[1], Matrix):
             lhs, relation = side(item.sides[0]), RELATIONS[item.relations[0]]
-            rows += equation_rows(lhs, relation, item.sides[1], item.terms)
+            wrapped = equation_rows(lhs, relation, item.sides[1], item.terms)
+            # LaTeX may break a long list between equations, never inside one: \\* holds its rows together
+            rows += [" \\\\*\n".join(wrapped)] if label else wrapped
         else:
             rows.append(inline(item, align=block.kind == "align"))
         if item.tag is not None:

@@ -75,24 +75,31 @@ class Named:
     """An expression of the algebra with the names this document gives the layer's tensors.
 
     ``names`` maps the algebra's tensors (x, W, delta, b) to expressions (or
-    notation); ``channels`` writes each with its channel subscript.
+    notation); ``channels`` writes each with its channel subscript: the
+    printers' defaults (True), or the subscript of each role (x: ``i``, W:
+    ``oi``, δ and b: ``o``).
     """
 
     expr: sp.Basic
     names: tuple[tuple[str, Any], ...]
-    channels: bool = False
+    channels: bool | tuple[tuple[str, str], ...] = False
 
     @classmethod
-    def of(cls, expr: sp.Basic, names: Mapping[str, Any], channels: bool = False) -> Named:
-        return cls(expr, tuple(sorted(names.items())), channels)
+    def of(cls, expr: sp.Basic, names: Mapping[str, Any],
+           channels: bool | Mapping[str, str] = False) -> Named:
+        chosen = channels if isinstance(channels, bool) else tuple(sorted(channels.items()))
+        return cls(expr, tuple(sorted(names.items())), chosen)
+
+    def _channels(self) -> bool | dict[str, str]:
+        return self.channels if isinstance(self.channels, bool) else dict(self.channels)
 
     def _note_latex(self, printer: Any) -> str:
         names = {k: note_latex(v) for k, v in self.names}
-        return note_latex(self.expr, tensor_names=names, channels=self.channels)
+        return note_latex(self.expr, tensor_names=names, channels=self._channels())
 
     def _plain_text(self, printer: Any) -> str:
         names = {k: plain_text(v) for k, v in self.names}
-        return plain_text(self.expr, tensor_names=names, channels=self.channels)
+        return plain_text(self.expr, tensor_names=names, channels=self._channels())
 
 
 @dataclass(frozen=True)

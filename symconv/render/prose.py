@@ -63,6 +63,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "kernel_matrices_groups": "The kernel {{K}} (the layer's weight), one matrix per output "
                                   "channel $o$ and input channel $c$ of its group (the second "
                                   "index counts within the group):",
+        "input_matrices_1d": "The input {{X}}, one row per channel:",
+        "kernel_matrices_1d": "The kernel {{K}} (the layer's weight), one row per output channel $o$ and "
+                              "input channel $c$:",
+        "kernel_matrices_groups_1d": "The kernel {{K}} (the layer's weight), one row per output channel "
+                                     "$o$ and input channel $c$ of its group (the second index counts "
+                                     "within the group):",
+        "output_matrices_1d": "The output {{Y}}, one row per output channel:",
+        "unrolled_columns_one_tap": "Its columns are the input channels ({{channels}} in all): a kernel "
+                                    "of one tap reads one entry per channel. {{K_hat}} has one row per "
+                                    "input channel and one column per output channel.",
+        "step_rot180_1d": "The kernel reversed ($\\mathrm{rot}_{180}$ of a 1-D kernel):",
+        "step_kernel_dilated_1d": "The kernel with $d-1$ zeros between neighbouring taps, then reversed "
+                                  "($\\mathrm{rot}_{180}$ of a 1-D kernel):",
         "no_bias": "The layer has no bias.",
         "bias_vector": "The bias, one entry per output channel:",
         "output_matrices": "The output {{Y}}, one matrix per output channel:",
@@ -237,7 +250,10 @@ PHRASES: dict[str, dict[str, str]] = {
                               "padding's zeros. With the zero-padded input $\\tilde{X} = "
                               "\\mathrm{pad}_{p}(X)$ the bracket goes:",
         "derive_forward_closed": "That is the correlation of $\\tilde{X}$ with $W$, stride $s$ and "
-                                 "dilation $d$, plus the bias; as operators:",
+                                 "dilation $d$, plus the bias. Written $A \\ast_{s,d} B$, the "
+                                 "correlation of $A$ with the kernel $B$ is $(A \\ast_{s,d} B)_{i} = "
+                                 "\\sum_{u} B_{u} A_{s i + d u}$, summed over channels as the layer's "
+                                 "groups say; $\\ast$ alone has stride and dilation 1. As operators:",
         "derive_backward_title": "The gradients, derived",
         "derive_backward_intro": "Each gradient is derived from the definition {{definition}} in "
                                  "numbered steps, in the general form above. Here $X$ is the layer's "
@@ -277,7 +293,8 @@ PHRASES: dict[str, dict[str, str]] = {
                                 "over all $k'$ positions $v = d u$ of the dilated kernel:",
         "derive_flip": "As $v$ grows the error is read further back, at $j + p - v$: the kernel "
                        "runs against the error. Replacing $v$ by $k' - 1 - v$ makes both run "
-                       "forward, and the kernel read backwards is the kernel turned by 180 degrees:",
+                       "forward, and the kernel read backwards is the kernel reversed, "
+                       "$\\mathrm{rot}_{180}$ (in 2-D: turned by 180 degrees):",
         "derive_full_padding": "The bracket drops the terms where the kernel hangs over an end of the "
                                "error. Padding the error with $k'-1$ zeros on each side lets every "
                                "tap run (a full convolution); only the positions past the last one "
@@ -419,6 +436,17 @@ PHRASES: dict[str, dict[str, str]] = {
         "kernel_matrices": "卷积核 {{K}}（即该层的权重），每个输出通道 $o$ 与输入通道 $c$ 一个矩阵：",
         "kernel_matrices_groups": "卷积核 {{K}}（即该层的权重），每个输出通道 $o$ 与其所在组的每个"
                                   "输入通道 $c$ 一个矩阵（第二个下标在组内计数）：",
+        "input_matrices_1d": "输入 {{X}}，每个通道一行：",
+        "kernel_matrices_1d": "卷积核 {{K}}（即该层的权重），每个输出通道 $o$ 与输入通道 $c$ 一行：",
+        "kernel_matrices_groups_1d": "卷积核 {{K}}（即该层的权重），每个输出通道 $o$ 与其所在组"
+                                     "的每个输入通道 $c$ 一行（第二个下标在组内计数）：",
+        "output_matrices_1d": "输出 {{Y}}，每个输出通道一行：",
+        "unrolled_columns_one_tap": "它的列就是各输入通道（共 {{channels}} 个）：只有一个元素的"
+                                    "卷积核在每个通道只读一个元素。{{K_hat}} 每个输入通道一行，"
+                                    "每个输出通道一列。",
+        "step_rot180_1d": "卷积核反转（一维卷积核的 $\\mathrm{rot}_{180}$）：",
+        "step_kernel_dilated_1d": "卷积核的相邻元素之间插入 $d-1$ 个零，再反转"
+                                  "（一维卷积核的 $\\mathrm{rot}_{180}$）：",
         "no_bias": "该层没有偏置。",
         "bias_vector": "偏置，每个输出通道一个：",
         "output_matrices": "输出 {{Y}}，每个输出通道一个矩阵：",
@@ -560,8 +588,10 @@ PHRASES: dict[str, dict[str, str]] = {
                                      "$s i - p$ 起铺在输入上，卷积核元素之间相隔 $d$：",
         "derive_forward_pad": "方括号让窗口留在输入之内：窗口之外读到的是填充的零。用补零后的输入 "
                               "$\\tilde{X} = \\mathrm{pad}_{p}(X)$，方括号就不需要了：",
-        "derive_forward_closed": "这正是 $\\tilde{X}$ 与 $W$ 的互相关（步长 $s$，膨胀率 $d$）再加上偏置；"
-                                 "写成算子：",
+        "derive_forward_closed": "这正是 $\\tilde{X}$ 与 $W$ 的互相关（步长 $s$，膨胀率 $d$）再加上偏置。"
+                                 "记作 $A \\ast_{s,d} B$：$A$ 与卷积核 $B$ 的互相关为 $(A \\ast_{s,d} B)_{i} "
+                                 "= \\sum_{u} B_{u} A_{s i + d u}$，按该层的分组对通道求和；"
+                                 "$\\ast$ 单独出现时步长和膨胀率都是 1。写成算子：",
         "derive_backward_title": "梯度的推导",
         "derive_backward_intro": "下面从定义 {{definition}} 出发，按上面的一般形式逐步推导每个梯度，"
                                  "每一步都有编号。这里 $X$ 是这一层的输入 $a^{l}$，$Y$ 是它的输出 "
