@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -443,3 +444,20 @@ def test_a_closed_pipe_stops_quietly() -> None:
         err = process.stderr.read()
         code = process.wait(timeout=120)
     assert (code, err) == (141, b"")
+
+
+@pytest.mark.parametrize("columns", ["60", "100", "140"])
+def test_the_text_wraps_to_the_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """Prose and formulas keep to ``COLUMNS`` (matrices, tables and commands are as wide as they are)."""
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = run(capsys, "derive", "--input", "6", "--kernel", "3", "--stride", "2", "--padding", "1",
+                       "--in-channels", "4", "--out-channels", "4", "--groups", "2", "--backward")
+    assert code == 0
+    width = int(columns)
+    lines = [unicodedata.normalize("NFC", line) for line in out.splitlines()]
+    wide = [line for line in lines if len(line) > width and not line.lstrip().startswith(("[", "`"))
+            and "Entries" not in line and "  equal" not in line and not line.startswith("Conv2d")]
+    assert not wide, wide[:3]
+    assert max(len(line) for line in lines) > width - 20  # and uses the width it has
