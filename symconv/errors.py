@@ -56,3 +56,7 @@ class CodegenError(SymconvError):
 
 class RenderError(SymconvError):
     """A document cannot be rendered as asked (a language the format cannot carry, …)."""
+
+
+class FigureError(SymconvError):
+    """A figure cannot be drawn as asked (an unknown kind, a 3-D layer, sizes beyond a readable grid)."""

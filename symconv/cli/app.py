@@ -9,6 +9,7 @@ import click
 
 from symconv.cli.derive import derive
 from symconv.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, PROG
+from symconv.cli.figure import figure_command
 from symconv.cli.gen import gen
 from symconv.cli.help import Group
 from symconv.cli.verify import verify_command
@@ -38,11 +39,12 @@ def cli() -> None:
       symconv derive --input 7 --in-channels 2 --out-channels 4 --groups 2
       symconv derive --input 6 --in-channels 3 --out-channels 8 --separable
       symconv gen --kernel 3 --dilation 2
+      symconv figure sliding --input 5 --kernel 3 --stride 2 --padding 1 --out sliding.svg
     """
 
 
 # The commands live one per module; the group lays out their help in HelpFormatter.
-for _command in (derive, gen, verify_command):
+for _command in (derive, gen, verify_command, figure_command):
     cli.add_command(_command)
 
 

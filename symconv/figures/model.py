@@ -1,0 +1,90 @@
+"""The figure model: cells on grids, and frames that highlight cells, laid out once for every format.
+
+A figure is built from a spec's index algebra (:mod:`symconv.figures.build`)
+and printed as SVG or TikZ by templates (:mod:`symconv.figures.printers`);
+both read the same coordinates, colours and labels from here. Coordinates
+are in cell units (one cell is 1 × 1, y grows downwards); the printers scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The colours of the roles, as hex (SVG) and as RGB (TikZ): one palette for both formats.
+COLOURS: dict[str, str] = {
+    "input": "#dbe9f6",  # the input's entries
+    "padding": "#f2f2f2",  # the padding's zeros
+    "kernel": "#fde3c8",  # the kernel's taps
+    "hole": "#ffffff",  # the zeros a dilation puts between taps
+    "output": "#d9f0d3",  # the output's entries
+    "read": "#6baed6",  # an input cell the current output reads
+    "written": "#41ab5d",  # the output cell being computed
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One square of a grid: where it is, what it holds and which role colours it."""
+
+    grid: str  # the grid's name: input, kernel, dilated, output
+    index: tuple[int, ...]  # its position in the grid, from 0 (row, column; a 1-D grid has one row)
+    x: float
+    y: float
+    role: str  # a key of COLOURS
+    base: str  # the label's letter (x, k, y) or "0"; "" for none
+    sub: str = ""  # its subscript: the 1-based position, "11" (commas when an index has two digits)
+
+    @property
+    def tex(self) -> str:
+        """The label in TeX math: ``x_{11}``."""
+        return f"{self.base}_{{{self.sub}}}" if self.sub else self.base
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A named rectangle of cells with its title above it."""
+
+    name: str
+    title: str  # plain text
+    title_tex: str  # for TeX: text mode (the title of a strip frame is its number)
+    x: float  # top-left corner
+    y: float
+    rows: int
+    cols: int
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of text under the grids: plain, and for TeX (text mode, math in ``$…$``)."""
+
+    x: float
+    y: float
+    text: str
+    tex: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of an animation: the output position computed and the input cells it reads."""
+
+    number: int
+    output: tuple[int, ...]  # the output cell (its grid index)
+    reads: tuple[tuple[int, ...], ...]  # the padded input cells, in the kernel's tap order
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A laid-out figure: its grids, notes, frames (for the sliding kind) and its size in cell units."""
+
+    kind: str
+    layer: str  # the spec's one-line description
+    width: float
+    height: float
+    grids: tuple[Grid, ...]
+    notes: tuple[Note, ...] = ()
+    frames: tuple[Frame, ...] = ()
+    hidden_frames: int = 0  # frames a strip leaves out (a note says how many)
+
+    def grid(self, name: str) -> Grid:
+        return next(g for g in self.grids if g.name == name)

@@ -1,0 +1,224 @@
+"""Figures: their geometry read back from the SVG's own structure, against the definition.
+
+The truth here is counted independently of symconv: the window of output
+position ``i`` covers the padded input positions ``s·i + d·u`` for the taps
+``u`` (direct loops), the sizes come from ``tests/reference.py``. The TikZ is
+compiled with pdflatex, the SVG rendered in headless Chromium and its pixels
+read at cell corners.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import reference
+from browsertools import _decode_png, screenshot
+from doctools import compile_tex, pdf_text, require_tool
+
+from symconv import ConvSpec
+from symconv.cli import main
+from symconv.errors import FigureError
+from symconv.figures import figure
+from symconv.figures.build import MAX_STRIP
+from symconv.figures.model import COLOURS
+from symconv.figures.printers import CELL_PX
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+# (input, kernel, stride, padding, dilation, dims): strides, paddings (also asymmetric "same"),
+# dilations, 1-D and 2-D, square and not.
+SPECS = [
+    (5, 3, 1, 0, 1, 2), (5, 3, 2, 1, 1, 2), (7, 3, 2, 1, 2, 2), ((4, 6), (2, 3), (1, 2), (0, 1), 1, 2),
+    (6, 2, 1, "same", 1, 2), (8, 3, 3, 2, 1, 1), (9, 2, 2, 0, 3, 1), (4, 1, 1, 0, 1, 2),
+]
+
+
+def spec_of(row: tuple[object, ...]) -> ConvSpec:
+    n, k, s, p, d, dims = row
+    return ConvSpec(input_size=n, kernel_size=k, stride=s, padding=p, dilation=d, dims=dims)  # type: ignore[arg-type]
+
+
+def _tuple(value: object, dims: int) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, tuple) else (value,) * dims  # type: ignore[return-value]
+
+
+def truth(row: tuple[object, ...]) -> dict[str, object]:
+    """What the figure must show, from the definition (direct loops) and the reference sizes."""
+    n, k, s, p, d, dims = row
+    n, k, s, d = (_tuple(v, dims) for v in (n, k, s, d))  # type: ignore[arg-type]
+    before, after = reference.padding_amounts(p, k, d)  # type: ignore[arg-type]
+    out = reference.output_size(n, k, s, p, d)  # type: ignore[arg-type]
+    padded = tuple(a + b + c for a, b, c in zip(n, before, after))
+    frames = []
+    for position in itertools.product(*(range(o) for o in out)):
+        reads = set()
+        for tap in itertools.product(*(range(t) for t in k)):
+            at = tuple(si * pi + di * ti for si, pi, di, ti in zip(s, position, d, tap))
+            reads.add(at if dims == 2 else (0, *at))
+        frames.append((position if dims == 2 else (0, *position), reads))
+    return {"n": n, "k": k, "out": out, "padded": padded, "frames": frames}
+
+
+def prod(values: tuple[int, ...]) -> int:
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def cells(root: ET.Element, grid: str, role: str | None = None) -> list[ET.Element]:
+    return [r for r in root.iter(f"{SVG}rect") if r.get("data-grid") == grid
+            and (role is None or r.get("data-role") == role)]
+
+
+def index(text: str | None) -> tuple[int, ...]:
+    assert text is not None
+    return tuple(int(v) for v in text.split(","))
+
+
+@pytest.mark.parametrize("row", SPECS, ids=[str(r) for r in SPECS])
+def test_the_sliding_window_shows_what_each_output_reads(row: tuple[object, ...]) -> None:
+    want = truth(row)
+    root = ET.fromstring(figure(spec_of(row), "sliding").svg())
+    assert len(cells(root, "input", "input")) == prod(want["n"])  # type: ignore[arg-type]
+    assert len(cells(root, "input", "padding")) == prod(want["padded"]) - prod(want["n"])  # type: ignore[arg-type]
+    assert len(cells(root, "kernel", "kernel")) == prod(want["k"])  # type: ignore[arg-type]
+    assert len(cells(root, "output", "output")) == prod(want["out"])  # type: ignore[arg-type]
+    frames = [g for g in root.iter(f"{SVG}g") if g.get("data-frame") is not None]
+    assert len(frames) == len(want["frames"]) == int(root.get("data-frames", "-1"))  # type: ignore[arg-type]
+    count = len(frames)
+    for number, (frame, (output, reads)) in enumerate(zip(frames, want["frames"])):  # type: ignore[call-overload]
+        assert int(frame.get("data-frame", "-1")) == number
+        shown = {index(r.get("data-read")) for r in frame.iter(f"{SVG}rect") if r.get("data-read")}
+        assert shown == reads, (number, shown, reads)
+        written = [index(r.get("data-written")) for r in frame.iter(f"{SVG}rect") if r.get("data-written")]
+        assert written == [output]
+        # the animation shows frame i exactly from i/count to (i+1)/count of the loop
+        animate = frame.find(f"{SVG}animate")
+        assert animate is not None
+        times = [float(t) for t in animate.get("keyTimes", "").split(";")]
+        values = animate.get("values", "").split(";")
+        ends = [*times[1:], 1.0]
+        visible = [(t, end) for t, end, v in zip(times, ends, values) if v == "visible"]
+        assert visible == [(pytest.approx(number / count, abs=1e-5),
+                            pytest.approx((number + 1) / count, abs=1e-5))]
+
+
+@pytest.mark.parametrize("row", SPECS[:4], ids=[str(r) for r in SPECS[:4]])
+def test_the_strip_colours_the_cells_each_frame_reads(row: tuple[object, ...]) -> None:
+    want = truth(row)
+    root = ET.fromstring(figure(spec_of(row), "sliding").svg(strip=True))
+    frames = want["frames"]  # type: ignore[assignment]
+    shown = [f for f in range(len(frames))  # type: ignore[arg-type]
+             if cells(root, f"input@{f}")]
+    expected = list(range(len(frames)))  # type: ignore[arg-type]
+    if len(expected) > MAX_STRIP:
+        expected = expected[: (MAX_STRIP + 1) // 2] + expected[len(expected) - MAX_STRIP // 2 :]
+    assert shown == expected
+    assert int(root.get("data-hidden-frames", "-1")) == len(frames) - len(shown)  # type: ignore[arg-type]
+    for f in shown:
+        output, reads = frames[f]  # type: ignore[index]
+        assert {index(c.get("data-index")) for c in cells(root, f"input@{f}", "read")} == reads
+        assert [index(c.get("data-index")) for c in cells(root, f"output@{f}", "written")] == [output]
+
+
+@pytest.mark.parametrize(("k", "d"), [(3, 2), (2, 3), ((3, 2), (2, 1)), (4, 1)])
+def test_the_dilated_kernel_has_its_holes_and_its_span(k: object, d: object) -> None:
+    spec = ConvSpec(kernel_size=k, dilation=d)  # type: ignore[arg-type]
+    kernel, dil = _tuple(k, 2), _tuple(d, 2)
+    span = tuple(t + (t - 1) * (e - 1) for t, e in zip(kernel, dil))  # the published k + (k-1)(d-1)
+    root = ET.fromstring(figure(spec, "dilation").svg())
+    taps = {index(c.get("data-index")) for c in cells(root, "dilated", "kernel")}
+    assert taps == {(a * dil[0], b * dil[1]) for a in range(kernel[0]) for b in range(kernel[1])}
+    assert len(cells(root, "dilated", "hole")) == prod(span) - prod(kernel)
+    grid = next(g for g in root.iter(f"{SVG}g") if g.get("data-grid") == "dilated")
+    assert (int(grid.get("data-rows", "0")), int(grid.get("data-cols", "0"))) == span
+    assert f"= {span[0]}" in ET.tostring(root, encoding="unicode")
+
+
+def test_figures_are_deterministic_and_show_in_notebooks() -> None:
+    spec = ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1)
+    drawing = figure(spec, "sliding")
+    assert drawing.svg() == figure(spec, "sliding").svg() and drawing.tikz() == figure(spec, "sliding").tikz()
+    assert drawing._repr_svg_().startswith("<svg")
+    assert "输入（补零后）" in figure(spec, "sliding", lang="zh").svg()
+
+
+@pytest.mark.parametrize("kind, spec", [
+    ("sliding", ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1)),
+    ("sliding", ConvSpec(input_size=14, kernel_size=3, dims=1)),
+    ("dilation", ConvSpec(kernel_size=3, dilation=2)),
+])
+def test_the_tikz_compiles_and_shows_the_figure(tmp_path: Path, kind: str, spec: ConvSpec) -> None:
+    require_tool("pdflatex")
+    pdf = compile_tex(figure(spec, kind).tikz(standalone=True), tmp_path / "tikz")
+    text = pdf_text(pdf)  # a sliding figure prints as its strip of frames: inputs and outputs
+    wanted = ("x1", "y1") if kind == "sliding" else ("kernel", "k11")
+    assert all(word in text for word in wanted), text[:300]
+
+
+def _pixel(png: Path, x: float, y: float) -> tuple[int, ...]:
+    width, _, gray = _decode_png(png.read_bytes())
+    return (gray[round(y) * width + round(x)],)
+
+
+def _gray(colour: str) -> int:
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return sum(rgb) // 3
+
+
+def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) -> None:
+    """Chromium renders the strip: a read cell, a padding cell and the written output at their colours."""
+    spec = ConvSpec(input_size=4, kernel_size=2, stride=2, padding=1)
+    drawing = figure(spec, "sliding")
+    model = drawing.model
+    page = tmp_path / "strip.svg"
+    page.write_text(drawing.svg(strip=True), encoding="utf-8")
+    png = screenshot(page, tmp_path / "strip.png", width=1200, height=400)
+    margin = round(CELL_PX * 0.3, 1)
+
+    def at(grid_x: float, grid_y: float) -> int:  # a point inside a cell, clear of its label
+        return _pixel(png, margin + (grid_x + 0.12) * CELL_PX, margin + (grid_y + 0.12) * CELL_PX)[0]
+
+    source = model.grid("input")
+    # frame 1 reads padded (0,0), (0,1), (1,0), (1,1): (0,0) is padding but read, (2,2) is an unread input
+    assert abs(at(source.x + 0, source.y + 0) - _gray(COLOURS["read"])) <= 12
+    assert abs(at(source.x + 2, source.y + 2) - _gray(COLOURS["input"])) <= 12
+    assert abs(at(source.x + 5, source.y + 5) - _gray(COLOURS["padding"])) <= 12
+
+
+@pytest.mark.parametrize("args, message", [
+    ("nope --input 3", "KIND nope is not one of sliding, dilation"),
+    ("sliding --dims 3 --input 3", "figures are drawn for 1-D and 2-D layers"),
+    ("sliding --input 40", "a figure draws at most 16 cells per side"),
+    ("sliding", "--input is missing"),
+    ("sliding --input 4 --format png", "--format png is not one of svg, tikz"),
+])
+def test_bad_figures_are_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: str, message: str
+) -> None:
+    out = tmp_path / "figure.svg"
+    code = main(["figure", *shlex.split(args), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_the_api_refuses_in_one_line() -> None:
+    with pytest.raises(FigureError, match="figure kind 'pie' is not one of sliding, dilation"):
+        figure(ConvSpec(input_size=3), "pie")
+    with pytest.raises(FigureError, match="lang='fr'"):
+        figure(ConvSpec(input_size=3), "sliding", lang="fr")
+
+
+def test_the_cli_writes_svg_and_tikz(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    svg, tikz = tmp_path / "s.svg", tmp_path / "s.tex"
+    assert main(["figure", "sliding", "--input", "5", "--kernel", "3", "--out", str(svg)]) == 0
+    assert main(["figure", "dilation", "--kernel", "3", "--dilation", "2", "--format", "tikz",
+                 "--out", str(tikz)]) == 0
+    assert ET.fromstring(svg.read_text(encoding="utf-8")).get("data-kind") == "sliding"
+    assert r"\begin{tikzpicture}" in tikz.read_text(encoding="utf-8")
