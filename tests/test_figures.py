@@ -192,7 +192,7 @@ def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("args, message", [
-    ("nope --input 3", "KIND nope is not one of sliding, dilation"),
+    ("nope --input 3", "KIND nope is not one of sliding, dilation, backward"),
     ("sliding --dims 3 --input 3", "figures are drawn for 1-D and 2-D layers"),
     ("sliding --input 40", "a figure draws at most 16 cells per side"),
     ("sliding", "--input is missing"),
@@ -209,7 +209,7 @@ def test_bad_figures_are_refused_in_one_line(
 
 
 def test_the_api_refuses_in_one_line() -> None:
-    with pytest.raises(FigureError, match="figure kind 'pie' is not one of sliding, dilation"):
+    with pytest.raises(FigureError, match="figure kind 'pie' is not one of sliding, dilation, backward"):
         figure(ConvSpec(input_size=3), "pie")
     with pytest.raises(FigureError, match="lang='fr'"):
         figure(ConvSpec(input_size=3), "sliding", lang="fr")
@@ -222,3 +222,45 @@ def test_the_cli_writes_svg_and_tikz(capsys: pytest.CaptureFixture[str], tmp_pat
                  "--out", str(tikz)]) == 0
     assert ET.fromstring(svg.read_text(encoding="utf-8")).get("data-kind") == "sliding"
     assert r"\begin{tikzpicture}" in tikz.read_text(encoding="utf-8")
+
+
+def _label(root: ET.Element, grid: str) -> dict[tuple[int, ...], str]:
+    """The label of every labelled cell of ``grid``: its position → text (letter and subscript)."""
+    labels = {}
+    rects = [r for r in root.iter(f"{SVG}rect") if r.get("data-grid") == grid]
+    texts = [t for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    by_place = {(t.get("x"), t.get("y")): "".join(t.itertext()) for t in texts}
+    for r in rects:
+        x = round(float(r.get("x", "0")) + CELL_PX / 2, 1)
+        y = round(float(r.get("y", "0")) + CELL_PX / 2, 1)
+        labels[index(r.get("data-index"))] = by_place.get((str(x), str(y)), "")
+    return labels
+
+
+@pytest.mark.parametrize("row", SPECS, ids=[str(r) for r in SPECS])
+def test_the_backward_figure_is_the_zero_inserted_padded_error_and_the_turned_kernel(
+    row: tuple[object, ...]
+) -> None:
+    """δ_i lands at k' − 1 + s·i; tap u of the turned kernel at k' − 1 − d·u; the rest are zeros."""
+    _, k, s, _, d, dims = row
+    want = truth(row)
+    k_, s_, d_ = (_tuple(v, dims) for v in (k, s, d))  # type: ignore[arg-type]
+    out = want["out"]
+    span = tuple(t + (t - 1) * (e - 1) for t, e in zip(k_, d_))
+    margin = tuple(a - 1 for a in span)
+    root = ET.fromstring(figure(spec_of(row), "backward").svg())
+    errors, turned = _label(root, "error"), _label(root, "turned")
+    core = tuple(si * (o - 1) + 1 for si, o in zip(s_, out))  # type: ignore[arg-type]
+    shape = tuple(c + 2 * m for c, m in zip(core, margin))
+    lift = (lambda t: t) if dims == 2 else (lambda t: (0, *t))
+    assert len(errors) == prod(shape)
+    expected = {lift(tuple(m + si * i for m, si, i in zip(margin, s_, at))):
+                "δ" + "".join(str(i + 1) for i in at)
+                for at in itertools.product(*(range(o) for o in out))}  # type: ignore[arg-type]
+    assert {at: text for at, text in errors.items() if text.startswith("δ")} == expected
+    assert len(cells(root, "error", "inserted")) == prod(core) - prod(out)  # type: ignore[arg-type]
+    taps = {lift(tuple(a - 1 - di * u for a, di, u in zip(span, d_, tap))):
+            "k" + "".join(str(u + 1) for u in tap)
+            for tap in itertools.product(*(range(t) for t in k_))}
+    assert {at: text for at, text in turned.items() if text.startswith("k")} == taps
+    assert len(cells(root, "turned", "hole")) == prod(span) - prod(k_)

@@ -16,7 +16,7 @@ from symconv.figures import KINDS, figure
 
 @click.command(
     "figure", cls=Command,
-    short_help="Draw a figure of a layer (sliding window, dilation) as SVG or TikZ.",
+    short_help="Draw a figure of a layer (sliding window, dilation, backward) as SVG or TikZ.",
 )
 @click.argument("kind", type=ChoiceType(list(KINDS)), metavar="KIND")
 @spec_options
@@ -48,6 +48,8 @@ def figure_command(
     KIND:
       sliding   the kernel's positions over the padded input, one frame per output position
       dilation  the kernel and the dilated kernel, its holes and its span k + (k-1)(d-1)
+      backward  the error zero-inserted and fully padded, and the turned kernel: the input
+                gradient's closed form
 
     \b
     Examples:

@@ -12,11 +12,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import numpy as np
+import sympy as sp
+
+from symconv.algebra import closed_forms as cfs
+from symconv.algebra import evaluate as ev
+from symconv.algebra.operators import DELTA, W
 from symconv.errors import FigureError
 from symconv.figures.model import Cell, Figure, Frame, Grid, Note
+from symconv.printing.note_latex import note_latex
+from symconv.printing.plain_text import plain_text
 from symconv.spec import ConvSpec
 
-KINDS = ("sliding", "dilation")
+KINDS = ("sliding", "dilation", "backward")
 """The kinds drawn so far (see the README's figures section for what each shows)."""
 
 MAX_SIDE = 16
@@ -29,8 +37,10 @@ GAP = 1.5  # cell units between grids
 TITLE = 1.2  # room above a grid for its title
 
 TITLES = {
-    "en": {"input": "input, padded", "kernel": "kernel", "output": "output", "dilated": "dilated kernel"},
-    "zh": {"input": "输入（补零后）", "kernel": "卷积核", "output": "输出", "dilated": "膨胀后的卷积核"},
+    "en": {"input": "input, padded", "kernel": "kernel", "output": "output", "dilated": "dilated kernel",
+           "error": "error: zero-inserted, padded", "turned": "kernel: dilated, turned"},
+    "zh": {"input": "输入（补零后）", "kernel": "卷积核", "output": "输出", "dilated": "膨胀后的卷积核",
+           "error": "误差：插零、补零后", "turned": "卷积核：膨胀、旋转后"},
 }
 
 
@@ -60,8 +70,8 @@ def _check(spec: ConvSpec, kind: str) -> None:
     if spec.ndim == 3:
         raise FigureError("figures are drawn for 1-D and 2-D layers; for a 3-D layer draw one depth slice "
                           "with --dims 2")
-    if kind == "sliding" and not spec.has_input_size:
-        raise FigureError("a sliding figure needs the input size: give --input")
+    if kind in ("sliding", "backward") and not spec.has_input_size:
+        raise FigureError(f"a {kind} figure needs the input size: give --input")
 
 
 def _side_check(name: str, shape: Sequence[int]) -> None:
@@ -73,7 +83,8 @@ def _side_check(name: str, shape: Sequence[int]) -> None:
 def figure_model(spec: ConvSpec, kind: str, lang: str = "en") -> Figure:
     """The figure ``kind`` of ``spec`` (one of :data:`KINDS`), titles in ``lang``."""
     _check(spec, kind)
-    return _sliding(spec, lang) if kind == "sliding" else _dilation(spec, lang)
+    draw = {"sliding": _sliding, "dilation": _dilation, "backward": _backward}[kind]
+    return draw(spec, lang)
 
 
 def _sliding(spec: ConvSpec, lang: str) -> Figure:
@@ -156,6 +167,74 @@ def _dilation(spec: ConvSpec, lang: str) -> Figure:
     note = Note(0, height - 0.4, "k' = k + (k - 1)(d - 1): " + ", ".join(spans),
                 "$k' = k + (k - 1)(d - 1)$: " + ", ".join(f"${s}$" for s in spans))
     return Figure("dilation", spec.describe(), _width(dx + span[1], note), height, tuple(grids), (note,))
+
+
+def _backward(spec: ConvSpec, lang: str) -> Figure:
+    """The picture of the input gradient's closed form: the error zero-inserted by the stride and
+    padded by ``k' − 1`` on every side, beside the dilated kernel turned by 180 degrees.
+
+    Both are the algebra's closed-form steps (``delta_full`` or its parts, ``kernel_rot180``)
+    evaluated on labelled entries, so every cell shows where the error's entry or the tap lands.
+    """
+    titles = TITLES[lang]
+    forms = cfs.closed_forms(spec)
+    amounts = cfs.amounts(spec)
+    delta = np.empty((1, *spec.output_size), dtype=object)
+    for at in np.ndindex(*spec.output_size):
+        delta[(0, *at)] = sp.Symbol("e:" + ",".join(map(str, at)))
+    weight = np.empty((1, 1, *spec.kernel), dtype=object)
+    for at in np.ndindex(*spec.kernel):
+        weight[(0, 0, *at)] = sp.Symbol("k:" + ",".join(map(str, at)))
+    bound = {DELTA: delta, W: weight}
+    error_expr = forms.step("delta_full") or forms.step("delta_dilated") or DELTA
+    errors = _plane_of(ev.evaluate(error_expr, spec, bound, amounts).data)
+    turned = _plane_of(ev.evaluate(forms.step("kernel_rot180") or W, spec, bound, amounts).data)
+    _side_check("padded error", errors.shape)
+    margin = tuple(k - 1 for k in spec.effective_kernel) if forms.step("delta_full") is not None \
+        else (0,) * spec.ndim
+    margin = (0, *margin) if spec.ndim == 1 else margin
+    core = _plane([s * (o - 1) + 1 for s, o in zip(spec.strides, spec.output_size)])
+
+    def error_cell(index: tuple[int, int]) -> tuple[str, str, str]:
+        entry = errors[index]
+        if isinstance(entry, sp.Symbol):
+            return "error", "δ", _sub(_origin(entry)[:])
+        inside = all(m <= i < m + c for i, m, c in zip(index, margin, core))
+        return ("inserted" if inside else "padding"), "0", ""
+
+    def kernel_cell(index: tuple[int, int]) -> tuple[str, str, str]:
+        entry = turned[index]
+        return ("kernel", "k", _sub(_origin(entry))) if isinstance(entry, sp.Symbol) else ("hole", "0", "")
+
+    top = TITLE
+    shape_e: tuple[int, int] = (int(errors.shape[0]), int(errors.shape[1]))
+    shape_k: tuple[int, int] = (int(turned.shape[0]), int(turned.shape[1]))
+    grids = [Grid("error", titles["error"], titles["error"], 0, top, shape_e[0], shape_e[1],
+                  _cells("error", shape_e, 0, top, error_cell))]
+    kx = shape_e[1] + GAP
+    grids.append(Grid("turned", titles["turned"], titles["turned"], kx, top, shape_k[0], shape_k[1],
+                      _cells("turned", shape_k, kx, top, kernel_cell)))
+    height = top + max(shape_e[0], shape_k[0]) + 1.5
+    # the layer's closed form, as the algebra states it, under the picture it draws
+    names = {"x": "X", "W": "W", "b": "b"}
+    closed_text = plain_text(forms.grad_input, tensor_names={**names, "delta": "δ"})
+    text = f"∂J/∂X = {closed_text}; {_stride_note(spec)}"
+    closed = note_latex(forms.grad_input, tensor_names={**names, "delta": r"\delta"})
+    tex = rf"$\partial J/\partial X = {closed}$; {_stride_note(spec)}"
+    note = Note(0, height - 0.4, text, tex)
+    return Figure("backward", spec.describe(), _width(kx + shape_k[1], note), height, tuple(grids), (note,))
+
+
+def _plane_of(data: np.ndarray) -> np.ndarray:
+    """One channel's spatial array as rows × columns (a 1-D one as one row)."""
+    while data.ndim > 2 and data.shape[0] == 1:
+        data = data[0]
+    return data.reshape(1, -1) if data.ndim == 1 else data
+
+
+def _origin(entry: sp.Symbol) -> tuple[int, ...]:
+    """The position a labelled entry came from (``e:1,2`` → (1, 2))."""
+    return tuple(int(v) for v in entry.name.split(":")[1].split(","))
 
 
 def strip(fig: Figure) -> Figure:

@@ -17,9 +17,15 @@ COLOURS: dict[str, str] = {
     "kernel": "#fde3c8",  # the kernel's taps
     "hole": "#ffffff",  # the zeros a dilation puts between taps
     "output": "#d9f0d3",  # the output's entries
+    "error": "#f9d5d3",  # the entries of the error δ
+    "inserted": "#ffffff",  # the zeros zero insertion puts between them (a stride)
     "read": "#6baed6",  # an input cell the current output reads
     "written": "#41ab5d",  # the output cell being computed
 }
+
+
+TEX_LETTERS = {"δ": r"\delta"}
+"""Labels' letters that TeX spells by name."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +42,9 @@ class Cell:
 
     @property
     def tex(self) -> str:
-        """The label in TeX math: ``x_{11}``."""
-        return f"{self.base}_{{{self.sub}}}" if self.sub else self.base
+        """The label in TeX math: ``x_{11}``, ``\\delta_{11}``."""
+        base = TEX_LETTERS.get(self.base, self.base)
+        return f"{base}_{{{self.sub}}}" if self.sub else base
 
 
 @dataclass(frozen=True)
