@@ -14,6 +14,7 @@ import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 import reference
 from browsertools import _decode_png, screenshot
@@ -192,7 +193,7 @@ def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("args, message", [
-    ("nope --input 3", "KIND nope is not one of sliding, dilation, backward"),
+    ("nope --input 3", "KIND nope is not one of sliding, dilation, backward, im2col"),
     ("sliding --dims 3 --input 3", "figures are drawn for 1-D and 2-D layers"),
     ("sliding --input 40", "a figure draws at most 16 cells per side"),
     ("sliding", "--input is missing"),
@@ -264,3 +265,49 @@ def test_the_backward_figure_is_the_zero_inserted_padded_error_and_the_turned_ke
             for tap in itertools.product(*(range(t) for t in k_))}
     assert {at: text for at, text in turned.items() if text.startswith("k")} == taps
     assert len(cells(root, "turned", "hole")) == prod(span) - prod(k_)
+
+
+IM2COL = [(3, 2, 1, 0, 1, 2), (5, 3, 2, 1, 1, 2), (6, 3, 1, 1, 1, 2), ((4, 6), (2, 3), (1, 2), (0, 1), 1, 2),
+          (9, 3, 2, 0, 2, 1)]
+
+
+@pytest.mark.parametrize("row", IM2COL, ids=[str(r) for r in IM2COL])
+@pytest.mark.parametrize("channels", [(1, 1), (2, 3)])
+def test_im2col_shows_a_window_and_the_row_it_becomes(
+    row: tuple[object, ...], channels: tuple[int, int]
+) -> None:
+    """X̂'s drawn entries are the reference im2col's; the marked row is the marked window's."""
+    n, k, s, p, d, dims = row
+    c_in, c_out = channels
+    spec = ConvSpec(input_size=n, kernel_size=k, stride=s, padding=p, dilation=d, dims=dims,  # type: ignore[arg-type]
+                    in_channels=c_in, out_channels=c_out)
+    sizes = _tuple(n, dims)
+    # every input entry numbered 1, 2, …: the reference's X̂ says which entry lands where (0: padding)
+    numbered = np.arange(1, c_in * prod(sizes) + 1, dtype=np.float64).reshape(c_in, *sizes)
+    x_hat = reference.im2col(numbered, _tuple(k, dims), s, p, d)  # type: ignore[arg-type]
+    places = list(itertools.product(range(c_in), *(range(v) for v in sizes)))
+    root = ET.fromstring(figure(spec, "im2col").svg())
+    grid = next(g for g in root.iter(f"{SVG}g") if g.get("data-grid") == "x_hat")
+    assert (int(grid.get("data-rows", "0")), int(grid.get("data-cols", "0"))) == x_hat.shape
+    labels = _label(root, "x_hat")
+    multi = c_in > 1 or c_out > 1
+    for at, text in labels.items():
+        if at[0] < 0 or at[1] < 0:
+            assert text in ("⋯", "⋮", "⋱")  # the gap of an elided matrix
+            continue
+        value = int(x_hat[at])
+        if value == 0:
+            assert text == "0"
+            continue
+        channel, *place = places[value - 1]
+        sub = (f"{channel + 1}," if multi else "") + ("," if any(v >= 9 for v in place) else "").join(
+            str(v + 1) for v in place)
+        assert text == "x" + sub, (at, text)
+    # the marked row of X̂ is the window marked on the input
+    marked = {index(c.get("data-index"))[0] for c in cells(root, "x_hat", "read")}
+    assert len(marked) == 1
+    (r,) = marked
+    assert len(cells(root, "x_hat", "read")) == sum(1 for at in labels if at[0] == r and at[1] >= 0)
+    window = truth((n, k, s, p, d, dims))["frames"][r][1]  # type: ignore[index]
+    assert {index(c.get("data-index")) for c in cells(root, "input", "read")} == window
+    assert len(cells(root, "y_hat", "written")) == c_out

@@ -21,9 +21,9 @@ import sympy as sp
 from symconv import ConvSpec, derive, derive_separable
 from symconv.cli import main
 from symconv.errors import RenderError
+from symconv.printing.elide import keep, window
 from symconv.render import render_latex, render_markdown, repr_latex
 from symconv.render.document import derivation_document, separable_document
-from symconv.render.elide import keep, window
 from symconv.render.latex_math import display_rows
 from symconv.render.markup import markdown_safe
 from symconv.render.model import Display, Document, Equation, Math, Matrix, Table, Terms, Text

@@ -16,7 +16,7 @@ from symconv.figures import KINDS, figure
 
 @click.command(
     "figure", cls=Command,
-    short_help="Draw a figure of a layer (sliding window, dilation, backward) as SVG or TikZ.",
+    short_help="Draw a figure of a layer (sliding window, dilation, backward, im2col) as SVG or TikZ.",
 )
 @click.argument("kind", type=ChoiceType(list(KINDS)), metavar="KIND")
 @spec_options
@@ -50,6 +50,7 @@ def figure_command(
       dilation  the kernel and the dilated kernel, its holes and its span k + (k-1)(d-1)
       backward  the error zero-inserted and fully padded, and the turned kernel: the input
                 gradient's closed form
+      im2col    one window of the input and the row of X̂ it becomes, K̂ and Ŷ = X̂ K̂
 
     \b
     Examples:

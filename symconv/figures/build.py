@@ -17,6 +17,7 @@ import sympy as sp
 
 from symconv.algebra import closed_forms as cfs
 from symconv.algebra import evaluate as ev
+from symconv.algebra import unrolled
 from symconv.algebra.operators import DELTA, W
 from symconv.errors import FigureError
 from symconv.figures.model import Cell, Figure, Frame, Grid, Note
@@ -24,7 +25,7 @@ from symconv.printing.note_latex import note_latex
 from symconv.printing.plain_text import plain_text
 from symconv.spec import ConvSpec
 
-KINDS = ("sliding", "dilation", "backward")
+KINDS = ("sliding", "dilation", "backward", "im2col")
 """The kinds drawn so far (see the README's figures section for what each shows)."""
 
 MAX_SIDE = 16
@@ -38,9 +39,11 @@ TITLE = 1.2  # room above a grid for its title
 
 TITLES = {
     "en": {"input": "input, padded", "kernel": "kernel", "output": "output", "dilated": "dilated kernel",
-           "error": "error: zero-inserted, padded", "turned": "kernel: dilated, turned"},
+           "error": "error: zero-inserted, padded", "turned": "kernel: dilated, turned",
+           "x_hat": "X̂: one row per window", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂"},
     "zh": {"input": "输入（补零后）", "kernel": "卷积核", "output": "输出", "dilated": "膨胀后的卷积核",
-           "error": "误差：插零、补零后", "turned": "卷积核：膨胀、旋转后"},
+           "error": "误差：插零、补零后", "turned": "卷积核：膨胀、旋转后",
+           "x_hat": "X̂：每个窗口一行", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂"},
 }
 
 
@@ -70,7 +73,7 @@ def _check(spec: ConvSpec, kind: str) -> None:
     if spec.ndim == 3:
         raise FigureError("figures are drawn for 1-D and 2-D layers; for a 3-D layer draw one depth slice "
                           "with --dims 2")
-    if kind in ("sliding", "backward") and not spec.has_input_size:
+    if kind in ("sliding", "backward", "im2col") and not spec.has_input_size:
         raise FigureError(f"a {kind} figure needs the input size: give --input")
 
 
@@ -83,7 +86,7 @@ def _side_check(name: str, shape: Sequence[int]) -> None:
 def figure_model(spec: ConvSpec, kind: str, lang: str = "en") -> Figure:
     """The figure ``kind`` of ``spec`` (one of :data:`KINDS`), titles in ``lang``."""
     _check(spec, kind)
-    draw = {"sliding": _sliding, "dilation": _dilation, "backward": _backward}[kind]
+    draw = {"sliding": _sliding, "dilation": _dilation, "backward": _backward, "im2col": _im2col}[kind]
     return draw(spec, lang)
 
 
@@ -223,6 +226,135 @@ def _backward(spec: ConvSpec, lang: str) -> Figure:
     tex = rf"$\partial J/\partial X = {closed}$; {_stride_note(spec)}"
     note = Note(0, height - 0.4, text, tex)
     return Figure("backward", spec.describe(), _width(kx + shape_k[1], note), height, tuple(grids), (note,))
+
+
+# Titles TeX writes with math.
+TEX_TITLES = {
+    "X̂: one row per window": r"$\hat{X}$: one row per window", "K̂": r"$\hat{K}$",
+    "Ŷ = X̂ K̂": r"$\hat{Y} = \hat{X} \hat{K}$", "X̂：每个窗口一行": r"$\hat{X}$：每个窗口一行",
+}
+
+MAX_MATRIX = 12
+"""The most rows or columns a matrix of the unrolled form draws; beyond, its first and last ones."""
+
+
+def _matrix(
+    name: str, title: str, labels: np.ndarray, x: float, y: float,
+    marked: dict[tuple[int, int], str] | None = None,
+) -> Grid:
+    """A labelled matrix, elided to :data:`MAX_MATRIX` rows and columns with gap cells between.
+
+    ``labels[r, c]`` is ``(role, base, sub)``; ``marked`` recolours cells (``read``, ``written``).
+    """
+    rows, cols = labels.shape
+    keep_rows, row_gap = keep(rows, MAX_MATRIX)
+    keep_cols, col_gap = keep(cols, MAX_MATRIX)
+    line_rows: list[int | None] = list(keep_rows)
+    line_cols: list[int | None] = list(keep_cols)
+    if row_gap is not None:
+        line_rows.insert(row_gap, None)
+    if col_gap is not None:
+        line_cols.insert(col_gap, None)
+    cells = []
+    for i, r in enumerate(line_rows):
+        for j, c in enumerate(line_cols):
+            if r is None or c is None:
+                dots = "⋱" if r is None and c is None else "⋮" if r is None else "⋯"
+                cells.append(Cell(name, (-1 if r is None else r, -1 if c is None else c), x + j, y + i,
+                                  "gap", dots))
+                continue
+            role, base, sub = labels[r, c]
+            role = (marked or {}).get((r, c), role)
+            cells.append(Cell(name, (r, c), x + j, y + i, role, base, sub))
+    return Grid(name, title, TEX_TITLES.get(title, title), x, y, rows, cols, tuple(cells))
+
+
+def _drawn(grid: Grid) -> tuple[int, int]:
+    """How many rows and columns of cells a grid draws (gaps included)."""
+    return (len({c.y for c in grid.cells}), len({c.x for c in grid.cells}))
+
+
+def keep(n: int, count: int) -> tuple[list[int], int | None]:
+    """The first ``ceil(count/2)`` and last ``floor(count/2)`` of ``n`` indices, and where the gap goes."""
+    if count >= n:
+        return list(range(n)), None
+    head, tail = (count + 1) // 2, count // 2
+    return list(range(head)) + list(range(n - tail, n)), head
+
+
+def _im2col(spec: ConvSpec, lang: str) -> Figure:
+    """The note's second picture: one window of the (padded) input and the row of X̂ it becomes,
+    K̂ with one column per output channel, and Ŷ = X̂ K̂ with that window's entry.
+
+    X̂ and K̂ are the algebra's im2col and kernel matrix of labelled entries (:mod:`symconv.algebra.unrolled`).
+    """
+    titles = TITLES[lang]
+    padded = _plane(spec.padded_size)
+    _side_check("padded input", padded)
+    x = np.empty((spec.in_channels, *spec.sizes), dtype=object)
+    for at in np.ndindex(*x.shape):
+        x[at] = sp.Symbol("x:" + ",".join(map(str, at)))
+    w = np.empty((spec.out_channels, spec.group_in, *spec.kernel), dtype=object)
+    for at in np.ndindex(*w.shape):
+        w[at] = sp.Symbol("k:" + ",".join(map(str, at)))
+    x_hat, k_hat = unrolled.im2col(spec, x), unrolled.kernel_matrix(spec, w)
+    positions = x_hat.shape[0]
+    row = positions // 2 if positions <= MAX_MATRIX else 1  # a window in the middle, or one that shows
+    window = list(itertools.product(*(range(o) for o in spec.output_size)))[row]
+    channel_sub = spec.in_channels > 1 or spec.out_channels > 1
+
+    def label(entry: object, letter: str) -> tuple[str, str, str]:
+        if not isinstance(entry, sp.Symbol):
+            return "padding", "0", ""
+        at = _origin(entry)
+        channels, place = (at[:1], at[1:]) if letter == "x" else (at[:2], at[2:])
+        sub = (",".join(str(c + 1) for c in channels) + "," if channel_sub else "") + _sub(place)
+        return ("input" if letter == "x" else "kernel"), letter, sub
+
+    before = spec.pad_before
+    reads = {tuple(int(i) + b for i, b in zip(spec.input_index(window, tap), before))
+             for tap in itertools.product(*(range(k) for k in spec.kernel))}
+    reads = {r if spec.ndim == 2 else (0, *r) for r in reads}
+    n = spec.sizes
+
+    def input_label(index: tuple[int, int]) -> tuple[str, str, str]:
+        at = index if spec.ndim == 2 else index[1:]
+        if not all(b <= i < b + size for i, b, size in zip(at, before, n)):
+            role, base, sub = "padding", "0", ""
+        else:
+            role, base, sub = "input", "x", _sub([i - b for i, b in zip(at, before)])
+        return ("read" if index in reads else role), base, sub
+
+    top = TITLE
+    grids = [Grid("input", titles["input"], titles["input"], 0, top, *padded,
+                  _cells("input", padded, 0, top, input_label))]
+    x_labels = np.empty(x_hat.shape, dtype=object)
+    for at in np.ndindex(*x_hat.shape):
+        x_labels[at] = label(x_hat[at], "x")
+    marked = {(row, c): "read" for c in range(x_hat.shape[1])}
+    xx = padded[1] + GAP
+    grids.append(_matrix("x_hat", titles["x_hat"], x_labels, xx, top, marked))
+    k_labels = np.empty(k_hat.shape, dtype=object)
+    for at in np.ndindex(*k_hat.shape):
+        role, base, sub = label(k_hat[at], "k")
+        k_labels[at] = ("hole", "0", "") if role == "padding" else (role, base, sub)
+    kx = xx + _drawn(grids[-1])[1] + GAP
+    grids.append(_matrix("k_hat", titles["k_hat"], k_labels, kx, top))
+    y_labels = np.empty((positions, spec.out_channels), dtype=object)
+    for r, place in enumerate(itertools.product(*(range(o) for o in spec.output_size))):
+        for o in range(spec.out_channels):
+            sub = (f"{o + 1}," if channel_sub else "") + _sub(place)
+            y_labels[r, o] = ("output", "y", sub)
+    yx = kx + _drawn(grids[-1])[1] + GAP
+    grids.append(_matrix("y_hat", titles["y_hat"], y_labels, yx, top,
+                         {(row, o): "written" for o in range(spec.out_channels)}))
+    tall = max(padded[0], *(_drawn(g)[0] for g in grids[1:]))
+    height = top + tall + 1.5
+    text = (f"the window of output {_sub(window)} is row {row + 1} of X̂"
+            + (f"; input channel 1 of {spec.in_channels} drawn" if spec.in_channels > 1 else ""))
+    note = Note(0, height - 0.4, text, text.replace("X̂", r"$\hat{X}$"))
+    width = yx + _drawn(grids[-1])[1]
+    return Figure("im2col", spec.describe(), _width(width, note), height, tuple(grids), (note,))
 
 
 def _plane_of(data: np.ndarray) -> np.ndarray:

@@ -19,12 +19,13 @@ COLOURS: dict[str, str] = {
     "output": "#d9f0d3",  # the output's entries
     "error": "#f9d5d3",  # the entries of the error δ
     "inserted": "#ffffff",  # the zeros zero insertion puts between them (a stride)
+    "gap": "#ffffff",  # rows or columns left out of a large matrix (⋯, ⋮, ⋱)
     "read": "#6baed6",  # an input cell the current output reads
     "written": "#41ab5d",  # the output cell being computed
 }
 
 
-TEX_LETTERS = {"δ": r"\delta"}
+TEX_LETTERS = {"δ": r"\delta", "⋯": r"\cdots", "⋮": r"\vdots", "⋱": r"\ddots"}
 """Labels' letters that TeX spells by name."""
 
 
@@ -56,7 +57,7 @@ class Grid:
     title_tex: str  # for TeX: text mode (the title of a strip frame is its number)
     x: float  # top-left corner
     y: float
-    rows: int
+    rows: int  # the grid's full size (an elided grid draws fewer cells, and gap cells between)
     cols: int
     cells: tuple[Cell, ...]
 

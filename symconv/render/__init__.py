@@ -8,7 +8,7 @@ expressions; each format prints it: :mod:`symconv.render.text` as plain text,
 
 from __future__ import annotations
 
-from symconv.render.elide import DEFAULT_MAX_ENTRIES
+from symconv.printing.elide import DEFAULT_MAX_ENTRIES
 from symconv.render.markup import check_language, render_latex, render_markdown, repr_latex
 from symconv.render.prose import LANGUAGES
 from symconv.render.text import render_separable_text, render_text

@@ -33,8 +33,8 @@ from symconv.algebra import closed_forms as cfs
 from symconv.algebra import unrolled
 from symconv.algebra.operators import Conv, Hadamard, Rot180
 from symconv.errors import RenderError
+from symconv.printing.elide import DEFAULT_MAX_ENTRIES
 from symconv.render.derivation import Numbers, backward_derivation, forward_derivation
-from symconv.render.elide import DEFAULT_MAX_ENTRIES
 from symconv.render.model import Block, Document, Math, Text
 from symconv.render.notation import Concat, Named, Notation, Partial
 from symconv.render.prose import PHRASES

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from symconv.printing.elide import Dots, gapped
 from symconv.printing.note_latex import pmatrix
-from symconv.render.elide import Dots, gapped
 from symconv.render.model import Display, Equation, Gap, Matrix
 from symconv.render.typeset import EQUALS, column_widths, equation_rows, gallery, matrix_width, tex, width
 

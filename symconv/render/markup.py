@@ -17,10 +17,10 @@ import re
 from typing import Any
 
 from symconv.errors import RenderError
+from symconv.printing.elide import DEFAULT_MAX_ENTRIES, gapped, window
 from symconv.printing.note_latex import pmatrix
 from symconv.render.derivation import compact
 from symconv.render.document import AnyDerivation, build
-from symconv.render.elide import DEFAULT_MAX_ENTRIES, gapped, window
 from symconv.render.latex_math import LATEX_DOTS, display, tagged
 from symconv.render.model import Arg, Code, Display, Document, Math, Ref, Table, Text
 from symconv.render.prose import LANGUAGES, phrase

@@ -18,7 +18,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from symconv.render.elide import Window
+from symconv.printing.elide import Window
 
 
 @dataclass(frozen=True)

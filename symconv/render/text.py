@@ -18,9 +18,9 @@ import textwrap
 import unicodedata
 from typing import Any
 
+from symconv.printing.elide import DEFAULT_MAX_ENTRIES, Dots, gapped
 from symconv.printing.plain_text import plain_math, plain_text
 from symconv.render.document import build
-from symconv.render.elide import DEFAULT_MAX_ENTRIES, Dots, gapped
 from symconv.render.model import Arg, Code, Display, Document, Equation, Gap, Math, Matrix, Ref, Table, Text
 from symconv.render.prose import phrase
 from symconv.render.wrap import Marks, pack, pieces

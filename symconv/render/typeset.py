@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symconv.printing.elide import Window, keep, window
 from symconv.printing.note_latex import note_latex
-from symconv.render.elide import Window, keep, window
 from symconv.render.model import Terms
 from symconv.render.wrap import Marks, pack, pieces
 

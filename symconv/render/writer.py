@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from symconv.render.elide import plan_slices
+from symconv.printing.elide import plan_slices
 from symconv.render.model import (
     Arg,
     Block,
