@@ -198,6 +198,7 @@ def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) ->
     ("sliding --input 40", "a figure draws at most 16 cells per side"),
     ("sliding", "--input is missing"),
     ("sliding --input 4 --format png", "--format png is not one of svg, tikz"),
+    ("conv --input 4 --in-channels 12 --out-channels 2", "draws at most 8 channels"),
 ])
 def test_bad_figures_are_refused_in_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: str, message: str
@@ -311,3 +312,52 @@ def test_im2col_shows_a_window_and_the_row_it_becomes(
     window = truth((n, k, s, p, d, dims))["frames"][r][1]  # type: ignore[index]
     assert {index(c.get("data-index")) for c in cells(root, "input", "read")} == window
     assert len(cells(root, "y_hat", "written")) == c_out
+
+
+# -- channels: the convolution with its groups, depthwise, pointwise, separable ------------------------
+
+
+def _grid_roles(root: ET.Element) -> dict[str, set[str]]:
+    """Each grid's name → the roles of its cells."""
+    roles: dict[str, set[str]] = {}
+    for r in root.iter(f"{SVG}rect"):
+        if r.get("data-grid"):
+            roles.setdefault(r.get("data-grid", ""), set()).add(r.get("data-role", ""))
+    return roles
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "groups"), [(1, 1, 1), (2, 3, 1), (4, 4, 2), (6, 4, 2), (3, 3, 3)])
+def test_the_convolution_shows_its_groups_of_kernels(c_in: int, c_out: int, groups: int) -> None:
+    spec = ConvSpec(input_size=4, kernel_size=3, in_channels=c_in, out_channels=c_out, groups=groups)
+    roles = _grid_roles(ET.fromstring(figure(spec, "conv").svg()))
+    per_in, per_out = c_in // groups, c_out // groups
+    colour = {g: f"group{g % 4}" for g in range(groups)}
+    assert {name for name in roles if name.startswith("kernel:")} == {
+        f"kernel:{o},{w}" for o in range(c_out) for w in range(per_in)}
+    for o in range(c_out):
+        assert roles[f"output:{o}"] == {colour[o // per_out]}
+        assert all(roles[f"kernel:{o},{w}"] == {colour[o // per_out]} for w in range(per_in))
+    for c in range(c_in):
+        assert roles[f"input:{c}"] == {colour[c // per_in]}
+    # who reads whom: output o reads input c exactly when they share a group
+    root = ET.fromstring(figure(spec, "groups").svg())
+    read = {index(c.get("data-index")) for c in cells(root, "groups")
+            if c.get("data-role", "").startswith("group")}
+    assert read == {(o, c) for o in range(c_out) for c in range(c_in) if o // per_out == c // per_in}
+    assert len(cells(root, "groups", "hole")) == c_out * c_in - len(read)
+
+
+def test_depthwise_pointwise_and_separable_show_their_stages() -> None:
+    spec = ConvSpec(input_size=4, kernel_size=3, in_channels=3, out_channels=2)
+    depthwise = _grid_roles(ET.fromstring(figure(spec, "depthwise").svg()))
+    assert {n for n in depthwise if n.startswith("kernel:")} == {f"kernel:{c},0" for c in range(3)}
+    assert all(depthwise[f"kernel:{c},0"] == {f"group{c % 4}"} for c in range(3))  # one kernel per channel
+    pointwise = ET.fromstring(figure(spec, "pointwise").svg())
+    kernels = [g for g in pointwise.iter(f"{SVG}g") if (g.get("data-grid") or "").startswith("kernel:")]
+    assert len(kernels) == 2 * 3
+    assert {(g.get("data-rows"), g.get("data-cols")) for g in kernels} == {("1", "1")}
+    separable = _grid_roles(ET.fromstring(figure(spec, "separable").svg()))
+    assert len([n for n in separable if n.startswith("kernel:")]) == 3
+    assert len([n for n in separable if n.startswith("pointwise:")]) == 2 * 3
+    assert len([n for n in separable if n.startswith("middle:")]) == 3
+    assert len([n for n in separable if n.startswith("output:")]) == 2

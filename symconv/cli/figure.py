@@ -16,7 +16,7 @@ from symconv.figures import KINDS, figure
 
 @click.command(
     "figure", cls=Command,
-    short_help="Draw a figure of a layer (sliding window, dilation, backward, im2col) as SVG or TikZ.",
+    short_help="Draw a figure of a layer (sliding window, im2col, groups, …) as SVG or TikZ.",
 )
 @click.argument("kind", type=ChoiceType(list(KINDS)), metavar="KIND")
 @spec_options
@@ -51,6 +51,10 @@ def figure_command(
       backward  the error zero-inserted and fully padded, and the turned kernel: the input
                 gradient's closed form
       im2col    one window of the input and the row of X̂ it becomes, K̂ and Ŷ = X̂ K̂
+      conv      the input maps, a row of C_in/g kernels per output channel, the output maps
+      groups    which output channel reads which input channel (the groups' blocks)
+      depthwise, pointwise, separable
+                the stages of a depthwise-separable layer, and both side by side
 
     \b
     Examples:

@@ -24,8 +24,9 @@ from symconv.figures.model import Cell, Figure, Frame, Grid, Note
 from symconv.printing.note_latex import note_latex
 from symconv.printing.plain_text import plain_text
 from symconv.spec import ConvSpec
+from symconv.symbolic.separable import separable_specs
 
-KINDS = ("sliding", "dilation", "backward", "im2col")
+KINDS = ("sliding", "dilation", "backward", "im2col", "conv", "groups", "depthwise", "pointwise", "separable")
 """The kinds drawn so far (see the README's figures section for what each shows)."""
 
 MAX_SIDE = 16
@@ -40,10 +41,15 @@ TITLE = 1.2  # room above a grid for its title
 TITLES = {
     "en": {"input": "input, padded", "kernel": "kernel", "output": "output", "dilated": "dilated kernel",
            "error": "error: zero-inserted, padded", "turned": "kernel: dilated, turned",
-           "x_hat": "X̂: one row per window", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂"},
+           "x_hat": "X̂: one row per window", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂",
+           "inputs": "input", "kernels": "kernels", "outputs": "output", "middle": "m",
+           "pointwise": "pointwise", "groups": "", "in_axis": "input channel c",
+           "out_axis": "output channel o"},
     "zh": {"input": "输入（补零后）", "kernel": "卷积核", "output": "输出", "dilated": "膨胀后的卷积核",
            "error": "误差：插零、补零后", "turned": "卷积核：膨胀、旋转后",
-           "x_hat": "X̂：每个窗口一行", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂"},
+           "x_hat": "X̂：每个窗口一行", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂",
+           "inputs": "输入", "kernels": "卷积核", "outputs": "输出", "middle": "m", "pointwise": "逐点",
+           "groups": "", "in_axis": "输入通道 c", "out_axis": "输出通道 o"},
 }
 
 
@@ -73,7 +79,8 @@ def _check(spec: ConvSpec, kind: str) -> None:
     if spec.ndim == 3:
         raise FigureError("figures are drawn for 1-D and 2-D layers; for a 3-D layer draw one depth slice "
                           "with --dims 2")
-    if kind in ("sliding", "backward", "im2col") and not spec.has_input_size:
+    if kind in ("sliding", "backward", "im2col", "conv", "depthwise", "pointwise", "separable") \
+            and not spec.has_input_size:
         raise FigureError(f"a {kind} figure needs the input size: give --input")
 
 
@@ -86,7 +93,9 @@ def _side_check(name: str, shape: Sequence[int]) -> None:
 def figure_model(spec: ConvSpec, kind: str, lang: str = "en") -> Figure:
     """The figure ``kind`` of ``spec`` (one of :data:`KINDS`), titles in ``lang``."""
     _check(spec, kind)
-    draw = {"sliding": _sliding, "dilation": _dilation, "backward": _backward, "im2col": _im2col}[kind]
+    draw = {"sliding": _sliding, "dilation": _dilation, "backward": _backward, "im2col": _im2col,
+            "conv": _conv, "groups": _groups, "depthwise": _depthwise, "pointwise": _pointwise,
+            "separable": _separable}[kind]
     return draw(spec, lang)
 
 
@@ -355,6 +364,151 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
     note = Note(0, height - 0.4, text, text.replace("X̂", r"$\hat{X}$"))
     width = yx + _drawn(grids[-1])[1]
     return Figure("im2col", spec.describe(), _width(width, note), height, tuple(grids), (note,))
+
+
+MAX_MAPS = 8
+"""The most channels a picture of feature maps draws (beyond, it is refused: draw fewer channels)."""
+
+
+def _group_role(group: int) -> str:
+    return f"group{group % 4}"
+
+
+def _map(name: str, title: str, shape: tuple[int, int], x: float, y: float, role: str, base: str,
+         channel: str) -> Grid:
+    """One feature map or kernel as a small grid in its group's colour, labelled while it is small."""
+    small = shape[0] * shape[1] <= 16
+
+    def label(index: tuple[int, int]) -> tuple[str, str, str]:
+        if not small:
+            return role, "", ""
+        if shape == (1, 1):  # a 1 × 1 kernel: its channels are its name
+            return role, base, channel
+        place = index[1:] if shape[0] == 1 else index
+        return role, base, f"{channel}," + _sub(place)
+
+    return Grid(name, title, title, x, y, shape[0], shape[1], _cells(name, shape, x, y, label))
+
+
+def _maps_check(spec: ConvSpec) -> None:
+    if max(spec.in_channels, spec.out_channels) > MAX_MAPS:
+        raise FigureError(f"a picture of feature maps draws at most {MAX_MAPS} channels; this layer has "
+                          f"{spec.in_channels} in and {spec.out_channels} out: use fewer channels")
+    _side_check("input", _plane(spec.sizes))
+
+
+def _conv_grids(spec: ConvSpec, lang: str, x0: float, names: tuple[str, str, str],
+                letters: tuple[str, str, str] = ("x", "k", "y"), inputs: bool = True,
+                headings: tuple[str, str, str] = ("inputs", "kernels", "outputs"),
+                ) -> tuple[list[Grid], float, float]:
+    """Input maps, the kernels (a row per output channel), output maps; every map in its group's colour.
+
+    Input channel ``c`` is in group ``c // (C_in/g)``, output channel ``o`` in ``o // (C_out/g)``, and
+    output ``o``'s kernels read the input channels ``spec.input_channel(o, c')``.
+    """
+    titles = TITLES[lang]
+    n, k, out = _plane(spec.sizes), _plane(spec.kernel), _plane(spec.output_size)
+    grids: list[Grid] = []
+    top = TITLE
+    x = x0
+    if inputs:
+        for c in range(spec.in_channels):
+            y = top + c * (n[0] + 1)
+            grids.append(_map(f"{names[0]}:{c}", titles[headings[0]] if c == 0 else "", n, x, y,
+                              _group_role(spec.group_of_input(c)), letters[0], str(c + 1)))
+        x += n[1] + GAP
+    kx = x
+    for o in range(spec.out_channels):
+        y = top + o * (k[0] + 1)
+        for within in range(spec.group_in):
+            c = spec.input_channel(o, within)
+            heading = titles[headings[1]] if o == 0 and within == 0 else ""
+            grids.append(_map(f"kernel:{o},{within}", heading, k, kx + within * (k[1] + 0.5), y,
+                              _group_role(spec.group_of_output(o)), letters[1], f"{o + 1},{within + 1}"))
+            assert c == spec.first_input_channel(o) + within
+    ox = kx + spec.group_in * (k[1] + 0.5) - 0.5 + GAP
+    for o in range(spec.out_channels):
+        y = top + o * (out[0] + 1)
+        grids.append(_map(f"{names[2]}:{o}", titles[headings[2]] if o == 0 else "", out, ox, y,
+                          _group_role(spec.group_of_output(o)), letters[2], str(o + 1)))
+    height = top + max(spec.in_channels * (n[0] + 1) if inputs else 0, spec.out_channels * (k[0] + 1),
+                       spec.out_channels * (out[0] + 1)) + 0.5
+    return grids, ox + out[1], height
+
+
+def _groups_note(spec: ConvSpec) -> str:
+    return (f"{spec.groups} group{'s' if spec.groups > 1 else ''}: output channel o reads input channels "
+            f"{spec.group_in} at a time, from c0(o) = floor(o / {spec.group_out}) * {spec.group_in}")
+
+
+def _conv(spec: ConvSpec, lang: str) -> Figure:
+    """The note's first picture: the input maps, C_out rows of C_in/g kernels, the output maps."""
+    _maps_check(spec)
+    grids, width, height = _conv_grids(spec, lang, 0, ("input", "kernel", "output"))
+    note = Note(0, height + 0.6, _groups_note(spec), _groups_note(spec))
+    return Figure("conv", spec.describe(), _width(width, note), height + 1.0, tuple(grids), (note,))
+
+
+def _depthwise(spec: ConvSpec, lang: str) -> Figure:
+    """The depthwise stage of ``spec`` (one kernel per input channel) as the convolution picture."""
+    stage = separable_specs(spec)[0] if not spec.is_depthwise else spec
+    fig = _conv(stage, lang)
+    return Figure("depthwise", stage.describe(), fig.width, fig.height, fig.grids, fig.notes)
+
+
+def _pointwise(spec: ConvSpec, lang: str) -> Figure:
+    """The pointwise stage of ``spec``: a 1 × 1 convolution mixing the channels, as the convolution."""
+    stage = separable_specs(spec)[1] if spec.kernel != (1,) * spec.ndim else spec
+    fig = _conv(stage, lang)
+    return Figure("pointwise", stage.describe(), fig.width, fig.height, fig.grids, fig.notes)
+
+
+def _separable(spec: ConvSpec, lang: str) -> Figure:
+    """Both stages side by side: inputs → depthwise kernels → m → pointwise kernels → outputs."""
+    depthwise, pointwise = separable_specs(spec)
+    _maps_check(spec)
+    first, width, height = _conv_grids(depthwise, lang, 0, ("input", "kernel", "middle"), ("x", "k", "m"),
+                                       headings=("inputs", "kernels", "middle"))
+    second, width2, height2 = _conv_grids(pointwise, lang, width + GAP, ("middle", "kernel", "output"),
+                                          ("m", "w", "y"), inputs=False,
+                                          headings=("inputs", "pointwise", "outputs"))
+    def renamed(name: str) -> str:
+        return name.replace("kernel:", "pointwise:")
+
+    second = [Grid(renamed(g.name), g.title, g.title_tex, g.x, g.y, g.rows, g.cols,
+                   tuple(Cell(renamed(c.grid), c.index, c.x, c.y, c.role, c.base, c.sub) for c in g.cells))
+              for g in second]
+    text = f"depthwise: {depthwise.describe()}; pointwise: {pointwise.describe()}"
+    bottom = max(height, height2)
+    note = Note(0, bottom + 0.6, text, text.replace("→", r"$\to$"))
+    return Figure("separable", spec.describe() + " (depthwise-separable)", _width(width2, note), bottom + 1.0,
+                  tuple(first + second), (note,))
+
+
+def _groups(spec: ConvSpec, lang: str) -> Figure:
+    """Which output channel reads which input channel: a cell W_{o,c'} where o's group holds c."""
+    titles = TITLES[lang]
+    shape = (spec.out_channels, spec.in_channels)
+    if max(shape) > 2 * MAX_SIDE:
+        raise FigureError(f"a groups figure draws at most {2 * MAX_SIDE} channels a side: use fewer channels")
+    top = TITLE + 1.2  # under the row of input channels
+
+    def label(index: tuple[int, int]) -> tuple[str, str, str]:
+        o, c = index
+        if c in range(spec.first_input_channel(o), spec.first_input_channel(o) + spec.group_in):
+            return _group_role(spec.group_of_output(o)), "W", f"{o + 1},{c - spec.first_input_channel(o) + 1}"
+        return "hole", "", ""
+
+    grid = Grid("groups", titles["groups"], titles["groups"], 1.5, top, *shape,
+                _cells("groups", shape, 1.5, top, label))
+    inputs = Grid("in_axis", titles["in_axis"], titles["in_axis"], 1.5, TITLE, 1, shape[1],
+                  _cells("in_axis", (1, shape[1]), 1.5, TITLE, lambda i: ("gap", "c", str(i[1] + 1))))
+    outputs = Grid("out_axis", "", "", 0.3, top, shape[0], 1,
+                   _cells("out_axis", (shape[0], 1), 0.3, top, lambda i: ("gap", "o", str(i[0] + 1))))
+    height = top + shape[0] + 1.5
+    note = Note(0, height - 0.4, _groups_note(spec), _groups_note(spec))
+    return Figure("groups", spec.describe(), _width(1.5 + shape[1], note), height, (inputs, grid, outputs),
+                  (note,))
 
 
 def _plane_of(data: np.ndarray) -> np.ndarray:

@@ -20,6 +20,8 @@ COLOURS: dict[str, str] = {
     "error": "#f9d5d3",  # the entries of the error δ
     "inserted": "#ffffff",  # the zeros zero insertion puts between them (a stride)
     "gap": "#ffffff",  # rows or columns left out of a large matrix (⋯, ⋮, ⋱)
+    # the channel groups, in turn (a fifth group takes the first colour again)
+    "group0": "#c6dbef", "group1": "#fdd0a2", "group2": "#c7e9c0", "group3": "#dadaeb",
     "read": "#6baed6",  # an input cell the current output reads
     "written": "#41ab5d",  # the output cell being computed
 }
