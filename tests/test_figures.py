@@ -9,6 +9,7 @@ read at cell corners.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import shlex
 import xml.etree.ElementTree as ET
@@ -361,3 +362,17 @@ def test_depthwise_pointwise_and_separable_show_their_stages() -> None:
     assert len([n for n in separable if n.startswith("pointwise:")]) == 2 * 3
     assert len([n for n in separable if n.startswith("middle:")]) == 3
     assert len([n for n in separable if n.startswith("output:")]) == 2
+
+
+def test_the_gallery_is_up_to_date_and_in_the_readme() -> None:
+    """docs/figures/ is what docs/make_figures.py makes today, and the README shows every file."""
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("make_figures", root / "docs" / "make_figures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = module.figures()
+    stale = [p.name for p, text in made.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    assert not stale, f"out of date, run python docs/make_figures.py: {stale}"
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert all(f"docs/figures/{p.name}" in readme for p in made), "the README's gallery misses a figure"
