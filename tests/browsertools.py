@@ -48,7 +48,7 @@ def markdown_page(markdown: str, workdir: Path) -> Path:
     return page
 
 
-def _chromium(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_chromium(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
     chromium = require_tool("chromium", CHROMIUM_INSTALL)
     with tempfile.TemporaryDirectory(prefix="symconv-chromium-") as profile:
         return subprocess.run(
@@ -59,14 +59,14 @@ def _chromium(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def rendered_dom(page: Path) -> str:
     """The page's DOM once its scripts ran (``--dump-dom``); fails if KaTeX's script did not finish."""
-    run = _chromium(page, "--dump-dom")
+    run = run_chromium(page, "--dump-dom")
     assert 'data-rendered="yes"' in run.stdout, f"the page did not finish rendering:\n{run.stderr[-2000:]}"
     return run.stdout
 
 
 def screenshot(page: Path, out: Path, width: int = 900, height: int = 600) -> Path:
     """A PNG of the top ``width`` × ``height`` pixels of the rendered page."""
-    _chromium(page, f"--screenshot={out}", f"--window-size={width},{height}")
+    run_chromium(page, f"--screenshot={out}", f"--window-size={width},{height}")
     assert out.is_file(), f"chromium wrote no screenshot of {page}"
     return out
 

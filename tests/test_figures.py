@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import re
 import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import reference
-from browsertools import _decode_png, screenshot
+from browsertools import _decode_png, run_chromium, screenshot
 from doctools import compile_tex, pdf_text, require_tool
 
 from symconv import ConvSpec
@@ -376,3 +377,35 @@ def test_the_gallery_is_up_to_date_and_in_the_readme() -> None:
     assert not stale, f"out of date, run python docs/make_figures.py: {stale}"
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert all(f"docs/figures/{p.name}" in readme for p in made), "the README's gallery misses a figure"
+
+
+def test_the_animation_plays_in_a_browser(tmp_path: Path) -> None:
+    """Chromium runs the SVG's own animation: at the middle of each frame's time, that frame alone shows."""
+    require_tool("chromium", "apt-get install --no-install-recommends chromium")
+    spec = ConvSpec(input_size=4, kernel_size=2, stride=2, padding=1, dilation=1)
+    svg = figure(spec, "sliding").svg()
+    frames = len(truth((4, 2, 2, 1, 1, 2))["frames"])  # type: ignore[arg-type]
+    root = ET.fromstring(svg)
+    duration = float(root.find(f".//{SVG}animate").get("dur", "0s").rstrip("s"))  # type: ignore[union-attr]
+    probe = """<script>
+const svg = document.querySelector("svg");
+svg.pauseAnimations();
+const seen = [];
+const pause = () => new Promise(done => setTimeout(done, 50));
+(async () => {
+  for (let i = 0; i < FRAMES; i++) {
+    svg.setCurrentTime((i + 0.5) * DURATION / FRAMES);
+    await pause();  // let the animation apply its value before reading it
+    const shown = [...svg.querySelectorAll("[data-frame]")]
+      .filter(g => getComputedStyle(g).visibility === "visible").map(g => g.getAttribute("data-frame"));
+    seen.push(shown.join("+"));
+  }
+  document.body.setAttribute("data-seen", seen.join(" "));
+})();
+</script>""".replace("FRAMES", str(frames)).replace("DURATION", str(duration))
+    page = tmp_path / "animation.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{svg}{probe}</body></html>", encoding="utf-8")
+    dom = run_chromium(page, "--dump-dom").stdout
+    seen = re.search(r'data-seen="([^"]*)"', dom)
+    assert seen, dom[-500:]
+    assert seen[1].split(" ") == [str(i) for i in range(frames)]
