@@ -409,3 +409,67 @@ const pause = () => new Promise(done => setTimeout(done, 50));
     seen = re.search(r'data-seen="([^"]*)"', dom)
     assert seen, dom[-500:]
     assert seen[1].split(" ") == [str(i) for i in range(frames)]
+
+
+# -- derive --figures: the figures beside the formulas ------------------------------------------------
+
+
+def test_derive_puts_the_figures_beside_the_formulas_in_latex(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "conv.tex"
+    assert main(["derive", "--input", "3", "--kernel", "2", "--backward", "--figures", "--format", "tex",
+                 "--out", str(out)]) == 0
+    tex = out.read_text(encoding="utf-8")
+    assert r"\usepackage{tikz}" in tex
+    kinds = re.findall(r"% symconv figure: (\w+)", tex)
+    assert kinds == ["sliding", "im2col", "backward"]
+    # the note's example shows the im2col picture beside X̂: after the columns' layout, before X̂
+    columns = tex.index("Its columns, one per kernel tap")
+    picture = tex.index("% symconv figure: im2col")
+    x_hat = tex.index(r"\hat{X} = \begin{pmatrix}")
+    assert columns < picture < x_hat
+    pdf = compile_tex(tex, tmp_path / "tex")
+    assert "window of output" in pdf_text(pdf)
+    plain = tmp_path / "plain.tex"
+    assert main(["derive", "--input", "3", "--kernel", "2", "--format", "tex", "--out", str(plain)]) == 0
+    assert "tikz" not in plain.read_text(encoding="utf-8")  # no figures unless asked
+
+
+def test_derive_writes_the_svg_files_beside_the_markdown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "conv.md"
+    assert main(["derive", "--input", "5", "--kernel", "3", "--stride", "2", "--padding", "1",
+                 "--in-channels", "4", "--out-channels", "4", "--groups", "2", "--backward", "--figures",
+                 "--format", "markdown", "--out", str(out)]) == 0
+    markdown = out.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert links == ["conv-1-sliding.svg", "conv-2-conv.svg", "conv-3-groups.svg", "conv-4-im2col.svg",
+                     "conv-5-backward.svg"]
+    for name in links:
+        assert ET.fromstring((tmp_path / name).read_text(encoding="utf-8")).tag == f"{SVG}svg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*links, "conv.md"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--figures"], "--figures draws into a document: use --format tex or --format markdown"),
+    (["--figures", "--format", "markdown"], "give --out FILE.md"),
+])
+def test_derive_figures_are_refused_where_they_cannot_go(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["derive", "--input", "3", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_figure_that_cannot_be_drawn_is_left_out_with_a_sentence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "conv.tex"
+    assert main(["derive", "--dims", "3", "--input", "3", "--kernel", "2", "--figures", "--format", "tex",
+                 "--out", str(out)]) == 0
+    tex = out.read_text(encoding="utf-8")
+    assert "figure is left out here: figures are drawn for 1-D and 2-D layers" in tex
+    compile_tex(tex, tmp_path / "tex")

@@ -10,7 +10,7 @@ import click
 from symconv.cli.errors import CliError
 from symconv.cli.help import Command
 from symconv.cli.options import ChoiceType, IntType, SpecOptions, spec_options
-from symconv.cli.output import _check_out, _progress, _write
+from symconv.cli.output import _check_out, _progress, _write, _write_all
 from symconv.errors import SpecError
 from symconv.render import (
     DEFAULT_MAX_ENTRIES,
@@ -18,6 +18,7 @@ from symconv.render import (
     LANGUAGES,
     render_latex,
     render_markdown,
+    render_markdown_with_figures,
     render_separable_text,
     render_text,
 )
@@ -50,6 +51,12 @@ from symconv.symbolic.separable import SeparableDerivation, derive_separable, se
     "--format tex --lang zh.",
 )
 @click.option(
+    "--figures", is_flag=True,
+    help="Put the layer's figures beside its formulas (the sliding window, im2col, the backward "
+    "pass, …): TikZ inside --format tex; SVG files written next to the --out file of --format "
+    "markdown and linked from it: --figures --format markdown --out conv.md.",
+)
+@click.option(
     "--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
     help="Write to FILE instead of standard output; FILE appears only if the run succeeds: "
     "--out conv.txt.",
@@ -61,7 +68,7 @@ from symconv.symbolic.separable import SeparableDerivation, derive_separable, se
     "list and sum within a page; 0 shows everything: --max-entries 0.",
 )
 def derive(
-    spec: SpecOptions, backward: bool, fmt: str, lang: str, out: Path | None, max_entries: int
+    spec: SpecOptions, backward: bool, fmt: str, lang: str, figures: bool, out: Path | None, max_entries: int
 ) -> None:
     """Derive a convolution: sizes, X, W, b, Y, the im2col form X̂, K̂, Ŷ = X̂·K̂ (and the gradients).
 
@@ -76,12 +83,18 @@ def derive(
       symconv derive --input 3 --kernel 2 --backward --format markdown --lang zh --out conv.md
       symconv derive --input 5 --kernel 3 --stride 2 --backward --format tex --out conv.tex
       symconv derive --input 3 --kernel 2 --backward --format tex --lang zh --out conv-zh.tex
+      symconv derive --input 3 --kernel 2 --backward --figures --format markdown --out conv.md
     """
     if lang != "en" and fmt == "text":
         raise CliError(
             f"--lang {lang} cannot be used with --format text: the text output is English only; "
             f"use --format markdown --lang {lang} or --format tex --lang {lang}"
         )
+    if figures and fmt == "text":
+        raise CliError("--figures draws into a document: use --format tex or --format markdown")
+    if figures and fmt == "markdown" and out is None:
+        raise CliError("--figures with --format markdown writes SVG files beside the document: "
+                       "give --out FILE.md")
     if out is not None:
         _check_out(out)
     conv = spec.build(require_input=True)
@@ -90,16 +103,26 @@ def derive(
     options: dict[str, Any] = {"backward": backward, "max_entries": max_entries, "progress": _progress}
     try:
         d = derive_separable(conv) if spec.separable else derive_convolution(conv)
-        if fmt == "markdown":
+        extra: dict[Path, str] = {}
+        if fmt == "markdown" and figures and out is not None:
+            text, svgs = render_markdown_with_figures(d, lang=lang, figures=out.stem, **options)
+            extra = {out.parent / name: svg for name, svg in svgs.items()}
+        elif fmt == "markdown":
             text = render_markdown(d, lang=lang, **options)
         elif fmt == "tex":
-            text = render_latex(d, lang=lang, **options)
+            text = render_latex(d, lang=lang, figures=figures, **options)
         elif isinstance(d, SeparableDerivation):
             text = render_separable_text(d, **options)
         else:
             text = render_text(d, **options)
     except SpecError as error:
         raise CliError(error.render(spec.option_name)) from None
+    if extra:
+        for path in extra:
+            _check_out(path)
+        _write_all({**extra, out: text})  # type: ignore[dict-item]
+        _progress(f"wrote {out} and {len(extra)} figures beside it")
+        return
     _write(text, out)
 
 

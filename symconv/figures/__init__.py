@@ -30,9 +30,10 @@ class Drawing:
     def svg(self, strip: bool = False) -> str:
         return printers.svg(_strip(self.model) if strip else self.model)
 
-    def tikz(self, standalone: bool = False) -> str:
-        """TikZ: a sliding figure prints as its strip of frames (paper does not animate)."""
-        return printers.tikz(_strip(self.model), standalone)
+    def tikz(self, standalone: bool = False, fit_cm: float | None = None) -> str:
+        """TikZ: a sliding figure prints as its strip of frames (paper does not animate);
+        ``fit_cm`` shrinks the cells so that the figure is at most that wide."""
+        return printers.tikz(_strip(self.model), standalone, fit_cm)
 
     def _repr_svg_(self) -> str:
         return self.svg()

@@ -41,13 +41,13 @@ TITLE = 1.2  # room above a grid for its title
 TITLES = {
     "en": {"input": "input, padded", "kernel": "kernel", "output": "output", "dilated": "dilated kernel",
            "error": "error: zero-inserted, padded", "turned": "kernel: dilated, turned",
-           "x_hat": "X̂: one row per window", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂",
+           "x_hat": "X̂", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂",
            "inputs": "input", "kernels": "kernels", "outputs": "output", "middle": "m",
            "pointwise": "pointwise", "groups": "", "in_axis": "input channel c",
            "out_axis": "output channel o"},
     "zh": {"input": "输入（补零后）", "kernel": "卷积核", "output": "输出", "dilated": "膨胀后的卷积核",
            "error": "误差：插零、补零后", "turned": "卷积核：膨胀、旋转后",
-           "x_hat": "X̂：每个窗口一行", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂",
+           "x_hat": "X̂", "k_hat": "K̂", "y_hat": "Ŷ = X̂ K̂",
            "inputs": "输入", "kernels": "卷积核", "outputs": "输出", "middle": "m", "pointwise": "逐点",
            "groups": "", "in_axis": "输入通道 c", "out_axis": "输出通道 o"},
 }
@@ -239,8 +239,7 @@ def _backward(spec: ConvSpec, lang: str) -> Figure:
 
 # Titles TeX writes with math.
 TEX_TITLES = {
-    "X̂: one row per window": r"$\hat{X}$: one row per window", "K̂": r"$\hat{K}$",
-    "Ŷ = X̂ K̂": r"$\hat{Y} = \hat{X} \hat{K}$", "X̂：每个窗口一行": r"$\hat{X}$：每个窗口一行",
+    "X̂": r"$\hat{X}$", "K̂": r"$\hat{K}$", "Ŷ = X̂ K̂": r"$\hat{Y} = \hat{X} \hat{K}$",
 }
 
 MAX_MATRIX = 12

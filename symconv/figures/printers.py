@@ -40,7 +40,9 @@ def svg(fig: Figure, title: str = "") -> str:
                   timing=timing, duration=f"{max(frames, 1) * FRAME_SECONDS:.6g}")
 
 
-def tikz(fig: Figure, standalone: bool = False) -> str:
-    """The figure as a ``tikzpicture`` (inside a standalone document that pdflatex compiles, if asked)."""
+def tikz(fig: Figure, standalone: bool = False, fit_cm: float | None = None) -> str:
+    """The figure as a ``tikzpicture`` (inside a standalone document that pdflatex compiles, if asked);
+    ``fit_cm``: cells small enough that the figure is at most that wide."""
     colours = {name: value.lstrip("#").upper() for name, value in COLOURS.items()}
-    return render(TIKZ_TEMPLATE, fig=fig, cell=CELL_CM, colours=colours, standalone=standalone)
+    cell = CELL_CM if fit_cm is None else min(CELL_CM, round(fit_cm / max(fig.width, 1.0), 3))
+    return render(TIKZ_TEMPLATE, fig=fig, cell=cell, colours=colours, standalone=standalone)

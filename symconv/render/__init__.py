@@ -9,7 +9,13 @@ expressions; each format prints it: :mod:`symconv.render.text` as plain text,
 from __future__ import annotations
 
 from symconv.printing.elide import DEFAULT_MAX_ENTRIES
-from symconv.render.markup import check_language, render_latex, render_markdown, repr_latex
+from symconv.render.markup import (
+    check_language,
+    render_latex,
+    render_markdown,
+    render_markdown_with_figures,
+    repr_latex,
+)
 from symconv.render.prose import LANGUAGES
 from symconv.render.text import render_separable_text, render_text
 
@@ -27,6 +33,7 @@ __all__ = [
     "check_language",
     "render_latex",
     "render_markdown",
+    "render_markdown_with_figures",
     "render_separable_text",
     "render_text",
     "repr_latex",

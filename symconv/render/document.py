@@ -186,6 +186,8 @@ def _sizes(w: Writer, spec: ConvSpec, level: int, stage: bool = False) -> None:
     w.math(eq("n'", "=", rf"\left\lfloor \frac{{{numerator}}}{{s}} \right\rfloor + 1"), *sizes, kind="align")
     w.text("effective_kernel")
     w.math(eq("k'", "=", "k + (k - 1)(d - 1)"), *spans, kind="align")
+    if spec.is_dilated:
+        w.picture("dilation", spec, "fig_dilation")
 
     taps = " ".join(f"k{sub(i)}" for i in range(spec.ndim))
     positions = " ".join(f"n'{sub(i)}" for i in range(spec.ndim))
@@ -214,12 +216,17 @@ def _forward(w: Writer, d: Derivation, names: _Names, level: int, numbers: Numbe
     else:
         w.text("stage_forward", definition=numbers.ref("forward:definition"))
     ndim = spec.ndim
+    w.picture("sliding", spec, "fig_sliding")
     w.text(_in_dims("input_matrices", ndim), **names.args())
     w.tensor(_entries(d.X), 1, _slice_label(names.X, 1, spec.in_channels > 1, ndim))
     show_w = spec.out_channels > 1 or spec.group_in > 1
     kernels = "kernel_matrices" if spec.groups == 1 else "kernel_matrices_groups"
     w.text(_in_dims(kernels, ndim), **names.args())
     w.tensor(_entries(d.W), 2, _slice_label(names.K, 2, show_w, ndim))
+    if spec.in_channels > 1 or spec.out_channels > 1:
+        w.picture("conv", spec, "fig_conv")
+    if spec.groups > 1:
+        w.picture("groups", spec, "fig_groups")
     if d.b is None:
         w.text("no_bias")
     elif spec.out_channels > 1:
@@ -248,6 +255,7 @@ def _unrolled(w: Writer, d: Derivation, names: _Names, level: int) -> None:
            taps=spec.taps, **args)
     if spec.groups > 1:
         w.text("unrolled_groups", groups=spec.groups, group_in=spec.group_in, **args)
+    w.picture("im2col", spec, "fig_im2col", **args)
     w.side_by_side([([x_hat], _grid(d.X_hat)), ([k_hat], _grid(d.K_hat))])
     lhs = [y_hat, f"{x_hat} {k_hat}"]
     entries = _grid(d.Y_hat)
@@ -401,6 +409,7 @@ def _layer_input_gradient(
         w.text(_in_dims(key, ndim))
         w.tensor(cf.kernel_rot180, 2, label("kernel_rot180", 2))
 
+    w.picture("backward", spec, "fig_backward")
     x_names = list(_entries(d.X).ravel())
     grad_input = cf.grad_input.ravel()
     w.text("grad_input_entries_chain" if names.chain else "grad_input_entries", **names.args())
@@ -585,9 +594,10 @@ def derivation_document(
     max_entries: int,
     command: str,
     progress: Progress | None = None,
+    figures: bool = False,
 ) -> Document:
     """The document for one convolution (``command`` is the symconv command that makes it)."""
-    w = Writer(max_entries, progress or _noop)
+    w = Writer(max_entries, progress or _noop, figures)
     numbers = Numbers()
     _body(w, d, backward, 1, chain=True, numbers=numbers)
     _note_errors(w, d.spec, backward, d.spec.is_depthwise, numbers)
@@ -603,9 +613,10 @@ def separable_document(
     max_entries: int,
     command: str,
     progress: Progress | None = None,
+    figures: bool = False,
 ) -> Document:
     """The document for a depthwise-separable layer: counts, both stages, the composite."""
-    w = Writer(max_entries, progress or _noop)
+    w = Writer(max_entries, progress or _noop, figures)
     c = sd.counts
     plain = sd.plain
     w.section(1, "separable_title")
@@ -621,6 +632,7 @@ def separable_document(
         "lrrrrr",
     )
     w.text("separable_plain", plain=code(" ".join(plain.cli_args())))
+    w.picture("separable", plain, "fig_separable")
     numbers = Numbers()
     w.section(1, "general_title")
     forward_derivation(w, sd.depthwise.spec, numbers, backward)
@@ -660,7 +672,7 @@ def _factored(sd: SeparableDerivation) -> np.ndarray:
     return out
 
 
-def _command(d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int) -> str:
+def _command(d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int, figures: bool) -> str:
     """The ``symconv derive`` command that writes this document."""
     separable = isinstance(d, SeparableDerivation)
     spec = d.plain if isinstance(d, SeparableDerivation) else d.spec
@@ -670,20 +682,23 @@ def _command(d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries:
     words += ["--format", fmt]
     words += ["--lang", lang] if lang != "en" else []
     words += ["--max-entries", str(max_entries)] if max_entries != DEFAULT_MAX_ENTRIES else []
+    words += ["--figures"] if figures else []
     return " ".join(words)
 
 
 def build(
-    d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int, progress: Progress | None = None
+    d: AnyDerivation, fmt: str, lang: str, backward: bool, max_entries: int, progress: Progress | None = None,
+    figures: bool = False,
 ) -> Document:
-    """The model of ``d``'s document in ``fmt`` and ``lang`` (for the command that writes it)."""
-    command = _command(d, fmt, lang, backward, max_entries)
+    """The model of ``d``'s document in ``fmt`` and ``lang`` (for the command that writes it);
+    ``figures`` places the layer's figures beside its formulas."""
+    command = _command(d, fmt, lang, backward, max_entries, figures)
     if isinstance(d, SeparableDerivation):
         return separable_document(d, backward=backward, max_entries=max_entries, command=command,
-                                  progress=progress)
+                                  progress=progress, figures=figures)
     if isinstance(d, Derivation):
         return derivation_document(d, backward=backward, max_entries=max_entries, command=command,
-                                   progress=progress)
+                                   progress=progress, figures=figures)
     raise RenderError(f"cannot render {type(d).__name__}: give a Derivation or a SeparableDerivation")
 
 

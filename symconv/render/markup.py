@@ -17,12 +17,13 @@ import re
 from typing import Any
 
 from symconv.errors import RenderError
+from symconv.figures import figure
 from symconv.printing.elide import DEFAULT_MAX_ENTRIES, gapped, window
 from symconv.printing.note_latex import pmatrix
 from symconv.render.derivation import compact
 from symconv.render.document import AnyDerivation, build
 from symconv.render.latex_math import LATEX_DOTS, display, tagged
-from symconv.render.model import Arg, Code, Display, Document, Math, Ref, Table, Text
+from symconv.render.model import Arg, Block, Code, Display, Document, Math, Picture, Ref, Text
 from symconv.render.prose import LANGUAGES, phrase
 from symconv.render.typeset import tex
 from symconv.render.writer import Progress
@@ -92,8 +93,13 @@ def check_language(lang: str, fmt: str) -> None:
 # -- localize: the model in one language and format ------------------------------------------
 
 
-def localize(doc: Document, lang: str, fmt: str) -> dict[str, Any]:
-    """The template context for ``doc``: prose in ``lang``, code spans as ``fmt`` writes them."""
+def localize(doc: Document, lang: str, fmt: str, figure_stem: str = "figure") -> dict[str, Any]:
+    """The template context for ``doc``: prose in ``lang``, code spans as ``fmt`` writes them.
+
+    A :class:`Picture` becomes TikZ in LaTeX and, in Markdown, a link to the SVG
+    file ``{figure_stem}-{n}-{kind}.svg`` (:func:`figure_files` writes them).
+    """
+    pictures = iter(range(1, 1 + len(_pictures(doc))))
 
     def text(t: Text | Math) -> str:
         if isinstance(t, Math):
@@ -103,7 +109,14 @@ def localize(doc: Document, lang: str, fmt: str) -> dict[str, Any]:
             return _CODE.sub(lambda match: _texttt(match[1]), filled)
         return _INLINE_MATH.sub(lambda match: f"${markdown_safe(match[1])}$", filled)
 
-    def block(b: Text | Display | Table) -> dict[str, Any]:
+    def block(b: Block) -> dict[str, Any]:
+        if isinstance(b, Picture):
+            n = next(pictures)
+            drawing = figure(b.spec, b.kind, lang)
+            if fmt == "tex":
+                return {"kind": "figure", "caption": text(b.caption), "tikz": drawing.tikz(fit_cm=FIGURE_CM)}
+            return {"kind": "figure", "caption": text(b.caption), "src": f"{figure_stem}-{n}-{b.kind}.svg",
+                    "alt": f"{b.kind} figure of {b.spec.describe()}"}
         if isinstance(b, Text):
             # A long code span cannot stretch (typewriter spaces are fixed): ragged right, not overfull.
             ragged = any(isinstance(v, Code) and len(v.text) > LONG_CODE for _, v in b.args)
@@ -125,7 +138,23 @@ def localize(doc: Document, lang: str, fmt: str) -> dict[str, Any]:
         ],
         "closing": [block(b) for b in doc.closing],
         "matrix_columns": doc.matrix_columns,
+        "tikz": bool(_pictures(doc)),
     }
+
+
+FIGURE_CM = 17.0
+"""The widest a figure is drawn in a document, in centimetres (the text block is 18 cm wide)."""
+
+
+def _pictures(doc: Document) -> list[Picture]:
+    """The document's figures, in order."""
+    return [b for s in doc.sections for b in s.blocks if isinstance(b, Picture)]
+
+
+def figure_files(doc: Document, lang: str, stem: str) -> dict[str, str]:
+    """The SVG file of each figure a Markdown document links: ``{stem}-{n}-{kind}.svg`` → its text."""
+    return {f"{stem}-{n}-{p.kind}.svg": figure(p.spec, p.kind, lang).svg()
+            for n, p in enumerate(_pictures(doc), start=1)}
 
 
 def _arg(value: Arg | Math, fmt: str) -> str:
@@ -159,7 +188,21 @@ def render_markdown(
     max_entries: int = DEFAULT_MAX_ENTRIES,
     progress: Progress | None = None,
 ) -> str:
-    """The derivation as Markdown with ``$…$`` / ``$$…$$`` math (KaTeX), prose in ``lang`` (en, zh).
+    return render_markdown_with_figures(d, lang=lang, backward=backward, max_entries=max_entries,
+                                        progress=progress)[0]
+
+
+def render_markdown_with_figures(
+    d: AnyDerivation,
+    *,
+    lang: str = "en",
+    backward: bool = False,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    progress: Progress | None = None,
+    figures: str | None = None,
+) -> tuple[str, dict[str, str]]:
+    """The derivation as Markdown with ``$…$`` / ``$$…$$`` math (KaTeX), prose in ``lang`` (en, zh),
+    and the SVG files of its figures (``figures``: their file names' stem; None: no figures).
 
     ``max_entries`` is the most entries a matrix or list shows before it is
     elided (0: never elide; also no page limits). ``progress`` is called with a
@@ -172,9 +215,11 @@ def render_markdown(
         True
     """
     check_language(lang, "markdown")
-    doc = build(d, "markdown", lang, backward, max_entries, progress)
+    doc = build(d, "markdown", lang, backward, max_entries, progress, figures is not None)
     preamble = _preamble(doc, MARKDOWN_TEMPLATE)
-    return _tidy(render(MARKDOWN_TEMPLATE, preamble=preamble, **localize(doc, lang, "markdown")))
+    stem = figures or "figure"
+    text = _tidy(render(MARKDOWN_TEMPLATE, preamble=preamble, **localize(doc, lang, "markdown", stem)))
+    return text, (figure_files(doc, lang, stem) if figures is not None else {})
 
 
 def render_latex(
@@ -184,8 +229,10 @@ def render_latex(
     backward: bool = False,
     max_entries: int = DEFAULT_MAX_ENTRIES,
     progress: Progress | None = None,
+    figures: bool = False,
 ) -> str:
-    """The derivation as a standalone LaTeX article: pdflatex for English, XeLaTeX (ctex) for ``lang="zh"``.
+    """The derivation as a standalone LaTeX article: pdflatex for English, XeLaTeX (ctex) for ``lang="zh"``;
+    ``figures`` puts the layer's figures (TikZ) beside its formulas.
 
     Example:
         >>> from symconv import ConvSpec, derive
@@ -194,7 +241,7 @@ def render_latex(
         (1, True)
     """
     check_language(lang, "tex")
-    doc = build(d, "tex", lang, backward, max_entries, progress)
+    doc = build(d, "tex", lang, backward, max_entries, progress, figures)
     engine = LATEX_ENGINES[lang]
     long = backward or isinstance(d, SeparableDerivation)  # several pages: a short table of contents
     how = f"{engine}, twice (the contents' page numbers need a second run)" if long else engine

@@ -127,7 +127,20 @@ class Table:
     align: str  # one letter per column: l (left) or r (right), as LaTeX's tabular
 
 
-Block = Union[Text, Display, Table]
+@dataclass(frozen=True)
+class Picture:
+    """A figure of the layer (:mod:`symconv.figures`) placed beside the formulas it draws.
+
+    The model holds what to draw (the spec and the kind) and the sentence before
+    it; each format prints it (TikZ inline in LaTeX, an SVG file linked from Markdown).
+    """
+
+    kind: str
+    spec: Any  # the ConvSpec drawn
+    caption: Text
+
+
+Block = Union[Text, Display, Table, Picture]
 
 
 @dataclass(frozen=True)

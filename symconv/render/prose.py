@@ -401,6 +401,17 @@ PHRASES: dict[str, dict[str, str]] = {
                            "error. It equals the full convolution {{closed}}.",
         "proof_unrolled_weight": "weight gradient as $\\hat{X}^{\\mathsf{T}}\\hat{\\delta}$",
         "proof_col2im": "input gradient as col2im",
+        # -- figures (derive --figures)
+        "fig_sliding": "The kernel's windows over the padded input, one for each output position:",
+        "fig_dilation": "The kernel and the dilated kernel, with its holes between taps:",
+        "fig_im2col": "One window of the input and the row of {{X_hat}} it becomes:",
+        "fig_conv": "The channels: the input maps, the kernels of each output channel, the output "
+                    "maps, coloured by group:",
+        "fig_groups": "Which output channel reads which input channel:",
+        "fig_backward": "The error zero-inserted and padded, and the turned kernel, as the closed form "
+                        "uses them:",
+        "fig_separable": "The two stages side by side:",
+        "figure_left_out": "The {{kind}} figure is left out here: {{why}}.",
         "elided_total": "In all, {{count}} entries are left out to keep this document readable; "
                         "{{option}} writes every one.",
         "elided_terms_total": "In all, {{count}} terms of long sums are left out; {{option}} writes "
@@ -701,6 +712,15 @@ PHRASES: dict[str, dict[str, str]] = {
                            "col2im，就是把它的雅可比矩阵的转置作用在误差上。它等于完全卷积 {{closed}}。",
         "proof_unrolled_weight": "用 $\\hat{X}^{\\mathsf{T}}\\hat{\\delta}$ 算的权重梯度",
         "proof_col2im": "用 col2im 算的输入梯度",
+        # -- 图（derive --figures）
+        "fig_sliding": "卷积核在补零后的输入上的各个窗口，每个输出位置一个：",
+        "fig_dilation": "卷积核与膨胀后的卷积核，卷积核元素之间是空洞：",
+        "fig_im2col": "输入的一个窗口，以及它在 {{X_hat}} 中对应的一行：",
+        "fig_conv": "各通道：输入特征图、每个输出通道的卷积核、输出特征图，按分组着色：",
+        "fig_groups": "哪个输出通道读取哪个输入通道：",
+        "fig_backward": "插零、补零后的误差和旋转后的卷积核，闭式公式就是这样使用它们的：",
+        "fig_separable": "两步并排：",
+        "figure_left_out": "这里省略了 {{kind}} 图：{{why}}。",
         "elided_total": "为了便于阅读，本文一共省略了 {{count}} 个元素；用 {{option}} 可以全部写出。",
         "elided_terms_total": "长求和式中一共省略了 {{count}} 项；用 {{option}} 也可以全部写出。",
     },

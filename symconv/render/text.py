@@ -21,7 +21,21 @@ from typing import Any
 from symconv.printing.elide import DEFAULT_MAX_ENTRIES, Dots, gapped
 from symconv.printing.plain_text import plain_math, plain_text
 from symconv.render.document import build
-from symconv.render.model import Arg, Code, Display, Document, Equation, Gap, Math, Matrix, Ref, Table, Text
+from symconv.render.model import (
+    Arg,
+    Block,
+    Code,
+    Display,
+    Document,
+    Equation,
+    Gap,
+    Math,
+    Matrix,
+    Picture,
+    Ref,
+    Table,
+    Text,
+)
 from symconv.render.prose import phrase
 from symconv.render.wrap import Marks, pack, pieces
 from symconv.render.writer import Progress
@@ -126,10 +140,12 @@ def _title(title: str, level: int) -> list[str]:
     return [title, _UNDERLINE[level] * len(title), ""]
 
 
-def _blocks(blocks: tuple[Text | Display | Table, ...]) -> list[str]:
+def _blocks(blocks: tuple[Block, ...]) -> list[str]:
     lines: list[str] = []
     for block in blocks:
-        if isinstance(block, Text):
+        if isinstance(block, Picture):  # the text has no pictures: say where they are
+            lines.append(f"[{block.kind} figure: symconv figure {block.kind} draws it]")
+        elif isinstance(block, Text):
             wrapped = textwrap.wrap(_prose(block), width(), break_long_words=False, break_on_hyphens=False)
             lines += [line.replace(_NBSP, " ") for line in wrapped]
         elif isinstance(block, Display):

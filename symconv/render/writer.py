@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from symconv.errors import FigureError
+from symconv.figures import figure
 from symconv.printing.elide import plan_slices
 from symconv.render.model import (
     Arg,
@@ -29,6 +31,7 @@ from symconv.render.model import (
     Item,
     Math,
     Matrix,
+    Picture,
     Ref,
     Section,
     Table,
@@ -103,6 +106,7 @@ class Writer:
 
     max_entries: int
     progress: Progress
+    figures: bool = False  # place the figures of the layer beside its formulas
     sections: list[Section] = field(default_factory=list)
     elided: int = 0
     terms: int = 0
@@ -127,6 +131,21 @@ class Writer:
 
     def text(self, key: str, **args: object) -> None:
         self._blocks.append(say(key, **args))
+
+    def picture(self, kind: str, spec: Any, caption: str, **args: object) -> None:
+        """The figure ``kind`` of ``spec`` after the sentence ``caption``, when figures are asked for.
+
+        A figure that cannot be drawn for this layer (3-D, too large) is left out
+        with a sentence saying why.
+        """
+        if not self.figures:
+            return
+        try:
+            figure(spec, kind)
+        except FigureError as error:
+            self.text("figure_left_out", kind=code(kind), why=str(error))
+            return
+        self._blocks.append(Picture(kind, spec, say(caption, **args)))
 
     def number(self) -> int:
         """The next equation number."""
