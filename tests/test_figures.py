@@ -379,12 +379,13 @@ def test_the_gallery_is_up_to_date_and_in_the_readme() -> None:
     assert all(f"docs/figures/{p.name}" in readme for p in made), "the README's gallery misses a figure"
 
 
-def test_the_animation_plays_in_a_browser(tmp_path: Path) -> None:
-    """Chromium runs the SVG's own animation: at the middle of each frame's time, that frame alone shows."""
+@pytest.mark.parametrize("row", [(4, 2, 2, 1, 1, 2), (7, 3, 1, 0, 2, 2), (8, 3, 3, 2, 1, 1)])
+def test_the_animation_plays_in_a_browser(tmp_path: Path, row: tuple[object, ...]) -> None:
+    """Chromium runs the SVG's own animation: at the middle of each frame's time, that frame alone shows
+    (stride and padding, dilation, 1-D)."""
     require_tool("chromium", "apt-get install --no-install-recommends chromium")
-    spec = ConvSpec(input_size=4, kernel_size=2, stride=2, padding=1, dilation=1)
-    svg = figure(spec, "sliding").svg()
-    frames = len(truth((4, 2, 2, 1, 1, 2))["frames"])  # type: ignore[arg-type]
+    svg = figure(spec_of(row), "sliding").svg()
+    frames = len(truth(row)["frames"])  # type: ignore[arg-type]
     root = ET.fromstring(svg)
     duration = float(root.find(f".//{SVG}animate").get("dur", "0s").rstrip("s"))  # type: ignore[union-attr]
     probe = """<script>
@@ -473,3 +474,31 @@ def test_a_figure_that_cannot_be_drawn_is_left_out_with_a_sentence(
     tex = out.read_text(encoding="utf-8")
     assert "figure is left out here: figures are drawn for 1-D and 2-D layers" in tex
     compile_tex(tex, tmp_path / "tex")
+
+
+@pytest.mark.parametrize("kind, spec", [
+    ("sliding", ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1)),
+    ("backward", ConvSpec(input_size=5, kernel_size=2, stride=2, dilation=2)),
+    ("groups", ConvSpec(input_size=3, in_channels=4, out_channels=6, groups=2)),
+    ("im2col", ConvSpec(input_size=4, kernel_size=2, in_channels=2, out_channels=2)),
+])
+def test_every_cell_shows_its_colour_in_a_browser(tmp_path: Path, kind: str, spec: ConvSpec) -> None:
+    """Chromium's pixels at a corner of every cell are the colour the cell's role has."""
+    svg = figure(spec, kind).svg(strip=kind == "sliding")
+    page = tmp_path / "figure.svg"
+    page.write_text(svg, encoding="utf-8")
+    root = ET.fromstring(svg)
+    png = screenshot(page, tmp_path / "figure.png", width=int(float(root.get("width", "0"))) + 20,
+                     height=int(float(root.get("height", "0"))) + 20)
+    margin = float(root.get("viewBox", "0").split()[0])  # negative: the drawing starts that far in
+    width, _, gray = _decode_png(png.read_bytes())
+    checked = 0
+    for rect in root.iter(f"{SVG}rect"):
+        role = rect.get("data-role")
+        if role is None:
+            continue
+        x = float(rect.get("x", "0")) - margin + 4  # inside the cell, clear of its border and label
+        y = float(rect.get("y", "0")) - margin + 4
+        assert abs(gray[round(y) * width + round(x)] - _gray(COLOURS[role])) <= 12, (role, rect.attrib)
+        checked += 1
+    assert checked > 10
