@@ -197,7 +197,7 @@ def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) ->
 @pytest.mark.parametrize("args, message", [
     ("nope --input 3", "KIND nope is not one of sliding, dilation, backward, im2col"),
     ("sliding --dims 3 --input 3", "figures are drawn for 1-D and 2-D layers"),
-    ("sliding --input 40", "a figure draws at most 16 cells per side"),
+    ("backward --input 40", "a figure draws at most 16 cells per side"),
     ("sliding", "--input is missing"),
     ("sliding --input 4 --format png", "--format png is not one of svg, tikz"),
     ("conv --input 4 --in-channels 12 --out-channels 2", "draws at most 8 channels"),
@@ -502,3 +502,26 @@ def test_every_cell_shows_its_colour_in_a_browser(tmp_path: Path, kind: str, spe
         assert abs(gray[round(y) * width + round(x)] - _gray(COLOURS[role])) <= 12, (role, rect.attrib)
         checked += 1
     assert checked > 10
+
+
+def test_a_large_input_is_elided_and_only_windows_drawn_whole_are_framed() -> None:
+    """A 20 × 20 input: its first and last 8 rows and columns, gaps between; the frames of the windows
+    that lie in the drawn cells (and write a drawn output), counted by direct loops."""
+    row = (20, 3, 1, 0, 1, 2)
+    want = truth(row)
+    root = ET.fromstring(figure(spec_of(row), "sliding").svg())
+    kept = list(range(8)) + list(range(12, 20))  # 16 of the 20 rows and columns
+    drawn = {index(c.get("data-index")) for c in cells(root, "input") if c.get("data-role") != "gap"}
+    assert drawn == {(r, c) for r in kept for c in kept}
+    assert cells(root, "input", "gap")
+    out_kept = list(range(8)) + list(range(10, 18))  # the output is 18 × 18
+    expected = [(output, reads) for output, reads in want["frames"]  # type: ignore[attr-defined]
+                if reads <= drawn and output[0] in out_kept and output[1] in out_kept]
+    frames = [g for g in root.iter(f"{SVG}g") if g.get("data-frame") is not None]
+    assert 0 < len(frames) == len(expected) < len(want["frames"])  # type: ignore[arg-type]
+    for frame, (output, reads) in zip(frames, expected):
+        rects = list(frame.iter(f"{SVG}rect"))
+        assert {index(r.get("data-read")) for r in rects if r.get("data-read")} == reads
+        assert [index(r.get("data-written")) for r in rects if r.get("data-written")] == [output]
+    shown = ET.tostring(root, encoding="unicode")
+    assert f"{len(expected)} of {len(want['frames'])} windows drawn whole" in shown  # type: ignore[arg-type]

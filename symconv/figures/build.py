@@ -100,10 +100,14 @@ def figure_model(spec: ConvSpec, kind: str, lang: str = "en") -> Figure:
 
 
 def _sliding(spec: ConvSpec, lang: str) -> Figure:
-    """The padded input, the kernel and the output; one frame per output position (row-major)."""
+    """The padded input, the kernel and the output; one frame per output position (row-major).
+
+    A padded input or output of more than :data:`MAX_SIDE` cells a side keeps its first and last
+    rows and columns (gap cells between), and only the windows drawn whole are framed.
+    """
     titles = TITLES[lang]
     padded, kernel, out = _plane(spec.padded_size), _plane(spec.kernel), _plane(spec.output_size)
-    _side_check("padded input", padded)
+    _side_check("kernel", kernel)
     before = spec.pad_before
     n = spec.sizes
 
@@ -118,25 +122,44 @@ def _sliding(spec: ConvSpec, lang: str) -> Figure:
         return "input", "x", _sub([i - b for i, b in zip(at, before)])
 
     top = TITLE
-    grids = [Grid("input", titles["input"], titles["input"], 0, top, *padded,
-                  _cells("input", padded, 0, top, input_label))]
-    kx = padded[1] + GAP
-    grids.append(Grid("kernel", titles["kernel"], titles["kernel"], kx, top, *kernel,
-                      _cells("kernel", kernel, kx, top, lambda i: ("kernel", "k", _sub(i[2 - spec.ndim:])))))
+    source = _matrix("input", titles["input"], _labels(padded, input_label), 0, top, max_side=MAX_SIDE)
+    kx = source.drawn()[1] + GAP
+    def named(role: str, base: str) -> object:
+        return lambda i: (role, base, _sub(i[2 - spec.ndim:]))
+
+    grids = [source, Grid("kernel", titles["kernel"], titles["kernel"], kx, top, *kernel,
+                          _cells("kernel", kernel, kx, top, named("kernel", "k")))]
     ox = kx + kernel[1] + GAP
-    grids.append(Grid("output", titles["output"], titles["output"], ox, top, *out,
-                      _cells("output", out, ox, top, lambda i: ("output", "y", _sub(i[2 - spec.ndim:])))))
-    frames = []
-    for number, position in enumerate(itertools.product(*(range(o) for o in spec.output_size))):
+    output = _matrix("output", titles["output"], _labels(out, named("output", "y")), ox, top,
+                     max_side=MAX_SIDE)
+    grids.append(output)
+    drawn_in = {c.index for c in source.cells if c.role != "gap"}
+    drawn_out = {c.index for c in output.cells if c.role != "gap"}
+    frames: list[Frame] = []
+    total = 0
+    for position in itertools.product(*(range(o) for o in spec.output_size)):
+        total += 1
         reads = []
         for tap in itertools.product(*(range(k) for k in spec.kernel)):
             at = tuple(int(i) + b for i, b in zip(spec.input_index(position, tap), before))
             reads.append(at if spec.ndim == 2 else (0, *at))
-        frames.append(Frame(number, position if spec.ndim == 2 else (0, *position), tuple(reads)))
-    height = top + max(padded[0], kernel[0], out[0]) + 1.5
-    note = Note(0, height - 0.4, _stride_note(spec), _stride_note(spec))
-    return Figure("sliding", spec.describe(), _width(ox + out[1], note), height, tuple(grids), (note,),
-                  tuple(frames))
+        written = position if spec.ndim == 2 else (0, *position)
+        if set(reads) <= drawn_in and written in drawn_out:  # a window drawn whole
+            frames.append(Frame(len(frames), written, tuple(reads)))
+    height = top + max(source.drawn()[0], kernel[0], output.drawn()[0]) + 1.5
+    whole = f"; {len(frames)} of {total} windows drawn whole" if len(frames) < total else ""
+    text = _stride_note(spec) + whole
+    note = Note(0, height - 0.4, text, text)
+    return Figure("sliding", spec.describe(), _width(ox + output.drawn()[1], note), height, tuple(grids),
+                  (note,), tuple(frames))
+
+
+def _labels(shape: tuple[int, int], label: object) -> np.ndarray:
+    """``label(index)`` of every position of ``shape``, as an object array."""
+    out = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        out[index] = label((int(index[0]), int(index[1])))  # type: ignore[operator]
+    return out
 
 
 def _width(grids: float, note: Note) -> float:
@@ -248,15 +271,15 @@ MAX_MATRIX = 12
 
 def _matrix(
     name: str, title: str, labels: np.ndarray, x: float, y: float,
-    marked: dict[tuple[int, int], str] | None = None,
+    marked: dict[tuple[int, int], str] | None = None, max_side: int = 0,
 ) -> Grid:
-    """A labelled matrix, elided to :data:`MAX_MATRIX` rows and columns with gap cells between.
+    """A labelled matrix, elided to ``max_side`` (:data:`MAX_MATRIX`) rows and columns, gap cells between.
 
     ``labels[r, c]`` is ``(role, base, sub)``; ``marked`` recolours cells (``read``, ``written``).
     """
     rows, cols = labels.shape
-    keep_rows, row_gap = keep(rows, MAX_MATRIX)
-    keep_cols, col_gap = keep(cols, MAX_MATRIX)
+    keep_rows, row_gap = keep(rows, max_side or MAX_MATRIX)
+    keep_cols, col_gap = keep(cols, max_side or MAX_MATRIX)
     line_rows: list[int | None] = list(keep_rows)
     line_cols: list[int | None] = list(keep_cols)
     if row_gap is not None:
@@ -278,8 +301,7 @@ def _matrix(
 
 
 def _drawn(grid: Grid) -> tuple[int, int]:
-    """How many rows and columns of cells a grid draws (gaps included)."""
-    return (len({c.y for c in grid.cells}), len({c.x for c in grid.cells}))
+    return grid.drawn()
 
 
 def keep(n: int, count: int) -> tuple[list[int], int | None]:
@@ -539,14 +561,15 @@ def strip(fig: Figure) -> Figure:
                            else c.role, c.base, c.sub) for c in source.cells)
         grids.append(Grid(f"input@{frame.number}", f"{frame.number + 1}", f"{frame.number + 1}", x, source.y,
                           source.rows, source.cols, cells))
-        oy = source.y + source.rows + 0.6
-        ox = x + (source.cols - out.cols) / 2
+        (rows, cols), (_, out_cols) = source.drawn(), out.drawn()
+        oy = source.y + rows + 0.6
+        ox = x + (cols - out_cols) / 2
         cells = tuple(Cell(f"output@{frame.number}", c.index, ox + c.x - out.x, oy + c.y - out.y,
                            "written" if c.index == frame.output else c.role, c.base, c.sub)
                       for c in out.cells)
         grids.append(Grid(f"output@{frame.number}", "", "", ox, oy, out.rows, out.cols, cells))
-        x += source.cols + 1.0
-    height = source.y + source.rows + 0.6 + out.rows + 1.5
+        x += cols + 1.0
+    height = source.y + rows + 0.6 + out.drawn()[0] + 1.5
     notes = (Note(0, height - 0.4, fig.notes[0].text, fig.notes[0].tex),) if fig.notes else ()
     return Figure("sliding-strip", fig.layer, x - 1.0, height, tuple(grids), notes, (),
                   len(frames) - len(shown))

@@ -63,6 +63,14 @@ class Grid:
     cols: int
     cells: tuple[Cell, ...]
 
+    def at(self, index: tuple[int, ...]) -> Cell:
+        """The cell drawn for position ``index``."""
+        return next(c for c in self.cells if c.index == tuple(index))
+
+    def drawn(self) -> tuple[int, int]:
+        """How many rows and columns of cells the grid draws (gap cells included)."""
+        return len({c.y for c in self.cells}), len({c.x for c in self.cells})
+
 
 @dataclass(frozen=True)
 class Note:
