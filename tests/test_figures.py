@@ -525,3 +525,16 @@ def test_a_large_input_is_elided_and_only_windows_drawn_whole_are_framed() -> No
         assert [index(r.get("data-written")) for r in rects if r.get("data-written")] == [output]
     shown = ET.tostring(root, encoding="unicode")
     assert f"{len(expected)} of {len(want['frames'])} windows drawn whole" in shown  # type: ignore[arg-type]
+
+
+def test_figures_in_a_chinese_document_compile_with_xelatex(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    require_tool("xelatex", "apt-get install --no-install-recommends texlive-xetex texlive-lang-chinese")
+    out = tmp_path / "conv.tex"
+    assert main(["derive", "--input", "5", "--kernel", "3", "--stride", "2", "--padding", "1",
+                 "--in-channels", "2", "--out-channels", "2", "--backward", "--figures", "--format", "tex",
+                 "--lang", "zh", "--out", str(out)]) == 0
+    pdf = compile_tex(out.read_text(encoding="utf-8"), tmp_path / "tex", engine="xelatex")
+    text = pdf_text(pdf)
+    assert "输入（补零后）" in text and "卷积核：膨胀、旋转后" in text
