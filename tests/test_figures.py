@@ -197,7 +197,7 @@ def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) ->
 @pytest.mark.parametrize("args, message", [
     ("nope --input 3", "KIND nope is not one of sliding, dilation, backward, im2col"),
     ("sliding --dims 3 --input 3", "figures are drawn for 1-D and 2-D layers"),
-    ("backward --input 40", "a figure draws at most 16 cells per side"),
+    ("dilation --kernel 9 --dilation 3", "a figure draws at most 16 cells per side"),
     ("sliding", "--input is missing"),
     ("sliding --input 4 --format png", "--format png is not one of svg, tikz"),
     ("conv --input 4 --in-channels 12 --out-channels 2", "draws at most 8 channels"),
@@ -538,3 +538,24 @@ def test_figures_in_a_chinese_document_compile_with_xelatex(
     pdf = compile_tex(out.read_text(encoding="utf-8"), tmp_path / "tex", engine="xelatex")
     text = pdf_text(pdf)
     assert "输入（补零后）" in text and "卷积核：膨胀、旋转后" in text
+
+
+def test_large_backward_and_im2col_pictures_keep_their_corners() -> None:
+    """A 20 × 20 input: the padded error and the input keep their first and last 8 rows and columns;
+    every δ and every window cell drawn is where the definition puts it."""
+    row = (20, 3, 1, 1, 1, 2)
+    want = truth(row)
+    spec = spec_of(row)
+    root = ET.fromstring(figure(spec, "backward").svg())
+    errors = _label(root, "error")
+    kept = list(range(8)) + list(range(16, 24))  # n' = 20: the padded error is 20 + 2·2 = 24 a side
+    assert {at for at in errors if at[0] >= 0 and at[1] >= 0} == {(r, c) for r in kept for c in kept}
+    assert cells(root, "error", "gap")
+    expected = {(2 + i, 2 + j): f"δ{i + 1},{j + 1}" if max(i, j) >= 9 else f"δ{i + 1}{j + 1}"
+                for i in range(20) for j in range(20) if 2 + i in kept and 2 + j in kept}
+    assert {at: text for at, text in errors.items() if text.startswith("δ")} == expected
+    root = ET.fromstring(figure(spec, "im2col").svg())
+    drawn = {index(c.get("data-index")) for c in cells(root, "input") if c.get("data-role") != "gap"}
+    read = {index(c.get("data-index")) for c in cells(root, "input", "read")}
+    marked = {index(c.get("data-index"))[0] for c in cells(root, "x_hat", "read")}
+    assert len(marked) == 1 and read == want["frames"][marked.pop()][1] and read <= drawn  # type: ignore[index]

@@ -224,7 +224,6 @@ def _backward(spec: ConvSpec, lang: str) -> Figure:
     error_expr = forms.step("delta_full") or forms.step("delta_dilated") or DELTA
     errors = _plane_of(ev.evaluate(error_expr, spec, bound, amounts).data)
     turned = _plane_of(ev.evaluate(forms.step("kernel_rot180") or W, spec, bound, amounts).data)
-    _side_check("padded error", errors.shape)
     margin = tuple(k - 1 for k in spec.effective_kernel) if forms.step("delta_full") is not None \
         else (0,) * spec.ndim
     margin = (0, *margin) if spec.ndim == 1 else margin
@@ -244,12 +243,14 @@ def _backward(spec: ConvSpec, lang: str) -> Figure:
     top = TITLE
     shape_e: tuple[int, int] = (int(errors.shape[0]), int(errors.shape[1]))
     shape_k: tuple[int, int] = (int(turned.shape[0]), int(turned.shape[1]))
-    grids = [Grid("error", titles["error"], titles["error"], 0, top, shape_e[0], shape_e[1],
-                  _cells("error", shape_e, 0, top, error_cell))]
-    kx = shape_e[1] + GAP
-    grids.append(Grid("turned", titles["turned"], titles["turned"], kx, top, shape_k[0], shape_k[1],
-                      _cells("turned", shape_k, kx, top, kernel_cell)))
-    height = top + max(shape_e[0], shape_k[0]) + 1.5
+    # beyond MAX_SIDE cells a side, the first and last rows and columns, gap cells between
+    error_grid = _matrix("error", titles["error"], _labels(shape_e, error_cell), 0, top,
+                         max_side=MAX_SIDE)
+    kx = error_grid.drawn()[1] + GAP
+    kernel_grid = _matrix("turned", titles["turned"], _labels(shape_k, kernel_cell), kx, top,
+                          max_side=MAX_SIDE)
+    grids = [error_grid, kernel_grid]
+    height = top + max(error_grid.drawn()[0], kernel_grid.drawn()[0]) + 1.5
     # the layer's closed form, as the algebra states it, under the picture it draws
     names = {"x": "X", "W": "W", "b": "b"}
     closed_text = plain_text(forms.grad_input, tensor_names={**names, "delta": "δ"})
@@ -257,7 +258,8 @@ def _backward(spec: ConvSpec, lang: str) -> Figure:
     closed = note_latex(forms.grad_input, tensor_names={**names, "delta": r"\delta"})
     tex = rf"$\partial J/\partial X = {closed}$; {_stride_note(spec)}"
     note = Note(0, height - 0.4, text, tex)
-    return Figure("backward", spec.describe(), _width(kx + shape_k[1], note), height, tuple(grids), (note,))
+    width = _width(kx + kernel_grid.drawn()[1], note)
+    return Figure("backward", spec.describe(), width, height, tuple(grids), (note,))
 
 
 # Titles TeX writes with math.
@@ -320,7 +322,6 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
     """
     titles = TITLES[lang]
     padded = _plane(spec.padded_size)
-    _side_check("padded input", padded)
     x = np.empty((spec.in_channels, *spec.sizes), dtype=object)
     for at in np.ndindex(*x.shape):
         x[at] = sp.Symbol("x:" + ",".join(map(str, at)))
@@ -356,13 +357,12 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
         return ("read" if index in reads else role), base, sub
 
     top = TITLE
-    grids = [Grid("input", titles["input"], titles["input"], 0, top, *padded,
-                  _cells("input", padded, 0, top, input_label))]
+    grids = [_matrix("input", titles["input"], _labels(padded, input_label), 0, top, max_side=MAX_SIDE)]
     x_labels = np.empty(x_hat.shape, dtype=object)
     for at in np.ndindex(*x_hat.shape):
         x_labels[at] = label(x_hat[at], "x")
     marked = {(row, c): "read" for c in range(x_hat.shape[1])}
-    xx = padded[1] + GAP
+    xx = grids[0].drawn()[1] + GAP
     grids.append(_matrix("x_hat", titles["x_hat"], x_labels, xx, top, marked))
     k_labels = np.empty(k_hat.shape, dtype=object)
     for at in np.ndindex(*k_hat.shape):
@@ -378,7 +378,7 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
     yx = kx + _drawn(grids[-1])[1] + GAP
     grids.append(_matrix("y_hat", titles["y_hat"], y_labels, yx, top,
                          {(row, o): "written" for o in range(spec.out_channels)}))
-    tall = max(padded[0], *(_drawn(g)[0] for g in grids[1:]))
+    tall = max(g.drawn()[0] for g in grids)
     height = top + tall + 1.5
     text = (f"the window of output {_sub(window)} is row {row + 1} of X̂"
             + (f"; input channel 1 of {spec.in_channels} drawn" if spec.in_channels > 1 else ""))
