@@ -200,7 +200,7 @@ def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) ->
     ("dilation --kernel 9 --dilation 3", "a figure draws at most 16 cells per side"),
     ("sliding", "--input is missing"),
     ("sliding --input 4 --format png", "--format png is not one of svg, tikz"),
-    ("conv --input 4 --in-channels 12 --out-channels 2", "draws at most 8 channels"),
+    ("conv --input 20", "a figure draws at most 16 cells per side"),
 ])
 def test_bad_figures_are_refused_in_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: str, message: str
@@ -559,3 +559,17 @@ def test_large_backward_and_im2col_pictures_keep_their_corners() -> None:
     read = {index(c.get("data-index")) for c in cells(root, "input", "read")}
     marked = {index(c.get("data-index"))[0] for c in cells(root, "x_hat", "read")}
     assert len(marked) == 1 and read == want["frames"][marked.pop()][1] and read <= drawn  # type: ignore[index]
+
+
+def test_many_channels_keep_the_first_and_last() -> None:
+    """12 → 12 channels in 3 groups: the first and last 4 of each, a ⋮ between; colours by group."""
+    spec = ConvSpec(input_size=3, kernel_size=2, in_channels=12, out_channels=12, groups=3)
+    roles = _grid_roles(ET.fromstring(figure(spec, "conv").svg()))
+    kept = [0, 1, 2, 3, 8, 9, 10, 11]
+    assert {int(n.split(":")[1]) for n in roles if n.startswith("input:") and n != "input:gap"} == set(kept)
+    assert {int(n.split(":")[1]) for n in roles if n.startswith("output:") and n != "output:gap"} == set(kept)
+    assert roles["input:gap"] == roles["output:gap"] == {"gap"}
+    for c in kept:
+        assert roles[f"input:{c}"] == {f"group{c // 4}"}
+        assert roles[f"output:{c}"] == {f"group{c // 4}"}
+        assert all(roles[f"kernel:{c},{w}"] == {f"group{c // 4}"} for w in range(4))

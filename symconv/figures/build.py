@@ -388,7 +388,7 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
 
 
 MAX_MAPS = 8
-"""The most channels a picture of feature maps draws (beyond, it is refused: draw fewer channels)."""
+"""The most channels a picture of feature maps draws: beyond, the first and last, a ⋮ between."""
 
 
 def _group_role(group: int) -> str:
@@ -412,10 +412,21 @@ def _map(name: str, title: str, shape: tuple[int, int], x: float, y: float, role
 
 
 def _maps_check(spec: ConvSpec) -> None:
-    if max(spec.in_channels, spec.out_channels) > MAX_MAPS:
-        raise FigureError(f"a picture of feature maps draws at most {MAX_MAPS} channels; this layer has "
-                          f"{spec.in_channels} in and {spec.out_channels} out: use fewer channels")
     _side_check("input", _plane(spec.sizes))
+
+
+def _channels(count: int) -> list[int | None]:
+    """The channels a picture of maps draws: all, or the first and last :data:`MAX_MAPS` with None between."""
+    kept, gap = keep(count, MAX_MAPS)
+    slots: list[int | None] = list(kept)
+    if gap is not None:
+        slots.insert(gap, None)
+    return slots
+
+
+def _gap(name: str, x: float, y: float) -> Grid:
+    """The mark where channels are left out: one gap cell holding ⋮."""
+    return Grid(name, "", "", x, y, 1, 1, (Cell(name, (-1, -1), x, y, "gap", "⋮"),))
 
 
 def _conv_grids(spec: ConvSpec, lang: str, x0: float, names: tuple[str, str, str],
@@ -425,35 +436,48 @@ def _conv_grids(spec: ConvSpec, lang: str, x0: float, names: tuple[str, str, str
     """Input maps, the kernels (a row per output channel), output maps; every map in its group's colour.
 
     Input channel ``c`` is in group ``c // (C_in/g)``, output channel ``o`` in ``o // (C_out/g)``, and
-    output ``o``'s kernels read the input channels ``spec.input_channel(o, c')``.
+    output ``o``'s kernels read the input channels ``spec.input_channel(o, c')``. More than
+    :data:`MAX_MAPS` channels (or kernels in a row) keep the first and last, a ⋮ between.
     """
     titles = TITLES[lang]
     n, k, out = _plane(spec.sizes), _plane(spec.kernel), _plane(spec.output_size)
     grids: list[Grid] = []
     top = TITLE
     x = x0
+    ins, outs, withins = _channels(spec.in_channels), _channels(spec.out_channels), _channels(spec.group_in)
     if inputs:
-        for c in range(spec.in_channels):
-            y = top + c * (n[0] + 1)
-            grids.append(_map(f"{names[0]}:{c}", titles[headings[0]] if c == 0 else "", n, x, y,
+        for slot, c in enumerate(ins):
+            y = top + slot * (n[0] + 1)
+            if c is None:
+                grids.append(_gap(f"{names[0]}:gap", x, y))
+                continue
+            grids.append(_map(f"{names[0]}:{c}", titles[headings[0]] if slot == 0 else "", n, x, y,
                               _group_role(spec.group_of_input(c)), letters[0], str(c + 1)))
         x += n[1] + GAP
     kx = x
-    for o in range(spec.out_channels):
-        y = top + o * (k[0] + 1)
-        for within in range(spec.group_in):
-            c = spec.input_channel(o, within)
-            heading = titles[headings[1]] if o == 0 and within == 0 else ""
-            grids.append(_map(f"kernel:{o},{within}", heading, k, kx + within * (k[1] + 0.5), y,
+    for slot, o in enumerate(outs):
+        y = top + slot * (k[0] + 1)
+        if o is None:
+            grids.append(_gap("kernel:gap", kx, y))
+            continue
+        for column, within in enumerate(withins):
+            kernel_x = kx + column * (k[1] + 0.5)
+            if within is None:
+                grids.append(_gap(f"kernel:{o},gap", kernel_x, y))
+                continue
+            heading = titles[headings[1]] if slot == 0 and column == 0 else ""
+            grids.append(_map(f"kernel:{o},{within}", heading, k, kernel_x, y,
                               _group_role(spec.group_of_output(o)), letters[1], f"{o + 1},{within + 1}"))
-            assert c == spec.first_input_channel(o) + within
-    ox = kx + spec.group_in * (k[1] + 0.5) - 0.5 + GAP
-    for o in range(spec.out_channels):
-        y = top + o * (out[0] + 1)
-        grids.append(_map(f"{names[2]}:{o}", titles[headings[2]] if o == 0 else "", out, ox, y,
+    ox = kx + len(withins) * (k[1] + 0.5) - 0.5 + GAP
+    for slot, o in enumerate(outs):
+        y = top + slot * (out[0] + 1)
+        if o is None:
+            grids.append(_gap(f"{names[2]}:gap", ox, y))
+            continue
+        grids.append(_map(f"{names[2]}:{o}", titles[headings[2]] if slot == 0 else "", out, ox, y,
                           _group_role(spec.group_of_output(o)), letters[2], str(o + 1)))
-    height = top + max(spec.in_channels * (n[0] + 1) if inputs else 0, spec.out_channels * (k[0] + 1),
-                       spec.out_channels * (out[0] + 1)) + 0.5
+    height = top + max(len(ins) * (n[0] + 1) if inputs else 0, len(outs) * (k[0] + 1),
+                       len(outs) * (out[0] + 1)) + 0.5
     return grids, ox + out[1], height
 
 
