@@ -101,6 +101,23 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return out
 
 
+def columns_gradient(spec: ConvSpec, delta: Tensor, w: Tensor) -> Tensor:
+    """``∂J/∂X̂ = δ̂ K̂ᵀ``: the error laid out like Ŷ times the transposed kernel matrix."""
+    k_hat = kernel_matrix(spec, w)
+    return matmul(unroll_output(delta), np.ascontiguousarray(k_hat.T))
+
+
+def input_gradient(spec: ConvSpec, delta: Tensor, w: Tensor) -> Tensor:
+    """``∂J/∂X = col2im(δ̂ K̂ᵀ)``: the gradient of X̂ folded back onto the input, overlaps summed."""
+    return col2im(spec, columns_gradient(spec, delta, w))
+
+
+def weight_gradient(spec: ConvSpec, x: Tensor, delta: Tensor) -> Tensor:
+    """``∂J/∂W``: ``X̂ᵀ δ̂`` read inside K̂'s group blocks, in the weight's layout."""
+    x_hat = im2col(spec, x)
+    return kernel_of(spec, matmul(np.ascontiguousarray(x_hat.T), unroll_output(delta)))
+
+
 def unroll_output(y: Tensor) -> Tensor:
     """A tensor laid out like Y ``(C_out, *out)`` as a matrix like Ŷ (positions × C_out)."""
     return np.ascontiguousarray(y.reshape(y.shape[0], -1).T)

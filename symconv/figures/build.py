@@ -10,7 +10,7 @@ pair of a group); 1-D is drawn as one row, 3-D is refused in one line.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -21,6 +21,7 @@ from symconv.algebra import unrolled
 from symconv.algebra.operators import DELTA, W
 from symconv.errors import FigureError
 from symconv.figures.model import Cell, Figure, Frame, Grid, Note
+from symconv.printing.elide import keep
 from symconv.printing.note_latex import note_latex
 from symconv.printing.plain_text import plain_text
 from symconv.spec import ConvSpec
@@ -108,21 +109,9 @@ def _sliding(spec: ConvSpec, lang: str) -> Figure:
     titles = TITLES[lang]
     padded, kernel, out = _plane(spec.padded_size), _plane(spec.kernel), _plane(spec.output_size)
     _side_check("kernel", kernel)
-    before = spec.pad_before
-    n = spec.sizes
-
-    def inside(index: Sequence[int]) -> bool:
-        at = index if spec.ndim == 2 else index[1:]
-        return all(b <= i < b + size for i, b, size in zip(at, before, n))
-
-    def input_label(index: tuple[int, int]) -> tuple[str, str, str]:
-        at = index if spec.ndim == 2 else index[1:]
-        if not inside(index):
-            return "padding", "0", ""
-        return "input", "x", _sub([i - b for i, b in zip(at, before)])
-
     top = TITLE
-    source = _matrix("input", titles["input"], _labels(padded, input_label), 0, top, max_side=MAX_SIDE)
+    source = _matrix("input", titles["input"], _labels(padded, _padded_input(spec)), 0, top,
+                     max_side=MAX_SIDE)
     kx = source.drawn()[1] + GAP
     def named(role: str, base: str) -> object:
         return lambda i: (role, base, _sub(i[2 - spec.ndim:]))
@@ -139,10 +128,7 @@ def _sliding(spec: ConvSpec, lang: str) -> Figure:
     total = 0
     for position in itertools.product(*(range(o) for o in spec.output_size)):
         total += 1
-        reads = []
-        for tap in itertools.product(*(range(k) for k in spec.kernel)):
-            at = tuple(int(i) + b for i, b in zip(spec.input_index(position, tap), before))
-            reads.append(at if spec.ndim == 2 else (0, *at))
+        reads = _window(spec, position)
         written = position if spec.ndim == 2 else (0, *position)
         if set(reads) <= drawn_in and written in drawn_out:  # a window drawn whole
             frames.append(Frame(len(frames), written, tuple(reads)))
@@ -152,6 +138,38 @@ def _sliding(spec: ConvSpec, lang: str) -> Figure:
     note = Note(0, height - 0.4, text, text)
     return Figure("sliding", spec.describe(), _width(ox + output.drawn()[1], note), height, tuple(grids),
                   (note,), tuple(frames))
+
+
+def _padded_input(spec: ConvSpec) -> Callable[[tuple[int, int]], tuple[str, str, str]]:
+    """The label of a padded input cell: a zero of the padding, or the input entry it holds."""
+    before, n = spec.pad_before, spec.sizes
+
+    def label(index: tuple[int, int]) -> tuple[str, str, str]:
+        at = index if spec.ndim == 2 else index[1:]
+        if not all(b <= i < b + size for i, b, size in zip(at, before, n)):
+            return "padding", "0", ""
+        return "input", "x", _sub([i - b for i, b in zip(at, before)])
+
+    return label
+
+
+def _window(spec: ConvSpec, position: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    """The padded input cells (plane coordinates) the output at ``position`` reads, in tap order:
+    the index algebra's ``spec.input_index`` shifted by the padding."""
+    reads = []
+    for tap in itertools.product(*(range(k) for k in spec.kernel)):
+        at = tuple(int(i) + b for i, b in zip(spec.input_index(position, tap), spec.pad_before))
+        reads.append(at if spec.ndim == 2 else (0, *at))
+    return tuple(reads)
+
+
+def _labelled(prefix: str, shape: Sequence[int]) -> np.ndarray:
+    """An array of symbols that name their own position (``x:0,1,2``): evaluated by the algebra,
+    each entry says where it came from (:func:`_origin`)."""
+    out = np.empty(tuple(shape), dtype=object)
+    for at in np.ndindex(*out.shape):
+        out[at] = sp.Symbol(f"{prefix}:" + ",".join(map(str, at)))
+    return out
 
 
 def _labels(shape: tuple[int, int], label: object) -> np.ndarray:
@@ -214,13 +232,7 @@ def _backward(spec: ConvSpec, lang: str) -> Figure:
     titles = TITLES[lang]
     forms = cfs.closed_forms(spec)
     amounts = cfs.amounts(spec)
-    delta = np.empty((1, *spec.output_size), dtype=object)
-    for at in np.ndindex(*spec.output_size):
-        delta[(0, *at)] = sp.Symbol("e:" + ",".join(map(str, at)))
-    weight = np.empty((1, 1, *spec.kernel), dtype=object)
-    for at in np.ndindex(*spec.kernel):
-        weight[(0, 0, *at)] = sp.Symbol("k:" + ",".join(map(str, at)))
-    bound = {DELTA: delta, W: weight}
+    bound = {DELTA: _labelled("e", (1, *spec.output_size)), W: _labelled("k", (1, 1, *spec.kernel))}
     error_expr = forms.step("delta_full") or forms.step("delta_dilated") or DELTA
     errors = _plane_of(ev.evaluate(error_expr, spec, bound, amounts).data)
     turned = _plane_of(ev.evaluate(forms.step("kernel_rot180") or W, spec, bound, amounts).data)
@@ -232,13 +244,15 @@ def _backward(spec: ConvSpec, lang: str) -> Figure:
     def error_cell(index: tuple[int, int]) -> tuple[str, str, str]:
         entry = errors[index]
         if isinstance(entry, sp.Symbol):
-            return "error", "δ", _sub(_origin(entry)[:])
+            return "error", "δ", _sub(_origin(entry)[1:])  # after its channel
         inside = all(m <= i < m + c for i, m, c in zip(index, margin, core))
         return ("inserted" if inside else "padding"), "0", ""
 
     def kernel_cell(index: tuple[int, int]) -> tuple[str, str, str]:
         entry = turned[index]
-        return ("kernel", "k", _sub(_origin(entry))) if isinstance(entry, sp.Symbol) else ("hole", "0", "")
+        if not isinstance(entry, sp.Symbol):
+            return "hole", "0", ""
+        return "kernel", "k", _sub(_origin(entry)[2:])  # after its two channels
 
     top = TITLE
     shape_e: tuple[int, int] = (int(errors.shape[0]), int(errors.shape[1]))
@@ -273,24 +287,16 @@ MAX_MATRIX = 12
 
 def _matrix(
     name: str, title: str, labels: np.ndarray, x: float, y: float,
-    marked: dict[tuple[int, int], str] | None = None, max_side: int = 0,
+    marked: Mapping[tuple[int, ...], str] | None = None, max_side: int = 0,
 ) -> Grid:
     """A labelled matrix, elided to ``max_side`` (:data:`MAX_MATRIX`) rows and columns, gap cells between.
 
     ``labels[r, c]`` is ``(role, base, sub)``; ``marked`` recolours cells (``read``, ``written``).
     """
     rows, cols = labels.shape
-    keep_rows, row_gap = keep(rows, max_side or MAX_MATRIX)
-    keep_cols, col_gap = keep(cols, max_side or MAX_MATRIX)
-    line_rows: list[int | None] = list(keep_rows)
-    line_cols: list[int | None] = list(keep_cols)
-    if row_gap is not None:
-        line_rows.insert(row_gap, None)
-    if col_gap is not None:
-        line_cols.insert(col_gap, None)
     cells = []
-    for i, r in enumerate(line_rows):
-        for j, c in enumerate(line_cols):
+    for i, r in enumerate(_slots(rows, max_side or MAX_MATRIX)):
+        for j, c in enumerate(_slots(cols, max_side or MAX_MATRIX)):
             if r is None or c is None:
                 dots = "⋱" if r is None and c is None else "⋮" if r is None else "⋯"
                 cells.append(Cell(name, (-1 if r is None else r, -1 if c is None else c), x + j, y + i,
@@ -302,16 +308,14 @@ def _matrix(
     return Grid(name, title, TEX_TITLES.get(title, title), x, y, rows, cols, tuple(cells))
 
 
-def _drawn(grid: Grid) -> tuple[int, int]:
-    return grid.drawn()
-
-
-def keep(n: int, count: int) -> tuple[list[int], int | None]:
-    """The first ``ceil(count/2)`` and last ``floor(count/2)`` of ``n`` indices, and where the gap goes."""
-    if count >= n:
-        return list(range(n)), None
-    head, tail = (count + 1) // 2, count // 2
-    return list(range(head)) + list(range(n - tail, n)), head
+def _slots(n: int, count: int) -> list[int | None]:
+    """The indices of ``n`` a picture draws: all, or the first and last of ``count`` with None (a gap)
+    between — the documents' elision rule (:func:`symconv.printing.elide.keep`)."""
+    kept, gap = keep(n, count)
+    slots: list[int | None] = list(kept)
+    if gap is not None:
+        slots.insert(gap, None)
+    return slots
 
 
 def _im2col(spec: ConvSpec, lang: str) -> Figure:
@@ -322,12 +326,8 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
     """
     titles = TITLES[lang]
     padded = _plane(spec.padded_size)
-    x = np.empty((spec.in_channels, *spec.sizes), dtype=object)
-    for at in np.ndindex(*x.shape):
-        x[at] = sp.Symbol("x:" + ",".join(map(str, at)))
-    w = np.empty((spec.out_channels, spec.group_in, *spec.kernel), dtype=object)
-    for at in np.ndindex(*w.shape):
-        w[at] = sp.Symbol("k:" + ",".join(map(str, at)))
+    x = _labelled("x", (spec.in_channels, *spec.sizes))
+    w = _labelled("k", (spec.out_channels, spec.group_in, *spec.kernel))
     x_hat, k_hat = unrolled.im2col(spec, x), unrolled.kernel_matrix(spec, w)
     positions = x_hat.shape[0]
     row = positions // 2 if positions <= MAX_MATRIX else 1  # a window in the middle, or one that shows
@@ -342,40 +342,28 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
         sub = (",".join(str(c + 1) for c in channels) + "," if channel_sub else "") + _sub(place)
         return ("input" if letter == "x" else "kernel"), letter, sub
 
-    before = spec.pad_before
-    reads = {tuple(int(i) + b for i, b in zip(spec.input_index(window, tap), before))
-             for tap in itertools.product(*(range(k) for k in spec.kernel))}
-    reads = {r if spec.ndim == 2 else (0, *r) for r in reads}
-    n = spec.sizes
-
-    def input_label(index: tuple[int, int]) -> tuple[str, str, str]:
-        at = index if spec.ndim == 2 else index[1:]
-        if not all(b <= i < b + size for i, b, size in zip(at, before, n)):
-            role, base, sub = "padding", "0", ""
-        else:
-            role, base, sub = "input", "x", _sub([i - b for i, b in zip(at, before)])
-        return ("read" if index in reads else role), base, sub
-
+    reads = {at: "read" for at in _window(spec, window)}
     top = TITLE
-    grids = [_matrix("input", titles["input"], _labels(padded, input_label), 0, top, max_side=MAX_SIDE)]
+    grids = [_matrix("input", titles["input"], _labels(padded, _padded_input(spec)), 0, top, reads,
+                     max_side=MAX_SIDE)]
     x_labels = np.empty(x_hat.shape, dtype=object)
     for at in np.ndindex(*x_hat.shape):
         x_labels[at] = label(x_hat[at], "x")
-    marked = {(row, c): "read" for c in range(x_hat.shape[1])}
+    marked: dict[tuple[int, ...], str] = {(row, c): "read" for c in range(x_hat.shape[1])}
     xx = grids[0].drawn()[1] + GAP
     grids.append(_matrix("x_hat", titles["x_hat"], x_labels, xx, top, marked))
     k_labels = np.empty(k_hat.shape, dtype=object)
     for at in np.ndindex(*k_hat.shape):
         role, base, sub = label(k_hat[at], "k")
         k_labels[at] = ("hole", "0", "") if role == "padding" else (role, base, sub)
-    kx = xx + _drawn(grids[-1])[1] + GAP
+    kx = xx + grids[-1].drawn()[1] + GAP
     grids.append(_matrix("k_hat", titles["k_hat"], k_labels, kx, top))
     y_labels = np.empty((positions, spec.out_channels), dtype=object)
     for r, place in enumerate(itertools.product(*(range(o) for o in spec.output_size))):
         for o in range(spec.out_channels):
             sub = (f"{o + 1}," if channel_sub else "") + _sub(place)
             y_labels[r, o] = ("output", "y", sub)
-    yx = kx + _drawn(grids[-1])[1] + GAP
+    yx = kx + grids[-1].drawn()[1] + GAP
     grids.append(_matrix("y_hat", titles["y_hat"], y_labels, yx, top,
                          {(row, o): "written" for o in range(spec.out_channels)}))
     tall = max(g.drawn()[0] for g in grids)
@@ -383,7 +371,7 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
     text = (f"the window of output {_sub(window)} is row {row + 1} of X̂"
             + (f"; input channel 1 of {spec.in_channels} drawn" if spec.in_channels > 1 else ""))
     note = Note(0, height - 0.4, text, text.replace("X̂", r"$\hat{X}$"))
-    width = yx + _drawn(grids[-1])[1]
+    width = yx + grids[-1].drawn()[1]
     return Figure("im2col", spec.describe(), _width(width, note), height, tuple(grids), (note,))
 
 
@@ -415,18 +403,23 @@ def _maps_check(spec: ConvSpec) -> None:
     _side_check("input", _plane(spec.sizes))
 
 
-def _channels(count: int) -> list[int | None]:
-    """The channels a picture of maps draws: all, or the first and last :data:`MAX_MAPS` with None between."""
-    kept, gap = keep(count, MAX_MAPS)
-    slots: list[int | None] = list(kept)
-    if gap is not None:
-        slots.insert(gap, None)
-    return slots
-
-
 def _gap(name: str, x: float, y: float) -> Grid:
     """The mark where channels are left out: one gap cell holding ⋮."""
     return Grid(name, "", "", x, y, 1, 1, (Cell(name, (-1, -1), x, y, "gap", "⋮"),))
+
+
+def _column(name: str, heading: str, slots: list[int | None], shape: tuple[int, int], x: float,
+            group_of: Callable[[int], int], letter: str) -> list[Grid]:
+    """One map per channel slot, top to bottom, in its group's colour; a ⋮ where channels are left out."""
+    grids = []
+    for slot, channel in enumerate(slots):
+        y = TITLE + slot * (shape[0] + 1)
+        if channel is None:
+            grids.append(_gap(f"{name}:gap", x, y))
+            continue
+        grids.append(_map(f"{name}:{channel}", heading if slot == 0 else "", shape, x, y,
+                          _group_role(group_of(channel)), letter, str(channel + 1)))
+    return grids
 
 
 def _conv_grids(spec: ConvSpec, lang: str, x0: float, names: tuple[str, str, str],
@@ -444,15 +437,10 @@ def _conv_grids(spec: ConvSpec, lang: str, x0: float, names: tuple[str, str, str
     grids: list[Grid] = []
     top = TITLE
     x = x0
-    ins, outs, withins = _channels(spec.in_channels), _channels(spec.out_channels), _channels(spec.group_in)
+    ins, outs, withins = (_slots(count, MAX_MAPS) for count in (spec.in_channels, spec.out_channels,
+                                                                spec.group_in))
     if inputs:
-        for slot, c in enumerate(ins):
-            y = top + slot * (n[0] + 1)
-            if c is None:
-                grids.append(_gap(f"{names[0]}:gap", x, y))
-                continue
-            grids.append(_map(f"{names[0]}:{c}", titles[headings[0]] if slot == 0 else "", n, x, y,
-                              _group_role(spec.group_of_input(c)), letters[0], str(c + 1)))
+        grids += _column(names[0], titles[headings[0]], ins, n, x, spec.group_of_input, letters[0])
         x += n[1] + GAP
     kx = x
     for slot, o in enumerate(outs):
@@ -469,13 +457,7 @@ def _conv_grids(spec: ConvSpec, lang: str, x0: float, names: tuple[str, str, str
             grids.append(_map(f"kernel:{o},{within}", heading, k, kernel_x, y,
                               _group_role(spec.group_of_output(o)), letters[1], f"{o + 1},{within + 1}"))
     ox = kx + len(withins) * (k[1] + 0.5) - 0.5 + GAP
-    for slot, o in enumerate(outs):
-        y = top + slot * (out[0] + 1)
-        if o is None:
-            grids.append(_gap(f"{names[2]}:gap", ox, y))
-            continue
-        grids.append(_map(f"{names[2]}:{o}", titles[headings[2]] if slot == 0 else "", out, ox, y,
-                          _group_role(spec.group_of_output(o)), letters[2], str(o + 1)))
+    grids += _column(names[2], titles[headings[2]], outs, out, ox, spec.group_of_output, letters[2])
     height = top + max(len(ins) * (n[0] + 1) if inputs else 0, len(outs) * (k[0] + 1),
                        len(outs) * (out[0] + 1)) + 0.5
     return grids, ox + out[1], height

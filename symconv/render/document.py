@@ -448,8 +448,7 @@ def _layer_unrolled(w: Writer, d: Derivation, names: _Names, level: int, numbers
     """δ̂ and δ̂ K̂ᵀ of this layer: the unrolled view (its sums are the lists above, not repeated)."""
     spec = d.spec
     delta_hat = unrolled.unroll_output(_entries(d.delta))
-    k_hat = _grid(d.K_hat)
-    columns = unrolled.matmul(delta_hat, np.ascontiguousarray(k_hat.T))
+    columns = unrolled.columns_gradient(spec, _entries(d.delta), _entries(d.W))
     args = names.args()
     w.section(level, "layer_unrolled_title")
     product = m(rf"\hat{{{names.X}}}^{{\mathsf{{T}}}} \hat{{{names.delta}}}")

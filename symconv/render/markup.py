@@ -13,6 +13,7 @@ Markdown only: ``pdflatex`` cannot typeset CJK without packages outside
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -99,7 +100,7 @@ def localize(doc: Document, lang: str, fmt: str, figure_stem: str = "figure") ->
     A :class:`Picture` becomes TikZ in LaTeX and, in Markdown, a link to the SVG
     file ``{figure_stem}-{n}-{kind}.svg`` (:func:`figure_files` writes them).
     """
-    pictures = iter(range(1, 1 + len(_pictures(doc))))
+    pictures = itertools.count(1)  # the figures' numbers, in document order (as figure_files counts)
 
     def text(t: Text | Math) -> str:
         if isinstance(t, Math):
@@ -112,9 +113,10 @@ def localize(doc: Document, lang: str, fmt: str, figure_stem: str = "figure") ->
     def block(b: Block) -> dict[str, Any]:
         if isinstance(b, Picture):
             n = next(pictures)
-            drawing = figure(b.spec, b.kind, lang)
             if fmt == "tex":
-                return {"kind": "figure", "caption": text(b.caption), "tikz": drawing.tikz(fit_cm=FIGURE_CM)}
+                tikz = figure(b.spec, b.kind, lang).tikz(fit_cm=FIGURE_CM)
+                return {"kind": "figure", "caption": text(b.caption), "tikz": tikz}
+            # Markdown links the SVG file that figure_files writes
             return {"kind": "figure", "caption": text(b.caption), "src": f"{figure_stem}-{n}-{b.kind}.svg",
                     "alt": f"{b.kind} figure of {b.spec.describe()}"}
         if isinstance(b, Text):

@@ -180,13 +180,10 @@ class Derivation(Documented):
         ]
         if cf.grad_bias is not None:
             pairs.append(("grad_bias: closed form vs diff", grads[2], cf.grad_bias))
-        x_hat, k_hat = unrolled.im2col(spec, x), unrolled.kernel_matrix(spec, w)
-        delta_hat = unrolled.unroll_output(delta)
         pairs += [
-            ("grad_weight: X_hat^T delta_hat vs diff", grads[1],
-             unrolled.kernel_of(spec, unrolled.matmul(np.ascontiguousarray(x_hat.T), delta_hat))),
+            ("grad_weight: X_hat^T delta_hat vs diff", grads[1], unrolled.weight_gradient(spec, x, delta)),
             ("grad_input: col2im(delta_hat K_hat^T) vs diff", grads[0],
-             unrolled.col2im(spec, unrolled.matmul(delta_hat, np.ascontiguousarray(k_hat.T)))),
+             unrolled.input_gradient(spec, delta, w)),
         ]
         return prove_all(spec.describe(), pairs)
 

@@ -189,14 +189,11 @@ def check_unrolled(form: ix.Form, spec: ConvSpec) -> tuple[int, int, list[str]]:
     delta = _symbols("delta", (spec.out_channels, *spec.output_size))
     y = ix.forward(form.dims, form.grouped, False, form.asymmetric).instance(spec, x=x, w=w, b=None)
     grad_x, grad_w = gradients(y, delta, [x, w])
-    x_hat, k_hat = unrolled.im2col(spec, x), unrolled.kernel_matrix(spec, w)
-    delta_hat = unrolled.unroll_output(delta)
+    product = unrolled.matmul(unrolled.im2col(spec, x), unrolled.kernel_matrix(spec, w))
     pairs = [
-        ("the unrolled product X^ K^", y, unrolled.roll_output(unrolled.matmul(x_hat, k_hat), spec)),
-        ("the weight gradient X^T d^", grad_w,
-         unrolled.kernel_of(spec, unrolled.matmul(np.ascontiguousarray(x_hat.T), delta_hat))),
-        ("the input gradient col2im(d^ K^T)", grad_x,
-         unrolled.col2im(spec, unrolled.matmul(delta_hat, np.ascontiguousarray(k_hat.T)))),
+        ("the unrolled product X^ K^", y, unrolled.roll_output(product, spec)),
+        ("the weight gradient X^T d^", grad_w, unrolled.weight_gradient(spec, x, delta)),
+        ("the input gradient col2im(d^ K^T)", grad_x, unrolled.input_gradient(spec, delta, w)),
     ]
     compared, failures = 0, list[str]()
     for what, truth, got in pairs:
