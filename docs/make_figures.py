@@ -1,6 +1,8 @@
-"""Make ``docs/figures/``: every kind of figure for the note's example and for a dilated kernel.
+"""Make ``docs/figures/``: every kind of figure for the note's example and for a dilated kernel, and
+the sliding windows of a strided layer (forward, and the input gradient's zero-inserted slide).
 
-Runs ``symconv.figures.figure`` for each kind and writes ``<example>-<kind>.svg``;
+Runs ``symconv.figures.figure`` for each kind and writes ``<example>-<kind>.svg``
+(``-sliding-backward.svg``: the input gradient's slide);
 the README's gallery shows them and ``tests/test_figures.py`` fails when one is
 out of date::
 
@@ -19,17 +21,24 @@ from symconv.figures import KINDS, figure
 
 HERE = Path(__file__).resolve().parent / "figures"
 
-# name → (the layer, as the README's commands give it)
+EVERY = [(kind, False) for kind in KINDS] + [("sliding", True)]  # (kind, backward)
+
+# name → (the layer, as the README's commands give it), the figures drawn
 EXAMPLES = {
-    "note": ConvSpec(input_size=3, kernel_size=2),  # --input 3 --kernel 2
-    "dilated": ConvSpec(input_size=7, kernel_size=3, dilation=2),  # --input 7 --kernel 3 --dilation 2
+    "note": (ConvSpec(input_size=3, kernel_size=2), EVERY),  # --input 3 --kernel 2
+    # --input 7 --kernel 3 --dilation 2
+    "dilated": (ConvSpec(input_size=7, kernel_size=3, dilation=2), EVERY),
+    # --input 5 --kernel 3 --stride 2 --padding 1
+    "strided": (ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1),
+                [("sliding", False), ("sliding", True)]),
 }
 
 
 def figures() -> dict[Path, str]:
     """Every file of the gallery and its text."""
-    return {HERE / f"{name}-{kind}.svg": figure(spec, kind).svg()
-            for name, spec in EXAMPLES.items() for kind in KINDS}
+    return {HERE / f"{name}-{kind}{'-backward' if backward else ''}.svg":
+            figure(spec, kind, backward=backward).svg()
+            for name, (spec, views) in EXAMPLES.items() for kind, backward in views}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -151,17 +151,32 @@ def test_figures_are_deterministic_and_show_in_notebooks() -> None:
     assert "输入（补零后）" in figure(spec, "sliding", lang="zh").svg()
 
 
-@pytest.mark.parametrize("kind, spec", [
-    ("sliding", ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1)),
-    ("sliding", ConvSpec(input_size=14, kernel_size=3, dims=1)),
-    ("dilation", ConvSpec(kernel_size=3, dilation=2)),
+@pytest.mark.parametrize("kind, spec, backward, wanted", [
+    ("sliding", ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1), False, ("x1", "y1")),
+    ("sliding", ConvSpec(input_size=14, kernel_size=3, dims=1), False, ("x1", "y1")),
+    ("dilation", ConvSpec(kernel_size=3, dilation=2), False, ("kernel", "k11")),
+    ("sliding", ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1), True, ("δ11", "∂x11")),
+    ("dilation", ConvSpec(kernel_size=9, dilation=3), False, ("k11", "k99", "···")),
 ])
-def test_the_tikz_compiles_and_shows_the_figure(tmp_path: Path, kind: str, spec: ConvSpec) -> None:
+def test_the_tikz_compiles_and_shows_the_figure(
+    tmp_path: Path, kind: str, spec: ConvSpec, backward: bool, wanted: tuple[str, ...]
+) -> None:
     require_tool("pdflatex")
-    pdf = compile_tex(figure(spec, kind).tikz(standalone=True), tmp_path / "tikz")
+    pdf = compile_tex(figure(spec, kind, backward=backward).tikz(standalone=True), tmp_path / "tikz")
     text = pdf_text(pdf)  # a sliding figure prints as its strip of frames: inputs and outputs
-    wanted = ("x1", "y1") if kind == "sliding" else ("kernel", "k11")
     assert all(word in text for word in wanted), text[:300]
+
+
+def test_the_backward_strip_colours_the_cells_each_frame_reads() -> None:
+    """The input gradient's slide printed as a strip: frame f's error cells read and its gradient cell."""
+    spec = ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1)
+    drawing = figure(spec, "sliding", backward=True)
+    root = ET.fromstring(drawing.svg(strip=True))
+    for frame in drawing.model.frames[:5]:
+        assert {index(c.get("data-index")) for c in cells(root, f"error@{frame.number}", "read")} == set(
+            frame.reads)
+        assert [index(c.get("data-index")) for c in cells(root, f"gradient@{frame.number}", "written")] == [
+            frame.output]
 
 
 def _pixel(png: Path, x: float, y: float) -> tuple[int, ...]:
@@ -197,10 +212,14 @@ def test_the_svg_renders_in_a_browser_with_the_cells_coloured(tmp_path: Path) ->
 @pytest.mark.parametrize("args, message", [
     ("nope --input 3", "KIND nope is not one of sliding, dilation, backward, im2col"),
     ("sliding --dims 3 --input 3", "figures are drawn for 1-D and 2-D layers"),
-    ("dilation --kernel 9 --dilation 3", "a figure draws at most 16 cells per side"),
     ("sliding", "--input is missing"),
     ("sliding --input 4 --format png", "--format png is not one of svg, tikz"),
-    ("conv --input 20", "a figure draws at most 16 cells per side"),
+    ("conv --input 3 --backward", "--backward is for KIND sliding, not conv"),
+    ("backward --input 2001",
+     "evaluates 4,004,010 entries, more than 4,000,000: draw it for a smaller --input"),
+    ("sliding --input 2001 --backward", "a backward sliding figure of Conv2d 1→1, input 2001, kernel 3"),
+    ("im2col --input 300 --in-channels 64", "evaluates 5,760,576 entries, more than 4,000,000: draw it for a "
+     "smaller --input or fewer channels"),
 ])
 def test_bad_figures_are_refused_in_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: str, message: str
@@ -379,14 +398,18 @@ def test_the_gallery_is_up_to_date_and_in_the_readme() -> None:
     assert all(f"docs/figures/{p.name}" in readme for p in made), "the README's gallery misses a figure"
 
 
-@pytest.mark.parametrize("row", [(4, 2, 2, 1, 1, 2), (7, 3, 1, 0, 2, 2), (8, 3, 3, 2, 1, 1)])
-def test_the_animation_plays_in_a_browser(tmp_path: Path, row: tuple[object, ...]) -> None:
+@pytest.mark.parametrize(("row", "backward"), [
+    ((4, 2, 2, 1, 1, 2), False), ((7, 3, 1, 0, 2, 2), False), ((8, 3, 3, 2, 1, 1), False),
+    ((4, 2, 2, 1, 1, 2), True),
+])
+def test_the_animation_plays_in_a_browser(tmp_path: Path, row: tuple[object, ...], backward: bool) -> None:
     """Chromium runs the SVG's own animation: at the middle of each frame's time, that frame alone shows
-    (stride and padding, dilation, 1-D)."""
+    (stride and padding, dilation, 1-D, the input gradient's slide)."""
     require_tool("chromium", "apt-get install --no-install-recommends chromium")
-    svg = figure(spec_of(row), "sliding").svg()
-    frames = len(truth(row)["frames"])  # type: ignore[arg-type]
+    svg = figure(spec_of(row), "sliding", backward=backward).svg()
     root = ET.fromstring(svg)
+    frames = int(root.get("data-frames", "0"))
+    assert frames == (len(truth(row)["frames"]) if not backward else 36)  # type: ignore[arg-type]
     duration = float(root.find(f".//{SVG}animate").get("dur", "0s").rstrip("s"))  # type: ignore[union-attr]
     probe = """<script>
 const svg = document.querySelector("svg");
@@ -504,27 +527,137 @@ def test_every_cell_shows_its_colour_in_a_browser(tmp_path: Path, kind: str, spe
     assert checked > 10
 
 
-def test_a_large_input_is_elided_and_only_windows_drawn_whole_are_framed() -> None:
-    """A 20 × 20 input: its first and last 8 rows and columns, gaps between; the frames of the windows
-    that lie in the drawn cells (and write a drawn output), counted by direct loops."""
-    row = (20, 3, 1, 0, 1, 2)
+def kept_of(n: int) -> list[int]:
+    """The positions a picture draws of ``n``: all up to 16, else the first and last 8."""
+    return list(range(n)) if n <= 16 else [*range(8), *range(n - 8, n)]
+
+
+LARGE = [(20, 3, 1, 0, 1, 2), (40, 20, 1, 0, 1, 2), (20, 3, 1, 0, 5, 2), (60, 3, 2, 1, 1, 1),
+         (24, 3, 1, 0, 1, 2)]
+
+
+@pytest.mark.parametrize("row", LARGE, ids=[str(r) for r in LARGE])
+def test_a_large_layer_is_elided_and_each_frame_marks_its_window(row: tuple[object, ...]) -> None:
+    """Beyond 16 cells a side the input, kernel and output keep their first and last 8 rows and
+    columns; every output drawn has a frame marking the drawn cells its window reads (counted by
+    direct loops) and, dashed, the gap cells standing for the rows or columns of it left out."""
     want = truth(row)
+    dims = row[-1]
     root = ET.fromstring(figure(spec_of(row), "sliding").svg())
-    kept = list(range(8)) + list(range(12, 20))  # 16 of the 20 rows and columns
-    drawn = {index(c.get("data-index")) for c in cells(root, "input") if c.get("data-role") != "gap"}
-    assert drawn == {(r, c) for r in kept for c in kept}
-    assert cells(root, "input", "gap")
-    out_kept = list(range(8)) + list(range(10, 18))  # the output is 18 × 18
+    plane = (lambda t: t) if dims == 2 else (lambda t: (1, *t))
+    rows, cols = plane(want["padded"])  # type: ignore[operator]
+    drawn = {(r, c) for r in kept_of(rows) for c in kept_of(cols)}
+    assert {index(c.get("data-index")) for c in cells(root, "input") if c.get("data-role") != "gap"} == drawn
+    k_rows, k_cols = plane(want["k"])  # type: ignore[operator]
+    assert {index(c.get("data-index")) for c in cells(root, "kernel", "kernel")} == {
+        (r, c) for r in kept_of(k_rows) for c in kept_of(k_cols)}
+    o_rows, o_cols = plane(want["out"])  # type: ignore[operator]
     expected = [(output, reads) for output, reads in want["frames"]  # type: ignore[attr-defined]
-                if reads <= drawn and output[0] in out_kept and output[1] in out_kept]
+                if output[0] in kept_of(o_rows) and output[1] in kept_of(o_cols)]
     frames = [g for g in root.iter(f"{SVG}g") if g.get("data-frame") is not None]
-    assert 0 < len(frames) == len(expected) < len(want["frames"])  # type: ignore[arg-type]
+    assert len(frames) == len(expected) == len(kept_of(o_rows)) * len(kept_of(o_cols))
     for frame, (output, reads) in zip(frames, expected):
         rects = list(frame.iter(f"{SVG}rect"))
-        assert {index(r.get("data-read")) for r in rects if r.get("data-read")} == reads
+        assert {index(r.get("data-read")) for r in rects if r.get("data-read")} == reads & drawn
+        gaps = {(r if r in kept_of(rows) else -1, c if c in kept_of(cols) else -1) for r, c in reads - drawn}
+        assert {index(r.get("data-through")) for r in rects if r.get("data-through")} == gaps
         assert [index(r.get("data-written")) for r in rects if r.get("data-written")] == [output]
     shown = ET.tostring(root, encoding="unicode")
-    assert f"{len(expected)} of {len(want['frames'])} windows drawn whole" in shown  # type: ignore[arg-type]
+    total = len(want["frames"])  # type: ignore[arg-type]
+    assert (f"{len(expected)} of {total} windows drawn" in shown) == (len(expected) < total)
+
+
+def test_a_large_dilated_kernel_keeps_its_corners() -> None:
+    """k = 9, d = 3: the 25 × 25 dilated kernel keeps rows and columns 1–8 and 18–25; a tap where
+    both are multiples of d (k_{r/d+1, c/d+1}), a hole elsewhere."""
+    root = ET.fromstring(figure(ConvSpec(kernel_size=9, dilation=3), "dilation").svg())
+    labels = _label(root, "dilated")
+    kept = kept_of(25)
+    assert {at for at in labels if -1 not in at} == {(r, c) for r in kept for c in kept}
+    for (r, c), text in labels.items():
+        if -1 in (r, c):
+            assert text in ("⋯", "⋮", "⋱")
+        elif r % 3 == 0 and c % 3 == 0:
+            assert text == f"k{r // 3 + 1}{c // 3 + 1}", (r, c, text)
+        else:
+            assert text == "0", (r, c, text)
+    assert "9 + (9 - 1)(3 - 1) = 25" in ET.tostring(root, encoding="unicode")
+
+
+def test_large_maps_and_many_channels_keep_their_corners() -> None:
+    """A 20 × 20 input: each map of the convolution picture draws its first and last 4 rows and columns,
+    a gap between; 64 channels in 4 groups: the groups picture keeps the first and last 16 of each side, each
+    cell coloured by the definition's group map; a 3-D layer draws its groups too."""
+    root = ET.fromstring(figure(ConvSpec(input_size=20, kernel_size=3, in_channels=2, out_channels=3),
+                                "conv").svg())
+    for name in ("input:0", "input:1", "output:0", "output:2"):
+        drawn = {index(c.get("data-index")) for c in cells(root, name) if c.get("data-role") != "gap"}
+        size = 20 if name.startswith("input") else 18
+        kept = [*range(4), *range(size - 4, size)]
+        assert drawn == {(r, c) for r in kept for c in kept}, name
+    for dims in (2, 3):
+        spec = ConvSpec(input_size=4, kernel_size=1, in_channels=64, out_channels=64, groups=4, dims=dims)
+        root = ET.fromstring(figure(spec, "groups").svg())
+        roles = {index(c.get("data-index")): c.get("data-role") for c in cells(root, "groups")}
+        kept = [*range(16), *range(48, 64)]
+        assert {at for at in roles if -1 not in at} == {(o, c) for o in kept for c in kept}
+        for (o, c), role in roles.items():
+            if -1 in (o, c):
+                assert role == "gap"
+            else:  # output o (group o // 16) reads the 16 input channels of its group
+                assert role == (f"group{o // 16}" if c // 16 == o // 16 else "hole"), (o, c, role)
+
+
+def _sub(at: tuple[int, ...]) -> str:
+    shown = [str(i + 1) for i in at]
+    return ("," if any(len(t) > 1 for t in shown) else "").join(shown)
+
+
+@pytest.mark.parametrize("row", SPECS, ids=[str(r) for r in SPECS])
+def test_the_backward_slide_is_the_transposed_convolution_of_the_definition(row: tuple[object, ...]) -> None:
+    """The input gradient's slide: at padded input position j the turned kernel, over the zero-inserted
+    padded error, pairs exactly the δ_o and taps k_u whose forward window put tap u on j (s·o + d·u = j,
+    direct loops); one frame per position of the full convolution; the padding's positions cropped,
+    the others labelled ∂x with their input position, the stride's unused tail zero."""
+    n, k, s, p, d, dims = row
+    want = truth(row)
+    k_, s_, d_ = (_tuple(v, dims) for v in (k, s, d))  # type: ignore[arg-type]
+    out, padded = want["out"], want["padded"]
+    before = reference.padding_amounts(p, k_, d_)[0]  # type: ignore[arg-type]
+    lift = (lambda t: t) if dims == 2 else (lambda t: (0, *t))
+    pairs: dict[tuple[int, ...], set[tuple[str, str]]] = {}
+    for o in itertools.product(*(range(v) for v in out)):  # type: ignore[attr-defined]
+        for u in itertools.product(*(range(t) for t in k_)):
+            j = lift(tuple(si * oi + di * ui for si, oi, di, ui in zip(s_, o, d_, u)))
+            pairs.setdefault(j, set()).add(("δ" + _sub(o), "k" + _sub(u)))
+    root = ET.fromstring(figure(spec_of(row), "sliding", backward=True).svg())
+    errors, turned, gradient = _label(root, "error"), _label(root, "turned"), _label(root, "gradient")
+    span = tuple(t + (t - 1) * (e - 1) for t, e in zip(k_, d_))
+    full = tuple(si * (o - 1) + a for si, o, a in zip(s_, out, span))  # type: ignore[arg-type]
+    frames = [g for g in root.iter(f"{SVG}g") if g.get("data-frame") is not None]
+    assert len(frames) == prod(full)
+    for frame in frames:
+        rects = list(frame.iter(f"{SVG}rect"))
+        reads = [index(r.get("data-read")) for r in rects if r.get("data-read")]
+        (j,) = [index(r.get("data-written")) for r in rects if r.get("data-written")]
+        origin = reads[0]
+        shown = set()
+        for r in reads:
+            tap = tuple(a - b for a, b in zip(r, origin))
+            if errors[r].startswith("δ") and turned[tap].startswith("k"):
+                shown.add((errors[r], turned[tap]))
+        assert shown == pairs.get(j, set()), (j, shown, pairs.get(j))
+    n_ = _tuple(n, dims)
+    for j in itertools.product(*(range(v) for v in padded)):  # type: ignore[attr-defined]
+        inside = all(b <= a < b + m for a, b, m in zip(j, before, n_))
+        reached = all(a < f for a, f in zip(j, full))
+        label = gradient[lift(j)]
+        if not inside:
+            assert label == "", (j, label)
+        elif reached:
+            assert label == "∂x" + _sub(tuple(a - b for a, b in zip(j, before))), (j, label)
+        else:  # no forward window reads this input: its gradient is zero
+            assert label == "0" and lift(j) not in pairs, (j, label)
 
 
 def test_figures_in_a_chinese_document_compile_with_xelatex(
@@ -573,3 +706,47 @@ def test_many_channels_keep_the_first_and_last() -> None:
         assert roles[f"input:{c}"] == {f"group{c // 4}"}
         assert roles[f"output:{c}"] == {f"group{c // 4}"}
         assert all(roles[f"kernel:{c},{w}"] == {f"group{c // 4}"} for w in range(4))
+
+
+TITLED = [("sliding", ConvSpec(input_size=3, kernel_size=2), False),
+          ("sliding", ConvSpec(input_size=5, kernel_size=3, stride=2, padding=1), True),
+          ("backward", ConvSpec(input_size=3, kernel_size=2), False),
+          ("dilation", ConvSpec(kernel_size=2, dilation=2), False),
+          ("im2col", ConvSpec(input_size=3, kernel_size=2), False),
+          ("separable", ConvSpec(input_size=3, kernel_size=2, in_channels=2, out_channels=2), False),
+          ("groups", ConvSpec(in_channels=2, out_channels=2, groups=2), False)]
+
+
+def test_titles_overlap_nothing_in_a_browser(tmp_path: Path) -> None:
+    """Chromium lays out every kind (English and Chinese): no grid's title box meets another title or a
+    cell of another grid, and every box lies inside the canvas."""
+    require_tool("chromium", "apt-get install --no-install-recommends chromium")
+    svgs = [figure(spec, kind, lang, backward).svg()
+            for kind, spec, backward in TITLED for lang in ("en", "zh")]
+    probe = """<script>
+const meet = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width
+  && a.y < b.y + b.height && b.y < a.y + a.height;
+const found = [];
+document.querySelectorAll("svg").forEach((svg, n) => {
+  const view = svg.viewBox.baseVal;
+  const titles = [...svg.querySelectorAll("g[data-grid] > text:not([text-anchor])")]
+    .map(t => [t.parentNode.getAttribute("data-grid"), t.getBBox(), t.textContent]);
+  const cells = [...svg.querySelectorAll("rect[data-grid]")]
+    .map(r => [r.getAttribute("data-grid"), r.getBBox()]);
+  for (const [grid, box, text] of titles) {
+    if (box.x < view.x || box.x + box.width > view.x + view.width) found.push(`${n}: ${text} outside`);
+    for (const [other, b, t] of titles) {
+      if (other !== grid && meet(box, b)) found.push(`${n}: ${text} meets ${t}`);
+    }
+    const hit = cells.find(([other, b]) => other !== grid && meet(box, b));
+    if (hit) found.push(`${n}: ${text} meets ${hit[0]}`);
+  }
+});
+document.body.setAttribute("data-found", found.join(" | ") || "none");
+</script>"""
+    page = tmp_path / "titles.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{''.join(svgs)}{probe}</body></html>", encoding="utf-8")
+    dom = run_chromium(page, "--dump-dom").stdout
+    found = re.search(r'data-found="([^"]*)"', dom)
+    assert found, dom[-500:]
+    assert found[1] == "none", found[1]

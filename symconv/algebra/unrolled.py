@@ -17,6 +17,7 @@ reads is the spec's index algebra.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,28 +27,34 @@ from symconv.algebra.evaluate import Tensor, add_all
 from symconv.spec import ConvSpec
 
 
+def _read(spec: ConvSpec, position: tuple[int, ...], tap: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The input index the ``tap`` of the output at ``position`` reads, None in the padding."""
+    index = tuple(int(i) for i in spec.input_index(position, tap))
+    return index if all(0 <= i < n for i, n in zip(index, spec.sizes)) else None
+
+
 def reads(spec: ConvSpec) -> list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]]:
     """(position, tap, input index or None in the padding) in X̂'s row-major order of both."""
-    out = []
-    for position in np.ndindex(*spec.output_size):
-        for tap in np.ndindex(*spec.kernel):
-            index = tuple(int(i) for i in spec.input_index(position, tap))
-            inside = all(0 <= i < n for i, n in zip(index, spec.sizes))
-            out.append((position, tap, index if inside else None))
-    return out
+    return [(position, tap, _read(spec, position, tap))
+            for position in np.ndindex(*spec.output_size) for tap in np.ndindex(*spec.kernel)]
 
 
-def im2col(spec: ConvSpec, x: Tensor) -> Tensor:
-    """X̂: ``Π out`` rows by ``C_in · Π k`` columns (zeros where a tap reads the padding)."""
+def im2col(spec: ConvSpec, x: Tensor, rows: Sequence[int] | None = None) -> Tensor:
+    """X̂: ``Π out`` rows by ``C_in · Π k`` columns (zeros where a tap reads the padding).
+
+    ``rows`` keeps only those rows of X̂, in that order (a picture of a large layer draws its corners).
+    """
     taps = spec.taps
-    rows = int(np.prod(spec.output_size))
-    out = np.empty((rows, spec.in_channels * taps), dtype=object)
+    chosen = range(int(np.prod(spec.output_size))) if rows is None else rows
+    out = np.empty((len(chosen), spec.in_channels * taps), dtype=object)
     out.fill(sp.S.Zero)
-    for k, (_, _, index) in enumerate(reads(spec)):
-        row, tap = divmod(k, taps)
-        if index is not None:
-            for c in range(spec.in_channels):
-                out[row, c * taps + tap] = x[(c, *index)]
+    for i, row in enumerate(chosen):
+        position = tuple(int(v) for v in np.unravel_index(row, spec.output_size))
+        for t, tap in enumerate(np.ndindex(*spec.kernel)):
+            index = _read(spec, position, tap)
+            if index is not None:
+                for c in range(spec.in_channels):
+                    out[i, c * taps + t] = x[(c, *index)]
     return out
 
 

@@ -31,6 +31,12 @@ from symconv.figures import KINDS, figure
     "(TikZ is always a strip).",
 )
 @click.option(
+    "--backward", is_flag=True,
+    help="For the sliding window: slide the input gradient's window instead — the turned kernel over "
+    "the zero-inserted (stride), fully padded error, the transposed convolution the closed form "
+    "states: --backward.",
+)
+@click.option(
     "--lang", type=ChoiceType(["en", "zh"]), default="en", show_default=True,
     help="Language of the titles: en, or zh for Chinese (TikZ in Chinese needs XeLaTeX and ctex): "
     "--lang zh.",
@@ -40,13 +46,14 @@ from symconv.figures import KINDS, figure
     help="Write the figure to FILE instead of printing it: --out sliding.svg.",
 )
 def figure_command(
-    kind: str, spec: SpecOptions, fmt: str, strip: bool, lang: str, out: Path | None
+    kind: str, spec: SpecOptions, fmt: str, strip: bool, backward: bool, lang: str, out: Path | None
 ) -> None:
     """Draw KIND for a layer, from its index algebra: which input each tap of each output reads.
 
     \b
     KIND:
       sliding   the kernel's positions over the padded input, one frame per output position
+                (--backward: the turned kernel over the zero-inserted, padded error)
       dilation  the kernel and the dilated kernel, its holes and its span k + (k-1)(d-1)
       backward  the error zero-inserted and fully padded, and the turned kernel: the input
                 gradient's closed form
@@ -60,13 +67,17 @@ def figure_command(
     Examples:
       symconv figure sliding --input 5 --kernel 3 --stride 2 --padding 1 --out sliding.svg
       symconv figure sliding --input 7 --kernel 3 --dilation 2 --strip --out strip.svg
+      symconv figure sliding --input 5 --kernel 3 --stride 2 --backward --out transposed.svg
       symconv figure dilation --kernel 3 --dilation 2 --format tikz --out dilation.tex
     """
+    if backward and kind != "sliding":
+        raise CliError(f"--backward is for KIND sliding, not {kind}: the backward kind draws the error and "
+                       "the turned kernel without it")
     if out is not None:
         _check_out(out)
     conv = spec.build(require_input=kind == "sliding")
     try:
-        drawing = figure(conv, kind, lang)
+        drawing = figure(conv, kind, lang, backward)
         text = drawing.tikz() if fmt == "tikz" else drawing.svg(strip=strip)
     except FigureError as error:
         raise CliError(str(error)) from None

@@ -43,10 +43,16 @@ def _strip(model: Figure) -> Figure:
     return strip(model) if model.frames else model
 
 
-def figure(spec: ConvSpec, kind: str, lang: str = "en") -> Drawing:
-    """The figure ``kind`` (one of :data:`KINDS`) of ``spec``; titles in ``lang`` (en, zh)."""
+def figure(spec: ConvSpec, kind: str, lang: str = "en", backward: bool = False) -> Drawing:
+    """The figure ``kind`` (one of :data:`KINDS`) of ``spec``; titles in ``lang`` (en, zh).
+
+    ``backward=True`` (sliding only) slides the input gradient's window instead: the turned kernel over
+    the zero-inserted, padded error, the transposed convolution the closed form states.
+    """
     if not isinstance(spec, ConvSpec):
         raise FigureError(f"spec={spec!r} must be a ConvSpec")
     if lang not in ("en", "zh"):
         raise FigureError(f"lang={lang!r} is not one of en, zh")
-    return Drawing(figure_model(spec, kind, lang))
+    if not isinstance(backward, bool):
+        raise FigureError(f"backward={backward!r} must be True or False")
+    return Drawing(figure_model(spec, kind, lang, backward))

@@ -8,6 +8,7 @@ are in cell units (one cell is 1 × 1, y grows downwards); the printers scale.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 # The colours of the roles, as hex (SVG) and as RGB (TikZ): one palette for both formats.
@@ -27,8 +28,13 @@ COLOURS: dict[str, str] = {
 }
 
 
-TEX_LETTERS = {"δ": r"\delta", "⋯": r"\cdots", "⋮": r"\vdots", "⋱": r"\ddots"}
+TEX_LETTERS = {"δ": r"\delta", "∂x": r"\partial x", "⋯": r"\cdots", "⋮": r"\vdots", "⋱": r"\ddots"}
 """Labels' letters that TeX spells by name."""
+
+
+def title_width(text: str) -> float:
+    """How wide a title is drawn, in cells: about 0.2 a Latin character, 0.4 a Chinese one."""
+    return sum(0.4 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.2 for ch in text)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,10 @@ class Grid:
         """How many rows and columns of cells the grid draws (gap cells included)."""
         return len({c.y for c in self.cells}), len({c.x for c in self.cells})
 
+    def right(self) -> float:
+        """Where the grid ends on the right, its title included."""
+        return self.x + max(self.drawn()[1], title_width(self.title))
+
 
 @dataclass(frozen=True)
 class Note:
@@ -84,11 +94,16 @@ class Note:
 
 @dataclass(frozen=True)
 class Frame:
-    """One step of an animation: the output position computed and the input cells it reads."""
+    """One step of an animation: the output position computed and the input cells it reads.
+
+    In an elided picture ``reads`` holds the cells drawn, and ``through`` the gap cells (⋯) standing
+    for the rows or columns left out that the window covers.
+    """
 
     number: int
     output: tuple[int, ...]  # the output cell (its grid index)
-    reads: tuple[tuple[int, ...], ...]  # the padded input cells, in the kernel's tap order
+    reads: tuple[tuple[int, ...], ...]  # the padded input cells drawn, in the kernel's tap order
+    through: tuple[tuple[int, ...], ...] = ()  # the gap cells the window passes (-1: a left-out index)
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,15 @@ class Figure:
     notes: tuple[Note, ...] = ()
     frames: tuple[Frame, ...] = ()
     hidden_frames: int = 0  # frames a strip leaves out (a note says how many)
+    slides: tuple[str, str] = ("input", "output")  # the grids a frame reads and writes
+
+    def source(self) -> Grid:
+        """The grid the frames read (the padded input, or the padded error of the backward pass)."""
+        return self.grid(self.slides[0])
+
+    def target(self) -> Grid:
+        """The grid the frames write."""
+        return self.grid(self.slides[1])
 
     def grid(self, name: str) -> Grid:
         return next(g for g in self.grids if g.name == name)

@@ -16,7 +16,6 @@ from symconv.templating import render
 CELL_PX = 36  # an SVG cell, in pixels
 CELL_CM = 0.55  # a TikZ cell, in centimetres
 FRAME_SECONDS = 0.8  # how long an animation shows each output position
-TITLE_CHARACTER = 0.2  # the width of a title's character, in cells
 
 SVG_TEMPLATE = "figures/figure.svg.j2"
 TIKZ_TEMPLATE = "figures/figure.tikz.j2"
@@ -37,8 +36,8 @@ def svg(fig: Figure, title: str = "") -> str:
         else:
             values, times = "hidden;visible;hidden", f"0;{start:.6g};{end:.6g}"
         timing.append({"values": values, "times": times, "first": frame.number == 0})
-    # the canvas holds the grids' titles too (a title may be wider than its grid: a character ≈ 0.2 cell)
-    width = max(fig.width, *(g.x + TITLE_CHARACTER * len(g.title) for g in fig.grids))
+    # the canvas holds the grids' titles too (a title may be wider than its grid)
+    width = max(fig.width, *(g.right() for g in fig.grids))
     return render(SVG_TEMPLATE, fig=fig, width=width, cell=CELL_PX, colours=COLOURS, title=title or fig.layer,
                   timing=timing, duration=f"{max(frames, 1) * FRAME_SECONDS:.6g}")
 
