@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from symconv.errors import FigureError
 from symconv.figures import printers
-from symconv.figures.build import KINDS, figure_model, strip
+from symconv.figures.build import KINDS, check, figure_model, strip
 from symconv.figures.model import Figure
 from symconv.spec import ConvSpec
 
-__all__ = ["KINDS", "Drawing", "FigureError", "figure"]
+__all__ = ["KINDS", "Drawing", "FigureError", "check", "figure"]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -92,29 +93,34 @@ def _check(spec: ConvSpec, kind: str, backward: bool) -> None:
 
 MAX_WORK = 4_000_000
 """The most entries a figure evaluates with the algebra: the input's padded positions for the backward
-pictures, the input and K̂ for im2col (the other kinds label only the cells they draw)."""
+pictures, K̂ and the rows of X̂ drawn for im2col (the other kinds label only the cells they draw)."""
 
 
 def _work_check(spec: ConvSpec, kind: str, backward: bool) -> None:
     if kind == "backward" or backward:
         work = _count(spec.padded_size) + _count(spec.effective_kernel)
     elif kind == "im2col":
-        work = spec.in_channels * _count(spec.sizes) + spec.in_channels * spec.taps * spec.out_channels
+        work = spec.in_channels * spec.taps * (spec.out_channels + MAX_MATRIX)
     else:
         return
     if work > MAX_WORK:
-        fewer = " or fewer channels" if kind == "im2col" else ""
         name = "backward sliding" if backward else kind
+        smaller = "fewer channels" if kind == "im2col" else f"a smaller --input (beyond {MAX_SIDE} cells a " \
+            "side a figure draws only the corners)"
         raise FigureError(f"a {name} figure of {spec.describe()} evaluates {work:,} entries, more than "
-                          f"{MAX_WORK:,}: draw it for a smaller --input{fewer} (beyond {MAX_SIDE} cells "
-                          "a side a figure draws only the corners)")
+                          f"{MAX_WORK:,}: draw it for {smaller}")
+
+
+def check(spec: ConvSpec, kind: str, backward: bool = False) -> None:
+    """Raise :class:`FigureError` (one line) when ``spec`` cannot have the figure ``kind``; draws nothing."""
+    _check(spec, kind, backward)
+    _work_check(spec, kind, backward)
 
 
 def figure_model(spec: ConvSpec, kind: str, lang: str = "en", backward: bool = False) -> Figure:
     """The figure ``kind`` of ``spec`` (one of :data:`KINDS`), titles in ``lang``; ``backward`` slides
     the input gradient's window instead of the forward one (sliding kind only)."""
-    _check(spec, kind, backward)
-    _work_check(spec, kind, backward)
+    check(spec, kind, backward)
     if backward:
         return _sliding_backward(spec, lang)
     draw = {"sliding": _sliding, "dilation": _dilation, "backward": _backward, "im2col": _im2col,
@@ -210,6 +216,17 @@ def _labelled(shape: Sequence[int]) -> np.ndarray:
     algebra inserts). Evaluated by the algebra, each entry says where it came from (:func:`_origin`)."""
     count = int(np.prod(shape, dtype=object))
     return np.arange(1, count + 1, dtype=np.int64).reshape(tuple(shape)).astype(object)
+
+
+class _Named:
+    """A labelled array that makes each entry only when it is read (as :func:`_labelled` would hold it):
+    im2col of a large input reads the few windows drawn."""
+
+    def __init__(self, shape: Sequence[int]) -> None:
+        self.shape = tuple(shape)
+
+    def __getitem__(self, index: tuple[int, ...]) -> int:
+        return 1 + int(np.ravel_multi_index(index, self.shape))
 
 
 def _origin(entry: object, shape: Sequence[int]) -> tuple[int, ...] | None:
@@ -441,7 +458,7 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
     shapes = (spec.in_channels, *spec.sizes), (spec.out_channels, spec.group_in, *spec.kernel)
     positions = _count(spec.output_size)
     kept = [r for r in _slots(positions, MAX_MATRIX) if r is not None]  # the rows of X̂ drawn
-    x_hat = unrolled.im2col(spec, _labelled(shapes[0]), rows=kept)
+    x_hat = unrolled.im2col(spec, cast(np.ndarray, _Named(shapes[0])), rows=kept)
     k_hat = unrolled.kernel_matrix(spec, _labelled(shapes[1]))
     row = positions // 2 if positions <= MAX_MATRIX else 1  # a window in the middle, or one that shows
     window = tuple(int(v) for v in np.unravel_index(row, spec.output_size))

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from symconv.errors import FigureError
-from symconv.figures import figure
+from symconv.figures import check
 from symconv.printing.elide import plan_slices
 from symconv.render.model import (
     Arg,
@@ -141,7 +141,7 @@ class Writer:
         if not self.figures:
             return
         try:
-            figure(spec, kind)
+            check(spec, kind)
         except FigureError as error:
             self.text("figure_left_out", kind=code(kind), why=str(error))
             return
