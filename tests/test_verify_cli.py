@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_the_notes_receptive_field(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_corrected_receptive_field_is_proved(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "verify", "effective-kernel", "k + (k-1)*(r-1)")
     assert code == 0
-    assert out.splitlines()[1] == "HOLDS: proved symbolically: equal to k + (k - 1)*(r - 1) for every k, r"
+    assert out.splitlines()[1] == "HOLDS, proved symbolically: equal to k + (k - 1)*(r - 1) for every k, r"
 
 
 def test_the_notes_delta_formula(capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,7 +55,7 @@ def test_the_notes_delta_formula(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_full_convolution_holds_then_fails_with_stride_2(capsys: pytest.CaptureFixture[str]) -> None:
     formula = "conv(pad(delta, k-1), rot180(W))"
     code, out, _ = run(capsys, "verify", "grad-input", formula, "--input", "3", "--kernel", "2")
-    assert code == 0 and "HOLDS: evaluated exactly" in out
+    assert code == 0 and "HOLDS for the one spec given (evaluated exactly)" in out
     code, out, _ = run(capsys, "verify", "grad-input", formula, "--input", "3", "--kernel", "2",
                        "--stride", "2")
     assert code == 1
@@ -80,7 +81,7 @@ def test_latex_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "(latex syntax)" in out
     assert "REFUTED at n = 1, k = 2, s = 1, p = 1, d = 2: the formula gives 2, the truth is 1" in out
     code, out, _ = run(capsys, "verify", "output-size", formula, "--dilation", "1")
-    assert code == 0 and "HOLDS: proved symbolically" in out and "d = 1 (267 points" in out
+    assert code == 0 and "HOLDS, proved symbolically" in out and "d = 1 (1131 points" in out
     code, out, _ = run(capsys, "verify", "effective-kernel", r"k+(r-1)\times(k+1)")
     assert code == 1 and "REFUTED at k = 1, r = 2" in out
 
@@ -130,12 +131,15 @@ def test_the_notes_claims_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "verify", "--claims", str(NOTE_CLAIMS))
     assert code == 1 and err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["#", "quantity", "formula", "spec", "verdict"]
+    assert lines[0].split() == ["#", "name", "quantity", "formula", "spec", "verdict"]
     assert len(lines) == 1 + 13 + 2
     assert lines[-1] == "13 claims: 9 hold, 4 refuted"
     assert "refuted: k = 1, r = 2: claimed 3, true 1" in lines[12]
-    assert lines[5].split()[:3] == ["5", "grad-input", "conv(pad(delta,"]
-    assert lines[5].endswith("holds (exact)")
+    assert re.split(r"\s{2,}", lines[5].strip()) == [
+        "5", "the same with δ padded by k-1 (a full convolution)", "grad-input",
+        "conv(pad(delta, k-1), rot180(W))", "--input 3 --kernel 2",
+        "holds for the one spec given (evaluated exactly)"]
+    assert lines[13].endswith("holds, proved symbolically")
     code, out, _ = run(capsys, "verify", "--claims", str(NOTE_CLAIMS), "--format", "json")
     data = json.loads(out)
     assert code == 1 and data["refuted"] == 4 and data["results"][0]["name"].startswith("forward pass")

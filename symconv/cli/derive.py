@@ -23,6 +23,7 @@ from symconv.render import (
     render_text,
 )
 from symconv.spec import ConvSpec, format_size
+from symconv.symbolic import MAX_PRODUCTS
 from symconv.symbolic import derive as derive_convolution
 from symconv.symbolic.separable import SeparableDerivation, derive_separable, separable_specs
 
@@ -124,11 +125,6 @@ def derive(
         _progress(f"wrote {out} and {len(extra)} figures beside it")
         return
     _write(text, out)
-
-
-# SymPy builds every product of the layer as an expression: about 5 s per 30,000 on
-# this project's machines (benchmarks/bench_derive.py), so this bound is minutes.
-MAX_PRODUCTS = 1_000_000
 
 
 def _check_size_of_work(conv: ConvSpec, spec: SpecOptions) -> None:

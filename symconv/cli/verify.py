@@ -34,6 +34,11 @@ from symconv.verify import QUANTITIES, FormulaParseError, load_claims, verify_cl
     help="Fix the output padding a of transposed-output-size: --output-padding 1.",
 )
 @click.option(
+    "--domain", default=None, metavar="VAR=LOW..HIGH,...",
+    help="The ranges the free variables of a scalar quantity run over, instead of the built-in ones "
+    "(at most 1,000,000 points): --domain n=1..64,s=1..4.",
+)
+@click.option(
     "--claims", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
     help="Check every claim of a TOML file ([[claim]] tables with quantity, formula and an optional "
     "spec) and print a table; exit 1 if any is refuted: --claims examples/claims-note.toml.",
@@ -45,12 +50,13 @@ from symconv.verify import QUANTITIES, FormulaParseError, load_claims, verify_cl
 )
 def verify_command(
     quantity: str | None, formula: str | None, given: dict[str, Any], layers: str | None,
-    output_padding: int | None, claims: Path | None, fmt: str,
+    output_padding: int | None, domain: str | None, claims: Path | None, fmt: str,
 ) -> int:
     """Check a hand-written FORMULA for QUANTITY against what symconv derives.
 
     Exit 0 when the formula holds (proved symbolically, or checked exhaustively
-    on a bounded domain that is printed), 1 when it is refuted (with the smallest
+    on a bounded domain that the verdict names: "holds on n = 1…32, … (not
+    proved)"; --domain widens it), 1 when it is refuted (with the smallest
     counterexample, the claimed and the true value, and the correct formula), 2
     for bad input.
 
@@ -79,6 +85,8 @@ def verify_command(
         given["layers"] = layers
     if output_padding is not None:
         given["output-padding"] = output_padding
+    if domain is not None:
+        given["domain"] = domain
     try:
         if claims is not None:
             if quantity is not None or given:

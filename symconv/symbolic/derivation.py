@@ -191,6 +191,13 @@ class Derivation(Documented):
         return f"Derivation({self.spec.describe()})"
 
 
+# SymPy builds every product of the layer as an expression: about 5 s per 30,000 on
+# this project's machines (benchmarks/bench_derive.py), so this bound is minutes.
+MAX_PRODUCTS = 1_000_000
+"""The most products (multiply-accumulates) of a layer symconv derives symbolically: derive and verify
+refuse a larger layer before any work."""
+
+
 def derive(spec: ConvSpec) -> Derivation:
     """Derive the forward pass, its im2col form and its gradients for ``spec``.
 

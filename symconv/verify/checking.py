@@ -34,13 +34,15 @@ def check_scalar(
     ctx: Context,
     tied: Mapping[str, str] | None = None,
     notes: tuple[str, ...] = (),
+    ranges: Mapping[str, tuple[int, int]] | None = None,
 ) -> VerifyResult:
     """The verdict on ``formula`` for ``q`` with ``fixed`` variables pinned.
 
-    ``tied`` maps variables to the variable they equal (depthwise: ``g`` → ``c_in``).
+    ``tied`` maps variables to the variable they equal (depthwise: ``g`` → ``c_in``); ``ranges`` are
+    the free variables' (the quantity's own by default).
     """
     spelled = {v: formula.spelled.get(v, v) for v in q.variables}
-    domain_points = points(q, fixed, tied or {})
+    domain_points = points(q, fixed, tied or {}, ranges)
     valid = 0
     failures: list[ScalarCounterexample] = []
     failed = 0

@@ -4,7 +4,8 @@ The file holds a list of ``[[claim]]`` tables, each with ``quantity``,
 ``formula``, an optional ``spec`` (SPEC options without the dashes: ``input``,
 ``kernel``, ``stride``, ``padding``, ``dilation``, ``in-channels``,
 ``out-channels``, ``groups``, ``depthwise``, ``dims``, ``no-bias``, and for the
-scalar quantities ``output-padding`` and ``layers``) and an optional ``name``::
+scalar quantities ``output-padding`` and ``layers``), an optional ``name`` and,
+for a scalar quantity, an optional ``domain`` (``"n=1..64,s=1..4"``)::
 
     [[claim]]
     name = "dilated receptive field"
@@ -32,7 +33,7 @@ from symconv.verify.options import quantity_name
 from symconv.verify.parsing import FormulaParseError
 from symconv.verify.result import VerifyResult
 
-CLAIM_KEYS = ("quantity", "formula", "spec", "name")
+CLAIM_KEYS = ("quantity", "formula", "spec", "name", "domain")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Claim:
     formula: str
     spec: Mapping[str, Any]
     name: str = ""
+    domain: str | Mapping[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -101,7 +103,12 @@ def _claim(path: Path, number: int, entry: Mapping[str, Any]) -> Claim:
         quantity = quantity_name(entry["quantity"])
     except ClaimError as error:
         raise ClaimError(f"{where}: {error}") from None
-    return Claim(number, quantity, entry["formula"], spec, name)
+    domain = entry.get("domain")
+    if domain is not None and not isinstance(domain, (str, dict)):
+        raise ClaimError(f'{where}: domain must be a string like "n=1..64,s=1..4"')
+    if "domain" in spec:
+        raise ClaimError(f"{where}: domain belongs to the claim, not to its spec table")
+    return Claim(number, quantity, entry["formula"], spec, name, domain)
 
 
 @dataclass(frozen=True)
@@ -120,17 +127,21 @@ class ClaimsReport:
         return sum(1 for _, result in self.rows if not result.holds)
 
     def table(self) -> str:
-        """One row per claim: number, quantity, formula, spec, verdict; then a count."""
-        header = ("#", "quantity", "formula", "spec", "verdict")
+        """One row per claim: number, name (when a claim has one), quantity, formula, spec, verdict;
+        then a count."""
+        named = any(c.name for c, _ in self.rows)
+        header = ("#", *(("name",) if named else ()), "quantity", "formula", "spec", "verdict")
         body = [
-            (str(c.number), c.quantity, c.formula, c.options_text() or "—", r.short())
+            (str(c.number), *((c.name or "—",) if named else ()), c.quantity, c.formula,
+             c.options_text() or "—", r.short())
             for c, r in self.rows
         ]
-        widths = [max(len(row[i]) for row in [header, *body]) for i in range(4)]
+        columns = len(header)
+        widths = [max(len(row[i]) for row in [header, *body]) for i in range(columns - 1)]
         lines = []
         for row in [header, *body]:
-            cells = [row[0].rjust(widths[0])] + [cell.ljust(w) for cell, w in zip(row[1:4], widths[1:])]
-            lines.append("  ".join([*cells, row[4]]).rstrip())
+            cells = [row[0].rjust(widths[0])] + [cell.ljust(w) for cell, w in zip(row[1:-1], widths[1:])]
+            lines.append("  ".join([*cells, row[-1]]).rstrip())
         count = len(self.rows)
         held = count - self.refuted
         lines.append("")
@@ -155,7 +166,8 @@ def verify_claims(claims: Sequence[Claim], source: str = "") -> ClaimsReport:
     rows = []
     for claim in claims:
         try:
-            result = verify_options(claim.quantity, claim.formula, claim.spec, style="toml")
+            options = dict(claim.spec) if claim.domain is None else {**claim.spec, "domain": claim.domain}
+            result = verify_options(claim.quantity, claim.formula, options, style="toml")
         except FormulaParseError as error:
             raise FormulaParseError(
                 error.formula, error.start, error.end, f"{claim.label}: {error.message}"

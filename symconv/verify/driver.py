@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from symconv.errors import ClaimError
 from symconv.spec import ConvSpec
 from symconv.verify.checking import check_scalar
 from symconv.verify.expressions import scalar_formula
 from symconv.verify.options import Setting, quantity_name, setting_from_api, setting_from_options
 from symconv.verify.parsing import parse
-from symconv.verify.quantities import SCALARS, VARIABLES, Context, layer_stack, layer_values
+from symconv.verify.quantities import (
+    MAX_POINTS,
+    SCALARS,
+    VARIABLES,
+    Context,
+    ScalarQuantity,
+    layer_stack,
+    layer_values,
+)
 from symconv.verify.result import VerifyResult
 from symconv.verify.tensors import TENSOR_QUANTITIES, check_tensor
 
@@ -23,6 +32,7 @@ def verify(
     layers: str | Sequence[Any] | None = None,
     dims: int | None = None,
     bias: bool | None = None,
+    domain: str | Mapping[str, Any] | None = None,
     **fixed: int,
 ) -> VerifyResult:
     """Check a hand-written ``formula`` for ``quantity`` against what symconv derives.
@@ -32,8 +42,9 @@ def verify(
     formula in the variables ``n, k, s, p, d`` (``r`` = ``d``), ``c_in, c_out, g,
     a`` (and ``L``, the number of layers), in SymPy or LaTeX syntax. ``spec`` and
     the keyword values (``d=1``) fix variables; the others range over a bounded
-    domain. Tensor quantities (``forward``, ``grad-input``, ``grad-weight``,
-    ``grad-bias``) take an operator formula (``conv(pad(delta, k-1), rot180(W))``),
+    domain (``domain="n=1..64,s=1..4"`` or ``{"n": (1, 64)}`` sets their ranges).
+    Tensor quantities (``forward``, ``grad-input``, ``grad-weight``, ``grad-bias``)
+    take an operator formula (``conv(pad(delta, k-1), rot180(W))``),
     checked exactly for ``spec`` (its open input size swept), for a spec built from
     the keyword values, or on a sweep of small specs when neither is given.
 
@@ -54,7 +65,7 @@ def verify(
     """
     name = quantity_name(quantity)
     parsed = parse(formula)
-    setting = setting_from_api(name, spec, fixed, layers, dims, bias)
+    setting = setting_from_api(name, spec, fixed, layers, dims, bias, domain)
     return _check(name, parsed, setting)
 
 
@@ -96,4 +107,31 @@ def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
     tied = {}
     if setting.depthwise:
         tied = {"g": "c_in"} if "c_out" in fixed else {"g": "c_in", "c_out": "c_in"}
-    return check_scalar(q, formula, fixed, ctx, tied, tuple(notes))
+    ranges = _ranges(q, setting, fixed)
+    return check_scalar(q, formula, fixed, ctx, tied, tuple(notes), ranges)
+
+
+def _ranges(q: ScalarQuantity, setting: Setting, fixed: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    """The free variables' ranges: the quantity's, or those the domain gives (checked here)."""
+    label = setting.domain_label
+    ranges = dict(q.ranges)
+    for var, (low, high) in setting.ranges.items():
+        if var not in q.variables:
+            raise ClaimError(f"{label}: {var} is not a variable of {q.name}; its variables are "
+                             f"{', '.join(q.variables)}")
+        if var in fixed:
+            raise ClaimError(f"{label}: {var} is fixed to {fixed[var]} by the options; leave it out of "
+                             f"{label} or drop the option")
+        minimum = VARIABLES[var.split("_")[0] if var not in VARIABLES else var][1]
+        if low < minimum:
+            raise ClaimError(f"{label}: {var}={low}..{high} starts below {minimum}, its smallest value")
+        ranges[var] = (low, high)
+    count = 1
+    for var in q.variables:
+        if var not in fixed and var in ranges:
+            low, high = ranges[var]
+            count *= high - low + 1
+    if count > MAX_POINTS:
+        raise ClaimError(f"{label}: the domain has {count:,} points, more than {MAX_POINTS:,} a check "
+                         "visits; narrow it")
+    return ranges

@@ -10,6 +10,7 @@ nothing given, the claim is checked on a sweep of small specs.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from symconv.options import (
 )
 from symconv.options import OPTIONS as SPEC_OPTIONS
 from symconv.spec import ConvSpec
+from symconv.symbolic import MAX_PRODUCTS
 from symconv.verify.quantities import SCALARS, VARIABLES
 from symconv.verify.tensors import TENSOR_QUANTITIES, input_sweep, sweep_specs
 
@@ -41,7 +43,7 @@ OPTION_VARIABLES = {
     "input": "n", "kernel": "k", "stride": "s", "padding": "p", "dilation": "d",
     "in-channels": "c_in", "out-channels": "c_out", "groups": "g", "output-padding": "a",
 }
-OPTIONS = (*SPEC_OPTIONS, "output-padding", "layers")  # a claims file may also say bias = true/false
+OPTIONS = (*SPEC_OPTIONS, "output-padding", "layers", "domain")  # a claims file may also say bias = …
 _API_NAMES = {"input_size": "n", "kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d",
               "in_channels": "c_in", "out_channels": "c_out", "groups": "g"}
 
@@ -59,6 +61,8 @@ class Setting:
     layers: tuple[Layer, ...] | None = None
     specs: tuple[ConvSpec, ...] = ()  # tensor quantities: the specs to check on
     named: Mapping[str, str] = field(default_factory=dict)  # variable → how the user named it
+    ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # --domain: free variables' ranges
+    domain_label: str = "--domain"  # how the user named the domain (for errors)
 
 
 def quantity_name(text: str) -> str:
@@ -101,6 +105,50 @@ def parse_layers(text: str | Sequence[Any], label: str = "--layers") -> tuple[La
     return tuple(layers)
 
 
+_RANGE = re.compile(r"^\s*([A-Za-z][A-Za-z_0-9]*)\s*=\s*([0-9]+)\s*(?:(?:\.\.|…)\s*([0-9]+)\s*)?$")
+
+
+def parse_domain(value: str | Mapping[str, Any], label: str = "--domain") -> dict[str, tuple[int, int]]:
+    """The ranges of a domain: ``"n=1..64,s=1..4"`` (``…`` for ``..``; ``s=2`` is ``s=2..2``), or a
+    table ``{ n = [1, 64], s = 2 }`` from a claims file. ``r`` stands for ``d``.
+
+    Example:
+        >>> parse_domain("n=1..64, s=1…4, r=2")
+        {'n': (1, 64), 's': (1, 4), 'd': (2, 2)}
+    """
+    example = "e.g. n=1..64,s=1..4"
+    ranges: dict[str, tuple[int, int]] = {}
+    items: list[tuple[str, Any]]
+    if isinstance(value, str):
+        items = []
+        for part in value.split(","):
+            match = _RANGE.match(part)
+            if match is None:
+                raise ClaimError(f"{label} {value!r}: {part.strip()!r} is not var=low..high with whole "
+                                 f"numbers; {example}")
+            name, low, high = match.groups()
+            items.append((name, (int(low), int(high if high is not None else low))))
+    elif isinstance(value, Mapping):
+        items = list(value.items())
+    else:
+        raise ClaimError(f"{label} must be a string like \"n=1..64,s=1..4\" or a table like "
+                         "{ n = [1, 64] }")
+    for name, bounds in items:
+        if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
+            low, high = (_whole(f"{label} {name}", b, 0) for b in bounds)
+        else:
+            low = high = _whole(f"{label} {name}", bounds, 0)
+        var = "d" if name == "r" else name
+        if var in ranges:
+            raise ClaimError(f"{label} gives {name} twice")
+        if low > high:
+            raise ClaimError(f"{label} {name}={low}..{high} is empty: give low..high with low ≤ high")
+        ranges[var] = (low, high)
+    if not ranges:
+        raise ClaimError(f"{label} is empty: give var=low..high per variable; {example}")
+    return ranges
+
+
 # -- from the API ------------------------------------------------------------------------------------
 
 
@@ -111,8 +159,9 @@ def setting_from_api(
     layers: str | Sequence[Any] | None,
     dims: int | None,
     bias: bool | None,
+    domain: str | Mapping[str, Any] | None = None,
 ) -> Setting:
-    """The Setting for ``verify(quantity, formula, spec, layers=…, dims=…, bias=…, **fixed)``."""
+    """The Setting for ``verify(quantity, formula, spec, layers=…, dims=…, bias=…, domain=…, **fixed)``."""
     if spec is not None and not isinstance(spec, ConvSpec):
         raise ClaimError(f"spec must be a ConvSpec, not {type(spec).__name__}")
     values: dict[str, int] = {}
@@ -121,7 +170,10 @@ def setting_from_api(
         if var not in VARIABLES:
             raise ClaimError(f"unknown variable {name!r}: the variables are {', '.join(VARIABLES)} (r = d)")
         values[var] = _whole(f"{name}={value!r}", value, VARIABLES[var][1])
+    ranges = {} if domain is None else parse_domain(domain, "domain")
     if quantity in TENSOR_QUANTITIES:
+        if domain is not None:
+            raise ClaimError("domain is for scalar quantities; a tensor claim is checked on specs")
         return _tensor_from_api(spec, values, layers, dims, bias)
     if layers is not None:
         if quantity != "receptive-field":
@@ -137,7 +189,7 @@ def setting_from_api(
         dims = spec.ndim if dims is None else dims
         bias = spec.bias if bias is None else bias
     stack = None if layers is None else parse_layers(layers, "layers")
-    return Setting(values, dims, bias, False, stack, (), {v: v for v in values})
+    return Setting(values, dims, bias, False, stack, (), {v: v for v in values}, ranges, "domain")
 
 
 def _whole(label: str, value: Any, minimum: int) -> int:
@@ -207,6 +259,12 @@ def _specs_for(spec: ConvSpec | None) -> tuple[ConvSpec, ...]:
         return tuple(sweep_specs())
     if not spec.has_input_size:
         return tuple(input_sweep(spec))
+    if spec.macs > MAX_PRODUCTS:  # refused before any work, as derive refuses it
+        raise ClaimError(
+            f"{spec.describe()} has {spec.macs:,} products to derive symbolically, more than the "
+            f"{MAX_PRODUCTS:,} symconv derives; a tensor claim does not change with size, so check it "
+            "on a smaller input or fewer channels"
+        )
     return (spec,)
 
 
@@ -249,6 +307,7 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
                                  f"{words('dims', values.typed['dims'])}: give one value, or {dims}")
     if quantity in TENSOR_QUANTITIES:
         return _tensor_from_options(opts, values, words)
+    ranges = {} if "domain" not in opts else parse_domain(opts["domain"], words("domain", None))
     layers = None
     if "layers" in opts:
         if quantity != "receptive-field":
@@ -281,7 +340,7 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
         fixed[var] = number
         named[var] = words(option, None)
     bias = None if "no-bias" not in values.given else not values.given["no-bias"]
-    return Setting(fixed, dims, bias, values.depthwise, layers, (), named)
+    return Setting(fixed, dims, bias, values.depthwise, layers, (), named, ranges, words("domain", None))
 
 
 def _spec_values_of(opts: Mapping[str, Any], words: Words) -> SpecValues:
@@ -293,7 +352,7 @@ def _spec_values_of(opts: Mapping[str, Any], words: Words) -> SpecValues:
 
 
 def _tensor_from_options(opts: Mapping[str, Any], values: SpecValues, words: Words) -> Setting:
-    for option in ("output-padding", "layers"):
+    for option in ("output-padding", "layers", "domain"):
         if option in opts:
             raise ClaimError(f"{words(option, opts[option])} is not for tensor quantities")
     if all(value is False for value in opts.values()):  # nothing given (flags left off)

@@ -245,7 +245,7 @@ def _add(q: ScalarQuantity) -> None:
 _add(ScalarQuantity(
     "output-size", "output entries per dimension of a convolution",
     ("n", "k", "s", "p", "d"),
-    {"n": (1, 8), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3)},
+    {"n": (1, 32), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3)},
     _output_size,
     lambda ctx: (Piece(OUTPUT_SIZE),),
     "kernel placements counted along the padded input",
@@ -284,7 +284,7 @@ _add(ScalarQuantity(
 _add(ScalarQuantity(
     "macs", "multiply-accumulates for one sample (the im2col product without the group zeros)",
     ("n", "k", "s", "p", "d", "c_in", "c_out", "g"),
-    {"n": (1, 6), "k": (1, 3), "s": (1, 2), "p": (0, 1), "d": (1, 2), "c_in": (1, 4), "c_out": (1, 4),
+    {"n": (1, 32), "k": (1, 3), "s": (1, 2), "p": (0, 1), "d": (1, 2), "c_in": (1, 4), "c_out": (1, 4),
      "g": (1, 4)},
     _macs,
     lambda ctx: (Piece(f"c_out*(c_in/g)*{_power('k', ctx.dims)}*{_output_power(ctx.dims)}"),),
@@ -294,7 +294,7 @@ _add(ScalarQuantity(
 _add(ScalarQuantity(
     "transposed-output-size", "output size per dimension of a transposed convolution, as PyTorch",
     ("n", "k", "s", "p", "d", "a"),
-    {"n": (1, 6), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3), "a": (0, 2)},
+    {"n": (1, 32), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3), "a": (0, 2)},
     _transposed_output_size,
     lambda ctx: (Piece("(n - 1)*s - 2*p + d*(k - 1) + a + 1"),),
     "the input size of the convolution with n outputs that it is the gradient of (counted), "
@@ -304,7 +304,7 @@ _add(ScalarQuantity(
 _add(ScalarQuantity(
     "im2col-shape", "shape of X̂: (output positions, C_in · kernel taps)",
     ("n", "k", "s", "p", "d", "c_in"),
-    {"n": (1, 6), "k": (1, 3), "s": (1, 2), "p": (0, 1), "d": (1, 2), "c_in": (1, 4)},
+    {"n": (1, 32), "k": (1, 3), "s": (1, 2), "p": (0, 1), "d": (1, 2), "c_in": (1, 4)},
     _im2col_shape,
     lambda ctx: (Piece(f"({_output_power(ctx.dims)}, c_in*{_power('k', ctx.dims)})"),),
     "rows: kernel placements, counted; columns: those of the derived X̂",
@@ -375,9 +375,17 @@ class Points:
             yield {**env, **{v: env[t] for v, t in self.tied.items()}}
 
 
-def points(q: ScalarQuantity, fixed: Mapping[str, int], tied: Mapping[str, str]) -> Points:
+MAX_POINTS = 1_000_000
+"""The most points of a domain a check visits (a wider --domain is refused before any work)."""
+
+
+def points(
+    q: ScalarQuantity, fixed: Mapping[str, int], tied: Mapping[str, str],
+    ranges: Mapping[str, tuple[int, int]] | None = None,
+) -> Points:
     """The bounded domain of ``q``: ``fixed`` variables pinned, ``tied`` ones equal to another,
-    the others over their ranges."""
+    the others over ``ranges`` (the quantity's own by default)."""
+    ranges = q.ranges if ranges is None else ranges
     pinned = dict(fixed)
     links = {}
     for v, target in tied.items():
@@ -386,5 +394,5 @@ def points(q: ScalarQuantity, fixed: Mapping[str, int], tied: Mapping[str, str])
                 pinned[v] = fixed[target]
             else:
                 links[v] = target
-    free = tuple((v, q.ranges[v]) for v in q.variables if v not in pinned and v not in links)
+    free = tuple((v, ranges[v]) for v in q.variables if v not in pinned and v not in links)
     return Points(free, pinned, tuple(v for v, _ in free), links)

@@ -5,13 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-METHODS = {
-    "symbolic": "proved symbolically",
-    "exhaustive": "checked exhaustively",
-    "exact": "evaluated exactly",
-    "sweep": "checked exactly on every spec of a sweep",
-}
-
 
 @dataclass(frozen=True)
 class Domain:
@@ -23,6 +16,10 @@ class Domain:
     points: int = 0  # valid points (scalars) or specs (tensors) checked
     condition: str = ""  # which points are valid
     specs: tuple[str, ...] = ()  # tensors: each spec checked, as CLI options
+
+    def ranges(self) -> str:
+        """The free variables' ranges: ``n = 1…32, s = 1…3`` (what an unproved verdict covers)."""
+        return ", ".join(f"{v} = {lo}…{hi}" for v, lo, hi in self.free)
 
     def describe(self) -> str:
         """One line: ``k = 1…6, r = 1…5 (30 points)`` or ``3 specs: …``."""
@@ -182,11 +179,22 @@ class VerifyResult:
             "notes": list(self.notes),
         }
 
+    def held(self) -> str:
+        """What a verdict that holds rests on, in words after "holds": proved, or checked on what."""
+        if self.method == "symbolic":
+            return ", proved symbolically"
+        if self.method == "exhaustive":
+            return f" on {self.domain.ranges()} (checked exhaustively, not proved)"
+        if self.method == "exact":
+            one = "spec" if self.domain.specs else "point"
+            return f" for the one {one} given (evaluated exactly)"
+        return f" on every spec of a sweep of {self.domain.points} (checked exactly, not proved)"
+
     def short(self) -> str:
         """The verdict and its main reason on one line (the claims table)."""
         c = self.counterexample
         if self.holds:
-            return f"holds ({self.method})"
+            return f"holds{self.held()}"
         if isinstance(c, ScalarCounterexample):
             return f"refuted: {c}"
         assert isinstance(c, TensorCounterexample)
@@ -199,7 +207,7 @@ class VerifyResult:
         lines = [f"{self.quantity} = {self.formula}   ({self.syntax} syntax)"]
         c = self.counterexample
         if self.holds:
-            lines.append(f"HOLDS: {METHODS[self.method]}" + (f": {self.proof}" if self.proof else ""))
+            lines.append(f"HOLDS{self.held()}" + (f": {self.proof}" if self.proof else ""))
         elif isinstance(c, ScalarCounterexample):
             lines.append(f"REFUTED at {c.where()}: the formula gives {c.claimed}, the truth is {c.true}")
             if self.order:

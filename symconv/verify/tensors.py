@@ -48,7 +48,9 @@ from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tu
 from symconv.verify.result import Domain, EntryDifference, TensorCounterexample, VerifyResult
 
 SHOWN_ENTRIES = 4
-MAX_AMOUNT = 256  # pad, crop, dilate, stride, dilation: larger amounts are refused (tensors are symbolic)
+MAX_TENSOR = 1_000_000
+"""The most entries a tensor of a formula may have (its entries are symbolic): pad, dilate or conv's
+padding beyond it is refused as bad input, before the tensor is made."""
 
 TENSOR_QUANTITIES = {
     "forward": ("o", True, "C_out × output", "Y, summed from the definition of the convolution"),
@@ -232,10 +234,11 @@ class Evaluator:
         spec = self.spec
         var = SIZE_ALIASES.get(name, name)
         if var == "p":
-            if spec.pad_before != spec.pad_after:
-                raise Undefined(
-                    f"p is not one number here: the padding is {spec.pad_before} before and "
-                    f"{spec.pad_after} after (padding {spec.padding!r})"
+            if spec.pad_before != spec.pad_after:  # the claim is ill-posed: bad input, not a refutation
+                raise FormulaError(
+                    f"p is not one number for {spec.describe()}: the padding is {spec.pad_before} before "
+                    f"and {spec.pad_after} after (padding {spec.padding!r}); give the amounts, "
+                    "e.g. crop(A, before, after), or a numeric --padding"
                 )
             values: Sequence[int] = spec.pad_before
         elif var in ("c_in", "c_out", "g"):
@@ -254,15 +257,25 @@ class Evaluator:
             raise Undefined(f"{what} has {len(value)} entries but the convolution is {self.spec.ndim}-D")
         out = []
         for v in value:
-            if v > MAX_AMOUNT:
-                shown = ev.format_amount(value)
-                raise Undefined(f"{what} {shown} is larger than symconv evaluates ({MAX_AMOUNT})")
             if v.denominator != 1 or v < minimum:
                 text = self.parsed.formula[node.start:node.end].strip()
                 bound = "a whole number ≥ 0" if minimum == 0 else f"a whole number ≥ {minimum}"
                 raise Undefined(f"{what} {text} is {ev.format_amount(value)}, but must be {bound}")
             out.append(int(v))
         return tuple(out)
+
+    def spatial(self, value: Value) -> tuple[int, ...]:
+        """The spatial sizes of a tensor (its last ``ndim`` axes)."""
+        return tuple(int(n) for n in value.data.shape[value.data.ndim - self.spec.ndim:])
+
+    def room(self, node: Node | None, value: Value, sizes: Sequence[int]) -> None:
+        """Refuse (bad input, before any work) a tensor of more than :data:`MAX_TENSOR` entries."""
+        channels = value.data.shape[: value.data.ndim - self.spec.ndim]
+        entries = int(np.prod([*channels, *sizes], dtype=object))
+        if entries > MAX_TENSOR:
+            part = "conv's padding" if node is None else self.parsed.formula[node.start:node.end].strip()
+            raise FormulaError(f"{part} makes a tensor of {entries:,} entries for {self.spec.describe()}, "
+                               f"more than the {MAX_TENSOR:,} symconv evaluates: use smaller amounts")
 
     # the tree -------------------------------------------------------------------------------
 
@@ -357,10 +370,12 @@ class Evaluator:
             return ev.sum_positions(first)
         if f == "dilate":
             factor = self.amounts(node.args[1], "the factor of dilate()", 1)
+            self.room(node, first, [(n - 1) * f + 1 if n else 0 for n, f in zip(self.spatial(first), factor)])
             return first.per_channel(lambda a: ev.dilate(a, factor))
         before = self.amounts(node.args[1], f"the amount in {f}()", 0)
         after = self.amounts(node.args[2], f"the amount in {f}()", 0) if len(node.args) == 3 else before
         if f == "pad":
+            self.room(node, first, [n + b + a for n, b, a in zip(self.spatial(first), before, after)])
             return first.per_channel(lambda a: ev.pad(a, before, after))
         assert f == "crop"
         return _defined(lambda: first.per_channel(lambda a: ev.crop(a, before, after)))
@@ -370,6 +385,8 @@ class Evaluator:
         dilation: tuple[int, ...],
     ) -> Value:
         """``conv`` with the channels combined by role: the algebra's evaluator."""
+        if any(padding):
+            self.room(None, a, [n + 2 * q for n, q in zip(self.spatial(a), padding)])
         padded = a.per_channel(lambda t: ev.pad(t, padding, padding))
         return _defined(lambda: ev.conv(self.spec, padded, b, stride, dilation))
 
