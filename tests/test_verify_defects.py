@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from clitools import assert_bad_input, run
+
+from symconv.verify import quantities as qs
 
 
 def test_an_ill_posed_tensor_claim_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,3 +54,106 @@ def test_a_layer_too_large_to_derive_is_refused_at_once(capsys: pytest.CaptureFi
     assert_bad_input(code, out, err)
     assert "has 3,326,976 products to derive symbolically, more than the 1,000,000" in err
     assert 38 * 38 * 16 * 16 * 9 == 3_326_976
+
+
+# -- scalar quantities of any size: arithmetic, answered at once ---------------------------------
+
+
+@pytest.mark.parametrize("args, verdict", [
+    (("effective-kernel", "k + (k-1)*(r-1)", "--kernel", "2147483647"), "HOLDS"),
+    (("effective-kernel", "k + (k-1)*(r-1)", "--kernel", "3", "--dilation", "2147483647"), "HOLDS"),
+    (("receptive-field", "k_1", "--layers", "2147483647,1,1"), "HOLDS"),
+    (("params", "c_out*(c_in/g)*k^2 + c_out", "--in-channels", "2147483647", "--out-channels", "2147483647",
+      "--kernel", "2147483647"), "HOLDS"),
+    (("output-size", "floor((n + 2*p - d*(k - 1) - 1)/s) + 1", "--input", "2147483647"), "HOLDS"),
+    (("effective-kernel", "k + (k-1)*(r-1)", "--kernel", "2000"), "HOLDS"),
+    (("receptive-field", "k_1", "--layers", "100000,1,1"), "HOLDS"),
+    (("effective-kernel", "k*r", "--kernel", "2147483647", "--dilation", "3"), "REFUTED"),
+    (("macs", "c_out*(c_in/g)*k^2*n^2", "--input", "100000", "--kernel", "1", "--in-channels", "4096",
+      "--out-channels", "4096", "--groups", "1", "--stride", "1", "--padding", "0", "--dilation", "1"),
+     "HOLDS"),
+])
+def test_huge_values_are_answered(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], verdict: str
+) -> None:
+    code, out, err = run(capsys, "verify", *args)
+    assert err == "" and code == (0 if verdict == "HOLDS" else 1)
+    assert out.splitlines()[1].startswith(verdict)
+
+
+def test_a_huge_effective_kernel_is_the_textbook_span(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "effective-kernel", "k*r", "--kernel", "2147483647",
+                       "--dilation", "3")
+    assert code == 1
+    k, d = 2147483647, 3
+    assert f"the formula gives {k * d}, the truth is {k + (k - 1) * (d - 1)}" in out
+
+
+def test_a_stack_of_5000_layers_is_answered(capsys: pytest.CaptureFixture[str]) -> None:
+    """Its correct formula is written with Σ and Π (the expanded sum would be quadratic in the layers)."""
+    code, out, err = run(capsys, "verify", "receptive-field", "1 + 2*L",
+                         "--layers", ";".join(["3,1,1"] * 5000))
+    assert code == 0 and err == ""
+    assert out.splitlines()[1] == "HOLDS for the one point given (evaluated exactly)"
+    code, out, _ = run(capsys, "verify", "receptive-field", "1 + 2*L", "--layers", ";".join(["3,2,1"] * 5000))
+    assert code == 1
+    assert "correct formula: 1 + sum over i = 1…5000 of d_i*(k_i - 1)*s_1*…*s_(i-1)" in out
+    assert "the truth is a number of about 1505 digits" in out  # 1 + 2·(2^5000 − 1), 1506 digits
+    assert len(str(1 + 2 * (2**5000 - 1))) == 1506
+
+
+# -- the truths of large values agree with the derived ones where both exist -------------------------
+
+
+def test_the_index_map_span_is_the_derived_span() -> None:
+    """The interval the index maps reach (used beyond 256 inputs) equals the span read off the symbols of
+    the derived layers, on every stack of up to 2 layers with k ≤ 3, s ≤ 3, d ≤ 2."""
+    layers = list(itertools.product(range(1, 4), range(1, 4), range(1, 3)))
+    stacks = [(a,) for a in layers] + [(a, b) for a in layers for b in layers]
+    original = qs.SYMBOLIC_SPAN
+    try:
+        qs.SYMBOLIC_SPAN = 0  # every span by the index maps
+        by_interval = [qs.dependence_span.__wrapped__(stack) for stack in stacks]
+    finally:
+        qs.SYMBOLIC_SPAN = original
+    by_symbols = [qs.dependence_span.__wrapped__(stack) for stack in stacks]
+    assert by_interval == by_symbols
+    # and both are the textbook sum 1 + Σ d_i (k_i − 1) Π_{j<i} s_j
+    for stack, span in zip(stacks, by_symbols):
+        total, jump = 1, 1
+        for k, s, d in stack:
+            total += d * (k - 1) * jump
+            jump *= s
+        assert span == total, stack
+
+
+def test_placements_by_bisection_are_counted_placements() -> None:
+    """The bisection on the index map counts what a walk over every start position counts."""
+    for n, k, s, p, d in itertools.product(range(1, 20), range(1, 5), range(1, 4), range(0, 3), range(1, 4)):
+        walked = sum(1 for start in range(0, n + 2 * p, s) if start + d * (k - 1) < n + 2 * p)
+        assert qs.placements.__wrapped__(n, k, s, p, d) == walked, (n, k, s, p, d)
+
+
+def test_large_parameter_counts_are_the_derived_ones() -> None:
+    """Beyond 4096 weights params counts W's layout; both ways agree on layers both can count."""
+    ctx = qs.Context(dims=2, bias=True)
+    for env in ({"k": 3, "c_in": 8, "c_out": 4, "g": 2}, {"k": 2, "c_in": 6, "c_out": 9, "g": 3}):
+        derived = qs._params(env, ctx)
+        original = qs.SYMBOLIC_WEIGHTS
+        try:
+            qs.SYMBOLIC_WEIGHTS = 0
+            laid_out = qs._params(env, ctx)
+        finally:
+            qs.SYMBOLIC_WEIGHTS = original
+        assert derived == laid_out == env["c_out"] * env["c_in"] // env["g"] * env["k"] ** 2 + env["c_out"]
+
+
+def test_the_report_says_how_a_large_truth_was_obtained(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "verify", "effective-kernel", "k + (k-1)*(r-1)", "--kernel", "300")
+    assert out.splitlines()[-1] == ("truth: the span of the input entries in one derived output (stride 1); "
+                                    "beyond 256 inputs, the interval the index maps' first and last taps reach")
+    _, out, _ = run(capsys, "verify", "effective-kernel", "k + (k-1)*(r-1)")
+    assert out.splitlines()[-1] == "truth: the span of the input entries in one derived output (stride 1)"
+    _, out, _ = run(capsys, "verify", "params", "c_out*c_in*k^2 + c_out", "--in-channels", "64",
+                    "--out-channels", "64", "--kernel", "3", "--groups", "1")
+    assert "beyond 4096 weights, the entries of W's layout C_out × C_in/g × k…" in out

@@ -84,8 +84,8 @@ def test_the_domain_from_python_and_in_a_claims_file(
     (("output-size", "n", "--domain", "n=1..3", "--input", "3"), "--domain: n is fixed to 3 by the options"),
     (("output-size", "n", "--domain", "n=3..1"), "--domain n=3..1 is empty"),
     (("output-size", "n", "--domain", "n=a"), "'n=a' is not var=low..high with whole numbers"),
-    (("output-size", "n", "--domain", "n=1..100000,k=1..100"), "the domain has 270,000,000 points, more "
-     "than 1,000,000 a check visits; narrow it"),
+    (("output-size", "n", "--domain", "n=1..100000,k=1..100"), "the domain of output-size has 270,000,000 "
+     "points, more than 1,000,000 a check visits: fix more variables, or narrow it with --domain"),
     (("output-size", "n", "--domain", "n=0..3"), "--domain: n=0..3 starts below 1, its smallest value"),
     (("output-size", "n", "--domain", "n=1..3,n=2..4"), "--domain gives n twice"),
     (("grad-bias", "sum(delta)", "--domain", "n=1..3"), "--domain n=1..3 is not for tensor quantities"),

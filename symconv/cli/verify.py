@@ -25,9 +25,10 @@ from symconv.verify import QUANTITIES, FormulaParseError, load_claims, verify_cl
 @click.argument("formula", required=False)
 @typed_spec_options
 @click.option(
-    "--layers", default=None, metavar="K,S,D;...",
-    help="receptive-field of a given stack: each layer's kernel, stride and dilation, layers separated "
-    "by ; (s and d default to 1); the formula may use k_1, s_1, d_1, k_2, … and L: --layers '3,1,1;3,2,1'.",
+    "--layers", default=None, metavar="K,S,D;...|N",
+    help="receptive-field of a stack: each layer's kernel, stride and dilation, layers separated by ; "
+    "(s and d default to 1; one point), or the number of layers with every k_i, s_i, d_i free "
+    "(at most 8); the formula may use k_1, s_1, d_1, k_2, … and L: --layers '3,1,1;3,2,1', --layers 2.",
 )
 @click.option(
     "--output-padding", type=IntType(minimum=0), default=None, metavar="A",

@@ -46,11 +46,13 @@ def check_scalar(
     valid = 0
     failures: list[ScalarCounterexample] = []
     failed = 0
+    large = False  # a point whose truth is not derived but counted on the index map or W's layout
     for env in domain_points:
         truth = q.truth(env, ctx)
         if truth is None:
             continue
         valid += 1
+        large = large or (q.large is not None and q.large(env, ctx))
         try:
             claimed: Value | None = formula.value(env)
             reason = ""
@@ -77,14 +79,15 @@ def check_scalar(
     )
     pieces = _applicable(q.reference(ctx), domain_points.fixed)
     correct = _correct_text(pieces, spelled)
-    latex = _correct_latex(q, pieces, spelled, ctx)
+    latex = q.correct_latex or _correct_latex(q, pieces, spelled, ctx)
     free = [spelled[v] for v in domain_points.order]
     order = ""
     if free:
         order = f"{' + '.join(free)}, then {', '.join(free)} in turn" if len(free) > 1 else free[0]
     result = VerifyResult(
         quantity=q.name, formula=formula.parsed.formula, syntax=formula.parsed.syntax, holds=True,
-        method="exhaustive" if free else "exact", domain=domain, truth=q.truth_text,
+        method="exhaustive" if free else "exact", domain=domain,
+        truth=q.truth_text + (f"; {q.large_text}" if large else ""),
         correct_formula=correct, correct_latex=latex, order=order, notes=notes,
     )
     if failures:

@@ -132,6 +132,6 @@ def _ranges(q: ScalarQuantity, setting: Setting, fixed: Mapping[str, int]) -> di
             low, high = ranges[var]
             count *= high - low + 1
     if count > MAX_POINTS:
-        raise ClaimError(f"{label}: the domain has {count:,} points, more than {MAX_POINTS:,} a check "
-                         "visits; narrow it")
+        raise ClaimError(f"the domain of {q.name} has {count:,} points, more than {MAX_POINTS:,} a "
+                         f"check visits: fix more variables, or narrow it with {label}")
     return ranges

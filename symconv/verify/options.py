@@ -33,7 +33,7 @@ from symconv.options import (
 from symconv.options import OPTIONS as SPEC_OPTIONS
 from symconv.spec import ConvSpec
 from symconv.symbolic import MAX_PRODUCTS
-from symconv.verify.quantities import SCALARS, VARIABLES
+from symconv.verify.quantities import MAX_FREE_LAYERS, SCALARS, VARIABLES
 from symconv.verify.tensors import TENSOR_QUANTITIES, input_sweep, sweep_specs
 
 QUANTITIES = (*SCALARS, *TENSOR_QUANTITIES)
@@ -48,6 +48,7 @@ _API_NAMES = {"input_size": "n", "kernel_size": "k", "stride": "s", "padding": "
               "in_channels": "c_in", "out_channels": "c_out", "groups": "g"}
 
 Layer = tuple[int, int, int]
+Stack = tuple[Layer, ...] | int  # each layer's k, s, d; or how many layers, every k_i, s_i, d_i free
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Setting:
     dims: int | None = None
     bias: bool | None = None
     depthwise: bool = False
-    layers: tuple[Layer, ...] | None = None
+    layers: Stack | None = None
     specs: tuple[ConvSpec, ...] = ()  # tensor quantities: the specs to check on
     named: Mapping[str, str] = field(default_factory=dict)  # variable → how the user named it
     ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # --domain: free variables' ranges
@@ -73,19 +74,29 @@ def quantity_name(text: str) -> str:
     return name
 
 
-def parse_layers(text: str | Sequence[Any], label: str = "--layers") -> tuple[Layer, ...]:
-    """``"3,1,1;3,2,1"`` (k,s,d per layer; s and d default to 1) → ((3, 1, 1), (3, 2, 1)).
+def parse_layers(text: str | int | Sequence[Any], label: str = "--layers") -> Stack:
+    """``"3,1,1;3,2,1"`` (k,s,d per layer; s and d default to 1) → ((3, 1, 1), (3, 2, 1)); a lone
+    whole number ``"2"`` is that many layers with every k_i, s_i, d_i free (one fixed layer of kernel
+    2 is ``"2,1,1"`` or ``"2;"``).
 
     Example:
-        >>> parse_layers("3;3,2;3,1,2")
-        ((3, 1, 1), (3, 2, 1), (3, 1, 2))
+        >>> parse_layers("3;3,2;3,1,2"), parse_layers("2"), parse_layers("2;")
+        (((3, 1, 1), (3, 2, 1), (3, 1, 2)), 2, ((2, 1, 1),))
     """
+    lone = text if isinstance(text, int) and not isinstance(text, bool) else None
+    if isinstance(text, str) and re.fullmatch(r"\s*[0-9]+\s*", text):
+        lone = int(text)
+    if lone is not None:
+        if not 1 <= lone <= MAX_FREE_LAYERS:
+            raise ClaimError(f"{label} {lone}: a stack with free kernels, strides and dilations has 1 to "
+                             f"{MAX_FREE_LAYERS} layers; give k,s,d per layer for a longer one")
+        return lone
     if isinstance(text, str):
         parts: list[Any] = [p for p in text.split(";")]
         if parts and not parts[-1].strip():
             parts.pop()  # a trailing ;
     else:
-        parts = list(text)
+        parts = list(text) if not isinstance(text, int) else []
     if not parts:
         raise ClaimError(f"{label} is empty: give k,s,d per layer, layers separated by ;, e.g. 3,1,1;3,2,1")
     layers = []

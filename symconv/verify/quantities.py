@@ -89,6 +89,10 @@ class ScalarQuantity:
     validity: str  # which points count, for reports
     arity: int | None = None  # a shape: that many components
     aliases: Mapping[str, str] = field(default_factory=lambda: dict(ALIASES))
+    correct_latex: str = ""  # the reference in LaTeX when it is too long to build with SymPy
+    # a point too large to derive, and how its truth is obtained instead (said in the report)
+    large: Callable[[Mapping[str, int], Context], bool] | None = None
+    large_text: str = ""
 
 
 # -- the truth, counted from the machinery -------------------------------------------------
@@ -98,18 +102,31 @@ class ScalarQuantity:
 def placements(n: int, k: int, s: int, p: int, d: int) -> int:
     """How many times a k-tap kernel (dilation d) fits along n inputs padded by p, stepping by s.
 
-    Counted by walking output positions with the forward pass's index map until
-    the last tap leaves the padded input; 0 when not even one placement fits.
+    Counted with the forward pass's index map: output position c fits while its last tap stays in
+    the padded input, and that holds for every c up to the last that fits, so the count is found by
+    bisection on c — exact at any size; 0 when not even one placement fits.
     """
     try:
         spec = ConvSpec(input_size=n, kernel_size=k, stride=s, padding=p, dilation=d, dims=1)
     except SpecError:
         return 0
     last_padded = n - 1 + p  # the last index of the padded input, in unpadded coordinates
-    count = 0
-    while padded_index(spec, (count,), (k - 1,))[0] <= last_padded:
-        count += 1
-    return count
+
+    def fits(count: int) -> bool:  # output position count - 1 fits
+        return padded_index(spec, (count - 1,), (k - 1,))[0] <= last_padded
+
+    low, high = 0, n + 2 * p  # fits(low) (vacuously for 0); high + 1 placements never fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+SYMBOLIC_SPAN = 256
+"""The longest input a dependence is read off symbolically; beyond, the index maps' intervals."""
 
 
 @cache
@@ -130,27 +147,34 @@ def dependence_span(layers: tuple[tuple[int, int, int], ...]) -> int:
     """The span of input positions the first output of a stack of 1-D convolutions depends on.
 
     ``layers`` lists (k, s, d) from the input on; no padding, so the first output
-    sees no border. The input is made just long enough (doubling) for every
-    layer to have an output; the dependence is propagated back through the
-    symbols of each layer's derived forward pass.
+    sees no border. A small stack is derived: the input is made just long enough
+    for every layer to have an output, and the dependence is propagated back
+    through the symbols of each layer's derived forward pass. A stack whose input
+    would be longer than :data:`SYMBOLIC_SPAN` propagates the interval of
+    positions back through each layer's index map instead (its first tap reads
+    the smallest position, its last the largest), exact at any size.
     """
-    n = 1
-    while True:
-        sizes = [n]
-        try:
-            for k, s, d in layers:
-                spec = ConvSpec(input_size=sizes[-1], kernel_size=k, stride=s, dilation=d, dims=1)
-                sizes.append(spec.output_size[0])
-        except SpecError:
-            n *= 2
-            assert n < 1 << 20, layers
-            continue
-        break
+    first, last = 0, 0  # the positions of the top layer's output it starts from
+    for k, s, d in reversed(layers):
+        spec = ConvSpec(input_size=d * (k - 1) + 1, kernel_size=k, stride=s, dilation=d, dims=1)
+        first = padded_index(spec, (first,), (0,))[0]
+        last = padded_index(spec, (last,), (k - 1,))[0]
+    length = last + 1
+    if length > SYMBOLIC_SPAN:
+        return last - first + 1
+    sizes = [length]
+    for k, s, d in layers:
+        layer = ConvSpec(input_size=sizes[-1], kernel_size=k, stride=s, dilation=d, dims=1)
+        sizes.append(layer.output_size[0])
     reached = {0}
     for (k, s, d), n_in in reversed(list(zip(layers, sizes))):
         deps = _layer_dependence(n_in, k, s, d)
         reached = set().union(*(deps[j] for j in reached))
     return max(reached) - min(reached) + 1
+
+
+SYMBOLIC_WEIGHTS = 4096
+"""The most weights a layer is derived with to count parameters; beyond, the entries of its shapes."""
 
 
 @cache
@@ -159,6 +183,30 @@ def _smallest(k: int, c_in: int, c_out: int, g: int, bias: bool, dims: int) -> D
     return derive(ConvSpec(
         input_size=k, kernel_size=k, in_channels=c_in, out_channels=c_out, groups=g, bias=bias, dims=dims
     ))
+
+
+def _derivable(env: Mapping[str, int], ctx: Context, c_out: int | None = None) -> bool:
+    weights = (env["c_out"] if c_out is None else c_out) * (env["c_in"] // env["g"]) * env["k"] ** ctx.dims
+    return bool(weights <= SYMBOLIC_WEIGHTS)
+
+
+def _shape_entries(env: Mapping[str, int], ctx: Context) -> tuple[int, int]:
+    """The entries of W and b as ConvSpec lays them out: (C_out, C_in/g, k…) and (C_out,)."""
+    spec = ConvSpec(kernel_size=env["k"], in_channels=env["c_in"], out_channels=env["c_out"],
+                    groups=env["g"], dims=ctx.dims)
+    return spec.out_channels * spec.group_in * spec.taps, spec.out_channels
+
+
+def _span_large(layers: Sequence[tuple[int, int, int]]) -> bool:
+    """Whether :func:`dependence_span` reads this stack off the index maps (its input is too long)."""
+    last = 0
+    for k, s, d in reversed(layers):
+        last = s * last + d * (k - 1)
+    return last + 1 > SYMBOLIC_SPAN
+
+
+SPAN_TEXT = "beyond 256 inputs, the interval the index maps' first and last taps reach"
+LAYOUT_TEXT = "beyond 4096 weights, the entries of W's layout C_out × C_in/g × k…"
 
 
 def _groups_fit(env: Mapping[str, int]) -> bool:
@@ -181,10 +229,14 @@ def _receptive_field(env: Mapping[str, int], ctx: Context) -> Truth | None:
 def _params(env: Mapping[str, int], ctx: Context) -> Truth | None:
     if not _groups_fit(env):
         return None
+    if not _derivable(env, ctx):
+        weights, biases = _shape_entries(env, ctx)
+        return weights + (biases if ctx.bias else 0)
     d = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], ctx.bias, ctx.dims)
-    weights = {v for e in entries(d.W) for v in e.free_symbols}
-    biases = {v for e in entries(d.b) for v in e.free_symbols} if d.b is not None else set()
-    return len(weights) + len(biases)
+    symbols = {v for e in entries(d.W) for v in e.free_symbols}
+    if d.b is not None:
+        symbols |= {v for e in entries(d.b) for v in e.free_symbols}
+    return len(symbols)
 
 
 def _macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
@@ -193,8 +245,24 @@ def _macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
     positions: int = placements(env["n"], env["k"], env["s"], env["p"], env["d"]) ** ctx.dims
     if not positions:
         return None
+    if not _derivable(env, ctx):
+        return positions * _shape_entries(env, ctx)[0]
     k_hat = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], False, ctx.dims).K_hat
     return positions * sum(1 for e in k_hat if e != 0)
+
+
+def _shortest(n: int, k: int, s: int, d: int) -> int:
+    """The shortest input with at least ``n`` placements (bisection: placements grow with the length)."""
+    low, high = 1, 1
+    while placements(high, k, s, 0, d) < n:
+        low, high = high + 1, 2 * high
+    while low < high:
+        middle = (low + high) // 2
+        if placements(middle, k, s, 0, d) >= n:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _transposed_output_size(env: Mapping[str, int], ctx: Context) -> Truth | None:
@@ -205,9 +273,7 @@ def _transposed_output_size(env: Mapping[str, int], ctx: Context) -> Truth | Non
     placements; ``a`` must leave P among them, and m = P − 2p must be ≥ 1.
     """
     n, k, s, p, d, a = (env[v] for v in ("n", "k", "s", "p", "d", "a"))
-    length = 1
-    while placements(length, k, s, 0, d) < n:
-        length += 1
+    length = _shortest(n, k, s, d)
     if placements(length, k, s, 0, d) != n or placements(length + a, k, s, 0, d) != n:
         return None
     m = length + a - 2 * p
@@ -218,6 +284,9 @@ def _im2col_shape(env: Mapping[str, int], ctx: Context) -> Truth | None:
     rows: int = placements(env["n"], env["k"], env["s"], env["p"], env["d"]) ** ctx.dims
     if not rows:
         return None
+    if not _derivable({**env, "g": 1}, ctx, c_out=1):
+        return (rows, ConvSpec(kernel_size=env["k"], in_channels=env["c_in"], dims=ctx.dims).taps
+                * env["c_in"])
     columns = _smallest(env["k"], env["c_in"], 1, 1, False, ctx.dims).X_hat.shape[1]
     return (rows, columns)
 
@@ -259,6 +328,8 @@ _add(ScalarQuantity(
     lambda ctx: (Piece("k + (k - 1)*(d - 1)"),),
     "the span of the input entries in one derived output (stride 1)",
     "all",
+    large=lambda env, ctx: _span_large(((env["k"], 1, env["d"]),)),
+    large_text=SPAN_TEXT,
 ))
 _add(ScalarQuantity(
     "receptive-field", "span of the input one output of a stack of L equal layers depends on",
@@ -271,6 +342,8 @@ _add(ScalarQuantity(
     ),
     "the span of the input entries the first output of the derived layers depends on",
     "all",
+    large=lambda env, ctx: _span_large(((env["k"], env["s"], env["d"]),) * env["L"]),
+    large_text=SPAN_TEXT,
 ))
 _add(ScalarQuantity(
     "params", "learned parameters: weights and biases",
@@ -280,6 +353,8 @@ _add(ScalarQuantity(
     lambda ctx: (Piece(f"c_out*(c_in/g)*{_power('k', ctx.dims)}" + (" + c_out" if ctx.bias else "")),),
     "the symbols of the derived W and b, counted",
     "g divides c_in and c_out",
+    large=lambda env, ctx: _groups_fit(env) and not _derivable(env, ctx),
+    large_text=LAYOUT_TEXT,
 ))
 _add(ScalarQuantity(
     "macs", "multiply-accumulates for one sample (the im2col product without the group zeros)",
@@ -290,6 +365,8 @@ _add(ScalarQuantity(
     lambda ctx: (Piece(f"c_out*(c_in/g)*{_power('k', ctx.dims)}*{_output_power(ctx.dims)}"),),
     "rows of X̂ (kernel placements, counted) times the non-zero entries of the derived K̂",
     "g divides c_in and c_out, and the kernel fits the padded input",
+    large=lambda env, ctx: _groups_fit(env) and not _derivable(env, ctx),
+    large_text=LAYOUT_TEXT,
 ))
 _add(ScalarQuantity(
     "transposed-output-size", "output size per dimension of a transposed convolution, as PyTorch",
@@ -310,12 +387,27 @@ _add(ScalarQuantity(
     "rows: kernel placements, counted; columns: those of the derived X̂",
     "the kernel fits the padded input",
     arity=2,
+    large=lambda env, ctx: not _derivable({**env, "g": 1}, ctx, c_out=1),
+    large_text="beyond 4096 taps, C_in times the kernel's taps",
 ))
 
 
-def layer_stack(layers: Sequence[tuple[int, int, int]]) -> ScalarQuantity:
-    """receptive-field for one given stack: variables L and k_i, s_i, d_i (r_i), all fixed."""
-    count = len(layers)
+LONG_STACK = 8
+"""A stack of more layers has its correct formula written with Σ and Π, not expanded term by term."""
+
+MAX_FREE_LAYERS = LONG_STACK
+"""The most layers a stack with free kernels, strides and dilations has (its domain grows as 18^L)."""
+
+FREE_LAYER = {"k": (1, 3), "s": (1, 3), "d": (1, 2)}
+"""The ranges of each free layer's kernel, stride and dilation."""
+
+
+def layer_stack(layers: Sequence[tuple[int, int, int]] | int) -> ScalarQuantity:
+    """receptive-field for one stack: variables L and k_i, s_i, d_i (r_i) — fixed by the layers given,
+    or free over :data:`FREE_LAYER`'s ranges when only the number of layers is."""
+    count = layers if isinstance(layers, int) else len(layers)
+    ranges = {} if not isinstance(layers, int) else {
+        f"{v}_{i}": FREE_LAYER[v] for i in range(1, count + 1) for v in ("k", "s", "d")}
     names = ["L"] + [f"{v}_{i}" for i in range(1, count + 1) for v in ("k", "s", "d")]
     terms = []
     for i in range(1, count + 1):
@@ -326,20 +418,30 @@ def layer_stack(layers: Sequence[tuple[int, int, int]]) -> ScalarQuantity:
         return dependence_span(tuple((env[f"k_{i}"], env[f"s_{i}"], env[f"d_{i}"])
                                      for i in range(1, count + 1)))
 
-    reference = "1 + " + " + ".join(terms)
+    if count <= LONG_STACK:
+        reference, latex = "1 + " + " + ".join(terms), ""
+    else:  # the sum written out would be quadratic in the layers: its general form
+        reference = f"1 + sum over i = 1…{count} of d_i*(k_i - 1)*s_1*…*s_(i-1)"
+        latex = rf"1 + \sum_{{i=1}}^{{{count}}} d_i (k_i - 1) \prod_{{j=1}}^{{i-1}} s_j"
     return ScalarQuantity(
         "receptive-field", f"receptive field of the given stack of {count} layers",
-        tuple(names), {},
+        tuple(names), ranges,
         truth,
         lambda ctx: (Piece(reference),),
         SCALARS["receptive-field"].truth_text,
         "all",
         aliases={f"r_{i}": f"d_{i}" for i in range(1, count + 1)},
+        correct_latex=latex,
+        large=lambda env, ctx: _span_large(
+            tuple((env[f"k_{i}"], env[f"s_{i}"], env[f"d_{i}"]) for i in range(1, count + 1))),
+        large_text=SPAN_TEXT,
     )
 
 
-def layer_values(layers: Sequence[tuple[int, int, int]]) -> dict[str, int]:
-    """The values ``layer_stack``'s variables take for ``layers``."""
+def layer_values(layers: Sequence[tuple[int, int, int]] | int) -> dict[str, int]:
+    """The values ``layer_stack``'s variables take for ``layers`` (only L for a free stack)."""
+    if isinstance(layers, int):
+        return {"L": layers}
     values = {"L": len(layers)}
     for i, (k, s, d) in enumerate(layers, start=1):
         values.update({f"k_{i}": k, f"s_{i}": s, f"d_{i}": d})
