@@ -150,8 +150,9 @@ def test_large_parameter_counts_are_the_derived_ones() -> None:
 
 def test_the_report_says_how_a_large_truth_was_obtained(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "verify", "effective-kernel", "k + (k-1)*(r-1)", "--kernel", "300")
-    assert out.splitlines()[-1] == ("truth: the span of the input entries in one derived output (stride 1); "
-                                    "beyond 256 inputs, the interval the index maps' first and last taps reach")
+    assert out.splitlines()[-1] == (
+        "truth: the span of the input entries in one derived output (stride 1); "
+        "beyond 256 inputs, the interval the index maps' first and last taps reach")
     _, out, _ = run(capsys, "verify", "effective-kernel", "k + (k-1)*(r-1)")
     assert out.splitlines()[-1] == "truth: the span of the input entries in one derived output (stride 1)"
     _, out, _ = run(capsys, "verify", "params", "c_out*c_in*k^2 + c_out", "--in-channels", "64",
