@@ -41,48 +41,48 @@
  * output channels), compiled once and never inlined into its caller: the same machine code
  * computes every entry whatever the thread count, so the results are bit-identical. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define CONV1D_K5_PSAME_C2TO3_TASK static __attribute__((noipa))
+#define SYMCONV_conv1d_k5_psame_c2to3_TASK static __attribute__((noipa))
 #elif defined(__GNUC__)
-#define CONV1D_K5_PSAME_C2TO3_TASK static __attribute__((noinline))
+#define SYMCONV_conv1d_k5_psame_c2to3_TASK static __attribute__((noinline))
 #else
-#define CONV1D_K5_PSAME_C2TO3_TASK static
+#define SYMCONV_conv1d_k5_psame_c2to3_TASK static
 #endif
 
 static int sizes(long in_l, long *out_l)
 {
     if (in_l < 1)
-        return CONV1D_K5_PSAME_C2TO3_ESIZE;
+        return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
     if (in_l - 1 < 0)
-        return CONV1D_K5_PSAME_C2TO3_ESIZE;
+        return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
     *out_l = in_l;
-    return CONV1D_K5_PSAME_C2TO3_OK;
+    return SYMCONV_conv1d_k5_psame_c2to3_OK;
 }
 
 int conv1d_k5_psame_c2to3_output_size(long in_l, long *out_l)
 {
     if (out_l == NULL)
-        return CONV1D_K5_PSAME_C2TO3_ENULL;
+        return SYMCONV_conv1d_k5_psame_c2to3_ENULL;
     return sizes(in_l, out_l);
 }
 
 /* forward: the work of unit e (the schedule's units) */
-CONV1D_K5_PSAME_C2TO3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_l, long out_l)
+SYMCONV_conv1d_k5_psame_c2to3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_l, long out_l)
 {
     const long lo_l = out_l < 2 ? out_l : 2;
     const long hi_l = in_l - 3 < 0 ? lo_l : in_l - 2 < lo_l ? lo_l : in_l - 2;
     const long n = e;
-    for (long g = 0; g < CONV1D_K5_PSAME_C2TO3_GROUPS; ++g) {
-        const double *xg = x + (n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + 2*g) * (in_l);
+    for (long g = 0; g < SYMCONV_conv1d_k5_psame_c2to3_GROUPS; ++g) {
+        const double *xg = x + (n * SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS + 2*g) * (in_l);
         long o = 3*g;
         for (; o < 3*g + 3; o += 1) {
-            double *restrict y0 = y + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * (out_l);
+            double *restrict y0 = y + (n * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS + o) * (out_l);
             const double bias0 = b != NULL ? b[o] : 0;
             for (long i = 0; i < out_l; ++i) {
                 y0[i] = bias0;
             }
             for (long c = 0; c < 2; ++c) {
                 const double *restrict xc = xg + c * (in_l);
-                const double *restrict w0 = w + ((o) * 2 + c) * CONV1D_K5_PSAME_C2TO3_TAPS;
+                const double *restrict w0 = w + ((o) * 2 + c) * SYMCONV_conv1d_k5_psame_c2to3_TAPS;
                 for (long ol = 0; ol < lo_l; ++ol) {
                     const long il = ol;
                     if (il - 2 >= 0) {
@@ -164,17 +164,17 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
     long out_l;
     int status;
     if (x == NULL || w == NULL || y == NULL)
-        return CONV1D_K5_PSAME_C2TO3_ENULL;
+        return SYMCONV_conv1d_k5_psame_c2to3_ENULL;
     if (batch < 0)
-        return CONV1D_K5_PSAME_C2TO3_EBATCH;
+        return SYMCONV_conv1d_k5_psame_c2to3_EBATCH;
     status = sizes(in_l, &out_l);
-    if (status != CONV1D_K5_PSAME_C2TO3_OK)
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e, in_l, out_l);
 
-    return CONV1D_K5_PSAME_C2TO3_OK;
+    return SYMCONV_conv1d_k5_psame_c2to3_OK;
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -184,9 +184,9 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
 
 /* The positions of one vector of the blocked grad_input's tiles: the path compiled. */
 #if defined(__AVX512F__) && defined(__FMA__)
-#define CONV1D_K5_PSAME_C2TO3_GI_LANES 8
+#define SYMCONV_conv1d_k5_psame_c2to3_GI_LANES 8
 #else
-#define CONV1D_K5_PSAME_C2TO3_GI_LANES 4
+#define SYMCONV_conv1d_k5_psame_c2to3_GI_LANES 4
 #endif
 
 static void conv1d_k5_psame_c2to3_gi_tile_2x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
@@ -493,29 +493,29 @@ static void conv1d_k5_psame_c2to3_gw_tile_3x2(const double *restrict dy, long dy
 }
 
 /* grad_input: the work of unit e */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, double *restrict dyz, long *restrict held, long e, long in_l, long out_l)
+SYMCONV_conv1d_k5_psame_c2to3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, double *restrict dyz, long *restrict held, long e, long in_l, long out_l)
 {
     const long len = in_l; /* the flat positions q up to the last input position */
     const long tap_offset[5] = {4, 3, 2, 1, 0};
     const long n = e;
     const long c = 0;
     if (n != *held) {
-        for (long ch = 0; ch < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++ch) {
+        for (long ch = 0; ch < SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS; ++ch) {
             for (long pl = 0; pl < out_l; ++pl)
-                dyz[ch * (in_l + 4) + pl + 2] = dy[(n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + ch) * (out_l) + pl];
+                dyz[ch * (in_l + 4) + pl + 2] = dy[(n * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS + ch) * (out_l) + pl];
         }
         *held = n;
     }
-    double *dxz = dx + n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l);
+    double *dxz = dx + n * SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS * (in_l);
     const double *dyg = dyz;
     const double *wg = w;
     double *dxg = dxz;
     {
         long q = 0;
         for (long oc = 0; oc < 3; oc += 16) {
-            for (q = 0; q + 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += 2 * CONV1D_K5_PSAME_C2TO3_GI_LANES)
+            for (q = 0; q + 2 * SYMCONV_conv1d_k5_psame_c2to3_GI_LANES <= len; q += 2 * SYMCONV_conv1d_k5_psame_c2to3_GI_LANES)
                 conv1d_k5_psame_c2to3_gi_tile_2x2(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
-            for (; q + CONV1D_K5_PSAME_C2TO3_GI_LANES <= len; q += CONV1D_K5_PSAME_C2TO3_GI_LANES)
+            for (; q + SYMCONV_conv1d_k5_psame_c2to3_GI_LANES <= len; q += SYMCONV_conv1d_k5_psame_c2to3_GI_LANES)
                 conv1d_k5_psame_c2to3_gi_tile_2x1(dyg + oc * (in_l + 4) + q, in_l + 4, wg + oc * 10, tap_offset, 3 - oc < 16 ? 3 - oc : 16, oc == 0, dxg + q, in_l);
         }
         for (; q < len; ++q) {
@@ -538,43 +538,43 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
     long out_l;
     int status;
     if (dy == NULL || w == NULL || dx == NULL)
-        return CONV1D_K5_PSAME_C2TO3_ENULL;
+        return SYMCONV_conv1d_k5_psame_c2to3_ENULL;
     if (batch < 0)
-        return CONV1D_K5_PSAME_C2TO3_EBATCH;
+        return SYMCONV_conv1d_k5_psame_c2to3_EBATCH;
     status = sizes(in_l, &out_l);
-    if (status != CONV1D_K5_PSAME_C2TO3_OK)
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
 
-    const size_t dyz_size = (size_t)(CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (in_l + 4));
+    const size_t dyz_size = (size_t)(SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS * (in_l + 4));
     double *dyz = (double *)calloc(1 * dyz_size, sizeof(double)); /* one per task */
     if (dyz == NULL) {
         free(dyz);
-        return CONV1D_K5_PSAME_C2TO3_ENOMEM;
+        return SYMCONV_conv1d_k5_psame_c2to3_ENOMEM;
     }
     long held = -1; /* what this thread's buffers hold */
     for (long e = 0; e < batch * 1; ++e)
         grad_input_task(dy, w, dx, dyz + 0 * dyz_size, &held, e, in_l, out_l);
     free(dyz);
 
-    return CONV1D_K5_PSAME_C2TO3_OK;
+    return SYMCONV_conv1d_k5_psame_c2to3_OK;
 }
 
 /* grad_weight's copies: the planes of unit e */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_prepare(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long e, long in_l, long out_l)
+SYMCONV_conv1d_k5_psame_c2to3_TASK void grad_weight_prepare(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long e, long in_l, long out_l)
 {
     (void)in_l;
     (void)out_l;
     (void)dy;
     (void)dw;
     (void)batch;
-    const long n = e / (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
-    const long ch = e % (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS);
+    const long n = e / (SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS);
+    const long ch = e % (SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS);
     for (long pl = 0; pl < in_l; ++pl)
-        xp[ch * (in_l + 4) + pl + 2] = x[(n * CONV1D_K5_PSAME_C2TO3_IN_CHANNELS + ch) * (in_l) + pl];
+        xp[ch * (in_l + 4) + pl + 2] = x[(n * SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS + ch) * (in_l) + pl];
 }
 
 /* grad_weight: the work of unit e */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long e, long in_l, long out_l)
+SYMCONV_conv1d_k5_psame_c2to3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, double *restrict xp, long e, long in_l, long out_l)
 {
     const long len = out_l; /* the flat positions q up to the last output */
     const long tap_offset[5] = {0, 1, 2, 3, 4};
@@ -588,7 +588,7 @@ CONV1D_K5_PSAME_C2TO3_TASK void grad_weight_task(const double *restrict x, const
     }
     for (long j = 0; j < 10; j += 2) {
         const double *xcol[2] = {xp + ((j + 0) / 5) * (in_l + 4) + tap_offset[(j + 0) % 5], xp + ((j + 1) / 5) * (in_l + 4) + tap_offset[(j + 1) % 5]};
-        conv1d_k5_psame_c2to3_gw_tile_3x2(dy + n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * (out_l) + (o) * (out_l), out_l, 0, xcol, 0, 1, len, dw + o * 10 + j, 10);
+        conv1d_k5_psame_c2to3_gw_tile_3x2(dy + n * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS * (out_l) + (o) * (out_l), out_l, 0, xcol, 0, 1, len, dw + o * 10 + j, 10);
     }
 }
 
@@ -597,31 +597,31 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
     long out_l;
     int status;
     if (x == NULL || dy == NULL || dw == NULL)
-        return CONV1D_K5_PSAME_C2TO3_ENULL;
+        return SYMCONV_conv1d_k5_psame_c2to3_ENULL;
     if (batch < 0)
-        return CONV1D_K5_PSAME_C2TO3_EBATCH;
+        return SYMCONV_conv1d_k5_psame_c2to3_EBATCH;
     status = sizes(in_l, &out_l);
-    if (status != CONV1D_K5_PSAME_C2TO3_OK)
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
 
-    const size_t xp_size = (size_t)(CONV1D_K5_PSAME_C2TO3_IN_CHANNELS * (in_l + 4));
+    const size_t xp_size = (size_t)(SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS * (in_l + 4));
     double *xp = (double *)calloc(1 * xp_size, sizeof(double)); /* one, shared */
     if (xp == NULL) {
         free(xp);
-        return CONV1D_K5_PSAME_C2TO3_ENOMEM;
+        return SYMCONV_conv1d_k5_psame_c2to3_ENOMEM;
     }
     if (batch == 0) /* no sample: the units never run */
-        for (long k = 0; k < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 10; ++k)
+        for (long k = 0; k < SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS * 10; ++k)
             dw[k] = 0;
     for (long n = 0; n < batch; ++n) {
-        for (long e = n * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS); e < (n + 1) * (CONV1D_K5_PSAME_C2TO3_IN_CHANNELS); ++e)
+        for (long e = n * (SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS); e < (n + 1) * (SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS); ++e)
             grad_weight_prepare(x, dy, dw, batch, xp, e, in_l, out_l);
         for (long e = n * 1; e < (n + 1) * 1; ++e)
             grad_weight_task(x, dy, dw, batch, xp, e, in_l, out_l);
     }
     free(xp);
 
-    return CONV1D_K5_PSAME_C2TO3_OK;
+    return SYMCONV_conv1d_k5_psame_c2to3_OK;
 }
 
 /* sum[k] + lost[k] += part[k] for each lane, compensated (Kahan): lost keeps what the add rounded off.
@@ -637,13 +637,13 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
 }
 
 /* grad_bias of output channel o, one unit */
-CONV1D_K5_PSAME_C2TO3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_l)
+SYMCONV_conv1d_k5_psame_c2to3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_l)
 {
     const long plane = out_l; /* positions of one output map */
     double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
     double lost[32] = {0}; /* what each lane's compensated adds rounded off */
     for (long n = 0; n < batch; ++n) {
-        const double *restrict row = dy + (n * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS + o) * plane;
+        const double *restrict row = dy + (n * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS + o) * plane;
         long i = 0;
         for (; plane - i >= 128; i += 128) {
             double part[32];
@@ -679,15 +679,15 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict 
     long out_l;
     int status;
     if (dy == NULL || db == NULL)
-        return CONV1D_K5_PSAME_C2TO3_ENULL;
+        return SYMCONV_conv1d_k5_psame_c2to3_ENULL;
     if (batch < 0)
-        return CONV1D_K5_PSAME_C2TO3_EBATCH;
+        return SYMCONV_conv1d_k5_psame_c2to3_EBATCH;
     status = sizes(in_l, &out_l);
-    if (status != CONV1D_K5_PSAME_C2TO3_OK)
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
 
-    for (long e = 0; e < CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_l);
 
-    return CONV1D_K5_PSAME_C2TO3_OK;
+    return SYMCONV_conv1d_k5_psame_c2to3_OK;
 }

@@ -36,31 +36,31 @@
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_l),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
  * The arrays of one call must not overlap (the definitions qualify them restrict).
- * Every function returns CONV1D_K5_PSAME_C2TO3_OK (0) or an error code below and then writes nothing.
+ * Every function returns SYMCONV_conv1d_k5_psame_c2to3_OK (0) or an error code below and then writes nothing.
  * The spatial input size (in_l) is an argument of every function.
  */
-#ifndef CONV1D_K5_PSAME_C2TO3_H
-#define CONV1D_K5_PSAME_C2TO3_H
+#ifndef SYMCONV_conv1d_k5_psame_c2to3_H
+#define SYMCONV_conv1d_k5_psame_c2to3_H
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define CONV1D_K5_PSAME_C2TO3_OK 0
-#define CONV1D_K5_PSAME_C2TO3_ENULL 1 /* a required pointer is NULL */
-#define CONV1D_K5_PSAME_C2TO3_EBATCH 2 /* batch < 0 */
-#define CONV1D_K5_PSAME_C2TO3_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV1D_K5_PSAME_C2TO3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
+#define SYMCONV_conv1d_k5_psame_c2to3_OK 0
+#define SYMCONV_conv1d_k5_psame_c2to3_ENULL 1 /* a required pointer is NULL */
+#define SYMCONV_conv1d_k5_psame_c2to3_EBATCH 2 /* batch < 0 */
+#define SYMCONV_conv1d_k5_psame_c2to3_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv1d_k5_psame_c2to3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
-#define CONV1D_K5_PSAME_C2TO3_IN_CHANNELS 2
-#define CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS 3
-#define CONV1D_K5_PSAME_C2TO3_GROUPS 1
-#define CONV1D_K5_PSAME_C2TO3_TAPS 5
-#define CONV1D_K5_PSAME_C2TO3_KERNEL_L 5
-#define CONV1D_K5_PSAME_C2TO3_STRIDE_L 1
-#define CONV1D_K5_PSAME_C2TO3_DILATION_L 1
-#define CONV1D_K5_PSAME_C2TO3_PAD_BEFORE_L 2
-#define CONV1D_K5_PSAME_C2TO3_PAD_AFTER_L 2
+#define SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS 2
+#define SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS 3
+#define SYMCONV_conv1d_k5_psame_c2to3_GROUPS 1
+#define SYMCONV_conv1d_k5_psame_c2to3_TAPS 5
+#define SYMCONV_conv1d_k5_psame_c2to3_KERNEL_L 5
+#define SYMCONV_conv1d_k5_psame_c2to3_STRIDE_L 1
+#define SYMCONV_conv1d_k5_psame_c2to3_DILATION_L 1
+#define SYMCONV_conv1d_k5_psame_c2to3_PAD_BEFORE_L 2
+#define SYMCONV_conv1d_k5_psame_c2to3_PAD_AFTER_L 2
 
 /* The spatial output size. */
 int conv1d_k5_psame_c2to3_output_size(long in_l, long *out_l);
@@ -81,4 +81,4 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *dy, double *db, long batch, lo
 }
 #endif
 
-#endif /* CONV1D_K5_PSAME_C2TO3_H */
+#endif /* SYMCONV_conv1d_k5_psame_c2to3_H */

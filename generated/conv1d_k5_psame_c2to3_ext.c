@@ -209,7 +209,7 @@ static int fits(PyObject *a, int ndim, const npy_intp *shape)
 /* Fills s->out from s->in through conv1d_k5_psame_c2to3_output_size; 0 when the C refuses s->in. */
 static int output_of(Sizes *s)
 {
-    return conv1d_k5_psame_c2to3_output_size(s->in[0], &s->out[0]) == CONV1D_K5_PSAME_C2TO3_OK;
+    return conv1d_k5_psame_c2to3_output_size(s->in[0], &s->out[0]) == SYMCONV_conv1d_k5_psame_c2to3_OK;
 }
 
 /* The batch and the spatial input size of x (batch, channels, spatial…), and the output size: 0 when
@@ -326,14 +326,14 @@ static PyObject *too_large(const char *name)
  * be allocated, else ValueError (the checks make those unreachable). */
 static PyObject *failed(const char *function, int status)
 {
-    if (status == CONV1D_K5_PSAME_C2TO3_ENOMEM) {
+    if (status == SYMCONV_conv1d_k5_psame_c2to3_ENOMEM) {
         PyErr_Format(PyExc_MemoryError, "conv1d_k5_psame_c2to3_%s: no memory for the scratch buffers (packed weights, "
                      "padded copies)", function);
         return NULL;
     }
-    const char *what = status == CONV1D_K5_PSAME_C2TO3_ENULL ? "a required pointer is NULL"
-        : status == CONV1D_K5_PSAME_C2TO3_EBATCH ? "the batch size is negative"
-        : status == CONV1D_K5_PSAME_C2TO3_ESIZE ? "the input is too small" : NULL;
+    const char *what = status == SYMCONV_conv1d_k5_psame_c2to3_ENULL ? "a required pointer is NULL"
+        : status == SYMCONV_conv1d_k5_psame_c2to3_EBATCH ? "the batch size is negative"
+        : status == SYMCONV_conv1d_k5_psame_c2to3_ESIZE ? "the input is too small" : NULL;
     if (what != NULL)
         PyErr_Format(PyExc_ValueError, "conv1d_k5_psame_c2to3_%s: %s", function, what);
     else
@@ -362,14 +362,14 @@ static double positions(const long *size)
 
 static PyObject *run_forward(PyArrayObject *x, PyArrayObject *w, PyArrayObject *b, Sizes s)
 {
-    PyObject *y = empty(NDIM, s.batch, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, s.out);
+    PyObject *y = empty(NDIM, s.batch, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, s.out);
     if (y == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 2 * CONV1D_K5_PSAME_C2TO3_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS * 2 * SYMCONV_conv1d_k5_psame_c2to3_TAPS;
     int status;
     RUN(work, status = conv1d_k5_psame_c2to3_forward(PyArray_DATA(x), PyArray_DATA(w), b == NULL ? NULL : PyArray_DATA(b),
                                              PyArray_DATA((PyArrayObject *)y), s.batch, s.in[0]));
-    if (status != CONV1D_K5_PSAME_C2TO3_OK) {
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK) {
         Py_DECREF(y);
         return failed("forward", status);
     }
@@ -378,14 +378,14 @@ static PyObject *run_forward(PyArrayObject *x, PyArrayObject *w, PyArrayObject *
 
 static PyObject *run_grad_input(PyArrayObject *dy, PyArrayObject *w, Sizes s)
 {
-    PyObject *dx = empty(NDIM, s.batch, CONV1D_K5_PSAME_C2TO3_IN_CHANNELS, s.in);
+    PyObject *dx = empty(NDIM, s.batch, SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, s.in);
     if (dx == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 2 * CONV1D_K5_PSAME_C2TO3_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS * 2 * SYMCONV_conv1d_k5_psame_c2to3_TAPS;
     int status;
     RUN(work, status = conv1d_k5_psame_c2to3_grad_input(PyArray_DATA(dy), PyArray_DATA(w), PyArray_DATA((PyArrayObject *)dx),
                                                 s.batch, s.in[0]));
-    if (status != CONV1D_K5_PSAME_C2TO3_OK) {
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK) {
         Py_DECREF(dx);
         return failed("grad_input", status);
     }
@@ -395,14 +395,14 @@ static PyObject *run_grad_input(PyArrayObject *dy, PyArrayObject *w, Sizes s)
 static PyObject *run_grad_weight(PyArrayObject *x, PyArrayObject *dy, Sizes s)
 {
     const long kernel[SPATIAL] = { 5 };
-    PyObject *dw = empty(NDIM, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, 2, kernel);
+    PyObject *dw = empty(NDIM, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, 2, kernel);
     if (dw == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS * 2 * CONV1D_K5_PSAME_C2TO3_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS * 2 * SYMCONV_conv1d_k5_psame_c2to3_TAPS;
     int status;
     RUN(work, status = conv1d_k5_psame_c2to3_grad_weight(PyArray_DATA(x), PyArray_DATA(dy), PyArray_DATA((PyArrayObject *)dw),
                                                  s.batch, s.in[0]));
-    if (status != CONV1D_K5_PSAME_C2TO3_OK) {
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK) {
         Py_DECREF(dw);
         return failed("grad_weight", status);
     }
@@ -411,13 +411,13 @@ static PyObject *run_grad_weight(PyArrayObject *x, PyArrayObject *dy, Sizes s)
 
 static PyObject *run_grad_bias(PyArrayObject *dy, Sizes s)
 {
-    PyObject *db = empty(1, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, 0, s.out);
+    PyObject *db = empty(1, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, 0, s.out);
     if (db == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS;
     int status;
     RUN(work, status = conv1d_k5_psame_c2to3_grad_bias(PyArray_DATA(dy), PyArray_DATA((PyArrayObject *)db), s.batch, s.in[0]));
-    if (status != CONV1D_K5_PSAME_C2TO3_OK) {
+    if (status != SYMCONV_conv1d_k5_psame_c2to3_OK) {
         Py_DECREF(db);
         return failed("grad_bias", status);
     }
@@ -431,9 +431,9 @@ static PyObject *forward(PyObject *module, PyObject *const *args, Py_ssize_t nar
 {
     static const char *const names[] = {"x", "w", "b"};
     PyObject *a[3] = {NULL, NULL, NULL};
-    const npy_intp x_shape[NDIM] = { -1, CONV1D_K5_PSAME_C2TO3_IN_CHANNELS, -1 };
-    const npy_intp w_shape[NDIM] = { CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, 2, 5 };
-const npy_intp b_shape[1] = { CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS };
+    const npy_intp x_shape[NDIM] = { -1, SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, -1 };
+    const npy_intp w_shape[NDIM] = { SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, 2, 5 };
+const npy_intp b_shape[1] = { SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS };
     Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 3, a) && fits(a[0], NDIM, x_shape) && fits(a[1], NDIM, w_shape)
         && (a[2] == NULL || a[2] == Py_None || (1 && fits(a[2], 1, b_shape)))
@@ -463,11 +463,11 @@ static PyObject *grad_input(PyObject *module, PyObject *const *args, Py_ssize_t 
 {
     static const char *const names[] = {"dy", "w", "input_size"};
     PyObject *a[3] = {NULL, NULL, NULL};
-    const npy_intp w_shape[NDIM] = { CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, 2, 5 };
+    const npy_intp w_shape[NDIM] = { SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, 2, 5 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 3, a) && fits(a[1], NDIM, w_shape)
         && a[2] != NULL && input_size_of(a[2], &s, 0)) {
-    const npy_intp dy_shape[NDIM] = { -1, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, s.out[0] };
+    const npy_intp dy_shape[NDIM] = { -1, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, s.out[0] };
 if (fits(a[0], NDIM, dy_shape)) {
             s.batch = (long)PyArray_DIMS((PyArrayObject *)a[0])[0];
             return run_grad_input((PyArrayObject *)a[0], (PyArrayObject *)a[1], s);
@@ -500,11 +500,11 @@ static PyObject *grad_weight(PyObject *module, PyObject *const *args, Py_ssize_t
 {
     static const char *const names[] = {"x", "dy"};
     PyObject *a[2] = {NULL, NULL};
-    const npy_intp x_shape[NDIM] = { -1, CONV1D_K5_PSAME_C2TO3_IN_CHANNELS, -1 };
+    const npy_intp x_shape[NDIM] = { -1, SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, -1 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 2, a) && fits(a[0], NDIM, x_shape)
         && sizes_of_input((PyArrayObject *)a[0], &s)) {
-    const npy_intp dy_shape[NDIM] = { s.batch, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, s.out[0] };
+    const npy_intp dy_shape[NDIM] = { s.batch, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, s.out[0] };
 if (fits(a[1], NDIM, dy_shape))
             return run_grad_weight((PyArrayObject *)a[0], (PyArrayObject *)a[1], s);
     }
@@ -529,7 +529,7 @@ static PyObject *grad_bias(PyObject *module, PyObject *const *args, Py_ssize_t n
 {
     static const char *const names[] = {"dy"};
     PyObject *a[1] = {NULL};
-    const npy_intp dy_shape[NDIM] = { -1, CONV1D_K5_PSAME_C2TO3_OUT_CHANNELS, -1 };
+    const npy_intp dy_shape[NDIM] = { -1, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, -1 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 1, 1, a) && fits(a[0], NDIM, dy_shape)
         && sizes_of_output((PyArrayObject *)a[0], &s))

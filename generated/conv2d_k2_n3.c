@@ -33,26 +33,26 @@
  * output channels), compiled once and never inlined into its caller: the same machine code
  * computes every entry whatever the thread count, so the results are bit-identical. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define CONV2D_K2_N3_TASK static __attribute__((noipa))
+#define SYMCONV_conv2d_k2_n3_TASK static __attribute__((noipa))
 #elif defined(__GNUC__)
-#define CONV2D_K2_N3_TASK static __attribute__((noinline))
+#define SYMCONV_conv2d_k2_n3_TASK static __attribute__((noinline))
 #else
-#define CONV2D_K2_N3_TASK static
+#define SYMCONV_conv2d_k2_n3_TASK static
 #endif
 
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
-        return CONV2D_K2_N3_ESIZE;
+        return SYMCONV_conv2d_k2_n3_ESIZE;
     if (in_w < 1)
-        return CONV2D_K2_N3_ESIZE;
+        return SYMCONV_conv2d_k2_n3_ESIZE;
     if (in_h - 2 < 0)
-        return CONV2D_K2_N3_ESIZE;
+        return SYMCONV_conv2d_k2_n3_ESIZE;
     if (in_w - 2 < 0)
-        return CONV2D_K2_N3_ESIZE;
+        return SYMCONV_conv2d_k2_n3_ESIZE;
     *out_h = in_h - 1;
     *out_w = in_w - 1;
-    return CONV2D_K2_N3_OK;
+    return SYMCONV_conv2d_k2_n3_OK;
 }
 
 int conv2d_k2_n3_output_size(long *out_h, long *out_w)
@@ -60,30 +60,30 @@ int conv2d_k2_n3_output_size(long *out_h, long *out_w)
     const long in_h = 3;
     const long in_w = 3;
     if (out_h == NULL || out_w == NULL)
-        return CONV2D_K2_N3_ENULL;
+        return SYMCONV_conv2d_k2_n3_ENULL;
     return sizes(in_h, in_w, out_h, out_w);
 }
 
 /* forward: the work of unit e (the schedule's units) */
-CONV2D_K2_N3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e)
+SYMCONV_conv2d_k2_n3_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e)
 {
     const long in_h = 3;
     const long in_w = 3;
     const long out_h = 2;
     const long out_w = 2;
     const long n = e;
-    for (long g = 0; g < CONV2D_K2_N3_GROUPS; ++g) {
-        const double *xg = x + (n * CONV2D_K2_N3_IN_CHANNELS + g) * (in_h * in_w);
+    for (long g = 0; g < SYMCONV_conv2d_k2_n3_GROUPS; ++g) {
+        const double *xg = x + (n * SYMCONV_conv2d_k2_n3_IN_CHANNELS + g) * (in_h * in_w);
         long o = g;
         for (; o < g + 1; o += 1) {
-            double *restrict y0 = y + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
+            double *restrict y0 = y + (n * SYMCONV_conv2d_k2_n3_OUT_CHANNELS + o) * (out_h * out_w);
             const double bias0 = b != NULL ? b[o] : 0;
             for (long i = 0; i < out_h * out_w; ++i) {
                 y0[i] = bias0;
             }
             for (long c = 0; c < 1; ++c) {
                 const double *restrict xc = xg + c * (in_h * in_w);
-                const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K2_N3_TAPS;
+                const double *restrict w0 = w + ((o) * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS;
                 for (long oh = 0; oh < out_h; ++oh) {
                     const long ih = oh;
                     for (long ow = 0; ow < out_w; ++ow) {
@@ -121,21 +121,21 @@ int conv2d_k2_n3_forward(const double *restrict x, const double *restrict w, con
     const long in_h = 3;
     const long in_w = 3;
     if (x == NULL || w == NULL || y == NULL)
-        return CONV2D_K2_N3_ENULL;
+        return SYMCONV_conv2d_k2_n3_ENULL;
     if (batch < 0)
-        return CONV2D_K2_N3_EBATCH;
+        return SYMCONV_conv2d_k2_n3_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K2_N3_OK)
+    if (status != SYMCONV_conv2d_k2_n3_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e);
 
-    return CONV2D_K2_N3_OK;
+    return SYMCONV_conv2d_k2_n3_OK;
 }
 
 /* grad_input: the work of unit e */
-CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e)
+SYMCONV_conv2d_k2_n3_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e)
 {
     const long in_h = 3;
     const long in_w = 3;
@@ -146,8 +146,8 @@ CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *
     const long lo0_w = in_w < 1 ? in_w : 1;
     const long hi0_w = out_w < lo0_w ? lo0_w : out_w < in_w ? out_w : in_w;
     const long n = e;
-    for (long c = 0; c < CONV2D_K2_N3_IN_CHANNELS; ++c) {
-        double *restrict dxc = dx + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
+    for (long c = 0; c < SYMCONV_conv2d_k2_n3_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * SYMCONV_conv2d_k2_n3_IN_CHANNELS + c) * (in_h * in_w);
         for (long qh = 0; qh < in_h; ++qh) {
             const long jh = qh;
             if (qh >= lo0_h && qh < hi0_h) {
@@ -158,8 +158,8 @@ CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *
                     double a2 = 0;
                     double a3 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k2_n3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS;
                         if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
                         if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
                         if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
@@ -174,8 +174,8 @@ CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *
                     double a2 = 0;
                     double a3 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k2_n3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS;
                         a0 += wc[0] * dyo[out_w*qh + qw];
                         a1 += wc[1] * dyo[out_w*qh + qw - 1];
                         a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
@@ -190,8 +190,8 @@ CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *
                     double a2 = 0;
                     double a3 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k2_n3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS;
                         if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
                         if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
                         if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
@@ -207,8 +207,8 @@ CONV2D_K2_N3_TASK void grad_input_task(const double *restrict dy, const double *
                     double a2 = 0;
                     double a3 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K2_N3_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k2_n3_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS;
                         if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
                         if (qh < out_h && qw - 1 >= 0 && qw - 1 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 1];
                         if (qh - 1 >= 0 && qh - 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh - 1) + qw];
@@ -229,21 +229,21 @@ int conv2d_k2_n3_grad_input(const double *restrict dy, const double *restrict w,
     const long in_h = 3;
     const long in_w = 3;
     if (dy == NULL || w == NULL || dx == NULL)
-        return CONV2D_K2_N3_ENULL;
+        return SYMCONV_conv2d_k2_n3_ENULL;
     if (batch < 0)
-        return CONV2D_K2_N3_EBATCH;
+        return SYMCONV_conv2d_k2_n3_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K2_N3_OK)
+    if (status != SYMCONV_conv2d_k2_n3_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e);
 
-    return CONV2D_K2_N3_OK;
+    return SYMCONV_conv2d_k2_n3_OK;
 }
 
 /* grad_weight: the work of unit e */
-CONV2D_K2_N3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e)
+SYMCONV_conv2d_k2_n3_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e)
 {
     const long in_h = 3;
     const long in_w = 3;
@@ -256,8 +256,8 @@ CONV2D_K2_N3_TASK void grad_weight_task(const double *restrict x, const double *
         double a2 = 0;
         double a3 = 0;
         for (long n = 0; n < batch; ++n) {
-            const double *restrict dyo = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * (out_h * out_w);
-            const double *restrict xc = x + (n * CONV2D_K2_N3_IN_CHANNELS + c) * (in_h * in_w);
+            const double *restrict dyo = dy + (n * SYMCONV_conv2d_k2_n3_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * SYMCONV_conv2d_k2_n3_IN_CHANNELS + c) * (in_h * in_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
                 for (long ow = 0; ow < out_w; ++ow) {
@@ -270,10 +270,10 @@ CONV2D_K2_N3_TASK void grad_weight_task(const double *restrict x, const double *
                 }
             }
         }
-        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 0] = a0;
-        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 1] = a1;
-        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 2] = a2;
-        dw[(o * 1 + c) * CONV2D_K2_N3_TAPS + 3] = a3;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS + 0] = a0;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS + 1] = a1;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS + 2] = a2;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k2_n3_TAPS + 3] = a3;
     }
 }
 
@@ -285,17 +285,17 @@ int conv2d_k2_n3_grad_weight(const double *restrict x, const double *restrict dy
     const long in_h = 3;
     const long in_w = 3;
     if (x == NULL || dy == NULL || dw == NULL)
-        return CONV2D_K2_N3_ENULL;
+        return SYMCONV_conv2d_k2_n3_ENULL;
     if (batch < 0)
-        return CONV2D_K2_N3_EBATCH;
+        return SYMCONV_conv2d_k2_n3_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K2_N3_OK)
+    if (status != SYMCONV_conv2d_k2_n3_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K2_N3_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k2_n3_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e);
 
-    return CONV2D_K2_N3_OK;
+    return SYMCONV_conv2d_k2_n3_OK;
 }
 
 /* sum[k] + lost[k] += part[k] for each lane, compensated (Kahan): lost keeps what the add rounded off.
@@ -311,7 +311,7 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
 }
 
 /* grad_bias of output channel o, one unit */
-CONV2D_K2_N3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o)
+SYMCONV_conv2d_k2_n3_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o)
 {
     const long out_h = 2;
     const long out_w = 2;
@@ -319,7 +319,7 @@ CONV2D_K2_N3_TASK void grad_bias_task(const double *restrict dy, double *restric
     double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
     double lost[32] = {0}; /* what each lane's compensated adds rounded off */
     for (long n = 0; n < batch; ++n) {
-        const double *restrict row = dy + (n * CONV2D_K2_N3_OUT_CHANNELS + o) * plane;
+        const double *restrict row = dy + (n * SYMCONV_conv2d_k2_n3_OUT_CHANNELS + o) * plane;
         long i = 0;
         for (; plane - i >= 128; i += 128) {
             double part[32];
@@ -358,15 +358,15 @@ int conv2d_k2_n3_grad_bias(const double *restrict dy, double *restrict db, long 
     const long in_h = 3;
     const long in_w = 3;
     if (dy == NULL || db == NULL)
-        return CONV2D_K2_N3_ENULL;
+        return SYMCONV_conv2d_k2_n3_ENULL;
     if (batch < 0)
-        return CONV2D_K2_N3_EBATCH;
+        return SYMCONV_conv2d_k2_n3_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K2_N3_OK)
+    if (status != SYMCONV_conv2d_k2_n3_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K2_N3_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k2_n3_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e);
 
-    return CONV2D_K2_N3_OK;
+    return SYMCONV_conv2d_k2_n3_OK;
 }

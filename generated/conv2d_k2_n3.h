@@ -28,40 +28,40 @@
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
  * The arrays of one call must not overlap (the definitions qualify them restrict).
- * Every function returns CONV2D_K2_N3_OK (0) or an error code below and then writes nothing.
+ * Every function returns SYMCONV_conv2d_k2_n3_OK (0) or an error code below and then writes nothing.
  * The spatial input size is fixed to 3 3.
  */
-#ifndef CONV2D_K2_N3_H
-#define CONV2D_K2_N3_H
+#ifndef SYMCONV_conv2d_k2_n3_H
+#define SYMCONV_conv2d_k2_n3_H
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define CONV2D_K2_N3_OK 0
-#define CONV2D_K2_N3_ENULL 1 /* a required pointer is NULL */
-#define CONV2D_K2_N3_EBATCH 2 /* batch < 0 */
-#define CONV2D_K2_N3_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV2D_K2_N3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
+#define SYMCONV_conv2d_k2_n3_OK 0
+#define SYMCONV_conv2d_k2_n3_ENULL 1 /* a required pointer is NULL */
+#define SYMCONV_conv2d_k2_n3_EBATCH 2 /* batch < 0 */
+#define SYMCONV_conv2d_k2_n3_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv2d_k2_n3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
-#define CONV2D_K2_N3_IN_CHANNELS 1
-#define CONV2D_K2_N3_OUT_CHANNELS 1
-#define CONV2D_K2_N3_GROUPS 1
-#define CONV2D_K2_N3_TAPS 4
-#define CONV2D_K2_N3_KERNEL_H 2
-#define CONV2D_K2_N3_KERNEL_W 2
-#define CONV2D_K2_N3_STRIDE_H 1
-#define CONV2D_K2_N3_STRIDE_W 1
-#define CONV2D_K2_N3_DILATION_H 1
-#define CONV2D_K2_N3_DILATION_W 1
-#define CONV2D_K2_N3_PAD_BEFORE_H 0
-#define CONV2D_K2_N3_PAD_BEFORE_W 0
-#define CONV2D_K2_N3_PAD_AFTER_H 0
-#define CONV2D_K2_N3_PAD_AFTER_W 0
-#define CONV2D_K2_N3_IN_H 3
-#define CONV2D_K2_N3_IN_W 3
-#define CONV2D_K2_N3_OUT_H 2
-#define CONV2D_K2_N3_OUT_W 2
+#define SYMCONV_conv2d_k2_n3_IN_CHANNELS 1
+#define SYMCONV_conv2d_k2_n3_OUT_CHANNELS 1
+#define SYMCONV_conv2d_k2_n3_GROUPS 1
+#define SYMCONV_conv2d_k2_n3_TAPS 4
+#define SYMCONV_conv2d_k2_n3_KERNEL_H 2
+#define SYMCONV_conv2d_k2_n3_KERNEL_W 2
+#define SYMCONV_conv2d_k2_n3_STRIDE_H 1
+#define SYMCONV_conv2d_k2_n3_STRIDE_W 1
+#define SYMCONV_conv2d_k2_n3_DILATION_H 1
+#define SYMCONV_conv2d_k2_n3_DILATION_W 1
+#define SYMCONV_conv2d_k2_n3_PAD_BEFORE_H 0
+#define SYMCONV_conv2d_k2_n3_PAD_BEFORE_W 0
+#define SYMCONV_conv2d_k2_n3_PAD_AFTER_H 0
+#define SYMCONV_conv2d_k2_n3_PAD_AFTER_W 0
+#define SYMCONV_conv2d_k2_n3_IN_H 3
+#define SYMCONV_conv2d_k2_n3_IN_W 3
+#define SYMCONV_conv2d_k2_n3_OUT_H 2
+#define SYMCONV_conv2d_k2_n3_OUT_W 2
 
 /* The spatial output size. */
 int conv2d_k2_n3_output_size(long *out_h, long *out_w);
@@ -82,4 +82,4 @@ int conv2d_k2_n3_grad_bias(const double *dy, double *db, long batch);
 }
 #endif
 
-#endif /* CONV2D_K2_N3_H */
+#endif /* SYMCONV_conv2d_k2_n3_H */

@@ -33,51 +33,51 @@
  * output channels), compiled once and never inlined into its caller: the same machine code
  * computes every entry whatever the thread count, so the results are bit-identical. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define CONV2D_K3_D2_TASK static __attribute__((noipa))
+#define SYMCONV_conv2d_k3_d2_TASK static __attribute__((noipa))
 #elif defined(__GNUC__)
-#define CONV2D_K3_D2_TASK static __attribute__((noinline))
+#define SYMCONV_conv2d_k3_d2_TASK static __attribute__((noinline))
 #else
-#define CONV2D_K3_D2_TASK static
+#define SYMCONV_conv2d_k3_d2_TASK static
 #endif
 
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
-        return CONV2D_K3_D2_ESIZE;
+        return SYMCONV_conv2d_k3_d2_ESIZE;
     if (in_w < 1)
-        return CONV2D_K3_D2_ESIZE;
+        return SYMCONV_conv2d_k3_d2_ESIZE;
     if (in_h - 5 < 0)
-        return CONV2D_K3_D2_ESIZE;
+        return SYMCONV_conv2d_k3_d2_ESIZE;
     if (in_w - 5 < 0)
-        return CONV2D_K3_D2_ESIZE;
+        return SYMCONV_conv2d_k3_d2_ESIZE;
     *out_h = in_h - 4;
     *out_w = in_w - 4;
-    return CONV2D_K3_D2_OK;
+    return SYMCONV_conv2d_k3_d2_OK;
 }
 
 int conv2d_k3_d2_output_size(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (out_h == NULL || out_w == NULL)
-        return CONV2D_K3_D2_ENULL;
+        return SYMCONV_conv2d_k3_d2_ENULL;
     return sizes(in_h, in_w, out_h, out_w);
 }
 
 /* forward: the work of unit e (the schedule's units) */
-CONV2D_K3_D2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_d2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long n = e;
-    for (long g = 0; g < CONV2D_K3_D2_GROUPS; ++g) {
-        const double *xg = x + (n * CONV2D_K3_D2_IN_CHANNELS + g) * (in_h * in_w);
+    for (long g = 0; g < SYMCONV_conv2d_k3_d2_GROUPS; ++g) {
+        const double *xg = x + (n * SYMCONV_conv2d_k3_d2_IN_CHANNELS + g) * (in_h * in_w);
         long o = g;
         for (; o < g + 1; o += 1) {
-            double *restrict y0 = y + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
+            double *restrict y0 = y + (n * SYMCONV_conv2d_k3_d2_OUT_CHANNELS + o) * (out_h * out_w);
             const double bias0 = b != NULL ? b[o] : 0;
             for (long i = 0; i < out_h * out_w; ++i) {
                 y0[i] = bias0;
             }
             for (long c = 0; c < 1; ++c) {
                 const double *restrict xc = xg + c * (in_h * in_w);
-                const double *restrict w0 = w + ((o) * 1 + c) * CONV2D_K3_D2_TAPS;
+                const double *restrict w0 = w + ((o) * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS;
                 for (long oh = 0; oh < out_h; ++oh) {
                     const long ih = oh;
                     for (long ow = 0; ow < out_w; ++ow) {
@@ -133,29 +133,29 @@ int conv2d_k3_d2_forward(const double *restrict x, const double *restrict w, con
     long out_w;
     int status;
     if (x == NULL || w == NULL || y == NULL)
-        return CONV2D_K3_D2_ENULL;
+        return SYMCONV_conv2d_k3_d2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_D2_EBATCH;
+        return SYMCONV_conv2d_k3_d2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_D2_OK)
+    if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_D2_OK;
+    return SYMCONV_conv2d_k3_d2_OK;
 }
 
 /* grad_input: the work of unit e */
-CONV2D_K3_D2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_d2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo0_h = in_h < 4 ? in_h : 4;
     const long hi0_h = out_h < lo0_h ? lo0_h : out_h < in_h ? out_h : in_h;
     const long lo0_w = in_w < 4 ? in_w : 4;
     const long hi0_w = out_w < lo0_w ? lo0_w : out_w < in_w ? out_w : in_w;
     const long n = e;
-    for (long c = 0; c < CONV2D_K3_D2_IN_CHANNELS; ++c) {
-        double *restrict dxc = dx + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
+    for (long c = 0; c < SYMCONV_conv2d_k3_d2_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * SYMCONV_conv2d_k3_d2_IN_CHANNELS + c) * (in_h * in_w);
         for (long qh = 0; qh < in_h; ++qh) {
             const long jh = qh;
             if (qh >= lo0_h && qh < hi0_h) {
@@ -171,8 +171,8 @@ CONV2D_K3_D2_TASK void grad_input_task(const double *restrict dy, const double *
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_d2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS;
                         if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
                         if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
                         if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
@@ -197,8 +197,8 @@ CONV2D_K3_D2_TASK void grad_input_task(const double *restrict dy, const double *
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_d2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS;
                         a0 += wc[0] * dyo[out_w*qh + qw];
                         a1 += wc[1] * dyo[out_w*qh + qw - 2];
                         a2 += wc[2] * dyo[out_w*qh + qw - 4];
@@ -223,8 +223,8 @@ CONV2D_K3_D2_TASK void grad_input_task(const double *restrict dy, const double *
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_d2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS;
                         if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
                         if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
                         if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
@@ -250,8 +250,8 @@ CONV2D_K3_D2_TASK void grad_input_task(const double *restrict dy, const double *
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = 0; o < 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + c) * CONV2D_K3_D2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_d2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS;
                         if (qh < out_h && qw < out_w) a0 += wc[0] * dyo[out_w*qh + qw];
                         if (qh < out_h && qw - 2 >= 0 && qw - 2 < out_w) a1 += wc[1] * dyo[out_w*qh + qw - 2];
                         if (qh < out_h && qw - 4 >= 0 && qw - 4 < out_w) a2 += wc[2] * dyo[out_w*qh + qw - 4];
@@ -275,21 +275,21 @@ int conv2d_k3_d2_grad_input(const double *restrict dy, const double *restrict w,
     long out_w;
     int status;
     if (dy == NULL || w == NULL || dx == NULL)
-        return CONV2D_K3_D2_ENULL;
+        return SYMCONV_conv2d_k3_d2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_D2_EBATCH;
+        return SYMCONV_conv2d_k3_d2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_D2_OK)
+    if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_D2_OK;
+    return SYMCONV_conv2d_k3_d2_OK;
 }
 
 /* grad_weight: the work of unit e */
-CONV2D_K3_D2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_d2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long o = e;
     for (long c = 0; c < 1; ++c) {
@@ -303,8 +303,8 @@ CONV2D_K3_D2_TASK void grad_weight_task(const double *restrict x, const double *
         double a7 = 0;
         double a8 = 0;
         for (long n = 0; n < batch; ++n) {
-            const double *restrict dyo = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * (out_h * out_w);
-            const double *restrict xc = x + (n * CONV2D_K3_D2_IN_CHANNELS + c) * (in_h * in_w);
+            const double *restrict dyo = dy + (n * SYMCONV_conv2d_k3_d2_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * SYMCONV_conv2d_k3_d2_IN_CHANNELS + c) * (in_h * in_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
                 for (long ow = 0; ow < out_w; ++ow) {
@@ -322,15 +322,15 @@ CONV2D_K3_D2_TASK void grad_weight_task(const double *restrict x, const double *
                 }
             }
         }
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 0] = a0;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 1] = a1;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 2] = a2;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 3] = a3;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 4] = a4;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 5] = a5;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 6] = a6;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 7] = a7;
-        dw[(o * 1 + c) * CONV2D_K3_D2_TAPS + 8] = a8;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 0] = a0;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 1] = a1;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 2] = a2;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 3] = a3;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 4] = a4;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 5] = a5;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 6] = a6;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 7] = a7;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_d2_TAPS + 8] = a8;
     }
 }
 
@@ -340,17 +340,17 @@ int conv2d_k3_d2_grad_weight(const double *restrict x, const double *restrict dy
     long out_w;
     int status;
     if (x == NULL || dy == NULL || dw == NULL)
-        return CONV2D_K3_D2_ENULL;
+        return SYMCONV_conv2d_k3_d2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_D2_EBATCH;
+        return SYMCONV_conv2d_k3_d2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_D2_OK)
+    if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K3_D2_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k3_d2_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_D2_OK;
+    return SYMCONV_conv2d_k3_d2_OK;
 }
 
 /* sum[k] + lost[k] += part[k] for each lane, compensated (Kahan): lost keeps what the add rounded off.
@@ -366,13 +366,13 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
 }
 
 /* grad_bias of output channel o, one unit */
-CONV2D_K3_D2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
+SYMCONV_conv2d_k3_d2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
     double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
     double lost[32] = {0}; /* what each lane's compensated adds rounded off */
     for (long n = 0; n < batch; ++n) {
-        const double *restrict row = dy + (n * CONV2D_K3_D2_OUT_CHANNELS + o) * plane;
+        const double *restrict row = dy + (n * SYMCONV_conv2d_k3_d2_OUT_CHANNELS + o) * plane;
         long i = 0;
         for (; plane - i >= 128; i += 128) {
             double part[32];
@@ -409,15 +409,15 @@ int conv2d_k3_d2_grad_bias(const double *restrict dy, double *restrict db, long 
     long out_w;
     int status;
     if (dy == NULL || db == NULL)
-        return CONV2D_K3_D2_ENULL;
+        return SYMCONV_conv2d_k3_d2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_D2_EBATCH;
+        return SYMCONV_conv2d_k3_d2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_D2_OK)
+    if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K3_D2_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k3_d2_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_h, out_w);
 
-    return CONV2D_K3_D2_OK;
+    return SYMCONV_conv2d_k3_d2_OK;
 }

@@ -28,36 +28,36 @@
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
  * The arrays of one call must not overlap (the definitions qualify them restrict).
- * Every function returns CONV2D_K3_D2_OK (0) or an error code below and then writes nothing.
+ * Every function returns SYMCONV_conv2d_k3_d2_OK (0) or an error code below and then writes nothing.
  * The spatial input size (in_h, in_w) is an argument of every function.
  */
-#ifndef CONV2D_K3_D2_H
-#define CONV2D_K3_D2_H
+#ifndef SYMCONV_conv2d_k3_d2_H
+#define SYMCONV_conv2d_k3_d2_H
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define CONV2D_K3_D2_OK 0
-#define CONV2D_K3_D2_ENULL 1 /* a required pointer is NULL */
-#define CONV2D_K3_D2_EBATCH 2 /* batch < 0 */
-#define CONV2D_K3_D2_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV2D_K3_D2_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
+#define SYMCONV_conv2d_k3_d2_OK 0
+#define SYMCONV_conv2d_k3_d2_ENULL 1 /* a required pointer is NULL */
+#define SYMCONV_conv2d_k3_d2_EBATCH 2 /* batch < 0 */
+#define SYMCONV_conv2d_k3_d2_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv2d_k3_d2_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
-#define CONV2D_K3_D2_IN_CHANNELS 1
-#define CONV2D_K3_D2_OUT_CHANNELS 1
-#define CONV2D_K3_D2_GROUPS 1
-#define CONV2D_K3_D2_TAPS 9
-#define CONV2D_K3_D2_KERNEL_H 3
-#define CONV2D_K3_D2_KERNEL_W 3
-#define CONV2D_K3_D2_STRIDE_H 1
-#define CONV2D_K3_D2_STRIDE_W 1
-#define CONV2D_K3_D2_DILATION_H 2
-#define CONV2D_K3_D2_DILATION_W 2
-#define CONV2D_K3_D2_PAD_BEFORE_H 0
-#define CONV2D_K3_D2_PAD_BEFORE_W 0
-#define CONV2D_K3_D2_PAD_AFTER_H 0
-#define CONV2D_K3_D2_PAD_AFTER_W 0
+#define SYMCONV_conv2d_k3_d2_IN_CHANNELS 1
+#define SYMCONV_conv2d_k3_d2_OUT_CHANNELS 1
+#define SYMCONV_conv2d_k3_d2_GROUPS 1
+#define SYMCONV_conv2d_k3_d2_TAPS 9
+#define SYMCONV_conv2d_k3_d2_KERNEL_H 3
+#define SYMCONV_conv2d_k3_d2_KERNEL_W 3
+#define SYMCONV_conv2d_k3_d2_STRIDE_H 1
+#define SYMCONV_conv2d_k3_d2_STRIDE_W 1
+#define SYMCONV_conv2d_k3_d2_DILATION_H 2
+#define SYMCONV_conv2d_k3_d2_DILATION_W 2
+#define SYMCONV_conv2d_k3_d2_PAD_BEFORE_H 0
+#define SYMCONV_conv2d_k3_d2_PAD_BEFORE_W 0
+#define SYMCONV_conv2d_k3_d2_PAD_AFTER_H 0
+#define SYMCONV_conv2d_k3_d2_PAD_AFTER_W 0
 
 /* The spatial output size. */
 int conv2d_k3_d2_output_size(long in_h, long in_w, long *out_h, long *out_w);
@@ -78,4 +78,4 @@ int conv2d_k3_d2_grad_bias(const double *dy, double *db, long batch, long in_h, 
 }
 #endif
 
-#endif /* CONV2D_K3_D2_H */
+#endif /* SYMCONV_conv2d_k3_d2_H */

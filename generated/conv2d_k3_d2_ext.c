@@ -214,7 +214,7 @@ static int fits(PyObject *a, int ndim, const npy_intp *shape)
 /* Fills s->out from s->in through conv2d_k3_d2_output_size; 0 when the C refuses s->in. */
 static int output_of(Sizes *s)
 {
-    return conv2d_k3_d2_output_size(s->in[0], s->in[1], &s->out[0], &s->out[1]) == CONV2D_K3_D2_OK;
+    return conv2d_k3_d2_output_size(s->in[0], s->in[1], &s->out[0], &s->out[1]) == SYMCONV_conv2d_k3_d2_OK;
 }
 
 /* The batch and the spatial input size of x (batch, channels, spatial…), and the output size: 0 when
@@ -333,14 +333,14 @@ static PyObject *too_large(const char *name)
  * be allocated, else ValueError (the checks make those unreachable). */
 static PyObject *failed(const char *function, int status)
 {
-    if (status == CONV2D_K3_D2_ENOMEM) {
+    if (status == SYMCONV_conv2d_k3_d2_ENOMEM) {
         PyErr_Format(PyExc_MemoryError, "conv2d_k3_d2_%s: no memory for the scratch buffers (packed weights, "
                      "padded copies)", function);
         return NULL;
     }
-    const char *what = status == CONV2D_K3_D2_ENULL ? "a required pointer is NULL"
-        : status == CONV2D_K3_D2_EBATCH ? "the batch size is negative"
-        : status == CONV2D_K3_D2_ESIZE ? "the input is too small" : NULL;
+    const char *what = status == SYMCONV_conv2d_k3_d2_ENULL ? "a required pointer is NULL"
+        : status == SYMCONV_conv2d_k3_d2_EBATCH ? "the batch size is negative"
+        : status == SYMCONV_conv2d_k3_d2_ESIZE ? "the input is too small" : NULL;
     if (what != NULL)
         PyErr_Format(PyExc_ValueError, "conv2d_k3_d2_%s: %s", function, what);
     else
@@ -369,14 +369,14 @@ static double positions(const long *size)
 
 static PyObject *run_forward(PyArrayObject *x, PyArrayObject *w, PyArrayObject *b, Sizes s)
 {
-    PyObject *y = empty(NDIM, s.batch, CONV2D_K3_D2_OUT_CHANNELS, s.out);
+    PyObject *y = empty(NDIM, s.batch, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, s.out);
     if (y == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV2D_K3_D2_OUT_CHANNELS * 1 * CONV2D_K3_D2_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv2d_k3_d2_OUT_CHANNELS * 1 * SYMCONV_conv2d_k3_d2_TAPS;
     int status;
     RUN(work, status = conv2d_k3_d2_forward(PyArray_DATA(x), PyArray_DATA(w), b == NULL ? NULL : PyArray_DATA(b),
                                              PyArray_DATA((PyArrayObject *)y), s.batch, s.in[0], s.in[1]));
-    if (status != CONV2D_K3_D2_OK) {
+    if (status != SYMCONV_conv2d_k3_d2_OK) {
         Py_DECREF(y);
         return failed("forward", status);
     }
@@ -385,14 +385,14 @@ static PyObject *run_forward(PyArrayObject *x, PyArrayObject *w, PyArrayObject *
 
 static PyObject *run_grad_input(PyArrayObject *dy, PyArrayObject *w, Sizes s)
 {
-    PyObject *dx = empty(NDIM, s.batch, CONV2D_K3_D2_IN_CHANNELS, s.in);
+    PyObject *dx = empty(NDIM, s.batch, SYMCONV_conv2d_k3_d2_IN_CHANNELS, s.in);
     if (dx == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV2D_K3_D2_OUT_CHANNELS * 1 * CONV2D_K3_D2_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv2d_k3_d2_OUT_CHANNELS * 1 * SYMCONV_conv2d_k3_d2_TAPS;
     int status;
     RUN(work, status = conv2d_k3_d2_grad_input(PyArray_DATA(dy), PyArray_DATA(w), PyArray_DATA((PyArrayObject *)dx),
                                                 s.batch, s.in[0], s.in[1]));
-    if (status != CONV2D_K3_D2_OK) {
+    if (status != SYMCONV_conv2d_k3_d2_OK) {
         Py_DECREF(dx);
         return failed("grad_input", status);
     }
@@ -402,14 +402,14 @@ static PyObject *run_grad_input(PyArrayObject *dy, PyArrayObject *w, Sizes s)
 static PyObject *run_grad_weight(PyArrayObject *x, PyArrayObject *dy, Sizes s)
 {
     const long kernel[SPATIAL] = { 3, 3 };
-    PyObject *dw = empty(NDIM, CONV2D_K3_D2_OUT_CHANNELS, 1, kernel);
+    PyObject *dw = empty(NDIM, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, 1, kernel);
     if (dw == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV2D_K3_D2_OUT_CHANNELS * 1 * CONV2D_K3_D2_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv2d_k3_d2_OUT_CHANNELS * 1 * SYMCONV_conv2d_k3_d2_TAPS;
     int status;
     RUN(work, status = conv2d_k3_d2_grad_weight(PyArray_DATA(x), PyArray_DATA(dy), PyArray_DATA((PyArrayObject *)dw),
                                                  s.batch, s.in[0], s.in[1]));
-    if (status != CONV2D_K3_D2_OK) {
+    if (status != SYMCONV_conv2d_k3_d2_OK) {
         Py_DECREF(dw);
         return failed("grad_weight", status);
     }
@@ -418,13 +418,13 @@ static PyObject *run_grad_weight(PyArrayObject *x, PyArrayObject *dy, Sizes s)
 
 static PyObject *run_grad_bias(PyArrayObject *dy, Sizes s)
 {
-    PyObject *db = empty(1, CONV2D_K3_D2_OUT_CHANNELS, 0, s.out);
+    PyObject *db = empty(1, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, 0, s.out);
     if (db == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV2D_K3_D2_OUT_CHANNELS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv2d_k3_d2_OUT_CHANNELS;
     int status;
     RUN(work, status = conv2d_k3_d2_grad_bias(PyArray_DATA(dy), PyArray_DATA((PyArrayObject *)db), s.batch, s.in[0], s.in[1]));
-    if (status != CONV2D_K3_D2_OK) {
+    if (status != SYMCONV_conv2d_k3_d2_OK) {
         Py_DECREF(db);
         return failed("grad_bias", status);
     }
@@ -438,9 +438,9 @@ static PyObject *forward(PyObject *module, PyObject *const *args, Py_ssize_t nar
 {
     static const char *const names[] = {"x", "w", "b"};
     PyObject *a[3] = {NULL, NULL, NULL};
-    const npy_intp x_shape[NDIM] = { -1, CONV2D_K3_D2_IN_CHANNELS, -1, -1 };
-    const npy_intp w_shape[NDIM] = { CONV2D_K3_D2_OUT_CHANNELS, 1, 3, 3 };
-const npy_intp b_shape[1] = { CONV2D_K3_D2_OUT_CHANNELS };
+    const npy_intp x_shape[NDIM] = { -1, SYMCONV_conv2d_k3_d2_IN_CHANNELS, -1, -1 };
+    const npy_intp w_shape[NDIM] = { SYMCONV_conv2d_k3_d2_OUT_CHANNELS, 1, 3, 3 };
+const npy_intp b_shape[1] = { SYMCONV_conv2d_k3_d2_OUT_CHANNELS };
     Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 3, a) && fits(a[0], NDIM, x_shape) && fits(a[1], NDIM, w_shape)
         && (a[2] == NULL || a[2] == Py_None || (1 && fits(a[2], 1, b_shape)))
@@ -470,11 +470,11 @@ static PyObject *grad_input(PyObject *module, PyObject *const *args, Py_ssize_t 
 {
     static const char *const names[] = {"dy", "w", "input_size"};
     PyObject *a[3] = {NULL, NULL, NULL};
-    const npy_intp w_shape[NDIM] = { CONV2D_K3_D2_OUT_CHANNELS, 1, 3, 3 };
+    const npy_intp w_shape[NDIM] = { SYMCONV_conv2d_k3_d2_OUT_CHANNELS, 1, 3, 3 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 3, a) && fits(a[1], NDIM, w_shape)
         && a[2] != NULL && input_size_of(a[2], &s, 0)) {
-    const npy_intp dy_shape[NDIM] = { -1, CONV2D_K3_D2_OUT_CHANNELS, s.out[0], s.out[1] };
+    const npy_intp dy_shape[NDIM] = { -1, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, s.out[0], s.out[1] };
 if (fits(a[0], NDIM, dy_shape)) {
             s.batch = (long)PyArray_DIMS((PyArrayObject *)a[0])[0];
             return run_grad_input((PyArrayObject *)a[0], (PyArrayObject *)a[1], s);
@@ -507,11 +507,11 @@ static PyObject *grad_weight(PyObject *module, PyObject *const *args, Py_ssize_t
 {
     static const char *const names[] = {"x", "dy"};
     PyObject *a[2] = {NULL, NULL};
-    const npy_intp x_shape[NDIM] = { -1, CONV2D_K3_D2_IN_CHANNELS, -1, -1 };
+    const npy_intp x_shape[NDIM] = { -1, SYMCONV_conv2d_k3_d2_IN_CHANNELS, -1, -1 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 2, a) && fits(a[0], NDIM, x_shape)
         && sizes_of_input((PyArrayObject *)a[0], &s)) {
-    const npy_intp dy_shape[NDIM] = { s.batch, CONV2D_K3_D2_OUT_CHANNELS, s.out[0], s.out[1] };
+    const npy_intp dy_shape[NDIM] = { s.batch, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, s.out[0], s.out[1] };
 if (fits(a[1], NDIM, dy_shape))
             return run_grad_weight((PyArrayObject *)a[0], (PyArrayObject *)a[1], s);
     }
@@ -536,7 +536,7 @@ static PyObject *grad_bias(PyObject *module, PyObject *const *args, Py_ssize_t n
 {
     static const char *const names[] = {"dy"};
     PyObject *a[1] = {NULL};
-    const npy_intp dy_shape[NDIM] = { -1, CONV2D_K3_D2_OUT_CHANNELS, -1, -1 };
+    const npy_intp dy_shape[NDIM] = { -1, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, -1, -1 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 1, 1, a) && fits(a[0], NDIM, dy_shape)
         && sizes_of_output((PyArrayObject *)a[0], &s))

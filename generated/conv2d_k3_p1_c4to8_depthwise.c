@@ -86,37 +86,37 @@ typedef double hv_vec;
  * output channels), compiled once and never inlined into its caller: the same machine code
  * computes every entry whatever the thread count, so the results are bit-identical. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK static __attribute__((noipa))
+#define SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK static __attribute__((noipa))
 #elif defined(__GNUC__)
-#define CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK static __attribute__((noinline))
+#define SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK static __attribute__((noinline))
 #else
-#define CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK static
+#define SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK static
 #endif
 
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
     if (in_w < 1)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
     if (in_h - 1 < 0)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
     if (in_w - 1 < 0)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
     *out_h = in_h;
     *out_w = in_w;
-    return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK;
 }
 
 int conv2d_k3_p1_c4to8_depthwise_output_size(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (out_h == NULL || out_w == NULL)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENULL;
     return sizes(in_h, in_w, out_h, out_w);
 }
 
 /* forward: the work of unit e (the schedule's units) */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long *restrict held, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, double *restrict xp, long *restrict held, long e, long in_h, long in_w, long out_h, long out_w)
 {
     (void)w; /* read as the packed wp */
     const long step_c = 8*((in_w) / 8) + 8; /* the next input channel */
@@ -136,7 +136,7 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
         for (long c = 0; c < 1; ++c) {
             for (long ih = 0; ih < in_h; ++ih) {
                 {
-                    const double *restrict from = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w;
+                    const double *restrict from = x + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS + g * 1 + c) * (in_h * in_w) + ih*in_w;
                     double *restrict to = xp + (8*((in_w) / 8) + 8)*(c + ih + 1) + 8;
                     long k = 0;
                     for (; k + SV_LANES <= in_w; k += SV_LANES)
@@ -149,7 +149,7 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void forward_task(const double *restrict x, co
         *held = n * 4 + g;
     }
     const double *xg = xp;
-    double *yg = y + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + g * 1) * plane_y;
+    double *yg = y + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS + g * 1) * plane_y;
     const double *wg = wp + g * 9;
     long oh = 0;
     const long whole = out_h - (out_h - oh) % 4;
@@ -566,11 +566,11 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
     long out_w;
     int status;
     if (x == NULL || w == NULL || y == NULL)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
 
     double *wp = malloc(sizeof(double) * 36); /* w packed [g][channel block][c][tap][1] */
@@ -590,7 +590,7 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
     if (wp == NULL || xp == NULL) {
         free(wp);
         free(xbase);
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENOMEM;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENOMEM;
     }
     long held = -1; /* what this thread's buffers hold */
     for (long e = 0; e < batch * 4; ++e)
@@ -598,19 +598,19 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
     free(wp);
     free(xbase);
 
-    return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK;
 }
 
 /* grad_input: the work of unit e */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo0_h = in_h < 1 ? in_h : 1;
     const long hi0_h = out_h - 1 < lo0_h ? lo0_h : out_h - 1 < in_h ? out_h - 1 : in_h;
     const long lo0_w = in_w < 1 ? in_w : 1;
     const long hi0_w = out_w - 1 < lo0_w ? lo0_w : out_w - 1 < in_w ? out_w - 1 : in_w;
     const long n = e;
-    for (long c = 0; c < CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS; ++c) {
-        double *restrict dxc = dx + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c) * (in_h * in_w);
+    for (long c = 0; c < SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS + c) * (in_h * in_w);
         for (long qh = 0; qh < in_h; ++qh) {
             const long jh = qh;
             if (qh >= lo0_h && qh < hi0_h) {
@@ -626,8 +626,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_input_task(const double *restrict dy
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = c; o < c + 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS;
                         if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
                         if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
                         if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
@@ -652,8 +652,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_input_task(const double *restrict dy
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = c; o < c + 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS;
                         a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
                         a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
                         a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
@@ -678,8 +678,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_input_task(const double *restrict dy
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = c; o < c + 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS;
                         if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
                         if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
                         if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
@@ -705,8 +705,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_input_task(const double *restrict dy
                     double a7 = 0;
                     double a8 = 0;
                     for (long o = c; o < c + 1; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 1 + 0) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 1 + 0) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS;
                         if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
                         if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
                         if (qh + 1 < out_h && qw - 1 >= 0 && qw - 1 < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw - 1];
@@ -730,21 +730,21 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const dou
     long out_w;
     int status;
     if (dy == NULL || w == NULL || dx == NULL)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK;
 }
 
 /* grad_weight: the work of unit e */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : in_h - 1 < lo_h ? lo_h : in_h - 1;
@@ -762,8 +762,8 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_weight_task(const double *restrict x
         double a7 = 0;
         double a8 = 0;
         for (long n = 0; n < batch; ++n) {
-            const double *restrict dyo = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * (out_h * out_w);
-            const double *restrict xc = x + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_IN_CHANNELS + c + o) * (in_h * in_w);
+            const double *restrict dyo = dy + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS + c + o) * (in_h * in_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = oh;
                 if (oh >= lo_h && oh < hi_h) {
@@ -823,15 +823,15 @@ CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_weight_task(const double *restrict x
                 }
             }
         }
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 0] = a0;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 1] = a1;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 2] = a2;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 3] = a3;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 4] = a4;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 5] = a5;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 6] = a6;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 7] = a7;
-        dw[(o * 1 + c) * CONV2D_K3_P1_C4TO8_DEPTHWISE_TAPS + 8] = a8;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 0] = a0;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 1] = a1;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 2] = a2;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 3] = a3;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 4] = a4;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 5] = a5;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 6] = a6;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 7] = a7;
+        dw[(o * 1 + c) * SYMCONV_conv2d_k3_p1_c4to8_depthwise_TAPS + 8] = a8;
     }
 }
 
@@ -841,17 +841,17 @@ int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *restrict x, const dou
     long out_w;
     int status;
     if (x == NULL || dy == NULL || dw == NULL)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK;
 }
 
 /* sum[k] + lost[k] += part[k] for each lane, compensated (Kahan): lost keeps what the add rounded off.
@@ -867,13 +867,13 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
 }
 
 /* grad_bias of output channel o, one unit */
-CONV2D_K3_P1_C4TO8_DEPTHWISE_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
     double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
     double lost[32] = {0}; /* what each lane's compensated adds rounded off */
     for (long n = 0; n < batch; ++n) {
-        const double *restrict row = dy + (n * CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS + o) * plane;
+        const double *restrict row = dy + (n * SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS + o) * plane;
         long i = 0;
         for (; plane - i >= 128; i += 128) {
             double part[32];
@@ -910,15 +910,15 @@ int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *restrict dy, double *re
     long out_w;
     int status;
     if (dy == NULL || db == NULL)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_DEPTHWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_DEPTHWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K3_P1_C4TO8_DEPTHWISE_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_h, out_w);
 
-    return CONV2D_K3_P1_C4TO8_DEPTHWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK;
 }

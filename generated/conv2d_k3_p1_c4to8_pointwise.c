@@ -94,37 +94,37 @@ typedef double hv_vec;
  * output channels), compiled once and never inlined into its caller: the same machine code
  * computes every entry whatever the thread count, so the results are bit-identical. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define CONV2D_K3_P1_C4TO8_POINTWISE_TASK static __attribute__((noipa))
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_TASK static __attribute__((noipa))
 #elif defined(__GNUC__)
-#define CONV2D_K3_P1_C4TO8_POINTWISE_TASK static __attribute__((noinline))
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_TASK static __attribute__((noinline))
 #else
-#define CONV2D_K3_P1_C4TO8_POINTWISE_TASK static
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_TASK static
 #endif
 
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ESIZE;
     if (in_w < 1)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ESIZE;
     if (in_h - 1 < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ESIZE;
     if (in_w - 1 < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ESIZE;
     *out_h = in_h;
     *out_w = in_w;
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK;
 }
 
 int conv2d_k3_p1_c4to8_pointwise_output_size(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (out_h == NULL || out_w == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENULL;
     return sizes(in_h, in_w, out_h, out_w);
 }
 
 /* forward: the work of unit e (the schedule's units) */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_pointwise_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, const double *restrict wp, long e, long in_h, long in_w, long out_h, long out_w)
 {
     (void)w; /* read as the packed wp */
     const long step_c = in_h*in_w; /* the next input channel */
@@ -132,8 +132,8 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void forward_task(const double *restrict x, co
     const long off0 = 0;
     const long n = e;
     const long g = 0;
-    const double *xg = x + (n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS + g * 4) * step_c;
-    double *yg = y + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + g * 8) * plane_y;
+    const double *xg = x + (n * SYMCONV_conv2d_k3_p1_c4to8_pointwise_IN_CHANNELS + g * 4) * step_c;
+    double *yg = y + (n * SYMCONV_conv2d_k3_p1_c4to8_pointwise_OUT_CHANNELS + g * 8) * plane_y;
 #if SV_REGISTERS >= 32
     const double *wg = wp + g * 32;
     for (long ob = 0; ob < 1; ++ob) {
@@ -518,11 +518,11 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
     long out_w;
     int status;
     if (x == NULL || w == NULL || y == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK)
         return status;
 
 #if SV_REGISTERS >= 32
@@ -551,12 +551,12 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
                         }
 #endif
     if (wp == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENOMEM;
     for (long e = 0; e < batch * 1; ++e)
         forward_task(x, w, b, y, wp, e, in_h, in_w, out_h, out_w);
     free(wp);
 
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK;
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -566,9 +566,9 @@ int conv2d_k3_p1_c4to8_pointwise_forward(const double *restrict x, const double 
 
 /* The positions of one vector of the blocked grad_input's tiles: the path compiled. */
 #if defined(__AVX512F__) && defined(__FMA__)
-#define CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES 8
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_GI_LANES 8
 #else
-#define CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES 4
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_GI_LANES 4
 #endif
 
 static void conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(const double *restrict dy, long dy_plane, const double *restrict w, const long *tap_offset,
@@ -1159,23 +1159,23 @@ static void conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(const double *restrict dy, 
 }
 
 /* grad_input: the work of unit e */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_pointwise_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long len = in_w*(in_h - 1) + in_w; /* the flat positions q up to the last input position */
     const long tap_offset[1] = {0};
     const long n = e;
     const long c = 0;
-    const double *dyz = dy + n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w);
-    double *dxz = dx + n * CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w);
+    const double *dyz = dy + n * SYMCONV_conv2d_k3_p1_c4to8_pointwise_OUT_CHANNELS * (out_h * out_w);
+    double *dxz = dx + n * SYMCONV_conv2d_k3_p1_c4to8_pointwise_IN_CHANNELS * (in_h * in_w);
     const double *dyg = dyz;
     const double *wg = w;
     double *dxg = dxz;
     {
         long q = 0;
         for (long oc = 0; oc < 8; oc += 16) {
-            for (q = 0; q + 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += 2 * CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
+            for (q = 0; q + 2 * SYMCONV_conv2d_k3_p1_c4to8_pointwise_GI_LANES <= len; q += 2 * SYMCONV_conv2d_k3_p1_c4to8_pointwise_GI_LANES)
                 conv2d_k3_p1_c4to8_pointwise_gi_tile_4x2(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
-            for (; q + CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES <= len; q += CONV2D_K3_P1_C4TO8_POINTWISE_GI_LANES)
+            for (; q + SYMCONV_conv2d_k3_p1_c4to8_pointwise_GI_LANES <= len; q += SYMCONV_conv2d_k3_p1_c4to8_pointwise_GI_LANES)
                 conv2d_k3_p1_c4to8_pointwise_gi_tile_4x1(dyg + oc * (out_h * out_w) + q, out_h * out_w, wg + oc * 4, tap_offset, 8 - oc < 16 ? 8 - oc : 16, oc == 0, dxg + q, in_h * in_w);
         }
         for (; q < len; ++q) {
@@ -1199,21 +1199,21 @@ int conv2d_k3_p1_c4to8_pointwise_grad_input(const double *restrict dy, const dou
     long out_w;
     int status;
     if (dy == NULL || w == NULL || dx == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK)
         return status;
 
     for (long e = 0; e < batch * 1; ++e)
         grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK;
 }
 
 /* grad_weight: the work of unit e */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_pointwise_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long len = in_w*(out_h - 1) + out_w; /* the flat positions q up to the last output */
     const long tap_offset[1] = {0};
@@ -1224,12 +1224,12 @@ CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_weight_task(const double *restrict x
     if (o + 6 <= 8) {
         for (long j = 0; j < 4; j += 2) {
             const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
-            conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
+            conv2d_k3_p1_c4to8_pointwise_gw_tile_6x2(dy + (o) * (out_h * out_w), out_h * out_w, SYMCONV_conv2d_k3_p1_c4to8_pointwise_OUT_CHANNELS * (out_h * out_w), xcol, SYMCONV_conv2d_k3_p1_c4to8_pointwise_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
         }
     } else {
         for (long j = 0; j < 4; j += 2) {
             const double *xcol[2] = {x + ((j + 0) / 1) * (in_h * in_w) + tap_offset[(j + 0) % 1], x + ((j + 1) / 1) * (in_h * in_w) + tap_offset[(j + 1) % 1]};
-            conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (o) * (out_h * out_w), out_h * out_w, CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS * (out_h * out_w), xcol, CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
+            conv2d_k3_p1_c4to8_pointwise_gw_tile_2x2(dy + (o) * (out_h * out_w), out_h * out_w, SYMCONV_conv2d_k3_p1_c4to8_pointwise_OUT_CHANNELS * (out_h * out_w), xcol, SYMCONV_conv2d_k3_p1_c4to8_pointwise_IN_CHANNELS * (in_h * in_w), batch, len, dw + o * 4 + j, 4);
         }
     }
 }
@@ -1240,17 +1240,17 @@ int conv2d_k3_p1_c4to8_pointwise_grad_weight(const double *restrict x, const dou
     long out_w;
     int status;
     if (x == NULL || dy == NULL || dw == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK)
         return status;
 
     for (long e = 0; e < 2; ++e)
         grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK;
 }
 
 /* sum[k] + lost[k] += part[k] for each lane, compensated (Kahan): lost keeps what the add rounded off.
@@ -1266,13 +1266,13 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
 }
 
 /* grad_bias of output channel o, one unit */
-CONV2D_K3_P1_C4TO8_POINTWISE_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
+SYMCONV_conv2d_k3_p1_c4to8_pointwise_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
     double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
     double lost[32] = {0}; /* what each lane's compensated adds rounded off */
     for (long n = 0; n < batch; ++n) {
-        const double *restrict row = dy + (n * CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS + o) * plane;
+        const double *restrict row = dy + (n * SYMCONV_conv2d_k3_p1_c4to8_pointwise_OUT_CHANNELS + o) * plane;
         long i = 0;
         for (; plane - i >= 128; i += 128) {
             double part[32];
@@ -1309,15 +1309,15 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *restrict dy, double *re
     long out_w;
     int status;
     if (dy == NULL || db == NULL)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_ENULL;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENULL;
     if (batch < 0)
-        return CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH;
+        return SYMCONV_conv2d_k3_p1_c4to8_pointwise_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_P1_C4TO8_POINTWISE_OK)
+    if (status != SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k3_p1_c4to8_pointwise_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_h, out_w);
 
-    return CONV2D_K3_P1_C4TO8_POINTWISE_OK;
+    return SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK;
 }

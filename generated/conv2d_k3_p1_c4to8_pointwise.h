@@ -40,36 +40,36 @@
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
  * The arrays of one call must not overlap (the definitions qualify them restrict).
- * Every function returns CONV2D_K3_P1_C4TO8_POINTWISE_OK (0) or an error code below and then writes nothing.
+ * Every function returns SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK (0) or an error code below and then writes nothing.
  * The spatial input size (in_h, in_w) is an argument of every function.
  */
-#ifndef CONV2D_K3_P1_C4TO8_POINTWISE_H
-#define CONV2D_K3_P1_C4TO8_POINTWISE_H
+#ifndef SYMCONV_conv2d_k3_p1_c4to8_pointwise_H
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_H
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define CONV2D_K3_P1_C4TO8_POINTWISE_OK 0
-#define CONV2D_K3_P1_C4TO8_POINTWISE_ENULL 1 /* a required pointer is NULL */
-#define CONV2D_K3_P1_C4TO8_POINTWISE_EBATCH 2 /* batch < 0 */
-#define CONV2D_K3_P1_C4TO8_POINTWISE_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV2D_K3_P1_C4TO8_POINTWISE_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_OK 0
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENULL 1 /* a required pointer is NULL */
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_EBATCH 2 /* batch < 0 */
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
-#define CONV2D_K3_P1_C4TO8_POINTWISE_IN_CHANNELS 4
-#define CONV2D_K3_P1_C4TO8_POINTWISE_OUT_CHANNELS 8
-#define CONV2D_K3_P1_C4TO8_POINTWISE_GROUPS 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_TAPS 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_KERNEL_H 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_KERNEL_W 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_STRIDE_H 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_STRIDE_W 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_DILATION_H 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_DILATION_W 1
-#define CONV2D_K3_P1_C4TO8_POINTWISE_PAD_BEFORE_H 0
-#define CONV2D_K3_P1_C4TO8_POINTWISE_PAD_BEFORE_W 0
-#define CONV2D_K3_P1_C4TO8_POINTWISE_PAD_AFTER_H 0
-#define CONV2D_K3_P1_C4TO8_POINTWISE_PAD_AFTER_W 0
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_IN_CHANNELS 4
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_OUT_CHANNELS 8
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_GROUPS 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_TAPS 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_KERNEL_H 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_KERNEL_W 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_STRIDE_H 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_STRIDE_W 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_DILATION_H 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_DILATION_W 1
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_PAD_BEFORE_H 0
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_PAD_BEFORE_W 0
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_PAD_AFTER_H 0
+#define SYMCONV_conv2d_k3_p1_c4to8_pointwise_PAD_AFTER_W 0
 
 /* The spatial output size. */
 int conv2d_k3_p1_c4to8_pointwise_output_size(long in_h, long in_w, long *out_h, long *out_w);
@@ -90,4 +90,4 @@ int conv2d_k3_p1_c4to8_pointwise_grad_bias(const double *dy, double *db, long ba
 }
 #endif
 
-#endif /* CONV2D_K3_P1_C4TO8_POINTWISE_H */
+#endif /* SYMCONV_conv2d_k3_p1_c4to8_pointwise_H */

@@ -32,54 +32,54 @@
  * output channels), compiled once and never inlined into its caller: the same machine code
  * computes every entry whatever the thread count, so the results are bit-identical. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define CONV2D_K3_S2_P1_C4TO8_G2_TASK static __attribute__((noipa))
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK static __attribute__((noipa))
 #elif defined(__GNUC__)
-#define CONV2D_K3_S2_P1_C4TO8_G2_TASK static __attribute__((noinline))
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK static __attribute__((noinline))
 #else
-#define CONV2D_K3_S2_P1_C4TO8_G2_TASK static
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK static
 #endif
 
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ESIZE;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
     if (in_w < 1)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ESIZE;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
     if (in_h - 1 < 0)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ESIZE;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
     if (in_w - 1 < 0)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ESIZE;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
     *out_h = (in_h - 1) / 2 + 1;
     *out_w = (in_w - 1) / 2 + 1;
-    return CONV2D_K3_S2_P1_C4TO8_G2_OK;
+    return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK;
 }
 
 int conv2d_k3_s2_p1_c4to8_g2_output_size(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (out_h == NULL || out_w == NULL)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ENULL;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ENULL;
     return sizes(in_h, in_w, out_h, out_w);
 }
 
 /* forward: the work of unit e (the schedule's units) */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
     const long n = e;
-    for (long g = 0; g < CONV2D_K3_S2_P1_C4TO8_G2_GROUPS; ++g) {
-        const double *xg = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + 2*g) * (in_h * in_w);
+    for (long g = 0; g < SYMCONV_conv2d_k3_s2_p1_c4to8_g2_GROUPS; ++g) {
+        const double *xg = x + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS + 2*g) * (in_h * in_w);
         long o = 4*g;
         for (; o < 4*g + 1; o += 4) {
-            double *restrict y0 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
+            double *restrict y0 = y + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
             const double bias0 = b != NULL ? b[o] : 0;
-            double *restrict y1 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 1) * (out_h * out_w);
+            double *restrict y1 = y + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o + 1) * (out_h * out_w);
             const double bias1 = b != NULL ? b[o + 1] : 0;
-            double *restrict y2 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 2) * (out_h * out_w);
+            double *restrict y2 = y + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o + 2) * (out_h * out_w);
             const double bias2 = b != NULL ? b[o + 2] : 0;
-            double *restrict y3 = y + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o + 3) * (out_h * out_w);
+            double *restrict y3 = y + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o + 3) * (out_h * out_w);
             const double bias3 = b != NULL ? b[o + 3] : 0;
             for (long i = 0; i < out_h * out_w; ++i) {
                 y0[i] = bias0;
@@ -89,10 +89,10 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void forward_task(const double *restrict x, const 
             }
             for (long c = 0; c < 2; ++c) {
                 const double *restrict xc = xg + c * (in_h * in_w);
-                const double *restrict w0 = w + ((o) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                const double *restrict w1 = w + ((o + 1) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                const double *restrict w2 = w + ((o + 2) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
-                const double *restrict w3 = w + ((o + 3) * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                const double *restrict w0 = w + ((o) * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
+                const double *restrict w1 = w + ((o + 1) * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
+                const double *restrict w2 = w + ((o + 2) * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
+                const double *restrict w3 = w + ((o + 3) * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                 for (long oh = 0; oh < out_h; ++oh) {
                     const long ih = 2*oh;
                     if (oh >= lo_h && oh < hi_h) {
@@ -382,21 +382,21 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *restrict x, const double *res
     long out_w;
     int status;
     if (x == NULL || w == NULL || y == NULL)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ENULL;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_S2_P1_C4TO8_G2_EBATCH;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
+    if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_S2_P1_C4TO8_G2_OK;
+    return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK;
 }
 
 /* grad_input: the work of unit e */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long hi0_h = out_h < 0 ? 0 : out_h < (in_h + 1) / 2 ? out_h : (in_h + 1) / 2;
     const long hi0_w = out_w < 0 ? 0 : out_w < (in_w + 1) / 2 ? out_w : (in_w + 1) / 2;
@@ -407,8 +407,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
     const long hi3_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
     const long hi3_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
     const long n = e;
-    for (long c = 0; c < CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS; ++c) {
-        double *restrict dxc = dx + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c) * (in_h * in_w);
+    for (long c = 0; c < SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS + c) * (in_h * in_w);
         for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
             const long jh = 2*qh;
             if (qh < hi0_h) {
@@ -416,8 +416,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     const long jw = 2*qw;
                     double a4 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         a4 += wc[4] * dyo[out_w*qh + qw];
                     }
                     dxc[in_w*jh + jw] = a4;
@@ -426,8 +426,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     const long jw = 2*qw;
                     double a4 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
                     }
                     dxc[in_w*jh + jw] = a4;
@@ -437,8 +437,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     const long jw = 2*qw;
                     double a4 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*qh + qw];
                     }
                     dxc[in_w*jh + jw] = a4;
@@ -453,8 +453,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a3 = 0;
                     double a5 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         a3 += wc[3] * dyo[out_w*qh + qw + 1];
                         a5 += wc[5] * dyo[out_w*qh + qw];
                     }
@@ -465,8 +465,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a3 = 0;
                     double a5 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
                         if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
                     }
@@ -478,8 +478,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a3 = 0;
                     double a5 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*qh + qw + 1];
                         if (qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*qh + qw];
                     }
@@ -495,8 +495,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a1 = 0;
                     double a7 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
                         a7 += wc[7] * dyo[out_w*qh + qw];
                     }
@@ -507,8 +507,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a1 = 0;
                     double a7 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
                         if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
                     }
@@ -520,8 +520,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a1 = 0;
                     double a7 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(qh + 1) + qw];
                         if (qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*qh + qw];
                     }
@@ -539,8 +539,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a6 = 0;
                     double a8 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
                         a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
                         a6 += wc[6] * dyo[out_w*qh + qw + 1];
@@ -555,8 +555,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a6 = 0;
                     double a8 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
                         if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
                         if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
@@ -572,8 +572,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_input_task(const double *restrict dy, co
                     double a6 = 0;
                     double a8 = 0;
                     for (long o = 4*((c) / 2); o < 4*((c) / 2) + 4; ++o) {
-                        const double *dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS;
+                        const double *dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+                        const double *wc = w + (o * 2 + c - (2*((c) / 2))) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS;
                         if (qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(qh + 1) + qw + 1];
                         if (qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(qh + 1) + qw];
                         if (qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*qh + qw + 1];
@@ -592,21 +592,21 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double 
     long out_w;
     int status;
     if (dy == NULL || w == NULL || dx == NULL)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ENULL;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_S2_P1_C4TO8_G2_EBATCH;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
+    if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_S2_P1_C4TO8_G2_OK;
+    return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK;
 }
 
 /* grad_weight: the work of unit e */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
+SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e, long in_h, long in_w, long out_h, long out_w)
 {
     const long lo_h = out_h < 1 ? out_h : 1;
     const long hi_h = in_h - 2 < 0 ? lo_h : (in_h) / 2 < lo_h ? lo_h : (in_h) / 2;
@@ -624,8 +624,8 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_weight_task(const double *restrict x, co
         double a7 = 0;
         double a8 = 0;
         for (long n = 0; n < batch; ++n) {
-            const double *restrict dyo = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * (out_h * out_w);
-            const double *restrict xc = x + (n * CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
+            const double *restrict dyo = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * (out_h * out_w);
+            const double *restrict xc = x + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS + c + 2*((o) / 4)) * (in_h * in_w);
             for (long oh = 0; oh < out_h; ++oh) {
                 const long ih = 2*oh;
                 if (oh >= lo_h && oh < hi_h) {
@@ -685,15 +685,15 @@ CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_weight_task(const double *restrict x, co
                 }
             }
         }
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 0] = a0;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 1] = a1;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 2] = a2;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 3] = a3;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 4] = a4;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 5] = a5;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 6] = a6;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 7] = a7;
-        dw[(o * 2 + c) * CONV2D_K3_S2_P1_C4TO8_G2_TAPS + 8] = a8;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 0] = a0;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 1] = a1;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 2] = a2;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 3] = a3;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 4] = a4;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 5] = a5;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 6] = a6;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 7] = a7;
+        dw[(o * 2 + c) * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS + 8] = a8;
     }
 }
 
@@ -703,17 +703,17 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *restrict x, const double 
     long out_w;
     int status;
     if (x == NULL || dy == NULL || dw == NULL)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ENULL;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_S2_P1_C4TO8_G2_EBATCH;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
+    if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
 
-    return CONV2D_K3_S2_P1_C4TO8_G2_OK;
+    return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK;
 }
 
 /* sum[k] + lost[k] += part[k] for each lane, compensated (Kahan): lost keeps what the add rounded off.
@@ -729,13 +729,13 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
 }
 
 /* grad_bias of output channel o, one unit */
-CONV2D_K3_S2_P1_C4TO8_G2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
+SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o, long out_h, long out_w)
 {
     const long plane = out_h * out_w; /* positions of one output map */
     double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
     double lost[32] = {0}; /* what each lane's compensated adds rounded off */
     for (long n = 0; n < batch; ++n) {
-        const double *restrict row = dy + (n * CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS + o) * plane;
+        const double *restrict row = dy + (n * SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS + o) * plane;
         long i = 0;
         for (; plane - i >= 128; i += 128) {
             double part[32];
@@ -772,15 +772,15 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *restrict dy, double *restri
     long out_w;
     int status;
     if (dy == NULL || db == NULL)
-        return CONV2D_K3_S2_P1_C4TO8_G2_ENULL;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ENULL;
     if (batch < 0)
-        return CONV2D_K3_S2_P1_C4TO8_G2_EBATCH;
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_EBATCH;
     status = sizes(in_h, in_w, &out_h, &out_w);
-    if (status != CONV2D_K3_S2_P1_C4TO8_G2_OK)
+    if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
 
-    for (long e = 0; e < CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_h, out_w);
 
-    return CONV2D_K3_S2_P1_C4TO8_G2_OK;
+    return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK;
 }

@@ -27,36 +27,36 @@
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
  * The arrays of one call must not overlap (the definitions qualify them restrict).
- * Every function returns CONV2D_K3_S2_P1_C4TO8_G2_OK (0) or an error code below and then writes nothing.
+ * Every function returns SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK (0) or an error code below and then writes nothing.
  * The spatial input size (in_h, in_w) is an argument of every function.
  */
-#ifndef CONV2D_K3_S2_P1_C4TO8_G2_H
-#define CONV2D_K3_S2_P1_C4TO8_G2_H
+#ifndef SYMCONV_conv2d_k3_s2_p1_c4to8_g2_H
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_H
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define CONV2D_K3_S2_P1_C4TO8_G2_OK 0
-#define CONV2D_K3_S2_P1_C4TO8_G2_ENULL 1 /* a required pointer is NULL */
-#define CONV2D_K3_S2_P1_C4TO8_G2_EBATCH 2 /* batch < 0 */
-#define CONV2D_K3_S2_P1_C4TO8_G2_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV2D_K3_S2_P1_C4TO8_G2_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK 0
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ENULL 1 /* a required pointer is NULL */
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_EBATCH 2 /* batch < 0 */
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
-#define CONV2D_K3_S2_P1_C4TO8_G2_IN_CHANNELS 4
-#define CONV2D_K3_S2_P1_C4TO8_G2_OUT_CHANNELS 8
-#define CONV2D_K3_S2_P1_C4TO8_G2_GROUPS 2
-#define CONV2D_K3_S2_P1_C4TO8_G2_TAPS 9
-#define CONV2D_K3_S2_P1_C4TO8_G2_KERNEL_H 3
-#define CONV2D_K3_S2_P1_C4TO8_G2_KERNEL_W 3
-#define CONV2D_K3_S2_P1_C4TO8_G2_STRIDE_H 2
-#define CONV2D_K3_S2_P1_C4TO8_G2_STRIDE_W 2
-#define CONV2D_K3_S2_P1_C4TO8_G2_DILATION_H 1
-#define CONV2D_K3_S2_P1_C4TO8_G2_DILATION_W 1
-#define CONV2D_K3_S2_P1_C4TO8_G2_PAD_BEFORE_H 1
-#define CONV2D_K3_S2_P1_C4TO8_G2_PAD_BEFORE_W 1
-#define CONV2D_K3_S2_P1_C4TO8_G2_PAD_AFTER_H 1
-#define CONV2D_K3_S2_P1_C4TO8_G2_PAD_AFTER_W 1
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS 4
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS 8
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_GROUPS 2
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TAPS 9
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_KERNEL_H 3
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_KERNEL_W 3
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_STRIDE_H 2
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_STRIDE_W 2
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_DILATION_H 1
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_DILATION_W 1
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_PAD_BEFORE_H 1
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_PAD_BEFORE_W 1
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_PAD_AFTER_H 1
+#define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_PAD_AFTER_W 1
 
 /* The spatial output size. */
 int conv2d_k3_s2_p1_c4to8_g2_output_size(long in_h, long in_w, long *out_h, long *out_w);
@@ -77,4 +77,4 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *dy, double *db, long batch,
 }
 #endif
 
-#endif /* CONV2D_K3_S2_P1_C4TO8_G2_H */
+#endif /* SYMCONV_conv2d_k3_s2_p1_c4to8_g2_H */

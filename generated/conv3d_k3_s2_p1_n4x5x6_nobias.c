@@ -32,31 +32,31 @@
  * output channels), compiled once and never inlined into its caller: the same machine code
  * computes every entry whatever the thread count, so the results are bit-identical. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK static __attribute__((noipa))
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK static __attribute__((noipa))
 #elif defined(__GNUC__)
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK static __attribute__((noinline))
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK static __attribute__((noinline))
 #else
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK static
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK static
 #endif
 
 static int sizes(long in_d, long in_h, long in_w, long *out_d, long *out_h, long *out_w)
 {
     if (in_d < 1)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     if (in_h < 1)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     if (in_w < 1)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     if (in_d - 1 < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     if (in_h - 1 < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     if (in_w - 1 < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     *out_d = (in_d - 1) / 2 + 1;
     *out_h = (in_h - 1) / 2 + 1;
     *out_w = (in_w - 1) / 2 + 1;
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+    return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }
 
 int conv3d_k3_s2_p1_n4x5x6_nobias_output_size(long *out_d, long *out_h, long *out_w)
@@ -65,12 +65,12 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_output_size(long *out_d, long *out_h, long *ou
     const long in_h = 5;
     const long in_w = 6;
     if (out_d == NULL || out_h == NULL || out_w == NULL)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL;
     return sizes(in_d, in_h, in_w, out_d, out_h, out_w);
 }
 
 /* forward: the work of unit e (the schedule's units) */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e)
+SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK void forward_task(const double *restrict x, const double *restrict w, const double *restrict b, double *restrict y, long e)
 {
     const long in_d = 4;
     const long in_h = 5;
@@ -85,18 +85,18 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void forward_task(const double *restrict x, c
     const long lo_w = out_w < 1 ? out_w : 1;
     const long hi_w = in_w - 2 < 0 ? lo_w : (in_w) / 2 < lo_w ? lo_w : (in_w) / 2;
     const long n = e;
-    for (long g = 0; g < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_GROUPS; ++g) {
-        const double *xg = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + g) * (in_d * in_h * in_w);
+    for (long g = 0; g < SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_GROUPS; ++g) {
+        const double *xg = x + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS + g) * (in_d * in_h * in_w);
         long o = g;
         for (; o < g + 1; o += 1) {
-            double *restrict y0 = y + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+            double *restrict y0 = y + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
             const double bias0 = b != NULL ? b[o] : 0;
             for (long i = 0; i < out_d * out_h * out_w; ++i) {
                 y0[i] = bias0;
             }
             for (long c = 0; c < 1; ++c) {
                 const double *restrict xc = xg + c * (in_d * in_h * in_w);
-                const double *restrict w0 = w + ((o) * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                const double *restrict w0 = w + ((o) * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                 for (long od = 0; od < out_d; ++od) {
                     const long id = 2*od;
                     for (long oh = 0; oh < out_h; ++oh) {
@@ -567,21 +567,21 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double
     const long in_h = 5;
     const long in_w = 6;
     if (x == NULL || w == NULL || y == NULL)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL;
     if (batch < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH;
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e);
 
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+    return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }
 
 /* grad_input: the work of unit e */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e)
+SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK void grad_input_task(const double *restrict dy, const double *restrict w, double *restrict dx, long e)
 {
     const long in_d = 4;
     const long in_h = 5;
@@ -614,8 +614,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
     const long hi7_h = out_h - 1 < 0 ? 0 : out_h - 1 < (in_h) / 2 ? out_h - 1 : (in_h) / 2;
     const long hi7_w = out_w - 1 < 0 ? 0 : out_w - 1 < (in_w) / 2 ? out_w - 1 : (in_w) / 2;
     const long n = e;
-    for (long c = 0; c < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS; ++c) {
-        double *restrict dxc = dx + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
+    for (long c = 0; c < SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS; ++c) {
+        double *restrict dxc = dx + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS + c) * (in_d * in_h * in_w);
         for (long qd = 0; qd < (in_d + 1) / 2; ++qd) {
             const long jd = 2*qd;
             for (long qh = 0; qh < (in_h + 1) / 2; ++qh) {
@@ -625,8 +625,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         const long jw = 2*qw;
                         double a13 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
                         dxc[in_w*(in_h*jd + jh) + jw] = a13;
@@ -635,8 +635,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         const long jw = 2*qw;
                         double a13 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
                         dxc[in_w*(in_h*jd + jh) + jw] = a13;
@@ -646,8 +646,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         const long jw = 2*qw;
                         double a13 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh < out_h && qw < out_w) a13 += wc[13] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
                         dxc[in_w*(in_h*jd + jh) + jw] = a13;
@@ -665,8 +665,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a12 = 0;
                         double a14 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
                             a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -677,8 +677,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a12 = 0;
                         double a14 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
                             if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -690,8 +690,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a12 = 0;
                         double a14 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh < out_h && qw + 1 < out_w) a12 += wc[12] * dyo[out_w*(out_h*qd + qh) + qw + 1];
                             if (qd < out_d && qh < out_h && qw < out_w) a14 += wc[14] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -710,8 +710,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a10 = 0;
                         double a16 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
                             a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -722,8 +722,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a10 = 0;
                         double a16 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
                             if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -735,8 +735,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a10 = 0;
                         double a16 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh + 1 < out_h && qw < out_w) a10 += wc[10] * dyo[out_w*(out_h*qd + qh + 1) + qw];
                             if (qd < out_d && qh < out_h && qw < out_w) a16 += wc[16] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -757,8 +757,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a15 = 0;
                         double a17 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
                             a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
                             a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
@@ -773,8 +773,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a15 = 0;
                         double a17 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
                             if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
                             if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
@@ -790,8 +790,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a15 = 0;
                         double a17 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd < out_d && qh + 1 < out_h && qw + 1 < out_w) a9 += wc[9] * dyo[out_w*(out_h*qd + qh + 1) + qw + 1];
                             if (qd < out_d && qh + 1 < out_h && qw < out_w) a11 += wc[11] * dyo[out_w*(out_h*qd + qh + 1) + qw];
                             if (qd < out_d && qh < out_h && qw + 1 < out_w) a15 += wc[15] * dyo[out_w*(out_h*qd + qh) + qw + 1];
@@ -812,8 +812,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a4 = 0;
                         double a22 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -824,8 +824,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a4 = 0;
                         double a22 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -837,8 +837,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a4 = 0;
                         double a22 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh < out_h && qw < out_w) a4 += wc[4] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             if (qd < out_d && qh < out_h && qw < out_w) a22 += wc[22] * dyo[out_w*(out_h*qd + qh) + qw];
                         }
@@ -859,8 +859,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a21 = 0;
                         double a23 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
                             a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
@@ -875,8 +875,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a21 = 0;
                         double a23 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
                             if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
@@ -892,8 +892,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a21 = 0;
                         double a23 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a3 += wc[3] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
                             if (qd + 1 < out_d && qh < out_h && qw < out_w) a5 += wc[5] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             if (qd < out_d && qh < out_h && qw + 1 < out_w) a21 += wc[21] * dyo[out_w*(out_h*qd + qh) + qw + 1];
@@ -916,8 +916,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a19 = 0;
                         double a25 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
                             a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
@@ -932,8 +932,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a19 = 0;
                         double a25 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
                             if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
@@ -949,8 +949,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a19 = 0;
                         double a25 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a1 += wc[1] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
                             if (qd + 1 < out_d && qh < out_h && qw < out_w) a7 += wc[7] * dyo[out_w*(out_h*(qd + 1) + qh) + qw];
                             if (qd < out_d && qh + 1 < out_h && qw < out_w) a19 += wc[19] * dyo[out_w*(out_h*qd + qh + 1) + qw];
@@ -977,8 +977,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a24 = 0;
                         double a26 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
                             a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
                             a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
@@ -1001,8 +1001,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a24 = 0;
                         double a26 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
                             if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
                             if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
@@ -1026,8 +1026,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_input_task(const double *restrict d
                         double a24 = 0;
                         double a26 = 0;
                         for (long o = 0; o < 1; ++o) {
-                            const double *dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-                            const double *wc = w + (o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+                            const double *dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+                            const double *wc = w + (o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
                             if (qd + 1 < out_d && qh + 1 < out_h && qw + 1 < out_w) a0 += wc[0] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw + 1];
                             if (qd + 1 < out_d && qh + 1 < out_h && qw < out_w) a2 += wc[2] * dyo[out_w*(out_h*(qd + 1) + qh + 1) + qw];
                             if (qd + 1 < out_d && qh < out_h && qw + 1 < out_w) a6 += wc[6] * dyo[out_w*(out_h*(qd + 1) + qh) + qw + 1];
@@ -1055,21 +1055,21 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     const long in_h = 5;
     const long in_w = 6;
     if (dy == NULL || w == NULL || dx == NULL)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL;
     if (batch < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH;
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e);
 
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+    return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }
 
 /* grad_weight: the work of unit e */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e)
+SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK void grad_weight_task(const double *restrict x, const double *restrict dy, double *restrict dw, long batch, long e)
 {
     const long in_d = 4;
     const long in_h = 5;
@@ -1113,8 +1113,8 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict 
         double a25 = 0;
         double a26 = 0;
         for (long n = 0; n < batch; ++n) {
-            const double *restrict dyo = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * (out_d * out_h * out_w);
-            const double *restrict xc = x + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS + c) * (in_d * in_h * in_w);
+            const double *restrict dyo = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * (out_d * out_h * out_w);
+            const double *restrict xc = x + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS + c) * (in_d * in_h * in_w);
             for (long od = 0; od < out_d; ++od) {
                 const long id = 2*od;
                 for (long oh = 0; oh < out_h; ++oh) {
@@ -1249,33 +1249,33 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_weight_task(const double *restrict 
                 }
             }
         }
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 0] = a0;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 1] = a1;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 2] = a2;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 3] = a3;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 4] = a4;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 5] = a5;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 6] = a6;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 7] = a7;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 8] = a8;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 9] = a9;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 10] = a10;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 11] = a11;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 12] = a12;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 13] = a13;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 14] = a14;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 15] = a15;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 16] = a16;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 17] = a17;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 18] = a18;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 19] = a19;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 20] = a20;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 21] = a21;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 22] = a22;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 23] = a23;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 24] = a24;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 25] = a25;
-        dw[(o * 1 + c) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS + 26] = a26;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 0] = a0;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 1] = a1;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 2] = a2;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 3] = a3;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 4] = a4;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 5] = a5;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 6] = a6;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 7] = a7;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 8] = a8;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 9] = a9;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 10] = a10;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 11] = a11;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 12] = a12;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 13] = a13;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 14] = a14;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 15] = a15;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 16] = a16;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 17] = a17;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 18] = a18;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 19] = a19;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 20] = a20;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 21] = a21;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 22] = a22;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 23] = a23;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 24] = a24;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 25] = a25;
+        dw[(o * 1 + c) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS + 26] = a26;
     }
 }
 
@@ -1289,17 +1289,17 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
     const long in_h = 5;
     const long in_w = 6;
     if (x == NULL || dy == NULL || dw == NULL)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL;
     if (batch < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH;
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
 
-    for (long e = 0; e < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e);
 
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+    return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }
 
 /* sum[k] + lost[k] += part[k] for each lane, compensated (Kahan): lost keeps what the add rounded off.
@@ -1315,7 +1315,7 @@ static void add_block(double *restrict sum, double *restrict lost, const double 
 }
 
 /* grad_bias of output channel o, one unit */
-CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o)
+SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK void grad_bias_task(const double *restrict dy, double *restrict db, long batch, long o)
 {
     const long out_d = 2;
     const long out_h = 3;
@@ -1324,7 +1324,7 @@ CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TASK void grad_bias_task(const double *restrict dy
     double sum[32] = {0}; /* lane k: positions k mod 32 of every map of channel o */
     double lost[32] = {0}; /* what each lane's compensated adds rounded off */
     for (long n = 0; n < batch; ++n) {
-        const double *restrict row = dy + (n * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS + o) * plane;
+        const double *restrict row = dy + (n * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS + o) * plane;
         long i = 0;
         for (; plane - i >= 128; i += 128) {
             double part[32];
@@ -1365,15 +1365,15 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
     const long in_h = 5;
     const long in_w = 6;
     if (dy == NULL || db == NULL)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL;
     if (batch < 0)
-        return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH;
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH;
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK)
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
 
-    for (long e = 0; e < CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS; ++e)
+    for (long e = 0; e < SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e);
 
-    return CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+    return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }

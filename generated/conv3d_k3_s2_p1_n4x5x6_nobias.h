@@ -27,47 +27,47 @@
  * Layouts are PyTorch's, row-major and contiguous: x (batch, C_in, in_d, in_h, in_w),
  * w (C_out, C_in/groups, kernel), b (C_out) or NULL, y and dy (batch, C_out, output).
  * The arrays of one call must not overlap (the definitions qualify them restrict).
- * Every function returns CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK (0) or an error code below and then writes nothing.
+ * Every function returns SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK (0) or an error code below and then writes nothing.
  * The spatial input size is fixed to 4 5 6.
  */
-#ifndef CONV3D_K3_S2_P1_N4X5X6_NOBIAS_H
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_H
+#ifndef SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_H
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_H
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK 0
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL 1 /* a required pointer is NULL */
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH 2 /* batch < 0 */
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK 0
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL 1 /* a required pointer is NULL */
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH 2 /* batch < 0 */
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_GROUPS 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS 27
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_KERNEL_D 3
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_KERNEL_H 3
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_KERNEL_W 3
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_STRIDE_D 2
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_STRIDE_H 2
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_STRIDE_W 2
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_DILATION_D 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_DILATION_H 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_DILATION_W 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_PAD_BEFORE_D 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_PAD_BEFORE_H 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_PAD_BEFORE_W 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_PAD_AFTER_D 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_PAD_AFTER_H 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_PAD_AFTER_W 1
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_D 4
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_H 5
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_W 6
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_D 2
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_H 3
-#define CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_W 3
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_GROUPS 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS 27
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_KERNEL_D 3
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_KERNEL_H 3
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_KERNEL_W 3
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_STRIDE_D 2
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_STRIDE_H 2
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_STRIDE_W 2
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_DILATION_D 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_DILATION_H 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_DILATION_W 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_PAD_BEFORE_D 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_PAD_BEFORE_H 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_PAD_BEFORE_W 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_PAD_AFTER_D 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_PAD_AFTER_H 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_PAD_AFTER_W 1
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_D 4
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_H 5
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_W 6
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_D 2
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_H 3
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_W 3
 
 /* The spatial output size. */
 int conv3d_k3_s2_p1_n4x5x6_nobias_output_size(long *out_d, long *out_h, long *out_w);
@@ -88,4 +88,4 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *dy, double *db, long b
 }
 #endif
 
-#endif /* CONV3D_K3_S2_P1_N4X5X6_NOBIAS_H */
+#endif /* SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_H */

@@ -225,7 +225,7 @@ static int output_of(Sizes *s)
         return 0;
     if (s->in[2] != 6)
         return 0;
-    return conv3d_k3_s2_p1_n4x5x6_nobias_output_size(&s->out[0], &s->out[1], &s->out[2]) == CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK;
+    return conv3d_k3_s2_p1_n4x5x6_nobias_output_size(&s->out[0], &s->out[1], &s->out[2]) == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }
 
 /* The batch and the spatial input size of x (batch, channels, spatial…), and the output size: 0 when
@@ -343,14 +343,14 @@ static PyObject *too_large(const char *name)
  * be allocated, else ValueError (the checks make those unreachable). */
 static PyObject *failed(const char *function, int status)
 {
-    if (status == CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENOMEM) {
+    if (status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENOMEM) {
         PyErr_Format(PyExc_MemoryError, "conv3d_k3_s2_p1_n4x5x6_nobias_%s: no memory for the scratch buffers (packed weights, "
                      "padded copies)", function);
         return NULL;
     }
-    const char *what = status == CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ENULL ? "a required pointer is NULL"
-        : status == CONV3D_K3_S2_P1_N4X5X6_NOBIAS_EBATCH ? "the batch size is negative"
-        : status == CONV3D_K3_S2_P1_N4X5X6_NOBIAS_ESIZE ? "the input is too small" : NULL;
+    const char *what = status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL ? "a required pointer is NULL"
+        : status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH ? "the batch size is negative"
+        : status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE ? "the input is too small" : NULL;
     if (what != NULL)
         PyErr_Format(PyExc_ValueError, "conv3d_k3_s2_p1_n4x5x6_nobias_%s: %s", function, what);
     else
@@ -379,14 +379,14 @@ static double positions(const long *size)
 
 static PyObject *run_forward(PyArrayObject *x, PyArrayObject *w, PyArrayObject *b, Sizes s)
 {
-    PyObject *y = empty(NDIM, s.batch, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, s.out);
+    PyObject *y = empty(NDIM, s.batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, s.out);
     if (y == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS * 1 * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS * 1 * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
     int status;
     RUN(work, status = conv3d_k3_s2_p1_n4x5x6_nobias_forward(PyArray_DATA(x), PyArray_DATA(w), b == NULL ? NULL : PyArray_DATA(b),
                                              PyArray_DATA((PyArrayObject *)y), s.batch));
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK) {
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK) {
         Py_DECREF(y);
         return failed("forward", status);
     }
@@ -395,14 +395,14 @@ static PyObject *run_forward(PyArrayObject *x, PyArrayObject *w, PyArrayObject *
 
 static PyObject *run_grad_input(PyArrayObject *dy, PyArrayObject *w, Sizes s)
 {
-    PyObject *dx = empty(NDIM, s.batch, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS, s.in);
+    PyObject *dx = empty(NDIM, s.batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, s.in);
     if (dx == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS * 1 * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS * 1 * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
     int status;
     RUN(work, status = conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(PyArray_DATA(dy), PyArray_DATA(w), PyArray_DATA((PyArrayObject *)dx),
                                                 s.batch));
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK) {
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK) {
         Py_DECREF(dx);
         return failed("grad_input", status);
     }
@@ -412,14 +412,14 @@ static PyObject *run_grad_input(PyArrayObject *dy, PyArrayObject *w, Sizes s)
 static PyObject *run_grad_weight(PyArrayObject *x, PyArrayObject *dy, Sizes s)
 {
     const long kernel[SPATIAL] = { 3, 3, 3 };
-    PyObject *dw = empty(NDIM, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, 1, kernel);
+    PyObject *dw = empty(NDIM, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, 1, kernel);
     if (dw == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS * 1 * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_TAPS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS * 1 * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TAPS;
     int status;
     RUN(work, status = conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(PyArray_DATA(x), PyArray_DATA(dy), PyArray_DATA((PyArrayObject *)dw),
                                                  s.batch));
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK) {
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK) {
         Py_DECREF(dw);
         return failed("grad_weight", status);
     }
@@ -428,13 +428,13 @@ static PyObject *run_grad_weight(PyArrayObject *x, PyArrayObject *dy, Sizes s)
 
 static PyObject *run_grad_bias(PyArrayObject *dy, Sizes s)
 {
-    PyObject *db = empty(1, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, 0, s.out);
+    PyObject *db = empty(1, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, 0, s.out);
     if (db == NULL)
         return NULL;
-    const double work = (double)s.batch * positions(s.out) * CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS;
+    const double work = (double)s.batch * positions(s.out) * SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS;
     int status;
     RUN(work, status = conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(PyArray_DATA(dy), PyArray_DATA((PyArrayObject *)db), s.batch));
-    if (status != CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OK) {
+    if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK) {
         Py_DECREF(db);
         return failed("grad_bias", status);
     }
@@ -448,9 +448,9 @@ static PyObject *forward(PyObject *module, PyObject *const *args, Py_ssize_t nar
 {
     static const char *const names[] = {"x", "w", "b"};
     PyObject *a[3] = {NULL, NULL, NULL};
-    const npy_intp x_shape[NDIM] = { -1, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS, 4, 5, 6 };
-    const npy_intp w_shape[NDIM] = { CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, 1, 3, 3, 3 };
-const npy_intp b_shape[1] = { CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS };
+    const npy_intp x_shape[NDIM] = { -1, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, 4, 5, 6 };
+    const npy_intp w_shape[NDIM] = { SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, 1, 3, 3, 3 };
+const npy_intp b_shape[1] = { SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS };
     Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 3, a) && fits(a[0], NDIM, x_shape) && fits(a[1], NDIM, w_shape)
         && (a[2] == NULL || a[2] == Py_None || (0 && fits(a[2], 1, b_shape)))
@@ -480,14 +480,14 @@ static PyObject *grad_input(PyObject *module, PyObject *const *args, Py_ssize_t 
 {
     static const char *const names[] = {"dy", "w", "input_size"};
     PyObject *a[3] = {NULL, NULL, NULL};
-    const npy_intp w_shape[NDIM] = { CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, 1, 3, 3, 3 };
+    const npy_intp w_shape[NDIM] = { SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, 1, 3, 3, 3 };
 Sizes s;
     s.in[0] = 4;
     s.in[1] = 5;
     s.in[2] = 6;
     if (bind(args, nargs, kwnames, names, 2, 3, a) && fits(a[1], NDIM, w_shape)
         && (a[2] == NULL || a[2] == Py_None ? output_of(&s) : input_size_of(a[2], &s, 0))) {
-    const npy_intp dy_shape[NDIM] = { -1, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, s.out[0], s.out[1], s.out[2] };
+    const npy_intp dy_shape[NDIM] = { -1, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, s.out[0], s.out[1], s.out[2] };
 if (fits(a[0], NDIM, dy_shape)) {
             s.batch = (long)PyArray_DIMS((PyArrayObject *)a[0])[0];
             return run_grad_input((PyArrayObject *)a[0], (PyArrayObject *)a[1], s);
@@ -520,11 +520,11 @@ static PyObject *grad_weight(PyObject *module, PyObject *const *args, Py_ssize_t
 {
     static const char *const names[] = {"x", "dy"};
     PyObject *a[2] = {NULL, NULL};
-    const npy_intp x_shape[NDIM] = { -1, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_IN_CHANNELS, 4, 5, 6 };
+    const npy_intp x_shape[NDIM] = { -1, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, 4, 5, 6 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 2, 2, a) && fits(a[0], NDIM, x_shape)
         && sizes_of_input((PyArrayObject *)a[0], &s)) {
-    const npy_intp dy_shape[NDIM] = { s.batch, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, s.out[0], s.out[1], s.out[2] };
+    const npy_intp dy_shape[NDIM] = { s.batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, s.out[0], s.out[1], s.out[2] };
 if (fits(a[1], NDIM, dy_shape))
             return run_grad_weight((PyArrayObject *)a[0], (PyArrayObject *)a[1], s);
     }
@@ -549,7 +549,7 @@ static PyObject *grad_bias(PyObject *module, PyObject *const *args, Py_ssize_t n
 {
     static const char *const names[] = {"dy"};
     PyObject *a[1] = {NULL};
-    const npy_intp dy_shape[NDIM] = { -1, CONV3D_K3_S2_P1_N4X5X6_NOBIAS_OUT_CHANNELS, 2, 3, 3 };
+    const npy_intp dy_shape[NDIM] = { -1, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, 2, 3, 3 };
 Sizes s;
     if (bind(args, nargs, kwnames, names, 1, 1, a) && fits(a[0], NDIM, dy_shape)
         && sizes_of_output((PyArrayObject *)a[0], &s))

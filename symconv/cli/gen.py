@@ -40,8 +40,9 @@ SEPARABLE_STAGES = ("depthwise", "pointwise")
 )
 @click.option(
     "--name", default=None, metavar="NAME",
-    help="Name of the module and prefix of the C functions; a C identifier, not a C keyword "
-    "(default: from the spec, e.g. conv2d_k3_d2 for --kernel 3 --dilation 2): --name blur3. "
+    help="Name of the module and prefix of the C functions: a C identifier of at most 64 "
+    "characters, not a C or Python keyword nor the name of a module it would hide (os, numpy, sympy, "
+    "symconv) (default: from the spec, e.g. conv2d_k3_d2 for --kernel 3 --dilation 2): --name blur3. "
     "With --separable the two stages are NAME_depthwise and NAME_pointwise.",
 )
 @click.option(

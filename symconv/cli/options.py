@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from symconv.cli.errors import CliError
-from symconv.codegen.config import check_name, check_threads
+from symconv.codegen.config import MAX_NAME, check_name, check_threads
 from symconv.errors import CodegenError, OptionError
 from symconv.options import (
     SPEC_OPTIONS,
@@ -130,6 +130,8 @@ def _check_name(name: str) -> None:
         message = str(error)
         prefix = f"name {name!r} "
         shown = f"--name {_quoted(name)}"
+        if len(name) > MAX_NAME:  # the message shows its start only
+            prefix, shown = f"name {name[:20]}… ", f"--name {name[:20]}…"
         raise CliError(
             f"{shown} {message[len(prefix):]}" if message.startswith(prefix) else f"{shown}: {message}"
         ) from None

@@ -73,7 +73,7 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
     plan = schedule(spec, config.dtype, config.threads)
     fixed = spec.input_size is not None
     prefix = config.name
-    upper = prefix.upper()
+    upper = config.macro
     pos = [sp.Symbol(f"o{x}", integer=True) for x in lay.letters]  # output position
     base = [sp.Symbol(f"i{x}", integer=True) for x in lay.letters]  # position · stride; taps add offsets
     depth = 3  # inside: function, batch loop, output-channel loop
@@ -164,7 +164,7 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         ).context(),
         "helpers": (
             c_grad_weight_blocked.includes(plan)
-            + c_grad_input_blocked.helper_lines(prefix, config.c_type, plan, lay)
+            + c_grad_input_blocked.helper_lines(prefix, upper, config.c_type, plan, lay)
             + c_grad_weight_blocked.helper_lines(prefix, config.c_type, plan)
         ),
         "grad_weight": (

@@ -103,7 +103,7 @@ def tile_function(
     return lines
 
 
-def helper_lines(prefix: str, T: str, plan: Schedule, lay: Layout) -> list[str]:
+def helper_lines(prefix: str, upper: str, T: str, plan: Schedule, lay: Layout) -> list[str]:
     """File-scope tile functions of the blocked grad_input (the includes come with grad_weight's helpers)."""
     if plan.input_tile is None:
         return []
@@ -112,9 +112,9 @@ def helper_lines(prefix: str, T: str, plan: Schedule, lay: Layout) -> list[str]:
     lines = [
         "/* The positions of one vector of the blocked grad_input's tiles: the path compiled. */",
         f"#if {GUARDS[WIDE]}",
-        f"#define {prefix.upper()}_GI_LANES {lanes(T, WIDE)}",
+        f"#define {upper}_GI_LANES {lanes(T, WIDE)}",
         "#else",
-        f"#define {prefix.upper()}_GI_LANES {lanes(T, BITS)}",
+        f"#define {upper}_GI_LANES {lanes(T, BITS)}",
         "#endif",
         "",
     ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 import sys
 from dataclasses import dataclass
+from importlib.metadata import packages_distributions
 
 from symconv.errors import CodegenError
 from symconv.spec import ConvSpec, format_size
@@ -22,9 +24,18 @@ C_KEYWORDS = frozenset((
     "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
     "volatile", "while", "_Bool", "_Complex", "_Imaginary",
 ))
-# A module file of such a name would hide the real module once its folder is on sys.path.
-_SHADOWED = frozenset(sys.stdlib_module_names) | {"numpy", "np"}
+
+
+@functools.cache
+def _shadowed() -> frozenset[str]:
+    """Names a generated module would hide once its folder is on sys.path: the standard library's and
+    every installed distribution's top-level packages (symconv, sympy, numpy, …)."""
+    return frozenset(sys.stdlib_module_names) | frozenset(packages_distributions()) | {
+        "numpy", "np", "symconv", "sympy", "jinja2"}
+
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+MAX_NAME = 64
+"""The longest name: it names files (a file system allows 255 bytes) and C identifiers."""
 
 
 def default_name(spec: ConvSpec) -> str:
@@ -51,6 +62,12 @@ def default_name(spec: ConvSpec) -> str:
 
 def check_name(name: str) -> str:
     """``name`` if it is a valid C identifier (and so a Python one) that is not a C keyword."""
+    if not isinstance(name, str):
+        raise CodegenError(f"name {name!r} is a {type(name).__name__}, not a string: give a C identifier, "
+                           "e.g. name='blur'")
+    if len(name) > MAX_NAME:
+        raise CodegenError(f"name {name[:20]}… is {len(name)} characters long: at most {MAX_NAME} "
+                           "(it names files and C identifiers)")
     if not _IDENTIFIER.fullmatch(name):
         raise CodegenError(
             f"name {name!r} is not a valid C identifier: use letters, digits and _, not starting with a "
@@ -58,8 +75,10 @@ def check_name(name: str) -> str:
         )
     if name in C_KEYWORDS:
         raise CodegenError(f"name {name!r} is a C keyword: choose another, e.g. {name}_conv")
-    if keyword.iskeyword(name) or name in _SHADOWED:
+    if keyword.iskeyword(name) or name in _shadowed():
         what = "a Python keyword" if keyword.iskeyword(name) else "the name of a Python module it would hide"
+        if name not in sys.stdlib_module_names and not keyword.iskeyword(name):
+            what = "the name of an installed Python package the generated module would hide"
         raise CodegenError(f"name {name!r} is {what}: choose another, e.g. {name}_conv")
     return name
 
@@ -88,6 +107,12 @@ class CodegenConfig:
     dtype: str
     name: str
     threads: int = 1  # the C target's OpenMP threads (1: no OpenMP in the code)
+
+    @property
+    def macro(self) -> str:
+        """The prefix of the C macros: ``SYMCONV_`` and the name in its exact case, so that no macro
+        meets a system one (``X_OK``) and ``blur`` and ``BLUR`` keep apart."""
+        return f"SYMCONV_{self.name}"
 
     @classmethod
     def make(
