@@ -182,9 +182,10 @@ def brute_effective(k: int, d: int) -> int:
 
 @functools.cache
 def brute_transposed(n: int, k: int, s: int, p: int, d: int, a: int) -> int | None:
-    """The a-th input size (from the smallest padded length) whose convolution has n outputs."""
+    """PyTorch's size: the smallest padded length whose convolution has n outputs (enumerated), plus a,
+    less 2p — for a < s the a-th such length; PyTorch accepts a < max(s, d)."""
     lengths = [m for m in range(1, 200) if brute_output(m, k, s, 0, d) == n]
-    if not lengths or a >= len(lengths) or lengths[0] + a - 2 * p < 1:
+    if not lengths or a >= max(s, d) or lengths[0] + a - 2 * p < 1:
         return None
     return lengths[0] + a - 2 * p
 

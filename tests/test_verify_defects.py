@@ -158,3 +158,47 @@ def test_the_report_says_how_a_large_truth_was_obtained(capsys: pytest.CaptureFi
     _, out, _ = run(capsys, "verify", "params", "c_out*c_in*k^2 + c_out", "--in-channels", "64",
                     "--out-channels", "64", "--kernel", "3", "--groups", "1")
     assert "beyond 4096 weights, the entries of W's layout C_out × C_in/g × k…" in out
+
+
+# -- formulas on the command line, options that do not apply, PyTorch's output padding -------------
+
+
+def test_a_formula_may_start_with_a_minus_sign(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "verify", "output-size", "-k+n+1", "--stride", "1", "--padding", "0",
+                         "--dilation", "1")
+    assert (code, err) == (0, "") and out.splitlines()[0] == "output-size = -k+n+1   (sympy syntax)"
+    code, out, err = run(capsys, "verify", "output-size", "n", "--padding", "-1")  # still an option's value
+    assert_bad_input(code, out, err)
+    assert "--padding -1 must be ≥ 0" in err
+
+
+def test_a_long_flat_sum_is_not_too_deep(capsys: pytest.CaptureFixture[str]) -> None:
+    """1000 terms: a sum is as deep as the log of its length, not its length."""
+    code, out, err = run(capsys, "verify", "output-size", "n - k + 1" + "+0" * 1000, "--stride", "1",
+                         "--padding", "0", "--dilation", "1")
+    assert (code, err) == (0, "") and "HOLDS, proved symbolically" in out
+    code, out, err = run(capsys, "verify", "output-size", "n - k + 1" + "+1-1" * 1000 + "+1", "--stride", "1",
+                         "--padding", "0", "--dilation", "1")
+    assert code == 1 and "REFUTED at n = 1, k = 1: the formula gives 2, the truth is 1" in out
+    code, out, err = run(capsys, "verify", "grad-bias", "sum(delta)" + "+0*sum(delta)" * 300)
+    assert (code, err) == (0, "")
+
+
+def test_output_padding_is_refused_where_it_does_not_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "verify", "output-size", "n-k+1", "--output-padding", "1")
+    assert_bad_input(code, out, err)
+    assert "--output-padding is for transposed-output-size; output-size has no output padding" in err
+
+
+def test_output_padding_follows_pytorch(capsys: pytest.CaptureFixture[str]) -> None:
+    """PyTorch accepts a < max(s, d): with s = 1, d = 2 an output padding of 1 is a size, 2 is not."""
+    formula = "(n - 1)*s - 2*p + d*(k - 1) + a + 1"
+    code, out, _ = run(capsys, "verify", "transposed-output-size", formula, "--output-padding", "1",
+                       "--stride", "1", "--dilation", "2", "--input", "4", "--kernel", "3", "--padding", "0")
+    assert code == 0 and "HOLDS for the one point given" in out
+    assert (4 - 1) * 1 - 0 + 2 * (3 - 1) + 1 + 1 == 9  # PyTorch's documented size for these values
+    code, out, err = run(capsys, "verify", "transposed-output-size", formula, "--output-padding", "2",
+                         "--stride", "1", "--dilation", "2")
+    assert_bad_input(code, out, err)
+    assert err.strip().endswith("transposed-output-size is defined where the size is ≥ 1 and a < max(s, d) "
+                                "(PyTorch's rule); change the fixed values")

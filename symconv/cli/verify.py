@@ -16,8 +16,30 @@ from symconv.errors import SymconvError
 from symconv.verify import QUANTITIES, FormulaParseError, load_claims, verify_claims, verify_options
 
 
+class VerifyCommand(Command):
+    """``verify``: a FORMULA may start with a minus sign (``"-k+n+1"``), which click would take for an
+    option; a word that starts with a single ``-`` and is no option of verify is a formula."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        valued = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+        known = valued | {o for p in self.params if isinstance(p, click.Option)
+                          for o in (*p.opts, *p.secondary_opts)} | set(ctx.help_option_names)
+        out: list[str] = []
+        value_next = False
+        for arg in args:
+            if arg == "--" or value_next:
+                value_next = False
+                out.append(arg)
+                continue
+            name = arg.split("=", 1)[0]
+            value_next = name in valued and "=" not in arg
+            formula = arg.startswith("-") and not arg.startswith("--") and len(arg) > 1 and name not in known
+            out.append(" " + arg if formula else arg)  # a leading space: click reads it as an argument
+        return super().parse_args(ctx, out)
+
+
 @click.command(
-    cls=Command,
+    cls=VerifyCommand,
     name="verify",
     short_help="Check a hand-written formula against the derivation: proved, or refuted with an example.",
 )
@@ -101,7 +123,7 @@ def verify_command(
                 raise CliError(f"{'FORMULA' if quantity else 'QUANTITY'} is missing: give QUANTITY and "
                                f"FORMULA, or --claims FILE; the quantities are {', '.join(QUANTITIES)}")
             _progress("checking …")
-            result = verify_options(quantity, formula, given)
+            result = verify_options(quantity, formula.strip(), given)
             holds, text, data = result.holds, result.report(), result.to_dict()
     except FormulaParseError as error:  # the one error with more than one line: the caret
         click.echo(f"{PROG}: error: {error.message}", err=True)

@@ -68,7 +68,8 @@ def check_scalar(
     if not valid:
         fixed_text = ", ".join(f"{spelled[v]} = {x}" for v, x in fixed.items()) or "no fixed values"
         raise FormulaError(
-            f"no convolution fits {fixed_text}: {q.name} needs {q.validity}; change the fixed values"
+            f"no convolution fits {fixed_text}: {q.name} is defined where {q.validity}; change the "
+            "fixed values"
         )
     domain = Domain(
         free=tuple((spelled[v], lo, hi) for v, (lo, hi) in domain_points.free),

@@ -96,6 +96,9 @@ def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
     formula = scalar_formula(parsed, q.name, q.variables, q.aliases, q.arity)
     notes = []
     fixed = dict(values)
+    if "a" in setting.fixed and "a" not in q.variables:  # verify's own option: no spec carries it along
+        raise ClaimError(f"{setting.named.get('a', 'a')} is for transposed-output-size; {name} has no "
+                         "output padding: drop it")
     for var, value in setting.fixed.items():
         if var in q.variables:
             fixed[var] = value

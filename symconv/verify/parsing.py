@@ -374,6 +374,29 @@ def canonical(name: str) -> str:
     return ALIASES.get(name, name)
 
 
+LONG_SUM = 16
+"""A sum of more terms is kept as a balanced tree: its depth grows with the log of its length."""
+
+
+def _fold(first: Node, run: list[tuple[str, int, Node]]) -> Node:
+    """``first`` followed by the run of ``+``/``−`` terms: left to right as written, or — for a long
+    sum — balanced, each subtracted term a negation, so that depth is not length (the same value:
+    + is associative on exact numbers and on tensors)."""
+    if len(run) < LONG_SUM:
+        for op, _, term in run:
+            first = BinOp(first.start, term.end, op, first, term)
+        return first
+    terms = [first] + [term if op == "+" else Neg(start, term.end, term) for op, start, term in run]
+
+    def balanced(items: list[Node]) -> Node:
+        if len(items) == 1:
+            return items[0]
+        left, right = balanced(items[: len(items) // 2]), balanced(items[len(items) // 2 :])
+        return BinOp(left.start, right.end, "+", left, right)
+
+    return balanced(terms)
+
+
 _BINARY = {"+": 10, "-": 10, "*": 20, "/": 20, "//": 20, "%": 20, "⊙": 20, "^": 40}
 _IMPLICIT = 20  # juxtaposition multiplies, as tightly as *
 _UNARY = 30  # -a^2 is -(a^2); -a*b is (-a)*b, the same value
@@ -423,6 +446,7 @@ class _Parser:
 
     def expression(self, bp: int) -> Node:
         left = self.prefix()
+        run: list[tuple[str, int, Node]] = []  # a run of + and − after left: (op, its start, term)
         while True:
             t = self.tok
             if t.kind == "op" and t.text in _BINARY:
@@ -431,15 +455,22 @@ class _Parser:
                     break
                 self.next()
                 right = self.expression(power - 1 if t.text == "^" else power)  # ^ is right-associative
+                if t.text in ("+", "-"):
+                    run.append((t.text, t.start, right))
+                    continue
+                left = _fold(left, run)
+                run = []
                 left = BinOp(left.start, right.end, t.text, left, right)
             elif t.kind in _STARTS_OPERAND:
                 if bp >= _IMPLICIT:
                     break
                 right = self.expression(_IMPLICIT)
+                left = _fold(left, run)
+                run = []
                 left = BinOp(left.start, right.end, "*", left, right)
             else:
                 break
-        return left
+        return _fold(left, run)
 
     def prefix(self) -> Node:
         t = self.next()

@@ -266,17 +266,17 @@ def _shortest(n: int, k: int, s: int, d: int) -> int:
 
 
 def _transposed_output_size(env: Mapping[str, int], ctx: Context) -> Truth | None:
-    """The input size m whose convolution has ``n`` outputs, the ``a``-th such in increasing order.
+    """The output size of the transposed convolution of ``n`` inputs, as PyTorch defines it.
 
-    Counted on the padded length P = m + 2p (so that sizes the padding alone
-    would cover are not cut off): P runs from the first length with ``n``
-    placements; ``a`` must leave P among them, and m = P − 2p must be ≥ 1.
+    Counted on the padded length: the shortest input with ``n`` placements (bisection on the index
+    map) is the span the ``n`` inputs' kernels scatter over; ``a`` more positions are appended and
+    the padding ``p`` is cut from both sides. For ``a < s`` that is the ``a``-th input size whose
+    convolution has ``n`` outputs; PyTorch accepts ``a < max(s, d)`` and the size must be ≥ 1.
     """
     n, k, s, p, d, a = (env[v] for v in ("n", "k", "s", "p", "d", "a"))
-    length = _shortest(n, k, s, d)
-    if placements(length, k, s, 0, d) != n or placements(length + a, k, s, 0, d) != n:
+    if a >= max(s, d):
         return None
-    m = length + a - 2 * p
+    m = _shortest(n, k, s, d) + a - 2 * p
     return m if m >= 1 else None
 
 
@@ -374,9 +374,9 @@ _add(ScalarQuantity(
     {"n": (1, 32), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3), "a": (0, 2)},
     _transposed_output_size,
     lambda ctx: (Piece("(n - 1)*s - 2*p + d*(k - 1) + a + 1"),),
-    "the input size of the convolution with n outputs that it is the gradient of (counted), "
-    "the a-th such size",
-    "the size is ≥ 1 and still maps back to n outputs (a < s)",
+    "the span the n inputs' kernels scatter over (the shortest input with n placements, counted), "
+    "plus a, less the padding",
+    "the size is ≥ 1 and a < max(s, d) (PyTorch's rule)",
 ))
 _add(ScalarQuantity(
     "im2col-shape", "shape of X̂: (output positions, C_in · kernel taps)",
