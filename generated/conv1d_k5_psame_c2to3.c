@@ -35,6 +35,7 @@
  */
 #include "conv1d_k5_psame_c2to3.h"
 
+#include <limits.h>
 #include <stddef.h>
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
@@ -48,13 +49,33 @@
 #define SYMCONV_conv1d_k5_psame_c2to3_TASK static
 #endif
 
+/* Whether the product of the factors (each ≥ 0) fits a long: larger tensors would overflow an index. */
+static int fits(const long *factors, int count)
+{
+    long total = 1;
+    for (int i = 0; i < count; ++i) {
+        if (factors[i] != 0 && total > LONG_MAX / factors[i])
+            return 0;
+        total *= factors[i];
+    }
+    return 1;
+}
+
 static int sizes(long in_l, long *out_l)
 {
     if (in_l < 1)
         return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
+    if (in_l > LONG_MAX - 4)
+        return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
     if (in_l - 1 < 0)
         return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
     *out_l = in_l;
+    {
+        const long in[] = {SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, in_l};
+        const long out[] = {SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, *out_l};
+        if (!fits(in, 2) || !fits(out, 2))
+            return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
+    }
     return SYMCONV_conv1d_k5_psame_c2to3_OK;
 }
 
@@ -170,6 +191,12 @@ int conv1d_k5_psame_c2to3_forward(const double *restrict x, const double *restri
     status = sizes(in_l, &out_l);
     if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, in_l};
+        const long out[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, out_l};
+        if (!fits(in, 3) || !fits(out, 3))
+            return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e, in_l, out_l);
@@ -544,6 +571,12 @@ int conv1d_k5_psame_c2to3_grad_input(const double *restrict dy, const double *re
     status = sizes(in_l, &out_l);
     if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, in_l};
+        const long out[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, out_l};
+        if (!fits(in, 3) || !fits(out, 3))
+            return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
+    }
 
     const size_t dyz_size = (size_t)(SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS * (in_l + 4));
     double *dyz = (double *)calloc(1 * dyz_size, sizeof(double)); /* one per task */
@@ -603,6 +636,12 @@ int conv1d_k5_psame_c2to3_grad_weight(const double *restrict x, const double *re
     status = sizes(in_l, &out_l);
     if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, in_l};
+        const long out[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, out_l};
+        if (!fits(in, 3) || !fits(out, 3))
+            return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
+    }
 
     const size_t xp_size = (size_t)(SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS * (in_l + 4));
     double *xp = (double *)calloc(1 * xp_size, sizeof(double)); /* one, shared */
@@ -685,6 +724,12 @@ int conv1d_k5_psame_c2to3_grad_bias(const double *restrict dy, double *restrict 
     status = sizes(in_l, &out_l);
     if (status != SYMCONV_conv1d_k5_psame_c2to3_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_IN_CHANNELS, in_l};
+        const long out[] = {batch, SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS, out_l};
+        if (!fits(in, 3) || !fits(out, 3))
+            return SYMCONV_conv1d_k5_psame_c2to3_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv1d_k5_psame_c2to3_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_l);

@@ -41,7 +41,8 @@ PADDING = ((2, 2),)  # (before, after) zeros per spatial dimension
 INPUT_SIZE = None  # None: any spatial input size
 HAS_BIAS = True
 PREFIX = "conv1d_k5_psame_c2to3"  # the C functions are conv1d_k5_psame_c2to3_forward, …
-_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative", 3: "the input is too small",
+_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative",
+           3: "the input is too small for the kernel, or too large to index with a C long",
            4: "no memory for the scratch buffers (packed weights, padded copies)"}
 _POINTERS = {"forward": 4, "grad_input": 3, "grad_weight": 3, "grad_bias": 2}  # array arguments
 _functions = {}  # name → the C function, once load() has bound the library

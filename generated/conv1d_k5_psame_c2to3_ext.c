@@ -333,7 +333,7 @@ static PyObject *failed(const char *function, int status)
     }
     const char *what = status == SYMCONV_conv1d_k5_psame_c2to3_ENULL ? "a required pointer is NULL"
         : status == SYMCONV_conv1d_k5_psame_c2to3_EBATCH ? "the batch size is negative"
-        : status == SYMCONV_conv1d_k5_psame_c2to3_ESIZE ? "the input is too small" : NULL;
+        : status == SYMCONV_conv1d_k5_psame_c2to3_ESIZE ? "the input is too small for the kernel, or too large to index with a C long" : NULL;
     if (what != NULL)
         PyErr_Format(PyExc_ValueError, "conv1d_k5_psame_c2to3_%s: %s", function, what);
     else

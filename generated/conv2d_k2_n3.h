@@ -41,7 +41,7 @@ extern "C" {
 #define SYMCONV_conv2d_k2_n3_OK 0
 #define SYMCONV_conv2d_k2_n3_ENULL 1 /* a required pointer is NULL */
 #define SYMCONV_conv2d_k2_n3_EBATCH 2 /* batch < 0 */
-#define SYMCONV_conv2d_k2_n3_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv2d_k2_n3_ESIZE 3 /* an input size < 1, smaller than the kernel's span with the padding, or a tensor too large to index with a long */
 #define SYMCONV_conv2d_k2_n3_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
 #define SYMCONV_conv2d_k2_n3_IN_CHANNELS 1

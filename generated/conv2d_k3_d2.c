@@ -27,6 +27,7 @@
  */
 #include "conv2d_k3_d2.h"
 
+#include <limits.h>
 #include <stddef.h>
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
@@ -40,6 +41,18 @@
 #define SYMCONV_conv2d_k3_d2_TASK static
 #endif
 
+/* Whether the product of the factors (each ≥ 0) fits a long: larger tensors would overflow an index. */
+static int fits(const long *factors, int count)
+{
+    long total = 1;
+    for (int i = 0; i < count; ++i) {
+        if (factors[i] != 0 && total > LONG_MAX / factors[i])
+            return 0;
+        total *= factors[i];
+    }
+    return 1;
+}
+
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
@@ -52,6 +65,12 @@ static int sizes(long in_h, long in_w, long *out_h, long *out_w)
         return SYMCONV_conv2d_k3_d2_ESIZE;
     *out_h = in_h - 4;
     *out_w = in_w - 4;
+    {
+        const long in[] = {SYMCONV_conv2d_k3_d2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {SYMCONV_conv2d_k3_d2_OUT_CHANNELS, *out_h, *out_w};
+        if (!fits(in, 3) || !fits(out, 3))
+            return SYMCONV_conv2d_k3_d2_ESIZE;
+    }
     return SYMCONV_conv2d_k3_d2_OK;
 }
 
@@ -139,6 +158,12 @@ int conv2d_k3_d2_forward(const double *restrict x, const double *restrict w, con
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_d2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_d2_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e, in_h, in_w, out_h, out_w);
@@ -281,6 +306,12 @@ int conv2d_k3_d2_grad_input(const double *restrict dy, const double *restrict w,
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_d2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_d2_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
@@ -346,6 +377,12 @@ int conv2d_k3_d2_grad_weight(const double *restrict x, const double *restrict dy
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_d2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_d2_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv2d_k3_d2_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
@@ -415,6 +452,12 @@ int conv2d_k3_d2_grad_bias(const double *restrict dy, double *restrict db, long 
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_d2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_d2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_d2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_d2_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv2d_k3_d2_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_h, out_w);

@@ -31,6 +31,7 @@
  */
 #include "conv2d_k3_p1_c4to8_depthwise.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,11 +94,27 @@ typedef double hv_vec;
 #define SYMCONV_conv2d_k3_p1_c4to8_depthwise_TASK static
 #endif
 
+/* Whether the product of the factors (each ≥ 0) fits a long: larger tensors would overflow an index. */
+static int fits(const long *factors, int count)
+{
+    long total = 1;
+    for (int i = 0; i < count; ++i) {
+        if (factors[i] != 0 && total > LONG_MAX / factors[i])
+            return 0;
+        total *= factors[i];
+    }
+    return 1;
+}
+
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
         return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
     if (in_w < 1)
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
+    if (in_h > LONG_MAX - 2)
+        return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
+    if (in_w > LONG_MAX - 2)
         return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
     if (in_h - 1 < 0)
         return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
@@ -105,6 +122,12 @@ static int sizes(long in_h, long in_w, long *out_h, long *out_w)
         return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
     *out_h = in_h;
     *out_w = in_w;
+    {
+        const long in[] = {SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS, in_h, in_w};
+        const long out[] = {SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS, *out_h, *out_w};
+        if (!fits(in, 3) || !fits(out, 3))
+            return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
+    }
     return SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK;
 }
 
@@ -572,6 +595,12 @@ int conv2d_k3_p1_c4to8_depthwise_forward(const double *restrict x, const double 
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
+    }
 
     double *wp = malloc(sizeof(double) * 36); /* w packed [g][channel block][c][tap][1] */
     if (wp != NULL)
@@ -736,6 +765,12 @@ int conv2d_k3_p1_c4to8_depthwise_grad_input(const double *restrict dy, const dou
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
@@ -847,6 +882,12 @@ int conv2d_k3_p1_c4to8_depthwise_grad_weight(const double *restrict x, const dou
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
@@ -916,6 +957,12 @@ int conv2d_k3_p1_c4to8_depthwise_grad_bias(const double *restrict dy, double *re
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv2d_k3_p1_c4to8_depthwise_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_h, out_w);

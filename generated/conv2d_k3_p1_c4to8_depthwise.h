@@ -45,7 +45,7 @@ extern "C" {
 #define SYMCONV_conv2d_k3_p1_c4to8_depthwise_OK 0
 #define SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENULL 1 /* a required pointer is NULL */
 #define SYMCONV_conv2d_k3_p1_c4to8_depthwise_EBATCH 2 /* batch < 0 */
-#define SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE 3 /* an input size < 1, smaller than the kernel's span with the padding, or a tensor too large to index with a long */
 #define SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
 #define SYMCONV_conv2d_k3_p1_c4to8_depthwise_IN_CHANNELS 4

@@ -340,7 +340,7 @@ static PyObject *failed(const char *function, int status)
     }
     const char *what = status == SYMCONV_conv2d_k3_p1_c4to8_depthwise_ENULL ? "a required pointer is NULL"
         : status == SYMCONV_conv2d_k3_p1_c4to8_depthwise_EBATCH ? "the batch size is negative"
-        : status == SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE ? "the input is too small" : NULL;
+        : status == SYMCONV_conv2d_k3_p1_c4to8_depthwise_ESIZE ? "the input is too small for the kernel, or too large to index with a C long" : NULL;
     if (what != NULL)
         PyErr_Format(PyExc_ValueError, "conv2d_k3_p1_c4to8_depthwise_%s: %s", function, what);
     else

@@ -41,7 +41,8 @@ PADDING = ((0, 0), (0, 0))  # (before, after) zeros per spatial dimension
 INPUT_SIZE = None  # None: any spatial input size
 HAS_BIAS = True
 PREFIX = "conv2d_k3_p1_c4to8_pointwise"  # the C functions are conv2d_k3_p1_c4to8_pointwise_forward, …
-_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative", 3: "the input is too small",
+_ERRORS = {1: "a required pointer is NULL", 2: "the batch size is negative",
+           3: "the input is too small for the kernel, or too large to index with a C long",
            4: "no memory for the scratch buffers (packed weights, padded copies)"}
 _POINTERS = {"forward": 4, "grad_input": 3, "grad_weight": 3, "grad_bias": 2}  # array arguments
 _functions = {}  # name → the C function, once load() has bound the library

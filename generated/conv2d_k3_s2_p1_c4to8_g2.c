@@ -26,6 +26,7 @@
  */
 #include "conv2d_k3_s2_p1_c4to8_g2.h"
 
+#include <limits.h>
 #include <stddef.h>
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
@@ -39,11 +40,27 @@
 #define SYMCONV_conv2d_k3_s2_p1_c4to8_g2_TASK static
 #endif
 
+/* Whether the product of the factors (each ≥ 0) fits a long: larger tensors would overflow an index. */
+static int fits(const long *factors, int count)
+{
+    long total = 1;
+    for (int i = 0; i < count; ++i) {
+        if (factors[i] != 0 && total > LONG_MAX / factors[i])
+            return 0;
+        total *= factors[i];
+    }
+    return 1;
+}
+
 static int sizes(long in_h, long in_w, long *out_h, long *out_w)
 {
     if (in_h < 1)
         return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
     if (in_w < 1)
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
+    if (in_h > LONG_MAX - 2)
+        return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
+    if (in_w > LONG_MAX - 2)
         return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
     if (in_h - 1 < 0)
         return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
@@ -51,6 +68,12 @@ static int sizes(long in_h, long in_w, long *out_h, long *out_w)
         return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
     *out_h = (in_h - 1) / 2 + 1;
     *out_w = (in_w - 1) / 2 + 1;
+    {
+        const long in[] = {SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS, *out_h, *out_w};
+        if (!fits(in, 3) || !fits(out, 3))
+            return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
+    }
     return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK;
 }
 
@@ -388,6 +411,12 @@ int conv2d_k3_s2_p1_c4to8_g2_forward(const double *restrict x, const double *res
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e, in_h, in_w, out_h, out_w);
@@ -598,6 +627,12 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_input(const double *restrict dy, const double 
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e, in_h, in_w, out_h, out_w);
@@ -709,6 +744,12 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_weight(const double *restrict x, const double 
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e, in_h, in_w, out_h, out_w);
@@ -778,6 +819,12 @@ int conv2d_k3_s2_p1_c4to8_g2_grad_bias(const double *restrict dy, double *restri
     status = sizes(in_h, in_w, &out_h, &out_w);
     if (status != SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_IN_CHANNELS, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS, out_h, out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv2d_k3_s2_p1_c4to8_g2_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv2d_k3_s2_p1_c4to8_g2_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e, out_h, out_w);

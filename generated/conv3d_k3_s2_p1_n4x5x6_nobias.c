@@ -26,6 +26,7 @@
  */
 #include "conv3d_k3_s2_p1_n4x5x6_nobias.h"
 
+#include <limits.h>
 #include <stddef.h>
 
 /* Each function's work runs in a task over a range of its outermost loop (the batch, or the
@@ -39,6 +40,18 @@
 #define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_TASK static
 #endif
 
+/* Whether the product of the factors (each ≥ 0) fits a long: larger tensors would overflow an index. */
+static int fits(const long *factors, int count)
+{
+    long total = 1;
+    for (int i = 0; i < count; ++i) {
+        if (factors[i] != 0 && total > LONG_MAX / factors[i])
+            return 0;
+        total *= factors[i];
+    }
+    return 1;
+}
+
 static int sizes(long in_d, long in_h, long in_w, long *out_d, long *out_h, long *out_w)
 {
     if (in_d < 1)
@@ -46,6 +59,12 @@ static int sizes(long in_d, long in_h, long in_w, long *out_d, long *out_h, long
     if (in_h < 1)
         return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     if (in_w < 1)
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    if (in_d > LONG_MAX - 2)
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    if (in_h > LONG_MAX - 2)
+        return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    if (in_w > LONG_MAX - 2)
         return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     if (in_d - 1 < 0)
         return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
@@ -56,6 +75,12 @@ static int sizes(long in_d, long in_h, long in_w, long *out_d, long *out_h, long
     *out_d = (in_d - 1) / 2 + 1;
     *out_h = (in_h - 1) / 2 + 1;
     *out_w = (in_w - 1) / 2 + 1;
+    {
+        const long in[] = {SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, in_d, in_h, in_w};
+        const long out[] = {SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, *out_d, *out_h, *out_w};
+        if (!fits(in, 4) || !fits(out, 4))
+            return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    }
     return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }
 
@@ -573,6 +598,12 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
     if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, in_d, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, out_d, out_h, out_w};
+        if (!fits(in, 5) || !fits(out, 5))
+            return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         forward_task(x, w, b, y, e);
@@ -1061,6 +1092,12 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_input(const double *restrict dy, const do
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
     if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, in_d, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, out_d, out_h, out_w};
+        if (!fits(in, 5) || !fits(out, 5))
+            return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    }
 
     for (long e = 0; e < batch; ++e)
         grad_input_task(dy, w, dx, e);
@@ -1295,6 +1332,12 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_weight(const double *restrict x, const do
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
     if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, in_d, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, out_d, out_h, out_w};
+        if (!fits(in, 5) || !fits(out, 5))
+            return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS; ++e)
         grad_weight_task(x, dy, dw, batch, e);
@@ -1371,6 +1414,12 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_grad_bias(const double *restrict dy, double *r
     status = sizes(in_d, in_h, in_w, &out_d, &out_h, &out_w);
     if (status != SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK)
         return status;
+    {
+        const long in[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS, in_d, in_h, in_w};
+        const long out[] = {batch, SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS, out_d, out_h, out_w};
+        if (!fits(in, 5) || !fits(out, 5))
+            return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
+    }
 
     for (long e = 0; e < SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OUT_CHANNELS; ++e)
         grad_bias_task(dy, db, batch, e);

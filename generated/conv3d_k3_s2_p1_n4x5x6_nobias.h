@@ -40,7 +40,7 @@ extern "C" {
 #define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK 0
 #define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL 1 /* a required pointer is NULL */
 #define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH 2 /* batch < 0 */
-#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE 3 /* an input size < 1, or smaller than the kernel's span with the padding */
+#define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE 3 /* an input size < 1, smaller than the kernel's span with the padding, or a tensor too large to index with a long */
 #define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENOMEM 4 /* no memory for the scratch buffers (packed weights, padded copies) */
 
 #define SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_IN_CHANNELS 1

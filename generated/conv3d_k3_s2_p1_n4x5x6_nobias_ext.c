@@ -350,7 +350,7 @@ static PyObject *failed(const char *function, int status)
     }
     const char *what = status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ENULL ? "a required pointer is NULL"
         : status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_EBATCH ? "the batch size is negative"
-        : status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE ? "the input is too small" : NULL;
+        : status == SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE ? "the input is too small for the kernel, or too large to index with a C long" : NULL;
     if (what != NULL)
         PyErr_Format(PyExc_ValueError, "conv3d_k3_s2_p1_n4x5x6_nobias_%s: %s", function, what);
     else

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from symconv.errors import OptionError, SpecError
-from symconv.spec import ConvSpec
+from symconv.spec import MAX_VALUE, TOO_LARGE, ConvSpec
 
-MAX_VALUE = 2**31 - 1  # every size and count must fit a C int/long on any platform
 PADDING_WORDS = ("same", "valid")
 
 # The rules a bad value breaks, said once: callers put the option (and the value as written) first.
@@ -42,7 +41,6 @@ NOT_A_PADDING = (
     "e.g. 1, 1x2 or same"
 )
 NOT_WHOLE = "is not a whole number"
-TOO_LARGE = f"is too large: symconv takes values up to {MAX_VALUE}"
 NOT_A_FLAG = "must be true or false"
 NOT_DIMS = "must be 1, 2 or 3"
 
@@ -87,7 +85,7 @@ def _number(value: Any, rule: str) -> int:
     if isinstance(value, str):
         if not _WHOLE.fullmatch(value):
             raise ValueError(rule)
-        number = int(value)
+        number = int(value.strip())  # int() takes less white space than \s (not the separators \x1c-\x1f)
     else:
         try:
             number = operator.index(value)

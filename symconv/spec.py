@@ -22,14 +22,22 @@ Padding = Union[int, tuple[int, ...], Literal["same", "valid"]]
 _PER_DIM = ("input_size", "kernel_size", "stride", "padding", "dilation")
 
 
+MAX_VALUE = 2**31 - 1
+"""The largest size or count: every one must fit a C int/long on any platform (the CLI's limit too)."""
+TOO_LARGE = f"is too large: symconv takes values up to {MAX_VALUE}"
+
+
 def _as_int(name: str, value: Any) -> int:
-    """An integer from ``value`` (Python or NumPy ints; never bool or float)."""
+    """An integer from ``value`` (Python or NumPy ints; never bool or float), at most :data:`MAX_VALUE`."""
     if isinstance(value, bool):
         raise SpecError(name, value, "must be an integer, not a bool")
     try:
-        return operator.index(value)
+        number = operator.index(value)
     except TypeError:
         raise SpecError(name, value, "must be an integer") from None
+    if number > MAX_VALUE:
+        raise SpecError(name, value, TOO_LARGE)
+    return number
 
 
 def _dims_of(name: str, value: Any) -> int | None:

@@ -64,3 +64,56 @@ def test_macros_meet_no_system_macro_and_names_differing_in_case_keep_apart(
                            capture_output=True, text=True, check=False)
     assert built.returncode == 0 and not built.stderr.strip(), built.stderr
     assert subprocess.run([str(binary)], check=False).returncode == 0
+
+
+def test_a_fixed_size_too_large_for_a_long_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "gen", "--input", "2147483647", "--kernel", "1", "--dims", "3",
+                         "--target", "c", "--out", str(tmp_path / "g"))
+    assert_bad_input(code, out, err)
+    assert "more than the 2,147,483,647 a C long indexes on every platform" in err
+    assert not (tmp_path / "g").exists()
+
+
+def test_sizes_whose_products_overflow_are_refused_at_run_time(tmp_path: Path) -> None:
+    """An open-size 3-D layer called with 3000000³ (per sample 2.7·10¹⁹ entries, more than a 64-bit long)
+    and batch 0, or with an input of LONG_MAX that its padding would overflow: …_ESIZE, under UBSan
+    (gcc's; Debian's clang ships without the UBSan runtime)."""
+    compiler = "cc"
+    assert shutil.which(compiler), "no C compiler: install gcc"
+    spec = ConvSpec(kernel_size=3, padding=1, dims=3)
+    for filename, text in generate(spec, target="c", name="o3").files.items():
+        (tmp_path / filename).write_text(text, encoding="utf-8")
+    (tmp_path / "main.c").write_text(
+        "#include <limits.h>\n#include <stdio.h>\n#include \"o3.h\"\nint main(void) {\n"
+        "  long d, h, w; double one = 0;\n"
+        "  int huge = o3_output_size(3000000, 3000000, 3000000, &d, &h, &w);\n"
+        "  int batch0 = o3_forward(&one, &one, NULL, &one, 0, 3000000, 3000000, 3000000);\n"
+        "  int padded = o3_output_size(LONG_MAX, 4, 4, &d, &h, &w);\n"
+        "  int fine = o3_output_size(5, 5, 5, &d, &h, &w);\n"
+        "  printf(\"%d %d %d %d %ld\\n\", huge, batch0, padded, fine, d);\n"
+        "  return !(huge == SYMCONV_o3_ESIZE && batch0 == SYMCONV_o3_ESIZE && padded == SYMCONV_o3_ESIZE\n"
+        "           && fine == SYMCONV_o3_OK && d == 5);\n}\n",
+        encoding="utf-8",
+    )
+    binary = tmp_path / "main"
+    flags = [*WARNINGS, "-fsanitize=undefined", "-fno-sanitize-recover=undefined"]
+    sources = [str(tmp_path / "main.c"), str(tmp_path / "o3.c")]
+    built = subprocess.run([compiler, *flags, "-I", str(tmp_path), "-o", str(binary), *sources],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0 and not built.stderr.strip(), built.stderr
+    ran = subprocess.run([str(binary)], capture_output=True, text=True, check=False)
+    assert ran.returncode == 0 and not ran.stderr, (ran.stdout, ran.stderr)
+
+
+def test_the_api_applies_the_cli_limits_and_words() -> None:
+    from symconv.errors import RenderError, SpecError
+    from symconv.symbolic import derive
+
+    with pytest.raises(SpecError, match=r"in_channels=10{30} is too large: symconv takes values up to 21474"):
+        ConvSpec(in_channels=10**30)
+    with pytest.raises(SpecError, match=r"stride=10{30} is too large"):
+        generate(ConvSpec(stride=10**30, kernel_size=1))
+    with pytest.raises(RenderError, match=r"max_entries=-1 must be a whole number ≥ 0 \(0 shows every entry"):
+        derive(ConvSpec(input_size=3, kernel_size=2)).to_markdown(max_entries=-1)

@@ -148,6 +148,8 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "output_params": ", ".join(f"long *{n}" for n in lay.outputs),
         "output_addresses": ", ".join(f"&{n}" for n in lay.outputs),
         "numerators": [cexpr(m) for m in lay.numerators],
+        # an input this close to LONG_MAX would overflow when its padding is added
+        "room": [(str(n), b + a) for n, b, a in zip(lay.inputs, spec.pad_before, spec.pad_after) if b + a],
         "output_sizes": [(str(o), cexpr(e)) for o, e in zip(lay.outputs, lay.output_sizes)],
         "in_total": " * ".join(str(n) for n in lay.inputs),
         "out_total": " * ".join(str(n) for n in lay.outputs),

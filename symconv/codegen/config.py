@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import keyword
+import math
 import re
 import sys
 from dataclasses import dataclass
 from importlib.metadata import packages_distributions
 
 from symconv.errors import CodegenError
-from symconv.spec import ConvSpec, format_size
+from symconv.spec import MAX_VALUE, ConvSpec, format_size
 
 TARGETS = ("numpy", "c")
 DTYPES = {"float64": "double", "float32": "float"}  # NumPy dtype → C type
@@ -124,6 +125,15 @@ class CodegenConfig:
             raise CodegenError(f"target {target!r} is not one of {', '.join(TARGETS)}")
         if dtype not in DTYPES:
             raise CodegenError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+        if target == "c" and spec.has_input_size:
+            per_sample = max(spec.in_channels * math.prod(spec.sizes),
+                             spec.out_channels * math.prod(spec.output_size))
+            if per_sample > MAX_VALUE:
+                raise CodegenError(
+                    f"input {format_size(spec.sizes)}: a sample holds {per_sample:,} entries, more than the "
+                    f"{MAX_VALUE:,} a C long indexes on every platform; leave --input open (the size is then "
+                    "checked at run time) or use a smaller one"
+                )
         if spec.taps > MAX_TAPS:
             raise CodegenError(
                 f"kernel {format_size(spec.kernel)} has {spec.taps:,} taps: the generated code unrolls "

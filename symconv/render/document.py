@@ -691,6 +691,9 @@ def build(
 ) -> Document:
     """The model of ``d``'s document in ``fmt`` and ``lang`` (for the command that writes it);
     ``figures`` places the layer's figures beside its formulas."""
+    if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 0:
+        raise RenderError(f"max_entries={max_entries!r} must be a whole number ≥ 0 (0 shows every entry; "
+                          f"the default is {DEFAULT_MAX_ENTRIES})")
     command = _command(d, fmt, lang, backward, max_entries, figures)
     if isinstance(d, SeparableDerivation):
         return separable_document(d, backward=backward, max_entries=max_entries, command=command,
