@@ -605,8 +605,9 @@ int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *restrict x, const double
             return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_ESIZE;
     }
 
+    (void)b; /* a layer without bias: b is ignored */
     for (long e = 0; e < batch; ++e)
-        forward_task(x, w, b, y, e);
+        forward_task(x, w, NULL, y, e);
 
     return SYMCONV_conv3d_k3_s2_p1_n4x5x6_nobias_OK;
 }

@@ -72,7 +72,7 @@ extern "C" {
 /* The spatial output size. */
 int conv3d_k3_s2_p1_n4x5x6_nobias_output_size(long *out_d, long *out_h, long *out_w);
 
-/* y = conv(x, w) + b (b may be NULL). */
+/* y = conv(x, w): a layer without bias, so b is ignored (pass NULL). */
 int conv3d_k3_s2_p1_n4x5x6_nobias_forward(const double *x, const double *w, const double *b, double *y, long batch);
 
 /* dx = dJ/dx from dy = dJ/dy. */

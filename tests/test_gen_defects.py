@@ -117,3 +117,27 @@ def test_the_api_applies_the_cli_limits_and_words() -> None:
         generate(ConvSpec(stride=10**30, kernel_size=1))
     with pytest.raises(RenderError, match=r"max_entries=-1 must be a whole number ≥ 0 \(0 shows every entry"):
         derive(ConvSpec(input_size=3, kernel_size=2)).to_markdown(max_entries=-1)
+
+
+def test_the_c_of_a_layer_without_bias_ignores_b(tmp_path: Path) -> None:
+    """``--no-bias``: forward with a zero input and a non-NULL b gives y = 0 (b is ignored, as the header
+    says), where it gave y = b."""
+    spec = ConvSpec(input_size=(4, 5, 6), kernel_size=3, stride=2, padding=1, bias=False)
+    code = generate(spec, target="c", name="nb")
+    for filename, text in code.files.items():
+        (tmp_path / filename).write_text(text, encoding="utf-8")
+    assert "b is ignored" in code.files["nb.h"]
+    (tmp_path / "main.c").write_text(
+        "#include \"nb.h\"\nint main(void) {\n"
+        "  static double x[4 * 5 * 6], w[27], y[2 * 3 * 3]; double b[1] = {5.0};\n"
+        "  for (int i = 0; i < 27; ++i) w[i] = 1.0;\n"
+        "  if (nb_forward(x, w, b, y, 1) != SYMCONV_nb_OK) return 2;\n"
+        "  for (int i = 0; i < 2 * 3 * 3; ++i) if (y[i] != 0.0) return 1;\n"
+        "  return 0;\n}\n",
+        encoding="utf-8",
+    )
+    binary = tmp_path / "main"
+    built = subprocess.run(["cc", *WARNINGS, "-I", str(tmp_path), "-o", str(binary), str(tmp_path / "main.c"),
+                            str(tmp_path / "nb.c")], capture_output=True, text=True, check=False)
+    assert built.returncode == 0 and not built.stderr.strip(), built.stderr
+    assert subprocess.run([str(binary)], check=False).returncode == 0

@@ -124,6 +124,7 @@ def c_context(lay: Layout, config: CodegenConfig) -> dict[str, Any]:
         "describe": spec.describe(),
         "fixed": fixed,
         "ndim": spec.ndim,
+        "bias": spec.bias,
         "constants": [
             ("IN_CHANNELS", spec.in_channels),
             ("OUT_CHANNELS", spec.out_channels),
