@@ -141,3 +141,73 @@ def test_the_c_of_a_layer_without_bias_ignores_b(tmp_path: Path) -> None:
                             str(tmp_path / "nb.c")], capture_output=True, text=True, check=False)
     assert built.returncode == 0 and not built.stderr.strip(), built.stderr
     assert subprocess.run([str(binary)], check=False).returncode == 0
+
+
+# -- the C loader's environment -------------------------------------------------------------------
+
+SMALL = ConvSpec(kernel_size=2, padding=1)
+
+
+def _works(module: object) -> None:
+    import numpy as np
+
+    y = module.forward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), np.zeros(1))  # type: ignore[attr-defined]
+    assert y.shape == (1, 1, 4, 4) and y[0, 0, 1, 1] == 4
+
+
+def test_a_relative_cache_directory_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYMCONV_CACHE", "relative-cache")
+    _works(generate(SMALL, target="c").load())
+    assert list((tmp_path / "relative-cache").rglob("*.so"))
+
+
+def test_cc_is_split_as_make_splits_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CC='cc -O1' (a compiler with a flag, as CC='ccache gcc' or 'gcc -m32' would be)."""
+    monkeypatch.setenv("SYMCONV_CACHE", str(tmp_path))
+    monkeypatch.setenv("CC", "cc -O1")
+    _works(generate(SMALL, target="c").load())
+    monkeypatch.setenv("CC", "no-such-compiler -O1")
+    with pytest.raises(CodegenError, match="'no-such-compiler' \\(from CC='no-such-compiler -O1'\\) is not"):
+        generate(SMALL, target="c").load()
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable"])
+def test_a_cache_that_cannot_be_written_is_said_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    import os
+
+    cache = tmp_path / "cache"
+    if kind == "file":
+        cache.write_text("not a directory", encoding="utf-8")
+    else:
+        if os.geteuid() == 0:  # root writes anywhere: a path under a file is unwritable for anyone
+            cache = tmp_path / "file" / "cache"
+            (tmp_path / "file").write_text("", encoding="utf-8")
+        else:
+            cache.mkdir()
+            cache.chmod(0o500)
+    monkeypatch.setenv("SYMCONV_CACHE", str(cache))
+    with pytest.raises(CodegenError, match=r"cannot be written .*: set SYMCONV_CACHE to a writable"):
+        generate(SMALL, target="c").load()
+
+
+def test_a_truncated_cached_library_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cached shared object cut to 100 bytes ("file too short"): a new process loads the layer
+    all the same, rebuilding what does not load (a process that has it loaded keeps its copy)."""
+    import sys
+
+    monkeypatch.setenv("SYMCONV_CACHE", str(tmp_path))
+    script = ("import numpy as np; from symconv import ConvSpec; from symconv.codegen import generate; "
+              "m = generate(ConvSpec(kernel_size=2, padding=1), target='c').load(); "
+              "print(m.forward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), np.zeros(1))[0, 0, 1, 1])")
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert first.returncode == 0 and first.stdout.strip() == "4.0", first.stderr
+    libraries = list(tmp_path.rglob("*.so"))
+    assert libraries
+    for library in libraries:
+        library.write_bytes(library.read_bytes()[:100])
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert again.returncode == 0 and again.stdout.strip() == "4.0", again.stderr
+    assert all(library.stat().st_size > 100 for library in tmp_path.rglob("*.so"))

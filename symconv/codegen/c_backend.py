@@ -42,6 +42,7 @@ from symconv.codegen.c_compile import (
     extension_filename,
     include_dirs,
     library_name,
+    load_cached,
 )
 from symconv.codegen.c_extension import TEMPLATE as EXTENSION
 from symconv.codegen.c_extension import (
@@ -217,15 +218,18 @@ def binding_name(name: str) -> str:
 
 def load_ctypes(code: Files) -> types.ModuleType:
     """The ctypes binding ``NAME_c.py`` imported from its text, bound to the compiled library (cached)."""
-    library = compile_shared(code)
     module = binding_name(code.config.name)
     filename = f"{module}.py"
     if filename not in code.files:
         files = ", ".join(sorted(code.files))
         raise CodegenError(f"{filename} is missing: the C target's files here are {files}")
-    binding = import_text(module, filename, code.files[filename])
-    binding.load(library)
-    return binding
+
+    def bound(library: Path) -> types.ModuleType:
+        binding = import_text(module, filename, code.files[filename])
+        binding.load(library)
+        return binding
+
+    return load_cached(lambda: compile_shared(code), bound)
 
 
 def load_extension(code: Files) -> types.ModuleType:
@@ -234,7 +238,7 @@ def load_extension(code: Files) -> types.ModuleType:
     MissingHeaders when Python.h is not installed.
     """
     module = extension_name(code.config.name)
-    return import_extension(module, compile_extension(code, module))
+    return load_cached(lambda: compile_extension(code, module), lambda path: import_extension(module, path))
 
 
 _warned: set[str] = set()  # the warnings already given in this process

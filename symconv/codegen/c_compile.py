@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -36,6 +38,9 @@ SHARED = ("-fPIC", "-shared")
 PORTABLE_CFLAGS = (*OPTIMIZE, *SHARED)
 NATIVE_CFLAGS = ("-march=native", "-ffp-contract=fast")  # this CPU's vector units, FMA contraction on
 OPENMP_CFLAG = "-fopenmp"  # code generated with threads > 1
+
+
+T = TypeVar("T")
 
 
 class MissingHeaders(CodegenError):
@@ -94,19 +99,42 @@ def cpu_model() -> str:
 
 
 def cache_dir() -> Path:
+    """The cache directory, absolute (a relative ``$SYMCONV_CACHE`` is taken from the current one)."""
     if os.environ.get("SYMCONV_CACHE"):
-        return Path(os.environ["SYMCONV_CACHE"])
+        return Path(os.environ["SYMCONV_CACHE"]).resolve()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "symconv"
+    return (Path(base) / "symconv").resolve()
 
 
-def compiler() -> str:
-    cc = os.environ.get("CC", "cc")
-    if shutil.which(cc) is None:
+def compiler() -> list[str]:
+    """``$CC`` split as make splits it (``ccache gcc``, ``gcc -m32``), else ``cc``."""
+    text = os.environ.get("CC", "").strip() or "cc"
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        raise CodegenError(f"CC={text!r} cannot be split into words ({error}): fix its quotes") from None
+    if shutil.which(words[0]) is None:
         raise CodegenError(
-            f"no C compiler: {cc!r} is not on PATH; install one (e.g. apt-get install gcc) or set CC"
+            f"no C compiler: {words[0]!r} (from CC={text!r}) is not on PATH; install one (e.g. apt-get "
+            "install gcc) or set CC" if "CC" in os.environ else
+            f"no C compiler: {words[0]!r} is not on PATH; install one (e.g. apt-get install gcc) or set CC"
         )
-    return cc
+    return words
+
+
+def load_cached(build: Callable[[], Path], load: Callable[[Path], T]) -> T:
+    """``load(build())``; a cached file that does not load (truncated, damaged) is deleted and built
+    again, once."""
+    path = build()
+    try:
+        return load(path)
+    except (OSError, ImportError):
+        path.unlink(missing_ok=True)
+    path = build()
+    try:
+        return load(path)
+    except (OSError, ImportError) as error:
+        raise CodegenError(f"{path} was just built but does not load: {error}") from None
 
 
 def compile_shared(code: Files) -> Path:
@@ -142,22 +170,28 @@ def _build(sources: Mapping[str, str], compile: Sequence[str], target_name: str,
     """``target_name`` compiled from ``compile`` (of ``sources``), in the cache under the hash of it all."""
     cc = compiler()
     flags = (*cflags(threads), *extra)
+    shown = " ".join(cc)
     digest = hashlib.sha256()
     for filename in sorted(sources):
         digest.update(filename.encode() + b"\0" + sources[filename].encode() + b"\0")
-    digest.update(" ".join((cc, *flags)).encode())
+    digest.update(" ".join((*cc, *flags)).encode())
     for part in (*key, *((cpu_model(),) if "-march=native" in flags else ())):
         digest.update(b"\0" + part.encode())
     target = cache_dir() / digest.hexdigest()[:24] / target_name
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        workspace = tempfile.TemporaryDirectory(dir=target.parent)
+    except OSError as error:
+        raise CodegenError(f"the compile cache {cache_dir()} cannot be written ({error.strerror or error}): "
+                           "set SYMCONV_CACHE to a writable directory") from None
+    with workspace as tmp:
         for filename, text in sources.items():
             (Path(tmp) / filename).write_text(text, encoding="utf-8")
         built = Path(tmp) / target.name
         result = subprocess.run(
-            [cc, *flags, "-o", str(built), *compile, "-lm"],
+            [*cc, *flags, "-o", str(built), *compile, "-lm"],
             cwd=tmp, capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:
@@ -165,7 +199,7 @@ def _build(sources: Mapping[str, str], compile: Sequence[str], target_name: str,
             hint = (f"; this code runs on {threads} threads and needs OpenMP ({OPENMP_CFLAG}): "
                     "gcc has it, clang needs libomp-dev; or generate with threads=1"
                     if OPENMP_CFLAG in flags else "")
-            raise CodegenError(f"the C compiler ({cc}) failed on {', '.join(compile)}: " + " | ".join(detail)
-                               + hint)
+            raise CodegenError(f"the C compiler ({shown}) failed on {', '.join(compile)}: "
+                               + " | ".join(detail) + hint)
         os.replace(built, target)  # atomic: a concurrent loader sees the whole library or none
     return target
