@@ -211,3 +211,91 @@ def test_a_truncated_cached_library_is_rebuilt(tmp_path: Path, monkeypatch: pyte
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert again.returncode == 0 and again.stdout.strip() == "4.0", again.stderr
     assert all(library.stat().st_size > 100 for library in tmp_path.rglob("*.so"))
+
+
+# -- writing files: all or none, concurrently, --out edges -------------------------------------
+
+
+def test_a_failed_rename_rolls_back_the_whole_set(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third file's rename fails (as with chattr +i): the two already replaced get their old text
+    back, so the directory holds the first spec's set, whole."""
+    import os
+
+    from symconv.cli import output
+
+    out = tmp_path / "d"
+    assert run(capsys, "gen", "--kernel", "3", "--name", "pp", "--out", str(out))[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = os.replace
+    calls = []
+
+    def failing(src: str, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 3 and str(dst).startswith(str(out)):
+            raise PermissionError(1, "Operation not permitted")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(output.os, "replace", failing)
+    code, outtext, err = run(capsys, "gen", "--kernel", "5", "--stride", "2", "--name", "pp",
+                             "--out", str(out))
+    assert_bad_input(code, outtext, err)
+    assert "nothing was written (the files already replaced were restored)" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_concurrent_gens_into_one_directory_never_mix(tmp_path: Path) -> None:
+    """8 processes at once, each its own spec, one name and directory, 6 rounds: the files left are
+    always one spec's set (every file names the same spec)."""
+    import sys
+
+    for round_ in range(6):
+        out = tmp_path / f"round{round_}"
+        runs = [subprocess.Popen([sys.executable, "-m", "symconv", "gen", "--kernel", str(k), "--name", "cc",
+                                  "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                for k in range(1, 9)]
+        for process in runs:
+            assert process.wait() == 0, process.stderr.read() if process.stderr else ""
+        specs = set()
+        for path in out.iterdir():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            specs |= {line.split("Spec:", 1)[1].strip() for line in lines[:5] if "Spec:" in line}
+        assert len(specs) == 1, specs
+
+
+def test_a_read_only_file_is_not_replaced_and_a_writable_one_keeps_its_mode(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "conv.md"
+    out.write_text("mine\n", encoding="utf-8")
+    out.chmod(0o444)
+    code, text, err = run(capsys, "derive", "--input", "3", "--kernel", "2", "--format", "markdown",
+                          "--out", str(out))
+    assert_bad_input(code, text, err)
+    assert "is read-only: symconv does not replace it" in err and out.read_text(encoding="utf-8") == "mine\n"
+    out.chmod(0o640)
+    code, _, _ = run(capsys, "derive", "--input", "3", "--kernel", "2", "--format", "markdown",
+                     "--out", str(out))
+    assert code == 0
+    assert (out.stat().st_mode & 0o777) == 0o640 and out.read_text(encoding="utf-8") != "mine\n"
+
+
+@pytest.mark.parametrize("command", [("gen", "--kernel", "3"), ("derive", "--input", "3"),
+                                     ("figure", "sliding", "--input", "3")])
+def test_an_empty_out_is_refused(capsys: pytest.CaptureFixture[str], command: tuple[str, ...]) -> None:
+    code, out, err = run(capsys, *command, "--out", "")
+    assert_bad_input(code, out, err)
+    assert "--out '' is empty: give" in err
+
+
+def test_gens_link_refusal_does_not_speak_of_printing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "g"
+    out.mkdir()
+    (tmp_path / "elsewhere.py").write_text("", encoding="utf-8")
+    (out / "pp.py").symlink_to(tmp_path / "elsewhere.py")
+    code, text, err = run(capsys, "gen", "--kernel", "3", "--name", "pp", "--out", str(out))
+    assert_bad_input(code, text, err)
+    assert "is a symbolic link" in err and "to print" not in err and "choose another --out or --name" in err

@@ -9,7 +9,7 @@ import click
 
 from symconv.cli.errors import CliError
 from symconv.cli.help import Command
-from symconv.cli.options import ChoiceType, IntType, SpecOptions, spec_options
+from symconv.cli.options import ChoiceType, IntType, OutPath, SpecOptions, spec_options
 from symconv.cli.output import _check_out, _progress, _write, _write_all
 from symconv.errors import SpecError
 from symconv.render import (
@@ -58,7 +58,7 @@ from symconv.symbolic.separable import SeparableDerivation, derive_separable, se
     "markdown and linked from it: --figures --format markdown --out conv.md.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
+    "--out", type=OutPath("a file name, e.g. --out conv.md"), default=None, metavar="FILE",
     help="Write to FILE instead of standard output; FILE appears only if the run succeeds: "
     "--out conv.txt.",
 )

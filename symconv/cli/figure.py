@@ -8,7 +8,7 @@ import click
 
 from symconv.cli.errors import CliError
 from symconv.cli.help import Command
-from symconv.cli.options import ChoiceType, SpecOptions, spec_options
+from symconv.cli.options import ChoiceType, OutPath, SpecOptions, spec_options
 from symconv.cli.output import _check_out, _write
 from symconv.errors import FigureError
 from symconv.figures import KINDS, figure
@@ -42,7 +42,7 @@ from symconv.figures import KINDS, figure
     "--lang zh.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, metavar="FILE",
+    "--out", type=OutPath("a file name, e.g. --out sliding.svg"), default=None, metavar="FILE",
     help="Write the figure to FILE instead of printing it: --out sliding.svg.",
 )
 def figure_command(

@@ -9,8 +9,16 @@ import click
 
 from symconv.cli.errors import CliError
 from symconv.cli.help import Command
-from symconv.cli.options import ChoiceType, IntType, SpecOptions, _check_name, _check_threads, spec_options
-from symconv.cli.output import _check_out_dir, _check_overwrites, _make_dirs, _write_all
+from symconv.cli.options import (
+    ChoiceType,
+    IntType,
+    OutPath,
+    SpecOptions,
+    _check_name,
+    _check_threads,
+    spec_options,
+)
+from symconv.cli.output import _check_out_dir, _check_overwrites, _locked, _make_dirs, _write_all
 from symconv.codegen import default_name, generate
 from symconv.codegen.config import DTYPES, TARGETS
 from symconv.errors import SpecError
@@ -53,7 +61,8 @@ SEPARABLE_STAGES = ("depthwise", "pointwise")
     "the NumPy module runs on NumPy's BLAS threads: --threads 2 --target c.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+    "--out", type=OutPath("a directory, e.g. --out generated (--out . for this one)"), default=DEFAULT_OUT,
+    show_default=True,
     metavar="DIR",
     help="Directory for the files, created if missing; every file is replaced atomically, and if "
     "any file cannot be written none is: --out build/conv.",
@@ -110,7 +119,9 @@ def gen(
     _check_overwrites(files, force)
     created = _make_dirs(out)
     try:
-        _write_all(files)
+        with _locked(out):  # concurrent gens into one directory take turns: each writes its whole set
+            _check_overwrites(files, force)
+            _write_all(files)
     except BaseException:
         for directory in created:  # leave no trace: remove the directories made for this run
             with contextlib.suppress(OSError):

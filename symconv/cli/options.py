@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -102,6 +103,19 @@ class DimsType(SharedType):
 
     def parse(self, value: Any) -> Any:
         return parse_dims(value)
+
+
+class OutPath(click.Path):
+    """``--out``: a path, never the empty word (which would silently mean the current directory)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(path_type=Path)
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail(f"{value!r} is empty: give {self.what}", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 class ChoiceType(ParamTypeBase):
