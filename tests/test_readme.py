@@ -42,7 +42,8 @@ def console_blocks() -> list[tuple[str, list[str]]]:
 def test_readme_console_excerpts_match_the_tool(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every line the README shows (``…`` marks a cut) appears, in order, in the real output.
+    """Every line the README shows appears, in order, in the real output, and every line left out is
+    marked: a ``…`` line where lines are cut (blank lines aside).
 
     Runs in a scratch directory: ``gen`` writes files, never into the repository's ``generated/``.
     """
@@ -52,12 +53,47 @@ def test_readme_console_excerpts_match_the_tool(
     for command, shown in blocks:
         main(shlex.split(command)[1:])
         captured = capsys.readouterr()
-        produced = (captured.out + captured.err).splitlines()
+        produced = [line for line in (captured.out + captured.err).splitlines() if line.strip()]
         position = 0
+        cut = False  # a "…" before this line: lines may be left out here
         for line in shown:
-            if line in ("…", ""):
+            if line == "…":
+                cut = True
+                continue
+            if not line.strip():
                 continue
             try:
-                position = produced.index(line, position) + 1
+                found = produced.index(line, position)
             except ValueError:
                 raise AssertionError(f"README line not in `{command}` output: {line!r}") from None
+            if found != position and not cut:
+                raise AssertionError(f"README leaves out lines of `{command}` before {line!r} without "
+                                     "marking the cut with …")
+            position, cut = found + 1, False
+        if position < len(produced) and not cut:
+            raise AssertionError(f"README leaves out the end of `{command}` without marking it with …")
+
+
+def python_blocks() -> list[str]:
+    """Every README ```python block, in order."""
+    blocks, inside, lines = [], False, []
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            if inside:
+                blocks.append("\n".join(lines))
+            inside, lines = line.strip() == "```python", []
+        elif inside:
+            lines.append(line)
+    return blocks
+
+
+def test_readme_python_blocks_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The ```python blocks run as written, in order, from the repository's root (``generated/``)."""
+    monkeypatch.chdir(README.parent)
+    monkeypatch.setenv("SYMCONV_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))
+    blocks = python_blocks()
+    assert len(blocks) >= 4
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)  # the README's own examples
