@@ -707,7 +707,7 @@ def test_bad_input_raises_a_clear_error(
 def test_every_quantity_is_listed() -> None:
     assert set(QUANTITIES) == {
         "output-size", "effective-kernel", "receptive-field", "params", "macs", "transposed-output-size",
-        "im2col-shape", "forward", "grad-input", "grad-weight", "grad-bias",
+        "im2col-shape", "forward", "grad-input", "grad-weight", "grad-bias", "grad-preactivation",
     }
     assert verify("Output_Size", "floor((n+2*p-d*(k-1)-1)/s)+1").quantity == "output-size"
 

@@ -185,7 +185,7 @@ def test_a_bad_claim_in_a_file_shows_its_number_and_a_caret(
     assert (code, out) == (2, "")
     assert err.splitlines() == [
         "symconv: error: claim 1: unknown function 'rot': tensor formulas may call conv, pad, crop, dilate, "
-        "rot180, sum, hadamard, floor, ceil, max, min, abs",
+        "rot180, sum, hadamard, dsigma, floor, ceil, max, min, abs",
         "  conv(delta, rot(W))",
         "              ^^^",
     ]

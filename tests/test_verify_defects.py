@@ -202,3 +202,44 @@ def test_output_padding_follows_pytorch(capsys: pytest.CaptureFixture[str]) -> N
     assert_bad_input(code, out, err)
     assert err.strip().endswith("transposed-output-size is defined where the size is ≥ 1 and a < max(s, d) "
                                 "(PyTorch's rule); change the fixed values")
+
+
+# -- the activation: δ^l = δ^{l+1} * rot180(W) ⊙ σ'(z^l) ---------------------------------------------
+
+
+@pytest.mark.parametrize("options", [
+    ("--input", "3", "--kernel", "2"),
+    ("--input", "5", "--kernel", "3", "--stride", "2", "--padding", "1"),
+    ("--input", "4", "--kernel", "2", "--in-channels", "2", "--out-channels", "2", "--dims", "1"),
+])
+def test_the_notes_full_rule_with_the_activation(
+    capsys: pytest.CaptureFixture[str], options: tuple[str, ...]
+) -> None:
+    """The closed form ⊙ σ'(z) holds (against SymPy's diff of J = Σ δ ⊙ Y(σ(z)) through σ); without σ'
+    it is refuted; the note's unpadded * is refuted, written in LaTeX with layer superscripts."""
+    from symconv.spec import ConvSpec
+    from symconv.verify.tensors import closed_form_text
+
+    spec_args = dict(zip(options[::2], options[1::2]))
+    spec = ConvSpec(input_size=int(spec_args["--input"]), kernel_size=int(spec_args["--kernel"]),
+                    stride=int(spec_args.get("--stride", 1)), padding=int(spec_args.get("--padding", 0)),
+                    in_channels=int(spec_args.get("--in-channels", 1)),
+                    out_channels=int(spec_args.get("--out-channels", 1)),
+                    dims=int(spec_args.get("--dims", 2)))
+    formula = closed_form_text("grad-preactivation", spec)
+    code, out, err = run(capsys, "verify", "grad-preactivation", formula, *options)
+    assert (code, err) == (0, "") and "HOLDS for the one spec given" in out
+    without = formula[len("hadamard("):-len(", dsigma(z))")]  # the input gradient alone
+    code, out, _ = run(capsys, "verify", "grad-preactivation", without, *options)
+    assert code == 1 and "entries differ" in out and r"\frac{d}{d z_{1" in out
+    code, out, _ = run(capsys, "verify", "grad-preactivation",
+                       r"\delta^{l+1} * rot_{180}(W^{l+1}) \odot \sigma'(z^l)", *options)
+    assert code == 1 and "(latex syntax)" in out
+
+
+def test_z_belongs_to_the_preactivation_quantity(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "verify", "grad-input", "conv(pad(z, 1), rot180(W))", "--input", "3",
+                       "--kernel", "2")
+    assert code == 2 and "z (the pre-activation, x = σ(z)) is a name of grad-preactivation formulas" in err
+    code, _, err = run(capsys, "verify", "grad-preactivation", r"\sigma(z)", "--input", "3", "--kernel", "2")
+    assert code == 2 and "its derivative is \\sigma'(z)" in err

@@ -91,6 +91,7 @@ def verify_command(
     Tensor quantities, formulas in x W b delta with conv pad crop dilate rot180
     sum hadamard (A * B of two tensors is the note's conv):
       forward  grad-input  grad-weight  grad-bias
+      grad-preactivation (δ^l for x = σ(z): formulas may use z and dsigma(z), \\sigma'(z))
     Checked exactly for the spec the SPEC options make (an open --input is swept),
     or on a sweep of small specs when no SPEC option is given.
     Formulas in SymPy syntax or LaTeX (detected by a backslash or brace).
@@ -102,6 +103,7 @@ def verify_command(
       symconv verify receptive-field "1 + L*(k-1)" --stride 1 --dilation 1
       symconv verify grad-input "conv(pad(delta, k-1), rot180(W))" --input 3 --kernel 2
       symconv verify grad-bias "sum(delta)"
+      symconv verify grad-preactivation "conv(pad(delta, k-1), rot180(W)) ⊙ dsigma(z)" --input 3 --kernel 2
       symconv verify --claims examples/claims-note.toml
     """
     if layers is not None:

@@ -35,7 +35,7 @@ SYNTAXES = ("sympy", "latex")
 # set followed by "(" is a call, any other name followed by "(" a product.
 FUNCTIONS = frozenset({
     "floor", "ceil", "ceiling", "max", "min", "abs",
-    "conv", "pad", "crop", "dilate", "rot180", "sum", "hadamard",
+    "conv", "pad", "crop", "dilate", "rot180", "sum", "hadamard", "dsigma",
 })
 
 # Other spellings accepted for a name, and the name they stand for.
@@ -152,6 +152,10 @@ def _sympy_tokens(formula: str) -> list[Token]:
     return tokens
 
 
+# A layer superscript in LaTeX (no formula has a variable l): ^l, ^{l}, ^{l+1}, ^{(l-1)}.
+_LAYER = re.compile(r"\^\s*(?:l(?![A-Za-z_])|\{\s*\(?\s*l\s*(?:[+-]\s*1\s*)?\)?\s*\})")
+
+
 class _LatexLexer:
     """LaTeX → tokens. Letter runs that are not known words become one name per letter."""
 
@@ -183,6 +187,8 @@ class _LatexLexer:
             elif c in "{}":
                 self.emit(c, c, start, start + 1)
                 self.i += 1
+            elif (layer := _LAYER.match(f, self.i)) is not None:
+                self.i = layer.end()  # δ^{l+1}, W^{l+1}, z^l: the note's layer index, not a power
             elif c in "+-*/^":
                 self.emit("op", c, start, start + 1)
                 self.i += 1
@@ -225,6 +231,13 @@ class _LatexLexer:
             self.emit(_LATEX_BRACKETS[word], m.group(), start, self.i)
         elif word in _LATEX_NAMES:
             self.emit("name", _LATEX_NAMES[word], start, self.i)
+        elif word == "sigma":  # σ'(A), the activation's derivative: \sigma'(z) or \sigma^{\prime}(z)
+            prime = re.compile(r"'|\^\s*\{?\s*\\prime\s*\}?").match(f, self.i)
+            if prime is None:
+                raise self.error(start, self.i, "σ itself is not in the formula language: its derivative is "
+                                 "\\sigma'(z)")
+            self.i = prime.end()
+            self.emit("name", "dsigma", start, self.i)
         elif word in _LATEX_WORD_WRAPPERS:
             content, end = self.braced(word)
             text = content.replace("\\_", "_").strip()

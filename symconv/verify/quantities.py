@@ -19,10 +19,10 @@ from functools import cache
 
 import sympy as sp
 
-from symconv.errors import SpecError
+from symconv import sizes as algebra
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
-from symconv.symbolic.forward import forward, padded_index
+from symconv.symbolic.forward import forward
 from symconv.symbolic.tensors import entries, symbol_tensor
 
 Truth = int | tuple[int, ...]
@@ -106,14 +106,12 @@ def placements(n: int, k: int, s: int, p: int, d: int) -> int:
     the padded input, and that holds for every c up to the last that fits, so the count is found by
     bisection on c — exact at any size; 0 when not even one placement fits.
     """
-    try:
-        spec = ConvSpec(input_size=n, kernel_size=k, stride=s, padding=p, dilation=d, dims=1)
-    except SpecError:
-        return 0
+    if min(n, k, s, d) < 1 or p < 0 or d * (k - 1) + 1 > n + 2 * p:
+        return 0  # not even one placement (also no layer: a ConvSpec would refuse it)
     last_padded = n - 1 + p  # the last index of the padded input, in unpadded coordinates
 
-    def fits(count: int) -> bool:  # output position count - 1 fits
-        return padded_index(spec, (count - 1,), (k - 1,))[0] <= last_padded
+    def fits(count: int) -> bool:  # output position count - 1 fits (the index map the spec uses)
+        return int(algebra.input_index(count - 1, k - 1, s, d, p)) <= last_padded
 
     low, high = 0, n + 2 * p  # fits(low) (vacuously for 0); high + 1 placements never fit
     while low < high:
@@ -155,10 +153,9 @@ def dependence_span(layers: tuple[tuple[int, int, int], ...]) -> int:
     the smallest position, its last the largest), exact at any size.
     """
     first, last = 0, 0  # the positions of the top layer's output it starts from
-    for k, s, d in reversed(layers):
-        spec = ConvSpec(input_size=d * (k - 1) + 1, kernel_size=k, stride=s, dilation=d, dims=1)
-        first = padded_index(spec, (first,), (0,))[0]
-        last = padded_index(spec, (last,), (k - 1,))[0]
+    for k, s, d in reversed(layers):  # the index map the spec uses, at any size
+        first = int(algebra.input_index(first, 0, s, d, 0))
+        last = int(algebra.input_index(last, k - 1, s, d, 0))
     length = last + 1
     if length > SYMBOLIC_SPAN:
         return last - first + 1

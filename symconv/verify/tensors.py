@@ -41,8 +41,9 @@ from symconv.errors import FormulaError, SpecError
 from symconv.printing.operator_text import operator_text
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
+from symconv.symbolic.chain import SIGMA, sigma_prime
 from symconv.symbolic.proof import equal
-from symconv.symbolic.tensors import Tensor, from_array
+from symconv.symbolic.tensors import Tensor, from_array, symbol_tensor
 from symconv.verify.expressions import EvaluationLimit, Undefined, binary, call
 from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tuple
 from symconv.verify.result import Domain, EntryDifference, TensorCounterexample, VerifyResult
@@ -58,10 +59,14 @@ TENSOR_QUANTITIES = {
     "grad-weight": ("oi", True, "C_out × C_in/groups × kernel",
                     "∂J/∂W, by differentiating J through Σ δ ⊙ Y"),
     "grad-bias": ("o", False, "C_out", "∂J/∂b, by differentiating J through Σ δ ⊙ Y"),
+    "grad-preactivation": ("i", True, "C_in × input", "δ^l = ∂J/∂z^l for the input x = σ(z^l), by "
+                           "differentiating J = Σ δ ⊙ Y through σ"),
 }
+PREACTIVATION = "grad-preactivation"  # the one quantity with z and σ': x = a^l = σ(z^l), delta = δ^{l+1}
 
 # name → (channel role, has spatial axes); roles: i = input channels, o = output channels, oi = both.
-TENSORS = {name: (t.role, t.spatial) for name, t in ALGEBRA_TENSORS.items()}
+# z is the pre-activation of the input (x = σ(z)), a name of grad-preactivation's formulas only.
+TENSORS = {name: (t.role, t.spatial) for name, t in ALGEBRA_TENSORS.items()} | {"z": ("i", True)}
 SIZES = ("n", "k", "s", "p", "d", "c_in", "c_out", "g")
 SIZE_ALIASES = {"r": "d"}
 OPERATORS = {  # name → (positional arguments: min, max; keyword arguments)
@@ -72,6 +77,7 @@ OPERATORS = {  # name → (positional arguments: min, max; keyword arguments)
     "rot180": (1, 1, ()),
     "sum": (1, 1, ()),
     "hadamard": (2, 2, ()),
+    "dsigma": (1, 1, ()),
     "floor": (1, 1, ()), "ceil": (1, 1, ()), "ceiling": (1, 1, ()), "max": (2, 9, ()),
     "min": (2, 9, ()), "abs": (1, 1, ()),
 }
@@ -115,6 +121,9 @@ def check_tensor_formula(parsed: Parsed, quantity: str) -> Kind:
         if isinstance(node, Num):
             return SIZE
         if isinstance(node, Name):
+            if node.id == "z" and quantity != PREACTIVATION:
+                raise parsed.error(node, f"z (the pre-activation, x = σ(z)) is a name of {PREACTIVATION} "
+                                   f"formulas, not of {quantity}")
             if node.id in TENSORS:
                 role, spatial = TENSORS[node.id]
                 return Kind("tensor", role, spatial)
@@ -177,6 +186,9 @@ def check_tensor_formula(parsed: Parsed, quantity: str) -> Kind:
             a = tensor(node.args[0], "the input of conv()")
             b = tensor(node.args[1], "the kernel of conv()")
             return _conv_kind(parsed, node, a, b)
+        if f == "dsigma":
+            a = tensor(node.args[0], "the argument of σ'()", spatial=False)
+            return a
         if f in ("hadamard",):
             a = tensor(node.args[0], f"the first argument of {f}()", spatial=False)
             b = tensor(node.args[1], f"the second argument of {f}()", spatial=False)
@@ -313,6 +325,8 @@ class Evaluator:
 
     def tensor(self, name: str) -> Value:
         role, spatial = TENSORS[name]
+        if name == "z":
+            return Value(preactivation(self.d), role, spatial)
         data = {"x": self.d.x_t, "W": self.d.w_t, "b": self.d.b_t, "delta": self.d.delta_t}[name]
         if data is None:
             raise Undefined("the spec has no bias, so there is no b")
@@ -360,6 +374,8 @@ class Evaluator:
             padding = self.amounts(keys["padding"], "padding=", 0) if "padding" in keys else (0,) * ndim
             dilation = self.amounts(keys["dilation"], "dilation=", 1) if "dilation" in keys else (1,) * ndim
             return self.conv(first, kernel, stride, padding, dilation)
+        if f == "dsigma":
+            return Value(_entries(sigma_prime, first.data), first.role, first.spatial)
         if f == "hadamard":
             other = self.eval(node.args[1])
             assert isinstance(other, Value)
@@ -428,6 +444,39 @@ def _entrywise(f: Callable[[sp.Expr, sp.Expr], sp.Expr], a: Value, b: Value) -> 
     return _defined(lambda: ev.entrywise(f, a, b))
 
 
+# -- the pre-activation: x = σ(z) -------------------------------------------------------------------
+
+
+def preactivation(d: Derivation) -> Tensor:
+    """z, the pre-activation of the layer's input (``x = σ(z)``): one symbol per entry of x."""
+    return symbol_tensor("z", d.x_t.shape, 1)
+
+
+def _entries(f: Callable[[sp.Expr], sp.Expr], data: Tensor) -> Tensor:
+    out = np.empty(data.shape, dtype=object)
+    for index in np.ndindex(*data.shape):
+        out[index] = f(data[index])
+    return out
+
+
+def _as_activated(d: Derivation, data: Tensor) -> Tensor:
+    """``data`` with every entry of x written as σ(z): the input is the activation of z."""
+    activated = dict(zip(d.x_t.flat, (SIGMA(v) for v in preactivation(d).flat)))
+    return _entries(lambda e: sp.sympify(e).xreplace(activated), data)
+
+
+def _preactivation_gradient(d: Derivation) -> Tensor:
+    """δ^l = ∂J/∂z for J = Σ δ ⊙ Y with the input x = σ(z): SymPy's ``diff`` through σ, entry by entry
+    (only the terms of J that hold the entry are differentiated)."""
+    terms = [delta * y for delta, y in zip(d.delta_t.flat, _as_activated(d, d.y_t).flat)]
+    z = preactivation(d)
+    out = np.empty(z.shape, dtype=object)
+    for index in np.ndindex(*z.shape):
+        entry = z[index]
+        out[index] = sp.diff(sp.Add(*[t for t in terms if t.has(entry)]), entry)
+    return out
+
+
 # -- the correct closed forms ----------------------------------------------------------------------
 
 
@@ -441,6 +490,8 @@ def closed_form_text(quantity: str, spec: ConvSpec) -> str:
         'pad(conv(pad(dilate(delta, 2), 1), rot180(W)), 0, 1)'
     """
     forms = closed_forms(spec)
+    if quantity == PREACTIVATION:  # the note's rule: the input gradient, times σ'(z) entrywise
+        return f"hadamard({operator_text(forms.grad_input, forms.amounts, spec.ndim)}, dsigma(z))"
     expr = forms.of(quantity)
     assert expr is not None, "grad-bias of a layer without bias is refused before this"
     return operator_text(expr, forms.amounts, spec.ndim)
@@ -507,6 +558,8 @@ class _Truth:
         d = self.derivation
         if self.quantity == "forward":
             return d.y_t
+        if self.quantity == PREACTIVATION:
+            return _preactivation_gradient(d)
         source = {"grad-input": d.grad_input, "grad-weight": d.grad_weight, "grad-bias": d.grad_bias}[
             self.quantity
         ]
@@ -565,6 +618,8 @@ def _check_one(
     )
     try:
         claimed = Evaluator(parsed, truth.derivation).run()
+        if quantity == PREACTIVATION:  # the formula's x is the activation σ(z)
+            claimed = Value(_as_activated(truth.derivation, claimed.data), claimed.role, claimed.spatial)
     except Undefined as undefined:
         return replace(base, reason=undefined.reason), 0
     if claimed.data.shape != expected.shape:
