@@ -108,17 +108,15 @@ def cache_dir() -> Path:
 
 def compiler() -> list[str]:
     """``$CC`` split as make splits it (``ccache gcc``, ``gcc -m32``), else ``cc``."""
-    text = os.environ.get("CC", "").strip() or "cc"
+    given = os.environ.get("CC", "").strip()
     try:
-        words = shlex.split(text)
+        words = shlex.split(given or "cc")
     except ValueError as error:
-        raise CodegenError(f"CC={text!r} cannot be split into words ({error}): fix its quotes") from None
+        raise CodegenError(f"CC={given!r} cannot be split into words ({error}): fix its quotes") from None
     if shutil.which(words[0]) is None:
-        raise CodegenError(
-            f"no C compiler: {words[0]!r} (from CC={text!r}) is not on PATH; install one (e.g. apt-get "
-            "install gcc) or set CC" if "CC" in os.environ else
-            f"no C compiler: {words[0]!r} is not on PATH; install one (e.g. apt-get install gcc) or set CC"
-        )
+        source = f" (from CC={given!r})" if given else ""
+        raise CodegenError(f"no C compiler: {words[0]!r}{source} is not on PATH; install one "
+                           "(e.g. apt-get install gcc) or set CC")
     return words
 
 

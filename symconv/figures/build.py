@@ -10,6 +10,7 @@ pair of a group); 1-D is drawn as one row, 3-D is refused in one line.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -68,15 +69,6 @@ def _sub(index: Sequence[int]) -> str:
     return ("," if any(len(s) > 1 for s in shown) else "").join(shown)
 
 
-def _cells(grid: str, shape: tuple[int, int], x: float, y: float, label: object) -> tuple[Cell, ...]:
-    """One cell per position, row-major; ``label(index)`` gives (role, base, sub)."""
-    cells = []
-    for r, c in itertools.product(range(shape[0]), range(shape[1])):
-        role, base, sub = label((r, c))  # type: ignore[operator]
-        cells.append(Cell(grid, (r, c), x + c, y + r, role, base, sub))
-    return tuple(cells)
-
-
 def _check(spec: ConvSpec, kind: str, backward: bool) -> None:
     if kind not in KINDS:
         raise FigureError(f"figure kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -98,7 +90,7 @@ pictures, K̂ and the rows of X̂ drawn for im2col (the other kinds label only t
 
 def _work_check(spec: ConvSpec, kind: str, backward: bool) -> None:
     if kind == "backward" or backward:
-        work = _count(spec.padded_size) + _count(spec.effective_kernel)
+        work = math.prod(spec.padded_size) + math.prod(spec.effective_kernel)
     elif kind == "im2col":
         work = spec.in_channels * spec.taps * (spec.out_channels + MAX_MATRIX)
     else:
@@ -153,7 +145,7 @@ def _sliding(spec: ConvSpec, lang: str) -> Figure:
                      max_side=MAX_SIDE)
     frames = _frames(source, output, lambda at: _window(spec, at[2 - spec.ndim:]))
     height = top + max(g.drawn()[0] for g in (source, kernel_grid, output)) + 1.5
-    text = _stride_note(spec) + _drawn_note(len(frames), _count(spec.output_size))
+    text = _stride_note(spec) + _drawn_note(len(frames), math.prod(spec.output_size))
     note = Note(0, height - 0.4, text, text)
     return Figure("sliding", spec.describe(), _width(ox + output.drawn()[1], note), height,
                   (source, kernel_grid, output), (note,), tuple(frames))
@@ -178,10 +170,6 @@ def _frames(source: Grid, target: Grid,
                                 for r in reads if not (r[0] in kept[0] and r[1] in kept[1]))
         frames.append(Frame(len(frames), cell.index, shown, tuple(through)))
     return frames
-
-
-def _count(sizes: Sequence[int]) -> int:
-    return int(np.prod(sizes, dtype=object))
 
 
 def _drawn_note(drawn: int, total: int) -> str:
@@ -214,7 +202,7 @@ def _window(spec: ConvSpec, position: Sequence[int]) -> tuple[tuple[int, ...], .
 def _labelled(shape: Sequence[int]) -> np.ndarray:
     """An array whose entries name their own position: 1 + the flat index (0 stays for the zeros the
     algebra inserts). Evaluated by the algebra, each entry says where it came from (:func:`_origin`)."""
-    count = int(np.prod(shape, dtype=object))
+    count = math.prod(shape)
     return np.arange(1, count + 1, dtype=np.int64).reshape(tuple(shape)).astype(object)
 
 
@@ -296,9 +284,9 @@ def _dilation(spec: ConvSpec, lang: str) -> Figure:
     return Figure("dilation", spec.describe(), width, height, grids, (note,))
 
 
-def _error_and_kernel(spec: ConvSpec, lang: str, x: float = 0) -> tuple[Grid, Grid, cfs.ClosedForms]:
+def _error_and_kernel(spec: ConvSpec, lang: str) -> tuple[Grid, Grid, cfs.ClosedForms]:
     """The error zero-inserted by the stride and padded by ``k' − 1`` on every side, and the dilated
-    kernel turned by 180 degrees, side by side from ``x``; and the closed forms they come from.
+    kernel turned by 180 degrees, side by side; and the closed forms they come from.
 
     Both are the algebra's closed-form steps (``delta_full`` or its parts, ``kernel_rot180``)
     evaluated on labelled entries, so every cell shows where the error's entry or the tap lands.
@@ -333,7 +321,7 @@ def _error_and_kernel(spec: ConvSpec, lang: str, x: float = 0) -> tuple[Grid, Gr
     shape_e: tuple[int, int] = (int(errors.shape[0]), int(errors.shape[1]))
     shape_k: tuple[int, int] = (int(turned.shape[0]), int(turned.shape[1]))
     # beyond MAX_SIDE cells a side, the first and last rows and columns, gap cells between
-    error_grid = _matrix("error", titles["error"], _labels(shape_e, error_cell), x, top, max_side=MAX_SIDE)
+    error_grid = _matrix("error", titles["error"], _labels(shape_e, error_cell), 0, top, max_side=MAX_SIDE)
     kx = error_grid.right() + GAP
     kernel_grid = _matrix("turned", titles["turned"], _labels(shape_k, kernel_cell), kx, top,
                           max_side=MAX_SIDE)
@@ -377,11 +365,14 @@ def _sliding_backward(spec: ConvSpec, lang: str) -> Figure:
     slide = ConvSpec(input_size=sizes[0], kernel_size=sizes[1], stride=int(full.args[2]),
                      dilation=int(full.args[3]), dims=spec.ndim)
 
+    def reached(at: Sequence[int]) -> bool:  # a position of the full convolution (not the tail q)
+        return all(j < f for j, f in zip(at, slide.output_size))
+
     def gradient_cell(index: tuple[int, int]) -> tuple[str, str, str]:
         at = index[2 - spec.ndim:]
         if not all(b <= j < b + n for j, b, n in zip(at, spec.pad_before, spec.sizes)):
             return "padding", "", ""  # cropped
-        if not all(j < f for j, f in zip(at, slide.output_size)):
+        if not reached(at):
             return "inserted", "0", ""  # no window reaches it: the extension's zero
         return "output", "∂x", _sub([j - b for j, b in zip(at, spec.pad_before)])
 
@@ -391,12 +382,12 @@ def _sliding_backward(spec: ConvSpec, lang: str) -> Figure:
 
     def window(index: tuple[int, ...]) -> Sequence[tuple[int, ...]] | None:
         at = index[2 - spec.ndim:]
-        return _window(slide, at) if all(j < f for j, f in zip(at, slide.output_size)) else None
+        return _window(slide, at) if reached(at) else None
 
     frames = _frames(error_grid, gradient, window)
     height = TITLE + max(g.drawn()[0] for g in (error_grid, kernel_grid, gradient)) + 1.5
     text, tex = _gradient_note(spec, forms)
-    drawn = _drawn_note(len(frames), _count(slide.output_size))
+    drawn = _drawn_note(len(frames), math.prod(slide.output_size))
     note = Note(0, height - 0.4, text + drawn, tex + drawn)
     return Figure("sliding", spec.describe() + " (input gradient)", _width(gx + gradient.drawn()[1], note),
                   height, (error_grid, kernel_grid, gradient), (note,), tuple(frames), 0,
@@ -456,7 +447,7 @@ def _im2col(spec: ConvSpec, lang: str) -> Figure:
     titles = TITLES[lang]
     padded = _plane(spec.padded_size)
     shapes = (spec.in_channels, *spec.sizes), (spec.out_channels, spec.group_in, *spec.kernel)
-    positions = _count(spec.output_size)
+    positions = math.prod(spec.output_size)
     kept = [r for r in _slots(positions, MAX_MATRIX) if r is not None]  # the rows of X̂ drawn
     x_hat = unrolled.im2col(spec, cast(np.ndarray, _Named(shapes[0])), rows=kept)
     k_hat = unrolled.kernel_matrix(spec, _labelled(shapes[1]))

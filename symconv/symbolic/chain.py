@@ -30,7 +30,7 @@ def sigma_prime(at: sp.Expr) -> sp.Expr:
     return sp.diff(SIGMA(_XI), _XI).subs(_XI, at)
 
 
-def _map(f: object, t: Tensor) -> Tensor:
+def map_entries(f: object, t: Tensor) -> Tensor:
     out = np.empty(t.shape, dtype=object)
     for index in np.ndindex(*t.shape):
         out[index] = f(t[index])  # type: ignore[operator]
@@ -88,9 +88,9 @@ def layer_chain(x: Tensor, y: Tensor, delta: sp.ImmutableDenseNDimArray, grad_in
     """The chain for a convolution taken as layer ``l+1``: its input ``x`` and output ``y`` symbols,
     the upstream gradient ``delta`` and the closed-form input gradient (in ``x`` and ``delta``)."""
     z = symbol_tensor("z", x.shape, 1)
-    a = _map(SIGMA, z)
-    z_next = _map(lambda e: e.xreplace(dict(zip(x.flat, a.flat))), y)
-    sig_p = _map(sigma_prime, z)
+    a = map_entries(SIGMA, z)
+    z_next = map_entries(lambda e: e.xreplace(dict(zip(x.flat, a.flat))), y)
+    sig_p = map_entries(sigma_prime, z)
     delta_l = np.empty(z.shape, dtype=object)
     for index in np.ndindex(*z.shape):
         delta_l[index] = grad_input[index] * sig_p[index]

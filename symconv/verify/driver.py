@@ -19,6 +19,7 @@ from symconv.verify.quantities import (
     ScalarQuantity,
     layer_stack,
     layer_values,
+    smallest,
 )
 from symconv.verify.result import VerifyResult
 from symconv.verify.tensors import TENSOR_QUANTITIES, check_tensor
@@ -125,7 +126,7 @@ def _ranges(q: ScalarQuantity, setting: Setting, fixed: Mapping[str, int]) -> di
         if var in fixed:
             raise ClaimError(f"{label}: {var} is fixed to {fixed[var]} by the options; leave it out of "
                              f"{label} or drop the option")
-        minimum = VARIABLES[var.split("_")[0] if var not in VARIABLES else var][1]
+        minimum = smallest(var)
         if low < minimum:
             raise ClaimError(f"{label}: {var}={low}..{high} starts below {minimum}, its smallest value")
         ranges[var] = (low, high)

@@ -156,6 +156,9 @@ def _sympy_tokens(formula: str) -> list[Token]:
 _LAYER = re.compile(r"\^\s*(?:l(?![A-Za-z_])|\{\s*\(?\s*l\s*(?:[+-]\s*1\s*)?\)?\s*\})")
 
 
+_PRIME = re.compile(r"'|\^\s*\{?\s*\\prime\s*\}?")  # σ' or σ^{\prime}
+
+
 class _LatexLexer:
     """LaTeX → tokens. Letter runs that are not known words become one name per letter."""
 
@@ -232,7 +235,7 @@ class _LatexLexer:
         elif word in _LATEX_NAMES:
             self.emit("name", _LATEX_NAMES[word], start, self.i)
         elif word == "sigma":  # σ'(A), the activation's derivative: \sigma'(z) or \sigma^{\prime}(z)
-            prime = re.compile(r"'|\^\s*\{?\s*\\prime\s*\}?").match(f, self.i)
+            prime = _PRIME.match(f, self.i)
             if prime is None:
                 raise self.error(start, self.i, "σ itself is not in the formula language: its derivative is "
                                  "\\sigma'(z)")

@@ -140,6 +140,16 @@ def _layer_dependence(n_in: int, k: int, s: int, d: int) -> tuple[frozenset[int]
     )
 
 
+def _reach(layers: Sequence[tuple[int, int, int]]) -> tuple[int, int]:
+    """The first and last input positions the first output of the stack reads: its first tap reads
+    the smallest, its last the largest, layer by layer through the index map the spec uses."""
+    first, last = 0, 0
+    for k, s, d in reversed(layers):
+        first = int(algebra.input_index(first, 0, s, d, 0))
+        last = int(algebra.input_index(last, k - 1, s, d, 0))
+    return first, last
+
+
 @cache
 def dependence_span(layers: tuple[tuple[int, int, int], ...]) -> int:
     """The span of input positions the first output of a stack of 1-D convolutions depends on.
@@ -152,10 +162,7 @@ def dependence_span(layers: tuple[tuple[int, int, int], ...]) -> int:
     positions back through each layer's index map instead (its first tap reads
     the smallest position, its last the largest), exact at any size.
     """
-    first, last = 0, 0  # the positions of the top layer's output it starts from
-    for k, s, d in reversed(layers):  # the index map the spec uses, at any size
-        first = int(algebra.input_index(first, 0, s, d, 0))
-        last = int(algebra.input_index(last, k - 1, s, d, 0))
+    first, last = _reach(layers)
     length = last + 1
     if length > SYMBOLIC_SPAN:
         return last - first + 1
@@ -196,14 +203,11 @@ def _shape_entries(env: Mapping[str, int], ctx: Context) -> tuple[int, int]:
 
 def _span_large(layers: Sequence[tuple[int, int, int]]) -> bool:
     """Whether :func:`dependence_span` reads this stack off the index maps (its input is too long)."""
-    last = 0
-    for k, s, d in reversed(layers):
-        last = s * last + d * (k - 1)
-    return last + 1 > SYMBOLIC_SPAN
+    return _reach(layers)[1] + 1 > SYMBOLIC_SPAN
 
 
-SPAN_TEXT = "beyond 256 inputs, the interval the index maps' first and last taps reach"
-LAYOUT_TEXT = "beyond 4096 weights, the entries of W's layout C_out × C_in/g × k…"
+SPAN_TEXT = f"beyond {SYMBOLIC_SPAN} inputs, the interval the index maps' first and last taps reach"
+LAYOUT_TEXT = f"beyond {SYMBOLIC_WEIGHTS} weights, the entries of W's layout C_out × C_in/g × k…"
 
 
 def _groups_fit(env: Mapping[str, int]) -> bool:
@@ -385,7 +389,7 @@ _add(ScalarQuantity(
     "the kernel fits the padded input",
     arity=2,
     large=lambda env, ctx: not _derivable({**env, "g": 1}, ctx, c_out=1),
-    large_text="beyond 4096 taps, C_in times the kernel's taps",
+    large_text=f"beyond {SYMBOLIC_WEIGHTS} taps, C_in times the kernel's taps",
 ))
 
 
@@ -448,11 +452,15 @@ def layer_values(layers: Sequence[tuple[int, int, int]] | int) -> dict[str, int]
 # -- domains --------------------------------------------------------------------------------------
 
 
+def smallest(var: str) -> int:
+    """A variable's smallest meaningful value (a stack's ``k_2`` is a ``k``)."""
+    base = var.split("_")[0] if var[0] in "ksd" and var[2:].isdigit() else var
+    return VARIABLES.get(base, ("", 1))[1]
+
+
 def symbol(var: str) -> sp.Symbol:
     """The SymPy symbol of a variable, with what is known about it (integer, sign)."""
-    base = var.split("_")[0] if var[0] in "ksd" and var[2:].isdigit() else var
-    minimum = VARIABLES.get(base, ("", 1))[1]
-    if minimum == 0:
+    if smallest(var) == 0:
         return sp.Symbol(var, integer=True, nonnegative=True)
     return sp.Symbol(var, integer=True, positive=True)
 

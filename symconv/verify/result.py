@@ -28,7 +28,7 @@ class Domain:
                 return f"the spec {self.specs[0] or '(defaults)'}"
             listing = "".join(f"\n  {s or '(defaults)'}" for s in self.specs)
             return f"{len(self.specs)} specs, smallest first:{listing}"
-        parts = [f"{v} = {lo}…{hi}" for v, lo, hi in self.free]
+        parts = [self.ranges()] if self.free else []
         parts += [f"{v} = {value}" for v, value in self.fixed]
         parts += [f"{v} = {other}" for v, other in self.tied]
         text = ", ".join(parts)

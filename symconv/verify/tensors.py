@@ -23,6 +23,7 @@ With one channel this is exactly the note's single-channel algebra.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -41,7 +42,7 @@ from symconv.errors import FormulaError, SpecError
 from symconv.printing.operator_text import operator_text
 from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
-from symconv.symbolic.chain import SIGMA, sigma_prime
+from symconv.symbolic.chain import SIGMA, map_entries, sigma_prime
 from symconv.symbolic.proof import equal
 from symconv.symbolic.tensors import Tensor, from_array, symbol_tensor
 from symconv.verify.expressions import EvaluationLimit, Undefined, binary, call
@@ -53,16 +54,16 @@ MAX_TENSOR = 1_000_000
 """The most entries a tensor of a formula may have (its entries are symbolic): pad, dilate or conv's
 padding beyond it is refused as bad input, before the tensor is made."""
 
+PREACTIVATION = "grad-preactivation"  # the one quantity with z and σ': x = a^l = σ(z^l), delta = δ^{l+1}
 TENSOR_QUANTITIES = {
     "forward": ("o", True, "C_out × output", "Y, summed from the definition of the convolution"),
     "grad-input": ("i", True, "C_in × input", "∂J/∂x, by differentiating J through Σ δ ⊙ Y"),
     "grad-weight": ("oi", True, "C_out × C_in/groups × kernel",
                     "∂J/∂W, by differentiating J through Σ δ ⊙ Y"),
     "grad-bias": ("o", False, "C_out", "∂J/∂b, by differentiating J through Σ δ ⊙ Y"),
-    "grad-preactivation": ("i", True, "C_in × input", "δ^l = ∂J/∂z^l for the input x = σ(z^l), by "
-                           "differentiating J = Σ δ ⊙ Y through σ"),
+    PREACTIVATION: ("i", True, "C_in × input", "δ^l = ∂J/∂z^l for the input x = σ(z^l), by "
+                    "differentiating J = Σ δ ⊙ Y through σ"),
 }
-PREACTIVATION = "grad-preactivation"  # the one quantity with z and σ': x = a^l = σ(z^l), delta = δ^{l+1}
 
 # name → (channel role, has spatial axes); roles: i = input channels, o = output channels, oi = both.
 # z is the pre-activation of the input (x = σ(z)), a name of grad-preactivation's formulas only.
@@ -283,7 +284,7 @@ class Evaluator:
     def room(self, node: Node | None, value: Value, sizes: Sequence[int]) -> None:
         """Refuse (bad input, before any work) a tensor of more than :data:`MAX_TENSOR` entries."""
         channels = value.data.shape[: value.data.ndim - self.spec.ndim]
-        entries = int(np.prod([*channels, *sizes], dtype=object))
+        entries = math.prod([*channels, *sizes])
         if entries > MAX_TENSOR:
             part = "conv's padding" if node is None else self.parsed.formula[node.start:node.end].strip()
             raise FormulaError(f"{part} makes a tensor of {entries:,} entries for {self.spec.describe()}, "
@@ -375,7 +376,7 @@ class Evaluator:
             dilation = self.amounts(keys["dilation"], "dilation=", 1) if "dilation" in keys else (1,) * ndim
             return self.conv(first, kernel, stride, padding, dilation)
         if f == "dsigma":
-            return Value(_entries(sigma_prime, first.data), first.role, first.spatial)
+            return Value(map_entries(sigma_prime, first.data), first.role, first.spatial)
         if f == "hadamard":
             other = self.eval(node.args[1])
             assert isinstance(other, Value)
@@ -452,17 +453,10 @@ def preactivation(d: Derivation) -> Tensor:
     return symbol_tensor("z", d.x_t.shape, 1)
 
 
-def _entries(f: Callable[[sp.Expr], sp.Expr], data: Tensor) -> Tensor:
-    out = np.empty(data.shape, dtype=object)
-    for index in np.ndindex(*data.shape):
-        out[index] = f(data[index])
-    return out
-
-
 def _as_activated(d: Derivation, data: Tensor) -> Tensor:
     """``data`` with every entry of x written as σ(z): the input is the activation of z."""
     activated = dict(zip(d.x_t.flat, (SIGMA(v) for v in preactivation(d).flat)))
-    return _entries(lambda e: sp.sympify(e).xreplace(activated), data)
+    return map_entries(lambda e: sp.sympify(e).xreplace(activated), data)
 
 
 def _preactivation_gradient(d: Derivation) -> Tensor:
