@@ -368,7 +368,7 @@ def compile_naive(dtype: str, workdir: Path) -> ctypes.CDLL:
     source = workdir / "naive.c"
     source.write_text(NAIVE_C, encoding="utf-8")
     library = workdir / f"libnaive_{dtype}.so"
-    subprocess.run([compiler(), *cflags(), f"-DT={c_type}", "-o", str(library), str(source)], check=True)
+    subprocess.run([*compiler(), *cflags(), f"-DT={c_type}", "-o", str(library), str(source)], check=True)
     lib = ctypes.CDLL(str(library))
     for name, arrays in (("forward", 4), ("grad_input", 3), ("grad_weight", 3), ("grad_bias", 2)):
         function = getattr(lib, f"naive_{name}")
@@ -650,7 +650,7 @@ def compile_harness(code: Any, workdir: Path) -> ctypes.CDLL:
         name=code.name, T=c_type, params="".join(f", long {n}" for n in open_sizes),
         args="".join(f", {n}" for n in open_sizes)), encoding="utf-8")
     library = workdir / "libharness.so"
-    subprocess.run([compiler(), *cflags(), "-o", str(library), str(workdir / "harness.c"),
+    subprocess.run([*compiler(), *cflags(), "-o", str(library), str(workdir / "harness.c"),
                     str(workdir / f"{code.name}.c")], check=True)
     return ctypes.CDLL(str(library))
 
@@ -772,7 +772,7 @@ def machine(torch: Any) -> str:
     except OSError:
         pass
     isa = "+".join(f for f in ("avx2", "fma", "avx512f") if f in flags).upper() or "ISA not read"
-    cc = subprocess.run([compiler(), "--version"], capture_output=True, text=True, check=False)
+    cc = subprocess.run([*compiler(), "--version"], capture_output=True, text=True, check=False)
     cc_line = (cc.stdout.splitlines() or ["unknown compiler"])[0]
     parts = [
         f"CPU {model} ({isa}), {os.cpu_count()} cores",
