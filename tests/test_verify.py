@@ -644,8 +644,8 @@ API_BAD_INPUT: list[tuple[Callable[[], object], type[Exception], str]] = [
     (lambda: verify("output-size", "n", s=0), ClaimError, "s=0 must be ≥ 1"),
     (lambda: verify("output-size", "n", k=2.5), ClaimError, "k=2.5 is not a whole number"),
     (lambda: verify("output-size", "n", ConvSpec(kernel_size=2), k=3), ClaimError, "conflicts with the spec"),
-    (lambda: verify("output-size", "n", ConvSpec(kernel_size=(2, 3))), ClaimError,
-     "differs between dimensions"),
+    (lambda: verify("params", "k", ConvSpec(kernel_size=(2, 3))), ClaimError,
+     "k 2x3 differs between dimensions, but params is one number for the whole layer"),
     (lambda: verify("output-size", "n", ConvSpec(kernel_size=2, padding="same")), ClaimError,
      "pads both sides alike"),
     (lambda: verify("output-size", "n", n=1, k=4, p=0), FormulaError,
@@ -653,15 +653,15 @@ API_BAD_INPUT: list[tuple[Callable[[], object], type[Exception], str]] = [
     (lambda: verify("grad-input", "x", ConvSpec(input_size=3), k=2), ClaimError, "not both"),
     (lambda: verify("grad-input", "x", a=1), ClaimError, "a is not a variable of tensor quantities"),
     (lambda: verify("grad-input", "x", g=3, c_in=4), ClaimError, "g=3 does not divide c_in=4"),
-    (lambda: verify("output-size", "n", layers="3,1,1"), ClaimError, "layers is for receptive-field only"),
+    (lambda: verify("output-size", "n", layers="3,1,1"), ClaimError, "layers is for the stack quantities"),
     (lambda: verify("receptive-field", "L", layers="3", k=3), ClaimError, "k conflicts with layers"),
-    (lambda: verify("receptive-field", "L", layers="3,x"), ClaimError, "layer 1 ('3,x') is not k[,s[,d]]"),
+    (lambda: verify("receptive-field", "L", layers="3,x"), ClaimError, "layer 1 ('3,x') is not k[,s[,d[,p[,c]]]]"),
     (lambda: verify("receptive-field", "L", layers=""), ClaimError, "is empty"),
     (lambda: verify_options("receptive-field", "L", {"layers": "3", "kernel": 3}), ClaimError,
      "--kernel 3 conflicts with --layers"),
-    (lambda: verify_options("output-size", "n", {"layers": "3"}), ClaimError, "receptive-field only"),
+    (lambda: verify_options("output-size", "n", {"layers": "3"}), ClaimError, "for the stack quantities"),
     (lambda: verify_options("output-size", "n", {"padding": "same"}), ClaimError, "--padding same pads"),
-    (lambda: verify_options("output-size", "n", {"kernel": (3, 5)}), ClaimError, "--kernel 3x5 differs"),
+    (lambda: verify_options("macs", "n", {"kernel": (3, 5)}), ClaimError, "--kernel 3x5 differs"),
     (lambda: verify_options("output-size", "n", {"separable": True}), ClaimError,
      "--separable: verify checks"),
     (lambda: verify_options("grad-input", "x", {"groups": 3, "in-channels": 4}), ClaimError,
@@ -707,7 +707,10 @@ def test_bad_input_raises_a_clear_error(
 def test_every_quantity_is_listed() -> None:
     assert set(QUANTITIES) == {
         "output-size", "effective-kernel", "receptive-field", "params", "macs", "transposed-output-size",
-        "im2col-shape", "forward", "grad-input", "grad-weight", "grad-bias", "grad-preactivation",
+        "im2col-shape", "asymmetric-output-size", "same-padding", "same-output-size", "transposed-zeros",
+        "transposed-padding", "transposed-output-padding", "transposed-params", "transposed-macs",
+        "grad-input-macs", "grad-weight-macs", "backward-macs", "activations", "jump", "start",
+        "forward", "grad-input", "grad-weight", "grad-bias", "grad-preactivation",
     }
     assert verify("Output_Size", "floor((n+2*p-d*(k-1)-1)/s)+1").quantity == "output-size"
 

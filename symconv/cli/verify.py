@@ -62,6 +62,12 @@ class VerifyCommand(Command):
     "(at most 1,000,000 points): --domain n=1..64,s=1..4.",
 )
 @click.option(
+    "--where", default=None, metavar="CONSTRAINTS",
+    help="Constraints between the variables of a scalar quantity, separated by commas: VAR odd, VAR "
+    "even, or two formulas with = != < <= > >=; an equation with a lone variable on one side computes "
+    "it: --where \"k odd, p = floor(k/2)\".",
+)
+@click.option(
     "--claims", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
     help="Check every claim of a TOML file ([[claim]] tables with quantity, formula and an optional "
     "spec) and print a table; exit 1 if any is refuted: --claims examples/claims-note.toml.",
@@ -73,7 +79,7 @@ class VerifyCommand(Command):
 )
 def verify_command(
     quantity: str | None, formula: str | None, given: dict[str, Any], layers: str | None,
-    output_padding: int | None, domain: str | None, claims: Path | None, fmt: str,
+    output_padding: int | None, domain: str | None, where: str | None, claims: Path | None, fmt: str,
 ) -> int:
     """Check a hand-written FORMULA for QUANTITY against what symconv derives.
 
@@ -101,6 +107,7 @@ def verify_command(
       symconv verify effective-kernel "k+(r-1)*(k+1)"
       symconv verify output-size '\\left\\lfloor \\frac{n+2p-k}{s} \\right\\rfloor + 1' --dilation 1
       symconv verify receptive-field "1 + L*(k-1)" --stride 1 --dilation 1
+      symconv verify output-size "n" --stride 1 --dilation 1 --where "k odd, p = floor(k/2)"
       symconv verify grad-input "conv(pad(delta, k-1), rot180(W))" --input 3 --kernel 2
       symconv verify grad-bias "sum(delta)"
       symconv verify grad-preactivation "conv(pad(delta, k-1), rot180(W)) ⊙ dsigma(z)" --input 3 --kernel 2
@@ -112,6 +119,8 @@ def verify_command(
         given["output-padding"] = output_padding
     if domain is not None:
         given["domain"] = domain
+    if where is not None:
+        given["where"] = where
     try:
         if claims is not None:
             if quantity is not None or given:

@@ -18,6 +18,7 @@ from fractions import Fraction
 import sympy as sp
 
 from symconv.errors import FormulaError
+from symconv.verify.constraints import Where
 from symconv.verify.expressions import ScalarFormula, Undefined, Value, scalar_formula
 from symconv.verify.parsing import parse
 from symconv.verify.quantities import Context, Piece, ScalarQuantity, Truth, points, symbol
@@ -35,14 +36,15 @@ def check_scalar(
     tied: Mapping[str, str] | None = None,
     notes: tuple[str, ...] = (),
     ranges: Mapping[str, tuple[int, int]] | None = None,
+    where: Where | None = None,
 ) -> VerifyResult:
     """The verdict on ``formula`` for ``q`` with ``fixed`` variables pinned.
 
     ``tied`` maps variables to the variable they equal (depthwise: ``g`` → ``c_in``); ``ranges`` are
-    the free variables' (the quantity's own by default).
+    the free variables' (the quantity's own by default); ``where`` the constraints between them.
     """
     spelled = {v: formula.spelled.get(v, v) for v in q.variables}
-    domain_points = points(q, fixed, tied or {}, ranges)
+    domain_points = points(q, fixed, tied or {}, ranges, where)
     valid = 0
     failures: list[ScalarCounterexample] = []
     failed = 0
@@ -62,11 +64,17 @@ def check_scalar(
             continue
         failed += 1
         if len(failures) < SHOWN_COUNTEREXAMPLES:
-            values = tuple((spelled[v], env[v]) for v in domain_points.order)
+            shown_vars = [*domain_points.order, *(v for v, _ in (where.sets if where is not None else ()))]
+            values = tuple((spelled[v], env[v]) for v in shown_vars)
             shown = f"undefined ({reason})" if claimed is None else _show(claimed)
             failures.append(ScalarCounterexample(values, shown, _show(truth)))
     if not valid:
         fixed_text = ", ".join(f"{spelled[v]} = {x}" for v, x in fixed.items()) or "no fixed values"
+        if where is not None:
+            raise FormulaError(
+                f"no point of the domain meets {where.text!r} ({fixed_text}) where {q.name} is defined "
+                f"({q.validity}); change the constraints, the fixed values or the domain"
+            )
         raise FormulaError(
             f"no convolution fits {fixed_text}: {q.name} is defined where {q.validity}; change the "
             "fixed values"
@@ -77,6 +85,7 @@ def check_scalar(
         tied=tuple((spelled[v], spelled[t]) for v, t in domain_points.tied.items()),
         points=valid,
         condition=q.validity,
+        where="" if where is None else where.text,
     )
     pieces = _applicable(q.reference(ctx), domain_points.fixed)
     correct = _correct_text(pieces, spelled)
@@ -96,8 +105,10 @@ def check_scalar(
                        failures=failed)
     if not free:
         return result
-    if prove(q, formula, domain_points.fixed, ctx, domain_points.tied):
-        return replace(result, method="symbolic", proof=f"equal to {correct} for every {', '.join(free)}")
+    if q.provable and prove(q, formula, domain_points.fixed, ctx, domain_points.tied, where):
+        allowed = "" if where is None else f" with {where.text}"
+        return replace(result, method="symbolic",
+                       proof=f"equal to {correct} for every {', '.join(free)}{allowed}")
     return replace(result, notes=(*notes, "no symbolic proof was found, so the verdict covers the domain "
                                           "checked"))
 
@@ -170,7 +181,7 @@ def _correct_latex(
 
 def prove(
     q: ScalarQuantity, formula: ScalarFormula, fixed: Mapping[str, int], ctx: Context,
-    tied: Mapping[str, str] | None = None,
+    tied: Mapping[str, str] | None = None, where: Where | None = None,
 ) -> bool:
     """Whether ``formula`` equals the reference as an identity, for every value of the free variables.
 
@@ -185,6 +196,11 @@ def prove(
         return False  # expanding it would take too long; the exhaustive verdict stands
     base: dict[sp.Symbol, sp.Expr | int] = {symbols[v]: x for v, x in fixed.items() if v in symbols}
     base.update({symbols[v]: symbols[t] for v, t in (tied or {}).items()})
+    if where is not None:
+        constrained, more = where.substitutions(symbols)
+        base = {key: sp.sympify(value).xreplace(constrained) for key, value in base.items()} | {
+            key: value.xreplace(base) for key, value in constrained.items() if key not in base}
+        divisors = [*divisors, *more]
     for piece in _applicable(q.reference(ctx), fixed):
         subs: dict[sp.Symbol, sp.Expr | int] = dict(base)
         if piece.var is not None and piece.var not in fixed:

@@ -5,7 +5,8 @@ The file holds a list of ``[[claim]]`` tables, each with ``quantity``,
 ``kernel``, ``stride``, ``padding``, ``dilation``, ``in-channels``,
 ``out-channels``, ``groups``, ``depthwise``, ``dims``, ``no-bias``, and for the
 scalar quantities ``output-padding`` and ``layers``), an optional ``name`` and,
-for a scalar quantity, an optional ``domain`` (``"n=1..64,s=1..4"``)::
+for a scalar quantity, an optional ``domain`` (``"n=1..64,s=1..4"``) and
+``where`` (constraints: ``"k odd, p = floor(k/2)"``)::
 
     [[claim]]
     name = "dilated receptive field"
@@ -33,7 +34,7 @@ from symconv.verify.options import quantity_name
 from symconv.verify.parsing import FormulaParseError
 from symconv.verify.result import VerifyResult
 
-CLAIM_KEYS = ("quantity", "formula", "spec", "name", "domain")
+CLAIM_KEYS = ("quantity", "formula", "spec", "name", "domain", "where")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Claim:
     spec: Mapping[str, Any]
     name: str = ""
     domain: str | Mapping[str, Any] | None = None
+    where: str | Sequence[str] | None = None
 
     @property
     def label(self) -> str:
@@ -106,9 +108,14 @@ def _claim(path: Path, number: int, entry: Mapping[str, Any]) -> Claim:
     domain = entry.get("domain")
     if domain is not None and not isinstance(domain, (str, dict)):
         raise ClaimError(f'{where}: domain must be a string like "n=1..64,s=1..4"')
-    if "domain" in spec:
-        raise ClaimError(f"{where}: domain belongs to the claim, not to its spec table")
-    return Claim(number, quantity, entry["formula"], spec, name, domain)
+    constraints = entry.get("where")
+    if constraints is not None and not (isinstance(constraints, str) or (
+            isinstance(constraints, list) and all(isinstance(c, str) for c in constraints))):
+        raise ClaimError(f'{where}: where must be a string like "k odd, p = floor(k/2)" or a list of them')
+    for key in ("domain", "where"):
+        if key in spec:
+            raise ClaimError(f"{where}: {key} belongs to the claim, not to its spec table")
+    return Claim(number, quantity, entry["formula"], spec, name, domain, constraints)
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,11 @@ def verify_claims(claims: Sequence[Claim], source: str = "") -> ClaimsReport:
     rows = []
     for claim in claims:
         try:
-            options = dict(claim.spec) if claim.domain is None else {**claim.spec, "domain": claim.domain}
+            options = dict(claim.spec)
+            if claim.domain is not None:
+                options["domain"] = claim.domain
+            if claim.where is not None:
+                options["where"] = claim.where
             result = verify_options(claim.quantity, claim.formula, options, style="toml")
         except FormulaParseError as error:
             raise FormulaParseError(

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from symconv.errors import ClaimError
 from symconv.spec import ConvSpec
 from symconv.verify.checking import check_scalar
-from symconv.verify.expressions import scalar_formula
+from symconv.verify.constraints import Where, parse_where
+from symconv.verify.expressions import ScalarFormula, scalar_formula
 from symconv.verify.options import Setting, quantity_name, setting_from_api, setting_from_options
 from symconv.verify.parsing import parse
-from symconv.verify.quantities import (
-    MAX_POINTS,
-    SCALARS,
-    VARIABLES,
-    Context,
-    ScalarQuantity,
-    layer_stack,
-    layer_values,
-    smallest,
-)
+from symconv.verify.quantities import MAX_POINTS, SCALARS, VARIABLES, Context, ScalarQuantity, smallest
 from symconv.verify.result import VerifyResult
+from symconv.verify.stacks import layer_stack, layer_values
 from symconv.verify.tensors import TENSOR_QUANTITIES, check_tensor
 
 
@@ -34,6 +28,7 @@ def verify(
     dims: int | None = None,
     bias: bool | None = None,
     domain: str | Mapping[str, Any] | None = None,
+    where: str | Sequence[str] | None = None,
     **fixed: int,
 ) -> VerifyResult:
     """Check a hand-written ``formula`` for ``quantity`` against what symconv derives.
@@ -43,7 +38,9 @@ def verify(
     formula in the variables ``n, k, s, p, d`` (``r`` = ``d``), ``c_in, c_out, g,
     a`` (and ``L``, the number of layers), in SymPy or LaTeX syntax. ``spec`` and
     the keyword values (``d=1``) fix variables; the others range over a bounded
-    domain (``domain="n=1..64,s=1..4"`` or ``{"n": (1, 64)}`` sets their ranges).
+    domain (``domain="n=1..64,s=1..4"`` or ``{"n": (1, 64)}`` sets their ranges);
+    ``where="k odd, p = floor(k/2)"`` constrains them (a lone variable on one side
+    of an equation is computed from the other side).
     Tensor quantities (``forward``, ``grad-input``, ``grad-weight``, ``grad-bias``)
     take an operator formula (``conv(pad(delta, k-1), rot180(W))``),
     checked exactly for ``spec`` (its open input size swept), for a spec built from
@@ -66,7 +63,7 @@ def verify(
     """
     name = quantity_name(quantity)
     parsed = parse(formula)
-    setting = setting_from_api(name, spec, fixed, layers, dims, bias, domain)
+    setting = setting_from_api(name, spec, fixed, layers, dims, bias, domain, where)
     return _check(name, parsed, setting)
 
 
@@ -89,37 +86,98 @@ def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
     if name in TENSOR_QUANTITIES:
         return check_tensor(name, parsed, setting.specs)
     if setting.layers is not None:
-        q = layer_stack(setting.layers)
-        values = layer_values(setting.layers)
+        q = layer_stack(setting.layers, name)
+        values = layer_values(setting.layers, name)
     else:
         q = SCALARS[name]
         values = {}
     formula = scalar_formula(parsed, q.name, q.variables, q.aliases, q.arity)
     notes = []
-    fixed = dict(values)
+    fixed: dict[str, int | tuple[int, ...]] = dict(values)
     if "a" in setting.fixed and "a" not in q.variables:  # verify's own option: no spec carries it along
         raise ClaimError(f"{setting.named.get('a', 'a')} is for transposed-output-size; {name} has no "
                          "output padding: drop it")
+    if "p_before" in setting.fixed and "p_before" not in q.variables:
+        raise ClaimError(f"the spec pads {setting.fixed['p_before']} before and {setting.fixed['p_after']} "
+                         f"after, but {name}'s p pads both sides alike: use asymmetric-output-size")
     for var, value in setting.fixed.items():
         if var in q.variables:
             fixed[var] = value
         else:
             what = VARIABLES[var][0]
             notes.append(f"{setting.named.get(var, var)} ({what}) is not a variable of {name}: ignored")
+    by_dimension = {var: value for var, value in fixed.items() if isinstance(value, tuple)}
+    if not by_dimension:
+        return _check_point(q, formula, setting, {v: x for v, x in fixed.items() if isinstance(x, int)},
+                            tuple(notes))
+    if not q.per_dimension:
+        var, value = next(iter(by_dimension.items()))
+        shown = "x".join(str(v) for v in value)
+        raise ClaimError(f"{setting.named.get(var, var)} {shown} differs between dimensions, but {name} is "
+                         "one number for the whole layer: give one number")
+    counts = {len(value) for value in by_dimension.values()}
+    if len(counts) > 1:
+        raise ClaimError("the per-dimension values have different numbers of dimensions: "
+                         + ", ".join(f"{setting.named.get(v, v)} {'x'.join(map(str, x))}"
+                                     for v, x in by_dimension.items()))
+    results = []
+    for i in range(counts.pop()):
+        point = {v: x[i] if isinstance(x, tuple) else x for v, x in fixed.items()}
+        results.append(_check_point(q, formula, setting, point, tuple(notes)))
+    return _by_dimension(results, by_dimension, formula.spelled)
+
+
+def _check_point(
+    q: ScalarQuantity, formula: ScalarFormula, setting: Setting, fixed: dict[str, int], notes: tuple[str, ...]
+) -> VerifyResult:
     ctx = Context(dims=2 if setting.dims is None else setting.dims,
                   bias=True if setting.bias is None else setting.bias)
     tied = {}
     if setting.depthwise:
         tied = {"g": "c_in"} if "c_out" in fixed else {"g": "c_in", "c_out": "c_in"}
-    ranges = _ranges(q, setting, fixed)
-    return check_scalar(q, formula, fixed, ctx, tied, tuple(notes), ranges)
+    where = None
+    if setting.where is not None:
+        where = parse_where(setting.where, q.name, q.variables, q.aliases, fixed, setting.where_label)
+        fixed.update(where.constants or {})
+    ranges = _ranges(q, setting, fixed, where)
+    return check_scalar(q, formula, fixed, ctx, tied, notes, ranges, where)
 
 
-def _ranges(q: ScalarQuantity, setting: Setting, fixed: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+def _by_dimension(
+    results: list[VerifyResult], by_dimension: Mapping[str, tuple[int, ...]], spelled: Mapping[str, str]
+) -> VerifyResult:
+    """One verdict from each dimension's: the first refutation, or what every dimension's holding rests on."""
+    count = len(results)
+    values = "; ".join(
+        f"{i + 1}: " + ", ".join(f"{spelled.get(v, v)} = {x[i]}" for v, x in by_dimension.items())
+        for i in range(count))
+    for i, result in enumerate(results):
+        if not result.holds:
+            return replace(result, notes=(*result.notes, f"refuted in dimension {i + 1} of {count} "
+                                                         f"(dimensions {values})"))
+    methods = {r.method for r in results}
+    method = "symbolic" if methods == {"symbolic"} else "exhaustive" if "exhaustive" in methods or \
+        "symbolic" in methods else "exact"
+    first = results[0]
+    shown = {spelled.get(v, v): "x".join(map(str, x)) for v, x in by_dimension.items()}
+    domain = replace(first.domain, points=sum(r.domain.points for r in results),
+                     fixed=tuple((v, shown.get(v, x)) for v, x in first.domain.fixed))
+    return replace(first, method=method, domain=domain,
+                   proof=first.proof if method == "symbolic" else "",
+                   notes=(*first.notes, f"each of the {count} dimensions checked on its own ({values})"))
+
+
+def _ranges(
+    q: ScalarQuantity, setting: Setting, fixed: Mapping[str, int], where: Where | None
+) -> dict[str, tuple[int, int]]:
     """The free variables' ranges: the quantity's, or those the domain gives (checked here)."""
     label = setting.domain_label
     ranges = dict(q.ranges)
+    set_by_where = {v: f for v, f in where.sets} if where is not None else {}
     for var, (low, high) in setting.ranges.items():
+        if var in set_by_where:
+            raise ClaimError(f"{label}: {var} is set by {setting.where_label} "
+                             f"({where.text if where else ''}); leave it out of {label}")
         if var not in q.variables:
             raise ClaimError(f"{label}: {var} is not a variable of {q.name}; its variables are "
                              f"{', '.join(q.variables)}")
@@ -132,7 +190,7 @@ def _ranges(q: ScalarQuantity, setting: Setting, fixed: Mapping[str, int]) -> di
         ranges[var] = (low, high)
     count = 1
     for var in q.variables:
-        if var not in fixed and var in ranges:
+        if var not in fixed and var in ranges and var not in set_by_where:
             low, high = ranges[var]
             count *= high - low + 1
     if count > MAX_POINTS:

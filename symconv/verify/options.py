@@ -33,7 +33,8 @@ from symconv.options import (
 from symconv.options import OPTIONS as SPEC_OPTIONS
 from symconv.spec import ConvSpec
 from symconv.symbolic import MAX_PRODUCTS
-from symconv.verify.quantities import MAX_FREE_LAYERS, SCALARS, VARIABLES
+from symconv.verify.quantities import SCALARS, VARIABLES
+from symconv.verify.stacks import FIELDS, KINDS, MAX_FREE_LAYERS, Layer
 from symconv.verify.tensors import TENSOR_QUANTITIES, input_sweep, sweep_specs
 
 QUANTITIES = (*SCALARS, *TENSOR_QUANTITIES)
@@ -43,19 +44,19 @@ OPTION_VARIABLES = {
     "input": "n", "kernel": "k", "stride": "s", "padding": "p", "dilation": "d",
     "in-channels": "c_in", "out-channels": "c_out", "groups": "g", "output-padding": "a",
 }
-OPTIONS = (*SPEC_OPTIONS, "output-padding", "layers", "domain")  # a claims file may also say bias = …
+# a claims file may also say bias = …
+OPTIONS = (*SPEC_OPTIONS, "output-padding", "layers", "domain", "where")
 _API_NAMES = {"input_size": "n", "kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d",
               "in_channels": "c_in", "out_channels": "c_out", "groups": "g"}
 
-Layer = tuple[int, int, int]
-Stack = tuple[Layer, ...] | int  # each layer's k, s, d; or how many layers, every k_i, s_i, d_i free
+Stack = tuple[Layer, ...] | int  # each layer; or how many layers, every per-layer variable free
 
 
 @dataclass(frozen=True)
 class Setting:
     """The fixed values of a claim, ready for either kind of quantity."""
 
-    fixed: Mapping[str, int] = field(default_factory=dict)  # scalar variables
+    fixed: Mapping[str, int | tuple[int, ...]] = field(default_factory=dict)  # a tuple: per dimension
     dims: int | None = None
     bias: bool | None = None
     depthwise: bool = False
@@ -64,6 +65,8 @@ class Setting:
     named: Mapping[str, str] = field(default_factory=dict)  # variable → how the user named it
     ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # --domain: free variables' ranges
     domain_label: str = "--domain"  # how the user named the domain (for errors)
+    where: str | Sequence[str] | None = None  # --where: constraints between the variables
+    where_label: str = "--where"
 
 
 def quantity_name(text: str) -> str:
@@ -75,21 +78,23 @@ def quantity_name(text: str) -> str:
 
 
 def parse_layers(text: str | int | Sequence[Any], label: str = "--layers") -> Stack:
-    """``"3,1,1;3,2,1"`` (k,s,d per layer; s and d default to 1) → ((3, 1, 1), (3, 2, 1)); a lone
-    whole number ``"2"`` is that many layers with every k_i, s_i, d_i free (one fixed layer of kernel
-    2 is ``"2,1,1"`` or ``"2;"``).
+    """``"3,1,1;3,2,1"`` (k,s,d,p,c per layer; s and d default to 1, p to 0, c to none) or named
+    fields (``"k=3,c=16;k=3,s=2,c=32"``) → Layer tuples; a lone whole number ``"2"`` is that many
+    layers with every per-layer variable free (one fixed layer of kernel 2 is ``"2,1,1"`` or ``"2;"``).
 
     Example:
-        >>> parse_layers("3;3,2;3,1,2"), parse_layers("2"), parse_layers("2;")
-        (((3, 1, 1), (3, 2, 1), (3, 1, 2)), 2, ((2, 1, 1),))
+        >>> [tuple(layer) for layer in parse_layers("3;3,2;3,1,2,1,16")]
+        [(3, 1, 1, 0, None), (3, 2, 1, 0, None), (3, 1, 2, 1, 16)]
+        >>> parse_layers("2"), parse_layers("k=3, p=1, c=8;") == (Layer(3, 1, 1, 1, 8),)
+        (2, True)
     """
     lone = text if isinstance(text, int) and not isinstance(text, bool) else None
     if isinstance(text, str) and re.fullmatch(r"\s*[0-9]+\s*", text):
         lone = int(text)
     if lone is not None:
         if not 1 <= lone <= MAX_FREE_LAYERS:
-            raise ClaimError(f"{label} {lone}: a stack with free kernels, strides and dilations has 1 to "
-                             f"{MAX_FREE_LAYERS} layers; give k,s,d per layer for a longer one")
+            raise ClaimError(f"{label} {lone}: a stack with free per-layer variables has 1 to "
+                             f"{MAX_FREE_LAYERS} layers; give k,s,d,p,c per layer for a longer one")
         return lone
     if isinstance(text, str):
         parts: list[Any] = [p for p in text.split(";")]
@@ -98,22 +103,33 @@ def parse_layers(text: str | int | Sequence[Any], label: str = "--layers") -> St
     else:
         parts = list(text) if not isinstance(text, int) else []
     if not parts:
-        raise ClaimError(f"{label} is empty: give k,s,d per layer, layers separated by ;, e.g. 3,1,1;3,2,1")
-    layers = []
-    for i, part in enumerate(parts, start=1):
-        items = [x.strip() for x in part.split(",")] if isinstance(part, str) else list(part)
+        raise ClaimError(f"{label} is empty: give k,s,d,p,c per layer, layers separated by ;, e.g. "
+                         "3,1,1;3,2,1")
+    return tuple(_layer(label, i, part) for i, part in enumerate(parts, start=1))
+
+
+def _layer(label: str, i: int, part: Any) -> Layer:
+    bad = ClaimError(f"{label}: layer {i} ({part!r}) is not k[,s[,d[,p[,c]]]] (or k=…,c=…) with whole "
+                     "numbers, k, s, d, c ≥ 1 and p ≥ 0; e.g. --layers 3,1,1;3,2,1")
+    items = [x.strip() for x in part.split(",")] if isinstance(part, str) else list(part)
+    fields: dict[str, int] = {}
+    for position, item in enumerate(items):
+        key, _, value = item.rpartition("=") if isinstance(item, str) else ("", "", item)
+        key = key.strip() or (FIELDS[position] if position < len(FIELDS) else "")
+        key = "d" if key == "r" else key
+        if key not in FIELDS or key in fields or isinstance(value, bool):
+            raise bad
         try:
-            numbers = [int(x) if not isinstance(x, bool) else None for x in items]
+            number = int(value) if not isinstance(value, str) or re.fullmatch(r"\s*[0-9]+\s*", value) \
+                else None
         except (TypeError, ValueError):
-            numbers = [None]
-        if not 1 <= len(numbers) <= 3 or any(v is None or v < 1 for v in numbers):
-            raise ClaimError(
-                f"{label}: layer {i} ({part!r}) is not k[,s[,d]] with whole numbers ≥ 1; "
-                "e.g. --layers 3,1,1;3,2,1"
-            )
-        k, s, d = [*(v for v in numbers if v is not None), 1, 1][:3]
-        layers.append((k, s, d))
-    return tuple(layers)
+            number = None
+        if number is None or number < (0 if key == "p" else 1):
+            raise bad
+        fields[key] = number
+    if "k" not in fields:
+        raise bad
+    return Layer(**fields)
 
 
 _RANGE = re.compile(r"^\s*([A-Za-z][A-Za-z_0-9]*)\s*=\s*([0-9]+)\s*(?:(?:\.\.|…)\s*([0-9]+)\s*)?$")
@@ -171,27 +187,32 @@ def setting_from_api(
     dims: int | None,
     bias: bool | None,
     domain: str | Mapping[str, Any] | None = None,
+    where: str | Sequence[str] | None = None,
 ) -> Setting:
-    """The Setting for ``verify(quantity, formula, spec, layers=…, dims=…, bias=…, domain=…, **fixed)``."""
+    """The Setting for ``verify(quantity, formula, spec, layers=…, dims=…, bias=…, domain=…, where=…,
+    **fixed)``."""
     if spec is not None and not isinstance(spec, ConvSpec):
         raise ClaimError(f"spec must be a ConvSpec, not {type(spec).__name__}")
-    values: dict[str, int] = {}
+    numbers: dict[str, int] = {}
     for name, value in fixed.items():
         var = "d" if name == "r" else name
         if var not in VARIABLES:
             raise ClaimError(f"unknown variable {name!r}: the variables are {', '.join(VARIABLES)} (r = d)")
-        values[var] = _whole(f"{name}={value!r}", value, VARIABLES[var][1])
+        numbers[var] = _whole(f"{name}={value!r}", value, VARIABLES[var][1])
+    values: dict[str, int | tuple[int, ...]] = dict(numbers)
     ranges = {} if domain is None else parse_domain(domain, "domain")
     if quantity in TENSOR_QUANTITIES:
-        if domain is not None:
-            raise ClaimError("domain is for scalar quantities; a tensor claim is checked on specs")
-        return _tensor_from_api(spec, values, layers, dims, bias)
+        for given, word in ((domain, "domain"), (where, "where")):
+            if given is not None:
+                raise ClaimError(f"{word} is for scalar quantities; a tensor claim is checked on specs")
+        return _tensor_from_api(spec, numbers, layers, dims, bias)
     if layers is not None:
-        if quantity != "receptive-field":
-            raise ClaimError("layers is for receptive-field only")
-        clash = sorted(set(values) & {"k", "s", "d"}) or (["spec"] if spec is not None else [])
+        if quantity not in KINDS:
+            raise ClaimError(f"layers is for the stack quantities {', '.join(KINDS)}")
+        clash = sorted(set(values) & {"k", "s", "d", "p", "c_out", "g"})
+        clash = clash or (["spec"] if spec is not None else [])
         if clash:
-            raise ClaimError(f"{clash[0]} conflicts with layers, which gives each layer's k, s, d")
+            raise ClaimError(f"{clash[0]} conflicts with layers, which gives each layer's k, s, d, p, c")
     if spec is not None:
         for var, value in _spec_values(spec).items():
             if var in values and values[var] != value:
@@ -200,7 +221,8 @@ def setting_from_api(
         dims = spec.ndim if dims is None else dims
         bias = spec.bias if bias is None else bias
     stack = None if layers is None else parse_layers(layers, "layers")
-    return Setting(values, dims, bias, False, stack, (), {v: v for v in values}, ranges, "domain")
+    return Setting(values, dims, bias, False, stack, (), {v: v for v in values}, ranges, "domain", where,
+                   "where")
 
 
 def _whole(label: str, value: Any, minimum: int) -> int:
@@ -215,30 +237,25 @@ def _whole(label: str, value: Any, minimum: int) -> int:
     return number
 
 
-def _uniform(label: str, value: tuple[int, ...]) -> int:
-    if len(set(value)) != 1:
-        shown = "x".join(str(v) for v in value)
-        raise ClaimError(f"{label} {shown} differs between dimensions, but a formula has one value for "
-                         "every dimension: give one number")
-    return value[0]
+def _uniform(value: tuple[int, ...]) -> int | tuple[int, ...]:
+    """One number when every dimension has it, else the value per dimension."""
+    return value[0] if len(set(value)) == 1 else value
 
 
-def _spec_values(spec: ConvSpec) -> dict[str, int]:
-    """The variables a ConvSpec fixes."""
-    values = {
-        "k": _uniform("kernel_size", spec.kernel),
-        "s": _uniform("stride", spec.strides),
-        "d": _uniform("dilation", spec.dilations),
+def _spec_values(spec: ConvSpec) -> dict[str, int | tuple[int, ...]]:
+    """The variables a ConvSpec fixes (a tuple: one value per dimension)."""
+    values: dict[str, int | tuple[int, ...]] = {
+        "k": _uniform(spec.kernel),
+        "s": _uniform(spec.strides),
+        "d": _uniform(spec.dilations),
         "c_in": spec.in_channels, "c_out": spec.out_channels, "g": spec.groups,
     }
-    if spec.pad_before != spec.pad_after:
-        raise ClaimError(
-            f"padding {spec.padding!r} pads {spec.pad_before} before and {spec.pad_after} after: "
-            "a formula's p pads both sides alike"
-        )
-    values["p"] = _uniform("padding", spec.pad_before)
+    if spec.pad_before != spec.pad_after:  # asymmetric-output-size reads them; the others refuse them
+        values["p_before"], values["p_after"] = _uniform(spec.pad_before), _uniform(spec.pad_after)
+    else:
+        values["p"] = _uniform(spec.pad_before)
     if spec.has_input_size:
-        values["n"] = _uniform("input_size", spec.sizes)
+        values["n"] = _uniform(spec.sizes)
     return values
 
 
@@ -246,7 +263,7 @@ def _tensor_from_api(
     spec: ConvSpec | None, values: Mapping[str, int], layers: Any, dims: int | None, bias: bool | None
 ) -> Setting:
     if layers is not None:
-        raise ClaimError("layers is for receptive-field only")
+        raise ClaimError(f"layers is for the stack quantities {', '.join(KINDS)}")
     for var in ("a", "L"):
         if var in values:
             raise ClaimError(f"{var} is not a variable of tensor quantities")
@@ -321,19 +338,20 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
     ranges = {} if "domain" not in opts else parse_domain(opts["domain"], words("domain", None))
     layers = None
     if "layers" in opts:
-        if quantity != "receptive-field":
-            raise ClaimError(f"{words('layers', opts['layers'])}: layers are for receptive-field only")
-        for option in ("kernel", "stride", "dilation"):
-            if option in opts:
+        if quantity not in KINDS:
+            raise ClaimError(f"{words('layers', opts['layers'])}: layers are for the stack quantities "
+                             f"{', '.join(KINDS)}")
+        for option in ("kernel", "stride", "dilation", "padding", "out-channels", "groups", "depthwise"):
+            if option in opts and opts[option] is not False:
                 raise ClaimError(f"{words(option, opts[option])} conflicts with {words('layers', None)}, "
-                                 f"which gives each layer's k, s, d: drop {words(option, None)}")
+                                 f"which gives each layer's k, s, d, p, c: drop {words(option, None)}")
         layers = parse_layers(opts["layers"], words("layers", None))
     if values.depthwise:
         depthwise_rule(values, words, channels_open=True)
     given = dict(values.given)
     if "output-padding" in opts:
         given["output-padding"] = parse_value(parse_size, "output-padding", opts["output-padding"], words)
-    fixed: dict[str, int] = {}
+    fixed: dict[str, int | tuple[int, ...]] = {}
     named: dict[str, str] = {}
     for option, var in OPTION_VARIABLES.items():
         if option not in given:
@@ -344,14 +362,16 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
             raise ClaimError(f"{label} pads by an amount that depends on k: give the padding as a "
                              "number to fix p")
         number = 0 if value == "valid" else value
-        number = _uniform(words(option, None), number) if isinstance(number, tuple) else number
+        if isinstance(number, tuple) and len(set(number)) == 1:
+            number = number[0]
         minimum = VARIABLES[var][1]
-        if number < minimum:
+        if min(number if isinstance(number, tuple) else (number,)) < minimum:
             raise ClaimError(f"{label} must be ≥ {minimum}")
         fixed[var] = number
         named[var] = words(option, None)
     bias = None if "no-bias" not in values.given else not values.given["no-bias"]
-    return Setting(fixed, dims, bias, values.depthwise, layers, (), named, ranges, words("domain", None))
+    return Setting(fixed, dims, bias, values.depthwise, layers, (), named, ranges, words("domain", None),
+                   opts.get("where"), words("where", None))
 
 
 def _spec_values_of(opts: Mapping[str, Any], words: Words) -> SpecValues:
@@ -363,7 +383,7 @@ def _spec_values_of(opts: Mapping[str, Any], words: Words) -> SpecValues:
 
 
 def _tensor_from_options(opts: Mapping[str, Any], values: SpecValues, words: Words) -> Setting:
-    for option in ("output-padding", "layers", "domain"):
+    for option in ("output-padding", "layers", "domain", "where"):
         if option in opts:
             raise ClaimError(f"{words(option, opts[option])} is not for tensor quantities")
     if all(value is False for value in opts.values()):  # nothing given (flags left off)

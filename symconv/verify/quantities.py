@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import sympy as sp
@@ -24,6 +24,8 @@ from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
 from symconv.symbolic.forward import forward
 from symconv.symbolic.tensors import entries, symbol_tensor
+from symconv.verify.constraints import Where
+from symconv.verify.transposed import equivalent
 
 Truth = int | tuple[int, ...]
 
@@ -39,6 +41,9 @@ VARIABLES: dict[str, tuple[str, int]] = {
     "g": ("groups", 1),
     "a": ("output padding", 0),
     "L": ("number of layers", 1),
+    "p_before": ("padding before", 0),
+    "p_after": ("padding after", 0),
+    "N": ("batch size", 1),
 }
 ALIASES = {"r": "d"}  # the note's dilation rate
 
@@ -93,27 +98,31 @@ class ScalarQuantity:
     # a point too large to derive, and how its truth is obtained instead (said in the report)
     large: Callable[[Mapping[str, int], Context], bool] | None = None
     large_text: str = ""
+    per_dimension: bool = False  # one value per spatial dimension (--input 7x9 checks each)
+    provable: bool = True  # False: the reference is written for people (Σ, Π), not parsed for a proof
 
 
 # -- the truth, counted from the machinery -------------------------------------------------
 
 
 @cache
-def placements(n: int, k: int, s: int, p: int, d: int) -> int:
-    """How many times a k-tap kernel (dilation d) fits along n inputs padded by p, stepping by s.
+def placements(n: int, k: int, s: int, p: int, d: int, after: int | None = None) -> int:
+    """How many times a k-tap kernel (dilation d) fits along n inputs padded by p (by p before and
+    ``after`` after, when given), stepping by s.
 
     Counted with the forward pass's index map: output position c fits while its last tap stays in
     the padded input, and that holds for every c up to the last that fits, so the count is found by
     bisection on c — exact at any size; 0 when not even one placement fits.
     """
-    if min(n, k, s, d) < 1 or p < 0 or d * (k - 1) + 1 > n + 2 * p:
+    after = p if after is None else after
+    if min(n, k, s, d) < 1 or min(p, after) < 0 or d * (k - 1) + 1 > n + p + after:
         return 0  # not even one placement (also no layer: a ConvSpec would refuse it)
-    last_padded = n - 1 + p  # the last index of the padded input, in unpadded coordinates
+    last_padded = n - 1 + after  # the last index of the padded input, in unpadded coordinates
 
     def fits(count: int) -> bool:  # output position count - 1 fits (the index map the spec uses)
         return int(algebra.input_index(count - 1, k - 1, s, d, p)) <= last_padded
 
-    low, high = 0, n + 2 * p  # fits(low) (vacuously for 0); high + 1 placements never fit
+    low, high = 0, n + p + after  # fits(low) (vacuously for 0); high + 1 placements never fit
     while low < high:
         middle = (low + high + 1) // 2
         if fits(middle):
@@ -292,6 +301,124 @@ def _im2col_shape(env: Mapping[str, int], ctx: Context) -> Truth | None:
     return (rows, columns)
 
 
+def _asymmetric_output_size(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    count = placements(env["n"], env["k"], env["s"], env["p_before"], env["d"], env["p_after"])
+    return count or None
+
+
+@cache
+def same_padding(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """The zeros ``same`` padding puts before and after n inputs: the fewest in all that give one
+    output per s inputs (the positions 0, s, 2s, … below n, counted), found by bisection on the
+    total with the placements counted; the odd one goes after, as TensorFlow and PyTorch both pad."""
+    wanted = len(range(0, n, s))
+    low, high = 0, d * (k - 1)  # the whole dilated kernel less one always suffices
+    while low < high:
+        middle = (low + high) // 2
+        if placements(n + middle, k, s, 0, d) >= wanted:
+            high = middle
+        else:
+            low = middle + 1
+    return low // 2, low - low // 2
+
+
+def _same_padding(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    return same_padding(env["n"], env["k"], env["s"], env["d"])
+
+
+def _same_output_size(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    before, after = same_padding(env["n"], env["k"], env["s"], env["d"])
+    return placements(env["n"], env["k"], env["s"], before, env["d"], after)
+
+
+def _transposed_zeros(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    found = equivalent(env["k"], env["s"], env["p"], env["d"])
+    return None if found is None else found[0]
+
+
+def _transposed_padding(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    found = equivalent(env["k"], env["s"], env["p"], env["d"])
+    return None if found is None else found[1]
+
+
+def _transposed_output_padding(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    """The guide's a: the output padding with which the transposed convolution of a convolution of n
+    inputs gives n back — n less the transposed size without it (both counted)."""
+    outputs = placements(env["n"], env["k"], env["s"], env["p"], env["d"])
+    if not outputs:
+        return None
+    size = _shortest(outputs, env["k"], env["s"], env["d"]) - 2 * env["p"]
+    return env["n"] - size
+
+
+def _transposed_params(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    """A transposed convolution from c_in to c_out channels has the weights of the convolution from
+    c_out to c_in channels whose input gradient it is, and a bias per output channel."""
+    if not _groups_fit(env):
+        return None
+    swapped = {**env, "c_in": env["c_out"], "c_out": env["c_in"]}
+    bare = replace(ctx, bias=False)
+    weights, with_bias, without = _params(swapped, bare), _params(env, ctx), _params(env, bare)
+    assert isinstance(weights, int) and isinstance(with_bias, int) and isinstance(without, int)
+    return weights + with_bias - without  # the bias of a convolution with c_out outputs
+
+
+def _transposed_macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    """Every input entry times every tap of its group: the rows of δ̂ (n per dimension) times the
+    non-zero entries of K̂ of the convolution whose input gradient the transposed one is."""
+    if not _groups_fit(env):
+        return None
+    swapped = {**env, "c_in": env["c_out"], "c_out": env["c_in"]}
+    return int(env["n"] ** ctx.dims) * _nonzero_kernel(swapped, ctx)
+
+
+def _nonzero_kernel(env: Mapping[str, int], ctx: Context) -> int:
+    """The non-zero entries of the derived K̂ (beyond the derivable size: W's layout)."""
+    if not _derivable(env, ctx):
+        return _shape_entries(env, ctx)[0]
+    k_hat = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], False, ctx.dims).K_hat
+    return sum(1 for e in k_hat if e != 0)
+
+
+def _grad_input_macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    """∂J/∂X̂ = δ̂ K̂ᵀ: the rows of δ̂ (kernel placements, counted) times the non-zero entries of K̂ᵀ."""
+    return _macs(env, ctx)
+
+
+def _grad_weight_macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    """∂J/∂K̂ = X̂ᵀ δ̂ where K̂ has an entry: each non-zero entry of K̂ sums one product per row of X̂."""
+    return _macs(env, ctx)
+
+
+def _backward_macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    first, second = _grad_input_macs(env, ctx), _grad_weight_macs(env, ctx)
+    if not isinstance(first, int) or not isinstance(second, int):
+        return None
+    return first + second
+
+
+def _activations(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    positions: int = placements(env["n"], env["k"], env["s"], env["p"], env["d"]) ** ctx.dims
+    return env["N"] * env["c_out"] * positions or None
+
+
+def _through(layers: Sequence[tuple[int, int, int, int]], position: int) -> int:
+    """The input position the first tap of output ``position`` of the last layer reads, through each
+    layer's index map (k, s, d, p per layer, from the input on)."""
+    for _, s, d, p in reversed(layers):
+        position = int(algebra.input_index(position, 0, s, d, p))
+    return position
+
+
+def _jump(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    layers = ((1, env["s"], 1, 0),) * env["L"]
+    return _through(layers, 1) - _through(layers, 0)
+
+
+def _start(env: Mapping[str, int], ctx: Context) -> Truth | None:
+    return _through(((1, env["s"], 1, env["p"]),) * env["L"], 0)
+
+
 # -- the reference formulas ---------------------------------------------------------------------
 
 OUTPUT_SIZE = "floor((n + 2*p - d*(k - 1) - 1)/s) + 1"
@@ -392,61 +519,143 @@ _add(ScalarQuantity(
     large_text=f"beyond {SYMBOLIC_WEIGHTS} taps, C_in times the kernel's taps",
 ))
 
-
-LONG_STACK = 8
-"""A stack of more layers has its correct formula written with Σ and Π, not expanded term by term."""
-
-MAX_FREE_LAYERS = LONG_STACK
-"""The most layers a stack with free kernels, strides and dilations has (its domain grows as 18^L)."""
-
-FREE_LAYER = {"k": (1, 3), "s": (1, 3), "d": (1, 2)}
-"""The ranges of each free layer's kernel, stride and dilation."""
-
-
-def layer_stack(layers: Sequence[tuple[int, int, int]] | int) -> ScalarQuantity:
-    """receptive-field for one stack: variables L and k_i, s_i, d_i (r_i) — fixed by the layers given,
-    or free over :data:`FREE_LAYER`'s ranges when only the number of layers is."""
-    count = layers if isinstance(layers, int) else len(layers)
-    ranges = {} if not isinstance(layers, int) else {
-        f"{v}_{i}": FREE_LAYER[v] for i in range(1, count + 1) for v in ("k", "s", "d")}
-    names = ["L"] + [f"{v}_{i}" for i in range(1, count + 1) for v in ("k", "s", "d")]
-    terms = []
-    for i in range(1, count + 1):
-        strides = "*".join(f"s_{j}" for j in range(1, i))
-        terms.append(f"d_{i}*(k_{i} - 1)" + (f"*{strides}" if strides else ""))
-
-    def truth(env: Mapping[str, int], ctx: Context) -> Truth | None:
-        return dependence_span(tuple((env[f"k_{i}"], env[f"s_{i}"], env[f"d_{i}"])
-                                     for i in range(1, count + 1)))
-
-    if count <= LONG_STACK:
-        reference, latex = "1 + " + " + ".join(terms), ""
-    else:  # the sum written out would be quadratic in the layers: its general form
-        reference = f"1 + sum over i = 1…{count} of d_i*(k_i - 1)*s_1*…*s_(i-1)"
-        latex = rf"1 + \sum_{{i=1}}^{{{count}}} d_i (k_i - 1) \prod_{{j=1}}^{{i-1}} s_j"
-    return ScalarQuantity(
-        "receptive-field", f"receptive field of the given stack of {count} layers",
-        tuple(names), ranges,
-        truth,
-        lambda ctx: (Piece(reference),),
-        SCALARS["receptive-field"].truth_text,
-        "all",
-        aliases={f"r_{i}": f"d_{i}" for i in range(1, count + 1)},
-        correct_latex=latex,
-        large=lambda env, ctx: _span_large(
-            tuple((env[f"k_{i}"], env[f"s_{i}"], env[f"d_{i}"]) for i in range(1, count + 1))),
-        large_text=SPAN_TEXT,
-    )
-
-
-def layer_values(layers: Sequence[tuple[int, int, int]] | int) -> dict[str, int]:
-    """The values ``layer_stack``'s variables take for ``layers`` (only L for a free stack)."""
-    if isinstance(layers, int):
-        return {"L": layers}
-    values = {"L": len(layers)}
-    for i, (k, s, d) in enumerate(layers, start=1):
-        values.update({f"k_{i}": k, f"s_{i}": s, f"d_{i}": d})
-    return values
+_add(ScalarQuantity(
+    "asymmetric-output-size", "output entries per dimension with p_before zeros before and p_after after",
+    ("n", "k", "s", "d", "p_before", "p_after"),
+    {"n": (1, 32), "k": (1, 4), "s": (1, 3), "d": (1, 3), "p_before": (0, 2), "p_after": (0, 2)},
+    _asymmetric_output_size,
+    lambda ctx: (Piece("floor((n + p_before + p_after - d*(k - 1) - 1)/s) + 1"),),
+    "kernel placements counted along the input padded by p_before and p_after",
+    "the kernel fits the padded input at least once",
+    per_dimension=True,
+))
+SAME_TOTAL = "max((ceil(n/s) - 1)*s + d*(k - 1) + 1 - n, 0)"
+_add(ScalarQuantity(
+    "same-padding", "zeros 'same' padding puts (before, after) per dimension, as TensorFlow and PyTorch",
+    ("n", "k", "s", "d"),
+    {"n": (1, 32), "k": (1, 5), "s": (1, 3), "d": (1, 3)},
+    _same_padding,
+    lambda ctx: (Piece(f"(floor({SAME_TOTAL}/2), {SAME_TOTAL} - floor({SAME_TOTAL}/2))"),),
+    "the fewest zeros giving one output per s inputs (placements counted), the odd one after",
+    "all (PyTorch's padding='same' takes s = 1 only; TensorFlow's 'SAME' any s)",
+    arity=2,
+    per_dimension=True,
+))
+_add(ScalarQuantity(
+    "same-output-size", "output entries per dimension with 'same' padding (TensorFlow's ⌈n/s⌉)",
+    ("n", "k", "s", "d"),
+    {"n": (1, 32), "k": (1, 5), "s": (1, 3), "d": (1, 3)},
+    _same_output_size,
+    lambda ctx: (Piece("ceil(n/s)"),),
+    "kernel placements counted along the input with the same-padding's zeros",
+    "all",
+    per_dimension=True,
+))
+_add(ScalarQuantity(
+    "transposed-zeros", "zeros the transposed convolution's equivalent direct one inserts between inputs",
+    ("k", "s", "p", "d"),
+    {"k": (1, 4), "s": (1, 4), "p": (0, 3), "d": (1, 3)},
+    _transposed_zeros,
+    lambda ctx: (Piece("s - 1"),),
+    "found by running both: the scatter by the index map against the direct convolution (stride 1, "
+    "the kernel turned) of the zero-inserted, padded input, on numbers no two sums of products share",
+    "p ≤ d(k − 1) (a larger p makes the equivalent crop, not pad)",
+    per_dimension=True,
+))
+_add(ScalarQuantity(
+    "transposed-padding",
+    "zeros the equivalent direct convolution pads before the zero-inserted input (and after, plus a)",
+    ("k", "s", "p", "d"),
+    {"k": (1, 4), "s": (1, 4), "p": (0, 3), "d": (1, 3)},
+    _transposed_padding,
+    lambda ctx: (Piece("d*(k - 1) - p"),),
+    SCALARS["transposed-zeros"].truth_text,
+    SCALARS["transposed-zeros"].validity,
+    per_dimension=True,
+))
+_add(ScalarQuantity(
+    "transposed-output-padding",
+    "the output padding a with which the transposed convolution gives the n inputs' size back",
+    ("n", "k", "s", "p", "d"),
+    {"n": (1, 32), "k": (1, 4), "s": (1, 3), "p": (0, 2), "d": (1, 3)},
+    _transposed_output_padding,
+    lambda ctx: (Piece("(n + 2*p - d*(k - 1) - 1) % s"),),
+    "n less the transposed size of the convolution's output without output padding (both counted)",
+    "the kernel fits the padded input at least once",
+    per_dimension=True,
+))
+_add(ScalarQuantity(
+    "transposed-params", "learned parameters of a transposed convolution from c_in to c_out channels",
+    ("k", "c_in", "c_out", "g"),
+    {"k": (1, 4), "c_in": (1, 4), "c_out": (1, 4), "g": (1, 4)},
+    _transposed_params,
+    lambda ctx: (Piece(f"c_in*(c_out/g)*{_power('k', ctx.dims)}" + (" + c_out" if ctx.bias else "")),),
+    "the symbols of the derived W of the convolution from c_out to c_in channels (whose input gradient "
+    "the transposed one is) and of the derived b of one with c_out outputs",
+    "g divides c_in and c_out",
+    large=lambda env, ctx: _groups_fit(env) and not _derivable(env, ctx),
+    large_text=LAYOUT_TEXT,
+))
+_add(ScalarQuantity(
+    "transposed-macs", "multiply-accumulates of a transposed convolution of n inputs per dimension",
+    ("n", "k", "c_in", "c_out", "g"),
+    {"n": (1, 16), "k": (1, 3), "c_in": (1, 4), "c_out": (1, 4), "g": (1, 4)},
+    _transposed_macs,
+    lambda ctx: (Piece(f"c_in*(c_out/g)*{_power('k', ctx.dims)}*{_power('n', ctx.dims)}"),),
+    "rows of δ̂ (n per dimension) times the non-zero entries of the derived K̂ of the convolution whose "
+    "input gradient the transposed one is (every input entry times every tap of its group)",
+    "g divides c_in and c_out",
+    large=lambda env, ctx: _groups_fit(env) and not _derivable(env, ctx),
+    large_text=LAYOUT_TEXT,
+))
+_MACS_REFERENCE = SCALARS["macs"].reference
+for _name, _summary, _truth, _text in (
+    ("grad-input-macs", "multiply-accumulates of ∂J/∂x for one sample (δ̂ K̂ᵀ, as the forward pass)",
+     _grad_input_macs, "rows of δ̂ (kernel placements, counted) times the non-zero entries of the derived K̂ᵀ"),
+    ("grad-weight-macs", "multiply-accumulates of ∂J/∂W for one sample (X̂ᵀ δ̂ where K̂ has entries)",
+     _grad_weight_macs, "the non-zero entries of the derived K̂, each a sum over the rows of X̂ (kernel "
+     "placements, counted)"),
+):
+    _add(replace(SCALARS["macs"], name=_name, summary=_summary, truth=_truth, truth_text=_text))
+_add(replace(
+    SCALARS["macs"], name="backward-macs",
+    summary="multiply-accumulates of the backward pass for one sample: ∂J/∂x and ∂J/∂W",
+    truth=_backward_macs,
+    reference=lambda ctx: (Piece(f"2*c_out*(c_in/g)*{_power('k', ctx.dims)}*{_output_power(ctx.dims)}"),),
+    truth_text="the two products δ̂ K̂ᵀ and X̂ᵀ δ̂, each the rows of δ̂ (placements, counted) times the "
+    "non-zero entries of the derived K̂",
+))
+_add(ScalarQuantity(
+    "activations", "entries of a layer's output for a batch of N (× bytes per entry for memory)",
+    ("N", "n", "k", "s", "p", "d", "c_out"),
+    {"N": (1, 4), "n": (1, 16), "k": (1, 3), "s": (1, 2), "p": (0, 1), "d": (1, 2), "c_out": (1, 4)},
+    _activations,
+    lambda ctx: (Piece(f"N*c_out*{_output_power(ctx.dims)}"),),
+    "N × C_out × the kernel placements (counted) in every dimension",
+    "the kernel fits the padded input at least once",
+))
+_add(ScalarQuantity(
+    "jump", "cumulative stride: input positions between neighbouring outputs of a stack of L equal layers",
+    ("L", "s"),
+    {"L": (1, 5), "s": (1, 4)},
+    _jump,
+    lambda ctx: (Piece("s^L"),),
+    "the distance between the first taps of neighbouring outputs, through every layer's index map",
+    "all",
+    per_dimension=True,
+))
+_add(ScalarQuantity(
+    "start", "input position the first output's receptive field starts at, L equal layers (padding < 0)",
+    ("L", "s", "p"),
+    {"L": (1, 5), "s": (1, 4), "p": (0, 3)},
+    _start,
+    lambda ctx: (Piece("-p*L", "s", equals=1), Piece("-p*(s^L - 1)/(s - 1)", "s", at_least=2)),
+    "the position the first tap of the first output reads, through every layer's index map",
+    "all",
+    per_dimension=True,
+))
+for _name in ("output-size", "effective-kernel", "receptive-field", "transposed-output-size"):
+    SCALARS[_name] = replace(SCALARS[_name], per_dimension=True)
 
 
 # -- domains --------------------------------------------------------------------------------------
@@ -454,7 +663,7 @@ def layer_values(layers: Sequence[tuple[int, int, int]] | int) -> dict[str, int]
 
 def smallest(var: str) -> int:
     """A variable's smallest meaningful value (a stack's ``k_2`` is a ``k``)."""
-    base = var.split("_")[0] if var[0] in "ksd" and var[2:].isdigit() else var
+    base = var.split("_")[0] if var[0] in "ksdpc" and var[2:].isdigit() else var
     return VARIABLES.get(base, ("", 1))[1]
 
 
@@ -473,13 +682,17 @@ class Points:
     fixed: Mapping[str, int]
     order: tuple[str, ...]  # the free variables in the order that breaks ties
     tied: Mapping[str, str]  # variable → the free variable it equals
+    where: Where | None = None  # constraints: the variables they set and the points they allow
 
     def __iter__(self) -> Iterator[dict[str, int]]:
         names = [v for v, _ in self.free]
         grids = [range(lo, hi + 1) for _, (lo, hi) in self.free]
+        minimum = {v: smallest(v) for v, _ in self.where.sets} if self.where is not None else {}
         for combo in sorted(itertools.product(*grids), key=lambda c: (sum(c), c)):
             env = {**self.fixed, **dict(zip(names, combo))}
-            yield {**env, **{v: env[t] for v, t in self.tied.items()}}
+            env.update({v: env[t] for v, t in self.tied.items()})
+            if self.where is None or self.where.apply(env, minimum):
+                yield env
 
 
 MAX_POINTS = 1_000_000
@@ -488,18 +701,20 @@ MAX_POINTS = 1_000_000
 
 def points(
     q: ScalarQuantity, fixed: Mapping[str, int], tied: Mapping[str, str],
-    ranges: Mapping[str, tuple[int, int]] | None = None,
+    ranges: Mapping[str, tuple[int, int]] | None = None, where: Where | None = None,
 ) -> Points:
     """The bounded domain of ``q``: ``fixed`` variables pinned, ``tied`` ones equal to another,
-    the others over ``ranges`` (the quantity's own by default)."""
+    those ``where`` sets computed, the others over ``ranges`` (the quantity's own by default)."""
     ranges = q.ranges if ranges is None else ranges
     pinned = dict(fixed)
+    set_by_where = {v for v, _ in where.sets} if where is not None else set()
     links = {}
     for v, target in tied.items():
-        if v in q.variables and target in q.variables and v not in fixed:
+        if v in q.variables and target in q.variables and v not in fixed and v not in set_by_where:
             if target in fixed:
                 pinned[v] = fixed[target]
             else:
                 links[v] = target
-    free = tuple((v, ranges[v]) for v in q.variables if v not in pinned and v not in links)
-    return Points(free, pinned, tuple(v for v, _ in free), links)
+    free = tuple((v, ranges[v]) for v in q.variables
+                 if v not in pinned and v not in links and v not in set_by_where)
+    return Points(free, pinned, tuple(v for v, _ in free), links, where)

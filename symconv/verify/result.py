@@ -11,15 +11,18 @@ class Domain:
     """What was checked: free variables with their ranges and fixed ones (scalars), or specs (tensors)."""
 
     free: tuple[tuple[str, int, int], ...] = ()  # variable as spelled, low, high
-    fixed: tuple[tuple[str, int], ...] = ()
+    fixed: tuple[tuple[str, int | str], ...] = ()  # a str: one value per dimension, 7x9
     tied: tuple[tuple[str, str], ...] = ()  # variable, the variable it equals
     points: int = 0  # valid points (scalars) or specs (tensors) checked
     condition: str = ""  # which points are valid
+    where: str = ""  # the constraints the points meet (--where)
     specs: tuple[str, ...] = ()  # tensors: each spec checked, as CLI options
 
     def ranges(self) -> str:
-        """The free variables' ranges: ``n = 1…32, s = 1…3`` (what an unproved verdict covers)."""
-        return ", ".join(f"{v} = {lo}…{hi}" for v, lo, hi in self.free)
+        """The free variables' ranges: ``n = 1…32, s = 1…3`` (what an unproved verdict covers), and the
+        constraints the points meet."""
+        text = ", ".join(f"{v} = {lo}…{hi}" for v, lo, hi in self.free)
+        return text + (f" with {self.where}" if self.where else "")
 
     def describe(self) -> str:
         """One line: ``k = 1…6, r = 1…5 (30 points)`` or ``3 specs: …``."""
@@ -28,10 +31,10 @@ class Domain:
                 return f"the spec {self.specs[0] or '(defaults)'}"
             listing = "".join(f"\n  {s or '(defaults)'}" for s in self.specs)
             return f"{len(self.specs)} specs, smallest first:{listing}"
-        parts = [self.ranges()] if self.free else []
+        parts = [f"{v} = {lo}…{hi}" for v, lo, hi in self.free]
         parts += [f"{v} = {value}" for v, value in self.fixed]
         parts += [f"{v} = {other}" for v, other in self.tied]
-        text = ", ".join(parts)
+        text = ", ".join(parts) + (f" with {self.where}" if self.where else "")
         point = "point" if self.points == 1 else "points"
         where = "" if self.condition in ("", "all") else f" where {self.condition}"
         return f"{text} ({self.points} {point}{where})"
@@ -45,6 +48,7 @@ class Domain:
             out["fixed"] = dict(self.fixed)
             out["tied"] = dict(self.tied)
             out["condition"] = self.condition
+            out["where"] = self.where
         return out
 
 

@@ -1,0 +1,64 @@
+"""The direct convolution a transposed convolution equals, found by running both on numbers.
+
+A transposed convolution scatters: input ``x_i`` times tap ``w_u`` lands on output
+position ``s·i + d·u − p`` — the forward pass's own index map read backwards (it
+is the adjoint of the convolution, as PyTorch defines ``ConvTranspose``). The
+guide's equivalent is a direct convolution with stride 1 and the kernel turned,
+over the input with zeros inserted between neighbours and padded. This module
+does not assume how many zeros or how much padding: it tries each count, runs the
+direct convolution on the same numbers, and returns the counts that reproduce the
+scattered output exactly. The numbers are chosen so that no two sets of products
+can add up alike (``x_i = B^i`` with a base ``B`` larger than any tap weight), so
+agreement on them is agreement of the two operations.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from symconv import sizes as algebra
+
+INPUTS = 3
+"""How many inputs the two operations run on beyond those the padding cuts: two gaps between
+neighbours stay in sight."""
+
+
+@cache
+def equivalent(k: int, s: int, p: int, d: int) -> tuple[int, int] | None:
+    """(zeros inserted between neighbouring inputs, padding before the first) of the direct
+    convolution (stride 1, dilation d, the kernel turned) equal to the transposed one with kernel
+    ``k``, stride ``s``, padding ``p``, dilation ``d`` — or None when none pads (``p`` cuts more than
+    the turned kernel reaches: the equivalent would crop instead)."""
+    n = INPUTS + 2 * p  # the cut takes at most p outputs from each end
+    # the positions the scatter reaches before p is cut from both ends: through the last tap of the last input
+    full = int(algebra.input_index(n - 1, k - 1, s, d, 0)) + 1
+    length = full - 2 * p
+    if length < 1:
+        return None
+    base = k + 1  # larger than any weight: each output is a unique sum of B^i (u + 1)
+    x = [base**i for i in range(n)]
+    w = [u + 1 for u in range(k)]
+    scattered = [0] * length
+    for i in range(n):
+        for u in range(k):
+            j = int(algebra.input_index(i, u, s, d, p))
+            if 0 <= j < length:
+                scattered[j] += x[i] * w[u]
+    for zeros in range(s + 2):
+        for before in range(d * (k - 1) + 2):
+            if _direct(x, w, zeros, before, d, length) == scattered:
+                return zeros, before
+    return None
+
+
+def _direct(x: list[int], w: list[int], zeros: int, before: int, d: int, length: int) -> list[int]:
+    """The direct convolution (stride 1, dilation d, the kernel turned) of ``x`` with ``zeros``
+    inserted between neighbours and ``before`` zeros in front, ``length`` outputs (zeros beyond the
+    end as needed)."""
+    k = len(w)
+    stretched = [0] * before
+    for i, value in enumerate(x):
+        stretched += ([0] * zeros if i else []) + [value]
+    reach = length + d * (k - 1)
+    stretched += [0] * max(reach - len(stretched), 0)
+    return [sum(stretched[j + d * v] * w[k - 1 - v] for v in range(k)) for j in range(length)]
