@@ -185,7 +185,7 @@ def test_a_bad_claim_in_a_file_shows_its_number_and_a_caret(
     assert (code, out) == (2, "")
     assert err.splitlines() == [
         "symconv: error: claim 1: unknown function 'rot': tensor formulas may call conv, pad, crop, dilate, "
-        "rot180, sum, hadamard, dsigma, floor, ceil, max, min, abs",
+        "rot180, sum, hadamard, dsigma, floor, ceil, max, min, abs, mod",
         "  conv(delta, rot(W))",
         "              ^^^",
     ]
@@ -203,7 +203,8 @@ BAD_INPUT = [
      "no convolution fits n = 1, k = 4, p = 0"),
     (["verify", "output-size", "n", "--separable"], "--separable: verify checks one convolution"),
     (["verify", "output-size", "n", "--layers", "3"], "--layers 3: layers are for the stack quantities"),
-    (["verify", "receptive-field", "L", "--layers", "3,a"], "--layers: layer 1 ('3,a') is not k[,s[,d[,p[,c]]]]"),
+    (["verify", "receptive-field", "L", "--layers", "3,a"],
+     "--layers: layer 1 ('3,a') is not k[,s[,d[,p[,c]]]]"),
     (["verify", "receptive-field", "L", "--layers", "3", "--stride", "2"],
      "--stride 2 conflicts with --layers, which gives each layer's k, s, d, p, c: drop --stride"),
     (["verify", "grad-input", "x", "--groups", "3", "--in-channels", "4"],

@@ -23,7 +23,7 @@ from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tu
 
 TENSOR_NAMES = ("x", "W", "b", "delta")
 SCALAR_FUNCTIONS = {"floor": (1, 1), "ceil": (1, 1), "ceiling": (1, 1), "max": (2, 99), "min": (2, 99),
-                    "abs": (1, 1)}
+                    "abs": (1, 1), "mod": (2, 2)}
 MAX_EXPONENT = 4096  # beyond this a power is refused rather than computed
 MAX_BITS = 1 << 12  # nor is a power whose result would have more bits than this
 
@@ -241,6 +241,7 @@ _CALLS: dict[str, Callable[[list[Fraction]], Fraction]] = {
     "max": max,
     "min": min,
     "abs": lambda v: abs(v[0]),
+    "mod": lambda v: _BINARY["%"](v[0], v[1]),  # a mod b = a − b·floor(a/b), as a % b
 }
 
 
@@ -250,7 +251,7 @@ def binary(operator: str, a: Fraction, b: Fraction) -> Fraction:
 
 
 def call(function: str, args: list[Fraction]) -> Fraction:
-    """``function(*args)`` exactly: floor, ceil(ing), max, min, abs."""
+    """``function(*args)`` exactly: floor, ceil(ing), max, min, abs, mod."""
     return _CALLS[function](args)
 
 
@@ -291,6 +292,9 @@ def _to_sympy(node: Node, symbols: Mapping[str, sp.Symbol], divisors: list[sp.Ex
             return sp.Max(*args)
         if node.func == "min":
             return sp.Min(*args)
+        if node.func == "mod":
+            divisors.append(args[1])
+            return args[0] - args[1] * sp.floor(args[0] / args[1])
         assert node.func == "abs", node.func
         return sp.Abs(args[0])
     assert isinstance(node, BinOp), node

@@ -34,19 +34,19 @@ SYNTAXES = ("sympy", "latex")
 # Every function the formula languages know (scalar and tensor); a name in this
 # set followed by "(" is a call, any other name followed by "(" a product.
 FUNCTIONS = frozenset({
-    "floor", "ceil", "ceiling", "max", "min", "abs",
+    "floor", "ceil", "ceiling", "max", "min", "abs", "mod",
     "conv", "pad", "crop", "dilate", "rot180", "sum", "hadamard", "dsigma",
 })
 
 # Other spellings accepted for a name, and the name they stand for.
 ALIASES = {
-    "Floor": "floor", "Ceil": "ceil", "Max": "max", "Min": "min", "Abs": "abs",
+    "Floor": "floor", "Ceil": "ceil", "Max": "max", "Min": "min", "Abs": "abs", "Mod": "mod",
     "rot_180": "rot180", "rot_{180}": "rot180",
     "C_in": "c_in", "C_out": "c_out", "X": "x", "w": "W", "δ": "delta",
 }
 
 # Multi-letter words a LaTeX letter run is read as whole (every other run is split into letters).
-_WORDS = FUNCTIONS | {"delta", "stride", "padding", "dilation", "Floor", "Ceil", "Max", "Min", "Abs"}
+_WORDS = FUNCTIONS | {"delta", "stride", "padding", "dilation", "Floor", "Ceil", "Max", "Min", "Abs", "Mod"}
 
 _UNICODE_OPS = {"−": "-", "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "⊙": "⊙"}
 _UNICODE_BRACKETS = {"⌊": "lfloor", "⌋": "rfloor", "⌈": "lceil", "⌉": "rceil"}

@@ -99,7 +99,8 @@ def layer_stack(layers: Sequence[Layer] | int, name: str = "receptive-field") ->
     if isinstance(layers, int):
         ranges.update({f"{v}_{i}": free[v] for i in range(1, count + 1) for v in kind.per_layer})
     if name in COSTS and isinstance(layers, int):
-        ranges.update({v: r for v, r in {"n": (1, 16), "c_in": (1, 2), "N": (1, 2)}.items() if v in kind.whole})
+        small = {"n": (1, 16), "c_in": (1, 2), "N": (1, 2)}
+        ranges.update({v: r for v, r in small.items() if v in kind.whole})
     base = SCALARS[name]
 
     def stack_of(env: Mapping[str, int]) -> list[Layer]:

@@ -80,9 +80,9 @@ OPERATORS = {  # name → (positional arguments: min, max; keyword arguments)
     "hadamard": (2, 2, ()),
     "dsigma": (1, 1, ()),
     "floor": (1, 1, ()), "ceil": (1, 1, ()), "ceiling": (1, 1, ()), "max": (2, 9, ()),
-    "min": (2, 9, ()), "abs": (1, 1, ()),
+    "min": (2, 9, ()), "abs": (1, 1, ()), "mod": (2, 2, ()),
 }
-_SIZE_FUNCTIONS = ("floor", "ceil", "ceiling", "max", "min", "abs")
+_SIZE_FUNCTIONS = ("floor", "ceil", "ceiling", "max", "min", "abs", "mod")
 _ROLE_WORDS = {"i": "input channels", "o": "output channels", "oi": "output and input channels (like W)"}
 
 
