@@ -97,3 +97,23 @@ def test_readme_python_blocks_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     namespace: dict[str, object] = {}
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)  # the README's own examples
+
+
+def test_every_verify_quantity_has_an_example_that_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    """The verify section's table lists every quantity, each with a `symconv verify …` claim that holds."""
+    from symconv.verify.quantities import SCALARS
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Verifying formulas"):text.index("## The Python API")]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    examples = {}
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        quantity, example = cells[0].strip("`"), cells[2].strip("`")
+        assert example.startswith(f"symconv verify {quantity} "), row
+        examples[quantity] = example
+    assert set(examples) == set(SCALARS)
+    for quantity, example in examples.items():
+        code = main(shlex.split(example)[1:])
+        out = capsys.readouterr().out
+        assert code == 0 and "HOLDS" in out, (quantity, out)

@@ -174,3 +174,16 @@ def test_quantities_of_the_whole_layer_refuse_per_dimension_values(
     code, out, err = run(capsys, "verify", "macs", "k^2", "--kernel", "3x5")
     assert_bad_input(code, out, err)
     assert "--kernel 3x5 differs between dimensions, but macs is one number for the whole layer" in err
+
+
+def test_the_guides_relationships_all_hold() -> None:
+    """examples/claims-guide.toml: the 15 relationships, each stated in general, every claim holding."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "claims-guide.toml"
+    claims = load_claims(path)
+    named = {int(c.name.split(":")[0].split()[1]) for c in claims}
+    assert named == set(range(1, 16))
+    report = verify_claims(claims)
+    assert report.holds, report.table()
+    methods = [result.method for _, result in report.rows]
+    assert methods.count("symbolic") == len(claims) - 1 and "exact" not in methods
+    assert any(c.where for c in claims if "Relationship 3" in c.name or "Relationship 10" in c.name)

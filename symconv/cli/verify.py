@@ -48,9 +48,11 @@ class VerifyCommand(Command):
 @typed_spec_options
 @click.option(
     "--layers", default=None, metavar="K,S,D;...|N",
-    help="receptive-field of a stack: each layer's kernel, stride and dilation, layers separated by ; "
-    "(s and d default to 1; one point), or the number of layers with every k_i, s_i, d_i free "
-    "(at most 8); the formula may use k_1, s_1, d_1, k_2, … and L: --layers '3,1,1;3,2,1', --layers 2.",
+    help="A stack, for receptive-field, jump, start and the costs: each layer's kernel, stride, "
+    "dilation, padding and output channels, layers separated by ; (s and d default to 1, p to 0; c "
+    "only the costs need; or named: k=3,p=1,c=16; one point), or the number of layers with every "
+    "per-layer variable free (at most 8); the formula may use k_1, s_1, d_1, p_1, c_1, k_2, … and L: "
+    "--layers '3,1,1;3,2,1', --layers '3,1,1,1,16;3,2,1,1,32', --layers 2.",
 )
 @click.option(
     "--output-padding", type=IntType(minimum=0), default=None, metavar="A",
@@ -90,10 +92,16 @@ def verify_command(
     for bad input.
 
     \b
-    Scalar quantities, formulas in n k s p d (r = d) c_in c_out g a L:
-      output-size  effective-kernel  receptive-field  params  macs
-      transposed-output-size  im2col-shape (a tuple: rows, columns)
-    SPEC options given fix variables (--dilation 1 fixes d); defaults fix nothing.
+    Scalar quantities, formulas in n k s p d (r = d) c_in c_out g a L N p_before p_after:
+      sizes:      output-size  asymmetric-output-size  same-padding (before, after)
+                  same-output-size  effective-kernel  im2col-shape (rows, columns)
+      stacks:     receptive-field  jump  start (--layers: k_1 s_1 d_1 p_1 c_1 …)
+      costs:      params  macs  grad-input-macs  grad-weight-macs  backward-macs
+                  activations (also for a stack: --layers "3,1,1,1,16;3,2,1,1,32")
+      transposed: transposed-output-size  transposed-zeros  transposed-padding
+                  transposed-output-padding  transposed-params  transposed-macs
+    SPEC options given fix variables (--dilation 1 fixes d; --input 7x9 checks
+    each dimension); defaults fix nothing. --where relates the others.
     Tensor quantities, formulas in x W b delta with conv pad crop dilate rot180
     sum hadamard (A * B of two tensors is the note's conv):
       forward  grad-input  grad-weight  grad-bias

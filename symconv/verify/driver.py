@@ -33,10 +33,15 @@ def verify(
 ) -> VerifyResult:
     """Check a hand-written ``formula`` for ``quantity`` against what symconv derives.
 
-    Scalar quantities (``output-size``, ``effective-kernel``, ``receptive-field``,
-    ``params``, ``macs``, ``transposed-output-size``, ``im2col-shape``) take a
-    formula in the variables ``n, k, s, p, d`` (``r`` = ``d``), ``c_in, c_out, g,
-    a`` (and ``L``, the number of layers), in SymPy or LaTeX syntax. ``spec`` and
+    Scalar quantities (sizes: ``output-size``, ``asymmetric-output-size``,
+    ``same-padding``, ``same-output-size``, ``effective-kernel``, ``im2col-shape``;
+    stacks: ``receptive-field``, ``jump``, ``start``; costs: ``params``, ``macs``,
+    ``grad-input-macs``, ``grad-weight-macs``, ``backward-macs``, ``activations``;
+    transposed: ``transposed-output-size``, ``transposed-zeros``,
+    ``transposed-padding``, ``transposed-output-padding``, ``transposed-params``,
+    ``transposed-macs``) take a formula in the variables ``n, k, s, p, d`` (``r`` =
+    ``d``), ``c_in, c_out, g, a, N, p_before, p_after`` (and ``L``, the number of
+    layers; ``layers=`` numbers them per layer), in SymPy or LaTeX syntax. ``spec`` and
     the keyword values (``d=1``) fix variables; the others range over a bounded
     domain (``domain="n=1..64,s=1..4"`` or ``{"n": (1, 64)}`` sets their ranges);
     ``where="k odd, p = floor(k/2)"`` constrains them (a lone variable on one side

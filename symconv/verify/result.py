@@ -190,6 +190,8 @@ class VerifyResult:
         if self.method == "exhaustive":
             return f" on {self.domain.ranges()} (checked exhaustively, not proved)"
         if self.method == "exact":
+            if not self.domain.specs and self.domain.points > 1:  # a point per dimension
+                return f" for the {self.domain.points} points given, one per dimension (evaluated exactly)"
             one = "spec" if self.domain.specs else "point"
             return f" for the one {one} given (evaluated exactly)"
         return f" on every spec of a sweep of {self.domain.points} (checked exactly, not proved)"

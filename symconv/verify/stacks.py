@@ -119,7 +119,7 @@ def layer_stack(layers: Sequence[Layer] | int, name: str = "receptive-field") ->
         truth,
         lambda ctx: (Piece(reference(ctx)),),
         base.truth_text + (", layer by layer (sizes counted as kernel placements)" if name in COSTS else ""),
-        base.validity if name in COSTS else "all",
+        "every layer's kernel fits its padded input" if name in COSTS[1:] else "all",
         aliases={"c_0": "c_in", **{f"r_{i}": f"d_{i}" for i in range(1, count + 1)}},
         correct_latex=latex,
         large=large,
