@@ -22,6 +22,7 @@ from fractions import Fraction
 import sympy as sp
 
 from symconv.errors import ClaimError
+from symconv.spec import MAX_VALUE
 from symconv.verify.expressions import ScalarFormula, Undefined, scalar_formula
 from symconv.verify.parsing import FormulaParseError, Name, parse
 
@@ -168,6 +169,9 @@ def parse_where(
             assert isinstance(value, Fraction)
             if value.denominator != 1:
                 raise ClaimError(f"{label}: {eq.text} sets {var} to {value}, not a whole number")
+            if abs(value) > MAX_VALUE:
+                raise ClaimError(f"{label}: {eq.text} sets {var} beyond {MAX_VALUE}, the largest value "
+                                 "symconv takes")
             constants[var] = int(value)
         else:
             sets[var] = formula

@@ -172,6 +172,10 @@ def _by_dimension(
                    notes=(*first.notes, f"each of the {count} dimensions checked on its own ({values})"))
 
 
+MAX_EQUAL_LAYERS = 10_000
+"""The most layers L a --domain lets a stack of equal layers have (each is followed through)."""
+
+
 def _ranges(
     q: ScalarQuantity, setting: Setting, fixed: Mapping[str, int], where: Where | None
 ) -> dict[str, tuple[int, int]]:
@@ -189,6 +193,9 @@ def _ranges(
         if var in fixed:
             raise ClaimError(f"{label}: {var} is fixed to {fixed[var]} by the options; leave it out of "
                              f"{label} or drop the option")
+        if var == "L" and high > MAX_EQUAL_LAYERS:
+            raise ClaimError(f"{label}: L={low}..{high} goes past {MAX_EQUAL_LAYERS} layers, the most a "
+                             "stack of equal layers is followed through; narrow it")
         minimum = smallest(var)
         if low < minimum:
             raise ClaimError(f"{label}: {var}={low}..{high} starts below {minimum}, its smallest value")

@@ -25,7 +25,7 @@ from symconv.symbolic import Derivation, derive
 from symconv.symbolic.forward import forward
 from symconv.symbolic.tensors import entries, symbol_tensor
 from symconv.verify.constraints import Where
-from symconv.verify.transposed import equivalent
+from symconv.verify.transposed import INPUTS, MAX_RUN, equivalent
 
 Truth = int | tuple[int, ...]
 
@@ -341,6 +341,15 @@ def _transposed_padding(env: Mapping[str, int], ctx: Context) -> Truth | None:
     return None if found is None else found[1]
 
 
+def _run_too_large(env: Mapping[str, int]) -> bool:
+    """Whether the equivalence is read off the index map rather than found by running both."""
+    return env["k"] * (INPUTS + 2 * env["p"]) > MAX_RUN
+
+
+RUN_TEXT = (f"beyond {MAX_RUN} products, read off the index map (inputs s apart; input 0's last tap at "
+            "d(k − 1) − p)")
+
+
 def _transposed_output_padding(env: Mapping[str, int], ctx: Context) -> Truth | None:
     """The guide's a: the output padding with which the transposed convolution of a convolution of n
     inputs gives n back — n less the transposed size without it (both counted)."""
@@ -561,6 +570,8 @@ _add(ScalarQuantity(
     "the kernel turned) of the zero-inserted, padded input, on numbers no two sums of products share",
     "p ≤ d(k − 1) (a larger p makes the equivalent crop, not pad)",
     per_dimension=True,
+    large=lambda env, ctx: _run_too_large(env),
+    large_text=RUN_TEXT,
 ))
 _add(ScalarQuantity(
     "transposed-padding",
@@ -572,6 +583,8 @@ _add(ScalarQuantity(
     SCALARS["transposed-zeros"].truth_text,
     SCALARS["transposed-zeros"].validity,
     per_dimension=True,
+    large=lambda env, ctx: _run_too_large(env),
+    large_text=RUN_TEXT,
 ))
 _add(ScalarQuantity(
     "transposed-output-padding",

@@ -23,12 +23,27 @@ INPUTS = 3
 neighbours stay in sight."""
 
 
+MAX_RUN = 4096
+"""The most products a run of the two operations takes; beyond, :func:`by_index_map` answers."""
+
+
+def by_index_map(k: int, s: int, p: int, d: int) -> tuple[int, int] | None:
+    """The same counts read off the index map, for any size: neighbouring inputs land ``s`` apart (so
+    ``s − 1`` zeros lie between them), and input 0's last tap lands at ``d(k − 1) − p``, where the
+    turned kernel's window over the padded input starts with input 0 — so that many zeros pad it."""
+    gap = int(algebra.input_index(1, 0, s, d, 0) - algebra.input_index(0, 0, s, d, 0))
+    before = int(algebra.input_index(0, k - 1, s, d, p))
+    return None if before < 0 else (gap - 1, before)
+
+
 @cache
 def equivalent(k: int, s: int, p: int, d: int) -> tuple[int, int] | None:
     """(zeros inserted between neighbouring inputs, padding before the first) of the direct
     convolution (stride 1, dilation d, the kernel turned) equal to the transposed one with kernel
     ``k``, stride ``s``, padding ``p``, dilation ``d`` — or None when none pads (``p`` cuts more than
     the turned kernel reaches: the equivalent would crop instead)."""
+    if p > d * (k - 1) + 1 or k * (INPUTS + 2 * p) > MAX_RUN:
+        return by_index_map(k, s, p, d)
     n = INPUTS + 2 * p  # the cut takes at most p outputs from each end
     # the positions the scatter reaches before p is cut from both ends: through the last tap of the last input
     full = int(algebra.input_index(n - 1, k - 1, s, d, 0)) + 1
