@@ -362,3 +362,40 @@ if importlib.util.find_spec("torch") is not None:
                     same = F.conv1d(one, w, padding="same", dilation=d)
                 padded = F.pad(one, (before_same, after_same))
                 torch.testing.assert_close(F.conv1d(padded, w, dilation=d), same)
+
+
+# -- mutated formulas: refuted at a point where the independent reference disagrees with them ------------
+
+
+def _dims2(value: int) -> int:
+    return value**2
+
+
+MUTATED = [
+    ("transposed-zeros", "s", {}, lambda v: v["s"] - 1),
+    ("transposed-macs", "c_in*c_out*k^2*n^2", {},
+     lambda v: v["c_in"] * (v["c_out"] // v["g"]) * v["k"] ** 2 * v["n"] ** 2),
+    ("grad-weight-macs", "c_out*(c_in/g)*k*(n - k + 1)^2", {"s": 1, "p": 0, "d": 1},
+     lambda v: unrolled_products(v["n"], v["k"], 1, 0, 1, v["c_in"], v["c_out"], v["g"], 2)),
+    ("grad-input-macs", "c_out*c_in*k^2*(n - k + 1)^2", {"s": 1, "p": 0, "d": 1},
+     lambda v: unrolled_products(v["n"], v["k"], 1, 0, 1, v["c_in"], v["c_out"], v["g"], 2)),
+    ("activations", "c_out*(n + 2*p - k + 1)^2", {"s": 1, "d": 1},
+     lambda v: v["N"] * v["c_out"] * _dims2(outputs(v["n"], v["k"], 1, v["p"], v["p"], 1))),
+    ("jump", "s*L", {}, lambda v: followed([Layer(1, v["s"])] * v["L"], 1)[0]),
+    ("same-output-size", "floor((n - 1)/s) + 2", {},
+     lambda v: outputs(v["n"], v["k"], v["s"], *tensorflow_same(v["n"], v["k"], v["s"], v["d"]), v["d"])),
+]
+
+
+@pytest.mark.parametrize(("quantity", "formula", "fixed", "reference"), MUTATED, ids=[m[0] for m in MUTATED])
+def test_mutated_formulas_are_refuted_where_the_reference_disagrees(
+    quantity: str, formula: str, fixed: dict[str, int], reference: object
+) -> None:
+    result = verify(quantity, formula, **fixed)
+    assert not result.holds
+    c = result.counterexample
+    assert isinstance(c, ScalarCounterexample)
+    point = {**fixed, **dict(c.values)}
+    assert callable(reference)
+    truth = reference(point)
+    assert c.true == str(truth) and c.claimed != c.true

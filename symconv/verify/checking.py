@@ -19,9 +19,10 @@ import sympy as sp
 
 from symconv.errors import FormulaError
 from symconv.verify.constraints import Where
+from symconv.verify.domains import points, symbol
 from symconv.verify.expressions import ScalarFormula, Undefined, Value, scalar_formula
 from symconv.verify.parsing import parse
-from symconv.verify.quantities import Context, Piece, ScalarQuantity, Truth, points, symbol
+from symconv.verify.quantities import Context, Piece, ScalarQuantity, Truth
 from symconv.verify.result import Domain, ScalarCounterexample, VerifyResult
 
 SHOWN_COUNTEREXAMPLES = 4  # the smallest and the next three

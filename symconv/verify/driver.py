@@ -10,10 +10,11 @@ from symconv.errors import ClaimError
 from symconv.spec import ConvSpec
 from symconv.verify.checking import check_scalar
 from symconv.verify.constraints import Where, parse_where
+from symconv.verify.domains import MAX_POINTS, smallest
 from symconv.verify.expressions import ScalarFormula, scalar_formula
 from symconv.verify.options import Setting, quantity_name, setting_from_api, setting_from_options
 from symconv.verify.parsing import parse
-from symconv.verify.quantities import MAX_POINTS, SCALARS, VARIABLES, Context, ScalarQuantity, smallest
+from symconv.verify.quantities import SCALARS, VARIABLES, Context, ScalarQuantity
 from symconv.verify.result import VerifyResult
 from symconv.verify.stacks import layer_stack, layer_values
 from symconv.verify.tensors import TENSOR_QUANTITIES, check_tensor
@@ -102,7 +103,7 @@ def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
     if "a" in setting.fixed and "a" not in q.variables:  # verify's own option: no spec carries it along
         raise ClaimError(f"{setting.named.get('a', 'a')} is for transposed-output-size; {name} has no "
                          "output padding: drop it")
-    if "p_before" in setting.fixed and "p_before" not in q.variables:
+    if "p_before" in setting.fixed and "p_before" not in q.variables and "p" in q.variables:
         raise ClaimError(f"the spec pads {setting.fixed['p_before']} before and {setting.fixed['p_after']} "
                          f"after, but {name}'s p pads both sides alike: use asymmetric-output-size")
     for var, value in setting.fixed.items():
