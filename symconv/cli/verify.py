@@ -59,15 +59,15 @@ class VerifyCommand(Command):
     help="Fix the output padding a of transposed-output-size: --output-padding 1.",
 )
 @click.option(
-    "--domain", default=None, metavar="VAR=LOW..HIGH,...",
+    "--domain", multiple=True, metavar="VAR=LOW..HIGH,...",
     help="The ranges the free variables of a scalar quantity run over, instead of the built-in ones "
-    "(at most 1,000,000 points): --domain n=1..64,s=1..4.",
+    "(at most 1,000,000 points; repeat it or join ranges by commas): --domain n=1..64,s=1..4.",
 )
 @click.option(
-    "--where", default=None, metavar="CONSTRAINTS",
+    "--where", multiple=True, metavar="CONSTRAINTS",
     help="Constraints between the variables of a scalar quantity, separated by commas: VAR odd, VAR "
     "even, or two formulas with = != < <= > >=; an equation with a lone variable on one side computes "
-    "it: --where \"k odd, p = floor(k/2)\".",
+    "it (repeat it, or join constraints by commas): --where \"k odd, p = floor(k/2)\".",
 )
 @click.option(
     "--claims", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
@@ -81,7 +81,8 @@ class VerifyCommand(Command):
 )
 def verify_command(
     quantity: str | None, formula: str | None, given: dict[str, Any], layers: str | None,
-    output_padding: int | None, domain: str | None, where: str | None, claims: Path | None, fmt: str,
+    output_padding: int | None, domain: tuple[str, ...], where: tuple[str, ...], claims: Path | None,
+    fmt: str,
 ) -> int:
     """Check a hand-written FORMULA for QUANTITY against what symconv derives.
 
@@ -125,24 +126,24 @@ def verify_command(
         given["layers"] = layers
     if output_padding is not None:
         given["output-padding"] = output_padding
-    if domain is not None:
-        given["domain"] = domain
-    if where is not None:
-        given["where"] = where
+    if domain:
+        given["domain"] = ",".join(domain)
+    if where:
+        given["where"] = ", ".join(where)
     try:
         if claims is not None:
             if quantity is not None or given:
                 raise CliError("--claims takes every claim, with its spec, from FILE: give no QUANTITY, "
                                "FORMULA or SPEC options with it")
             _progress("checking the claims …")
-            report = verify_claims(load_claims(claims), str(claims))
+            report = verify_claims(load_claims(claims), str(claims), _checked)
             holds, text, data = report.holds, report.table(), report.to_dict()
         else:
             if quantity is None or formula is None:
                 raise CliError(f"{'FORMULA' if quantity else 'QUANTITY'} is missing: give QUANTITY and "
                                f"FORMULA, or --claims FILE; the quantities are {', '.join(QUANTITIES)}")
             _progress("checking …")
-            result = verify_options(quantity, formula.strip(), given)
+            result = verify_options(quantity, formula.strip(), given, progress=_checked)
             holds, text, data = result.holds, result.report(), result.to_dict()
     except FormulaParseError as error:  # the one error with more than one line: the caret
         click.echo(f"{PROG}: error: {error.message}", err=True)
@@ -155,3 +156,7 @@ def verify_command(
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     _write(text, None)
     return 0 if holds else 1
+
+
+def _checked(done: int, total: int) -> None:
+    _progress(f"checked {done:,} of {total:,} points …")

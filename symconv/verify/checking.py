@@ -11,7 +11,7 @@ the verdict hold for every value, not just the checked ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from fractions import Fraction
 
@@ -26,6 +26,10 @@ from symconv.verify.quantities import Context, Piece, ScalarQuantity, Truth
 from symconv.verify.result import Domain, ScalarCounterexample, VerifyResult
 
 SHOWN_COUNTEREXAMPLES = 4  # the smallest and the next three
+PROGRESS_EVERY = 100_000  # points between two progress calls
+
+Progress = Callable[[int, int], None]
+"""Told (points visited, points in all) while a long check runs."""
 MAX_PROVED_EXPONENT = 64  # a formula with a larger integer power is not expanded for a proof
 
 
@@ -38,19 +42,26 @@ def check_scalar(
     notes: tuple[str, ...] = (),
     ranges: Mapping[str, tuple[int, int]] | None = None,
     where: Where | None = None,
+    progress: Progress | None = None,
 ) -> VerifyResult:
     """The verdict on ``formula`` for ``q`` with ``fixed`` variables pinned.
 
     ``tied`` maps variables to the variable they equal (depthwise: ``g`` → ``c_in``); ``ranges`` are
-    the free variables' (the quantity's own by default); ``where`` the constraints between them.
+    the free variables' (the quantity's own by default); ``where`` the constraints between them;
+    ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` points of a large domain.
     """
     spelled = {v: formula.spelled.get(v, v) for v in q.variables}
     domain_points = points(q, fixed, tied or {}, ranges, where)
+    total = domain_points.size
     valid = 0
     failures: list[ScalarCounterexample] = []
     failed = 0
     large = False  # a point whose truth is not derived but counted on the index map or W's layout
-    for env in domain_points:
+    for visited, env in enumerate(domain_points.walk()):
+        if progress is not None and visited and visited % PROGRESS_EVERY == 0:
+            progress(visited, total)
+        if env is None:  # a point the constraints leave out
+            continue
         truth = q.truth(env, ctx)
         if truth is None:
             continue
@@ -82,7 +93,7 @@ def check_scalar(
         )
     domain = Domain(
         free=tuple((spelled[v], lo, hi) for v, (lo, hi) in domain_points.free),
-        fixed=tuple((spelled[v], x) for v, x in domain_points.fixed.items()),
+        fixed=_shown_fixed(domain_points.fixed, spelled),
         tied=tuple((spelled[v], spelled[t]) for v, t in domain_points.tied.items()),
         points=valid,
         condition=q.validity,
@@ -90,7 +101,7 @@ def check_scalar(
     )
     pieces = _applicable(q.reference(ctx), domain_points.fixed)
     correct = _correct_text(pieces, spelled)
-    latex = q.correct_latex or _correct_latex(q, pieces, spelled, ctx)
+    latex = q.correct_latex or (_correct_latex(q, pieces, spelled, ctx) if q.provable else "")
     free = [spelled[v] for v in domain_points.order]
     order = ""
     if free:
@@ -114,6 +125,22 @@ def check_scalar(
                                           "checked"))
 
 
+def _shown_fixed(fixed: Mapping[str, int], spelled: Mapping[str, str]) -> tuple[tuple[str, int | str], ...]:
+    """The fixed values as a report lists them; a long stack's per-layer values as one entry."""
+    per_layer = [v for v in fixed if _NUMBERED.fullmatch(v)]
+    if len(per_layer) <= MAX_SHOWN_LAYER_VALUES:
+        return tuple((spelled.get(v, v), x) for v, x in fixed.items())
+    layers = max(int(v.rsplit("_", 1)[1]) for v in per_layer)
+    names = ", ".join(sorted({v.rsplit("_", 1)[0] + "_i" for v in per_layer}))
+    others = tuple((spelled.get(v, v), x) for v, x in fixed.items() if v not in per_layer)
+    return (*others, (names, f"those of the {layers} layers given"))
+
+
+_NUMBERED = re.compile(r"[a-z]_[0-9]+")
+MAX_SHOWN_LAYER_VALUES = 24
+"""A stack with more per-layer values has them summed up in one entry of the domain line."""
+
+
 def _same(claimed: Value, truth: Truth) -> bool:
     if isinstance(truth, tuple):
         return isinstance(claimed, tuple) and len(claimed) == len(truth) and all(
@@ -128,7 +155,8 @@ def _show(value: Value | Truth) -> str:
     fraction = Fraction(value)
     bits = max(fraction.numerator.bit_length(), fraction.denominator.bit_length())
     if bits > 200:  # about 60 digits: a number nobody reads in full
-        return f"a number of about {round(bits * 0.30103)} digits"
+        sign = "a negative" if fraction < 0 else "a"
+        return f"{sign} number of about {round(bits * 0.30103)} digits"
     return str(fraction)
 
 

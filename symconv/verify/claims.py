@@ -29,6 +29,7 @@ from typing import Any
 
 from symconv.errors import ClaimError, SymconvError
 from symconv.options import cli_words
+from symconv.verify.checking import Progress
 from symconv.verify.driver import verify_options
 from symconv.verify.options import quantity_name
 from symconv.verify.parsing import FormulaParseError
@@ -54,9 +55,19 @@ class Claim:
         return f"claim {self.number}" + (f" ({self.name})" if self.name else "")
 
     def options_text(self) -> str:
-        """The spec written as SPEC options: ``--input 3 --kernel 2``."""
-        return " ".join(cli_words(key.replace("_", "-"), value if value is not True else None)
-                        for key, value in self.spec.items() if value is not False)
+        """The spec written as SPEC options, and the domain and constraints the claim gives:
+        ``--input 3 --kernel 2``, ``--stride 1 --where "k odd, p = floor(k/2)"``."""
+        words = [cli_words(key.replace("_", "-"), value if value is not True else None)
+                 for key, value in self.spec.items() if value is not False]
+        if isinstance(self.domain, str):
+            words.append(f"--domain {self.domain}")
+        elif self.domain is not None:
+            words.append("--domain " + ",".join(f"{k}={v[0]}..{v[1]}" if isinstance(v, list) else f"{k}={v}"
+                                                for k, v in self.domain.items()))
+        if self.where is not None:
+            text = self.where if isinstance(self.where, str) else ", ".join(self.where)
+            words.append(f'--where "{text}"')
+        return " ".join(words)
 
 
 def load_claims(path: str | Path) -> list[Claim]:
@@ -168,8 +179,11 @@ class ClaimsReport:
         }
 
 
-def verify_claims(claims: Sequence[Claim], source: str = "") -> ClaimsReport:
-    """Check every claim; an unreadable claim raises with its number (FormulaError keeps the caret)."""
+def verify_claims(
+    claims: Sequence[Claim], source: str = "", progress: Progress | None = None
+) -> ClaimsReport:
+    """Check every claim; an unreadable claim raises with its number (FormulaError keeps the caret).
+    ``progress(done, total)`` hears how far a long check has got."""
     rows = []
     for claim in claims:
         try:
@@ -178,7 +192,7 @@ def verify_claims(claims: Sequence[Claim], source: str = "") -> ClaimsReport:
                 options["domain"] = claim.domain
             if claim.where is not None:
                 options["where"] = claim.where
-            result = verify_options(claim.quantity, claim.formula, options, style="toml")
+            result = verify_options(claim.quantity, claim.formula, options, style="toml", progress=progress)
         except FormulaParseError as error:
             raise FormulaParseError(
                 error.formula, error.start, error.end, f"{claim.label}: {error.message}"

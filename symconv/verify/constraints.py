@@ -27,8 +27,9 @@ from symconv.verify.expressions import ScalarFormula, Undefined, scalar_formula
 from symconv.verify.parsing import FormulaParseError, Name, parse
 
 RELATIONS = {"=": "=", "==": "=", "!=": "≠", "≠": "≠", "<=": "≤", "≤": "≤", ">=": "≥", "≥": "≥",
-             "<": "<", ">": ">"}
-_RELATION = re.compile(r"==|!=|<=|>=|[=≠≤≥<>]")
+             "<": "<", ">": ">", r"\neq": "≠", r"\ne": "≠", r"\leq": "≤", r"\le": "≤", r"\geq": "≥",
+             r"\ge": "≥"}
+_RELATION = re.compile(r"==|!=|<=|>=|[=≠≤≥<>]|\\(?:neq|ne|leq|le|geq|ge)(?![A-Za-z])")
 _PARITY = re.compile(r"^\s*([A-Za-z][A-Za-z_0-9]*)\s+(?:is\s+)?(odd|even)\s*$")
 EXAMPLE = 'e.g. "k odd, p = floor(k/2)"'
 
@@ -73,9 +74,11 @@ class Where:
     conditions: tuple[Parity | Relation, ...] = ()
     constants: Mapping[str, int] | None = None  # variables set to a number: fixed
 
-    def apply(self, env: dict[str, int], minimum: Mapping[str, int]) -> bool:
-        """Set the variables the constraints compute (in ``env``) and say whether the point meets them;
-        a set variable must come out a whole number at least its ``minimum``."""
+    def apply(self, env: dict[str, int], minimum: Mapping[str, int], tied: Mapping[str, str]) -> bool:
+        """Set the variables the constraints compute (in ``env``), and those ``tied`` to another, and say
+        whether the point meets the constraints; a set variable must come out a whole number at least
+        its ``minimum``."""
+        env.update({v: env[t] for v, t in tied.items() if t in env})
         for var, formula in self.sets:
             try:
                 value = formula.value(env)
@@ -85,6 +88,7 @@ class Where:
             if value.denominator != 1 or value < minimum.get(var, 0):
                 return False
             env[var] = int(value)
+            env.update({v: env[t] for v, t in tied.items() if t == var})
         return all(c.holds(env) for c in self.conditions)
 
     def substitutions(
@@ -165,7 +169,10 @@ def parse_where(
             continue
         var, formula = chosen
         if not formula.uses:  # a number: the variable is fixed
-            value = formula.value({})
+            try:
+                value = formula.value({})
+            except Undefined as undefined:
+                raise ClaimError(f"{label}: {eq.text} gives {var} no value ({undefined.reason})") from None
             assert isinstance(value, Fraction)
             if value.denominator != 1:
                 raise ClaimError(f"{label}: {eq.text} sets {var} to {value}, not a whole number")
@@ -201,7 +208,7 @@ def _relation(
         i += 1
     if len(found) != 1:
         why = "has no relation" if not found else "has more than one relation"
-        raise ClaimError(f"{label}: {part.strip()!r} {why}: write one of =, !=, <, <=, >, >= between two "
+        raise ClaimError(f"{label}: '{part.strip()}' {why}: write one of =, !=, <, <=, >, >= between two "
                          f"formulas, or VAR odd / VAR even; {EXAMPLE}")
     m = found[0]
     sides = []

@@ -4,6 +4,7 @@ points to visit — smallest first, fixed and tied variables pinned, constrained
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -36,15 +37,27 @@ class Points:
     tied: Mapping[str, str]  # variable → the free variable it equals
     where: Where | None = None  # constraints: the variables they set and the points they allow
 
-    def __iter__(self) -> Iterator[dict[str, int]]:
+    @property
+    def size(self) -> int:
+        """How many points the free ranges hold (before the constraints leave any out)."""
+        return math.prod(hi - lo + 1 for _, (lo, hi) in self.free)
+
+    def walk(self) -> Iterator[dict[str, int] | None]:
+        """Every point of the free ranges, smallest first: its full assignment, or None where the
+        constraints leave it out."""
         names = [v for v, _ in self.free]
         grids = [range(lo, hi + 1) for _, (lo, hi) in self.free]
         minimum = {v: smallest(v) for v, _ in self.where.sets} if self.where is not None else {}
         for combo in sorted(itertools.product(*grids), key=lambda c: (sum(c), c)):
             env = {**self.fixed, **dict(zip(names, combo))}
-            env.update({v: env[t] for v, t in self.tied.items()})
-            if self.where is None or self.where.apply(env, minimum):
+            if self.where is None:
+                env.update({v: env[t] for v, t in self.tied.items()})
                 yield env
+            else:
+                yield env if self.where.apply(env, minimum, self.tied) else None
+
+    def __iter__(self) -> Iterator[dict[str, int]]:
+        return (env for env in self.walk() if env is not None)
 
 
 MAX_POINTS = 1_000_000

@@ -8,14 +8,14 @@ from typing import Any
 
 from symconv.errors import ClaimError
 from symconv.spec import ConvSpec
-from symconv.verify.checking import check_scalar
+from symconv.verify.checking import Progress, check_scalar
 from symconv.verify.constraints import Where, parse_where
 from symconv.verify.domains import MAX_POINTS, smallest
 from symconv.verify.expressions import ScalarFormula, scalar_formula
 from symconv.verify.options import Setting, quantity_name, setting_from_api, setting_from_options
 from symconv.verify.parsing import parse
 from symconv.verify.quantities import SCALARS, VARIABLES, Context, ScalarQuantity
-from symconv.verify.result import VerifyResult
+from symconv.verify.result import ScalarCounterexample, VerifyResult
 from symconv.verify.stacks import layer_stack, layer_values
 from symconv.verify.tensors import TENSOR_QUANTITIES, check_tensor
 
@@ -74,21 +74,23 @@ def verify(
 
 
 def verify_options(
-    quantity: str, formula: str, options: Mapping[str, Any], style: str = "cli"
+    quantity: str, formula: str, options: Mapping[str, Any], style: str = "cli",
+    progress: Progress | None = None,
 ) -> VerifyResult:
     """``verify`` with the fixed values given as SPEC options, as on the command line.
 
     ``options`` maps option names without dashes (``kernel``, ``in-channels``,
     ``layers``, ``output-padding``, …) to the values the user gave; ``style``
-    (``cli`` or ``toml``) words the error messages.
+    (``cli`` or ``toml``) words the error messages; ``progress(done, total)`` hears how far a long
+    check over a domain has got.
     """
     name = quantity_name(quantity)
     parsed = parse(formula)
     setting = setting_from_options(name, options, style)
-    return _check(name, parsed, setting)
+    return _check(name, parsed, setting, progress)
 
 
-def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
+def _check(name: str, parsed: Any, setting: Setting, progress: Progress | None = None) -> VerifyResult:
     if name in TENSOR_QUANTITIES:
         return check_tensor(name, parsed, setting.specs)
     if setting.layers is not None:
@@ -103,10 +105,19 @@ def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
     if "a" in setting.fixed and "a" not in q.variables:  # verify's own option: no spec carries it along
         raise ClaimError(f"{setting.named.get('a', 'a')} is for transposed-output-size; {name} has no "
                          "output padding: drop it")
-    if "p_before" in setting.fixed and "p_before" not in q.variables and "p" in q.variables:
-        raise ClaimError(f"the spec pads {setting.fixed['p_before']} before and {setting.fixed['p_after']} "
-                         f"after, but {name}'s p pads both sides alike: use asymmetric-output-size")
-    for var, value in setting.fixed.items():
+    given = dict(setting.fixed)
+    if "p_before" in given and "p_before" not in q.variables and "p" in q.variables:
+        raise ClaimError(f"the spec pads {given['p_before']} before and {given.get('p_after', 0)} after, but "
+                         f"{name}'s p pads both sides alike: use asymmetric-output-size")
+    if "p" in given and "p" not in q.variables and "p_before" in q.variables:  # --padding pads both sides
+        if "p_before" in given or "p_after" in given:
+            raise ClaimError(f"{setting.named.get('p', 'p')} conflicts with p_before and p_after: give one")
+        given["p_before"] = given["p_after"] = given.pop("p")
+    layers_given = given.get("L")
+    if setting.layers is None and isinstance(layers_given, int) and layers_given > MAX_EQUAL_LAYERS:
+        raise ClaimError(f"L = {layers_given} is more than {MAX_EQUAL_LAYERS} layers, the most a stack of "
+                         "equal layers is followed through")
+    for var, value in given.items():
         if var in q.variables:
             fixed[var] = value
         else:
@@ -115,7 +126,7 @@ def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
     by_dimension = {var: value for var, value in fixed.items() if isinstance(value, tuple)}
     if not by_dimension:
         return _check_point(q, formula, setting, {v: x for v, x in fixed.items() if isinstance(x, int)},
-                            tuple(notes))
+                            tuple(notes), progress)
     if not q.per_dimension:
         var, value = next(iter(by_dimension.items()))
         shown = "x".join(str(v) for v in value)
@@ -129,12 +140,13 @@ def _check(name: str, parsed: Any, setting: Setting) -> VerifyResult:
     results = []
     for i in range(counts.pop()):
         point = {v: x[i] if isinstance(x, tuple) else x for v, x in fixed.items()}
-        results.append(_check_point(q, formula, setting, point, tuple(notes)))
+        results.append(_check_point(q, formula, setting, point, tuple(notes), progress))
     return _by_dimension(results, by_dimension, formula.spelled)
 
 
 def _check_point(
-    q: ScalarQuantity, formula: ScalarFormula, setting: Setting, fixed: dict[str, int], notes: tuple[str, ...]
+    q: ScalarQuantity, formula: ScalarFormula, setting: Setting, fixed: dict[str, int],
+    notes: tuple[str, ...], progress: Progress | None = None,
 ) -> VerifyResult:
     ctx = Context(dims=2 if setting.dims is None else setting.dims,
                   bias=True if setting.bias is None else setting.bias)
@@ -143,10 +155,19 @@ def _check_point(
         tied = {"g": "c_in"} if "c_out" in fixed else {"g": "c_in", "c_out": "c_in"}
     where = None
     if setting.where is not None:
-        where = parse_where(setting.where, q.name, q.variables, q.aliases, fixed, setting.where_label)
+        # a tied variable follows its partner: a constraint on it tests, never sets it
+        pinned = {**fixed, **{v: 0 for v in tied if v not in fixed}}
+        where = parse_where(setting.where, q.name, q.variables, q.aliases, pinned, setting.where_label)
+        for var, value in (where.constants or {}).items():
+            if value < smallest(var):
+                raise ClaimError(f"{setting.where_label}: {var} = {value} is below {smallest(var)}, the "
+                                 f"smallest {VARIABLES.get(var.split('_')[0], (var,))[0]}")
+            if var == "L" and setting.layers is None and value > MAX_EQUAL_LAYERS:
+                raise ClaimError(f"{setting.where_label}: L = {value} is more than {MAX_EQUAL_LAYERS} "
+                                 "layers, the most a stack of equal layers is followed through")
         fixed.update(where.constants or {})
     ranges = _ranges(q, setting, fixed, where)
-    return check_scalar(q, formula, fixed, ctx, tied, notes, ranges, where)
+    return check_scalar(q, formula, fixed, ctx, tied, notes, ranges, where, progress)
 
 
 def _by_dimension(
@@ -159,8 +180,14 @@ def _by_dimension(
         for i in range(count))
     for i, result in enumerate(results):
         if not result.holds:
-            return replace(result, notes=(*result.notes, f"refuted in dimension {i + 1} of {count} "
-                                                         f"(dimensions {values})"))
+            c = result.counterexample
+            assert isinstance(c, ScalarCounterexample)
+            here = tuple((spelled.get(v, v), x[i]) for v, x in by_dimension.items())
+            return replace(result, counterexample=replace(c, values=here + c.values),
+                           more=tuple(replace(m, values=here + m.values) for m in result.more
+                                      if isinstance(m, ScalarCounterexample)),
+                           notes=(*result.notes, f"refuted in dimension {i + 1} of {count} "
+                                                 f"(dimensions {values})"))
     methods = {r.method for r in results}
     method = "symbolic" if methods == {"symbolic"} else "exhaustive" if "exhaustive" in methods or \
         "symbolic" in methods else "exact"
@@ -192,8 +219,8 @@ def _ranges(
             raise ClaimError(f"{label}: {var} is not a variable of {q.name}; its variables are "
                              f"{', '.join(q.variables)}")
         if var in fixed:
-            raise ClaimError(f"{label}: {var} is fixed to {fixed[var]} by the options; leave it out of "
-                             f"{label} or drop the option")
+            raise ClaimError(f"{label}: {var} is fixed to {fixed[var]} by the options, the layers or "
+                             f"{setting.where_label}; leave it out of {label}")
         if var == "L" and high > MAX_EQUAL_LAYERS:
             raise ClaimError(f"{label}: L={low}..{high} goes past {MAX_EQUAL_LAYERS} layers, the most a "
                              "stack of equal layers is followed through; narrow it")

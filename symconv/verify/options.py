@@ -31,7 +31,7 @@ from symconv.options import (
     read_options,
 )
 from symconv.options import OPTIONS as SPEC_OPTIONS
-from symconv.spec import ConvSpec
+from symconv.spec import MAX_VALUE, ConvSpec
 from symconv.symbolic import MAX_PRODUCTS
 from symconv.verify.quantities import SCALARS, VARIABLES
 from symconv.verify.stacks import FIELDS, KINDS, MAX_FREE_LAYERS, Layer
@@ -100,8 +100,11 @@ def parse_layers(text: str | int | Sequence[Any], label: str = "--layers") -> St
         parts: list[Any] = [p for p in text.split(";")]
         if parts and not parts[-1].strip():
             parts.pop()  # a trailing ;
+    elif isinstance(text, Sequence) and all(isinstance(p, (str, Sequence)) for p in text):
+        parts = list(text)
     else:
-        parts = list(text) if not isinstance(text, int) else []
+        raise ClaimError(f"{label} {text!r} is not a stack: give k,s,d,p,c per layer separated by ; (e.g. "
+                         "\"3,1,1;3,2,1\"), a list of such layers, or the number of layers")
     if not parts:
         raise ClaimError(f"{label} is empty: give k,s,d,p,c per layer, layers separated by ;, e.g. "
                          "3,1,1;3,2,1")
@@ -119,13 +122,15 @@ def _layer(label: str, i: int, part: Any) -> Layer:
         key = "d" if key == "r" else key
         if key not in FIELDS or key in fields or isinstance(value, bool):
             raise bad
-        try:
-            number = int(value) if not isinstance(value, str) or re.fullmatch(r"\s*[0-9]+\s*", value) \
-                else None
-        except (TypeError, ValueError):
-            number = None
+        if isinstance(value, str):
+            number = int(value) if re.fullmatch(r"\s*[0-9]+\s*", value) else None
+        else:
+            number = value if isinstance(value, int) and not isinstance(value, bool) else None
         if number is None or number < (0 if key == "p" else 1):
             raise bad
+        if number > MAX_VALUE:
+            raise ClaimError(f"{label}: layer {i}'s {key} = {number} is above {MAX_VALUE}, the largest value "
+                             "symconv takes")
         fields[key] = number
     if "k" not in fields:
         raise bad
@@ -193,6 +198,10 @@ def setting_from_api(
     **fixed)``."""
     if spec is not None and not isinstance(spec, ConvSpec):
         raise ClaimError(f"spec must be a ConvSpec, not {type(spec).__name__}")
+    if dims is not None and (_whole(f"dims={dims!r}", dims, 1) > 3):
+        raise ClaimError(f"dims={dims!r} must be 1, 2 or 3")
+    if bias is not None and not isinstance(bias, bool):
+        raise ClaimError(f"bias={bias!r} must be True or False")
     numbers: dict[str, int] = {}
     for name, value in fixed.items():
         var = "d" if name == "r" else name
@@ -209,10 +218,11 @@ def setting_from_api(
     if layers is not None:
         if quantity not in KINDS:
             raise ClaimError(f"layers is for the stack quantities {', '.join(KINDS)}")
-        clash = sorted(set(values) & {"k", "s", "d", "p", "c_out", "g"})
+        clash = sorted(set(values) & {"k", "s", "d", "p", "c_out", "g", "L"})
         clash = clash or (["spec"] if spec is not None else [])
         if clash:
-            raise ClaimError(f"{clash[0]} conflicts with layers, which gives each layer's k, s, d, p, c")
+            raise ClaimError(f"{clash[0]} conflicts with layers, which gives each layer's k, s, d, p, c "
+                             "(and L, their number)")
     if spec is not None:
         for var, value in _spec_values(spec).items():
             if var in values and values[var] != value:
@@ -327,6 +337,9 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
         raise ClaimError(f"{words('separable', None)}: verify checks one convolution; check the depthwise "
                          "stage (--depthwise) and the 1×1 stage (--kernel 1) separately")
     dims = values.get("dims")
+    if dims is None:  # one value per dimension says how many there are (--input 4x4x4 is 3-D)
+        lengths = {len(v) for option in PER_DIMENSION if isinstance(v := values.get(option), tuple)}
+        dims = lengths.pop() if len(lengths) == 1 else None
     if dims is not None:
         for option in PER_DIMENSION:
             given = values.get(option)

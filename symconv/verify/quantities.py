@@ -21,7 +21,7 @@ from symconv.spec import ConvSpec
 from symconv.symbolic import Derivation, derive
 from symconv.symbolic.forward import forward
 from symconv.symbolic.tensors import entries, symbol_tensor
-from symconv.verify.transposed import INPUTS, MAX_RUN, equivalent
+from symconv.verify.transposed import MAX_RUN, equivalent, run_size
 
 Truth = int | tuple[int, ...]
 
@@ -232,17 +232,29 @@ def _receptive_field(env: Mapping[str, int], ctx: Context) -> Truth | None:
     return dependence_span(((env["k"], env["s"], env["d"]),) * env["L"])
 
 
+@cache
+def _derived_symbols(k: int, c_in: int, c_out: int, g: int, bias: bool, dims: int) -> int:
+    """The symbols of the derived W (and b) of the smallest such layer, counted once per layer shape."""
+    d = _smallest(k, c_in, c_out, g, bias, dims)
+    symbols = {v for e in entries(d.W) for v in e.free_symbols}
+    if d.b is not None:
+        symbols |= {v for e in entries(d.b) for v in e.free_symbols}
+    return len(symbols)
+
+
+@cache
+def _derived_nonzeros(k: int, c_in: int, c_out: int, g: int, dims: int) -> int:
+    """The non-zero entries of the derived K̂ of the smallest such layer, counted once per layer shape."""
+    return sum(1 for e in _smallest(k, c_in, c_out, g, False, dims).K_hat if e != 0)
+
+
 def _params(env: Mapping[str, int], ctx: Context) -> Truth | None:
     if not _groups_fit(env):
         return None
     if not _derivable(env, ctx):
         weights, biases = _shape_entries(env, ctx)
         return weights + (biases if ctx.bias else 0)
-    d = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], ctx.bias, ctx.dims)
-    symbols = {v for e in entries(d.W) for v in e.free_symbols}
-    if d.b is not None:
-        symbols |= {v for e in entries(d.b) for v in e.free_symbols}
-    return len(symbols)
+    return _derived_symbols(env["k"], env["c_in"], env["c_out"], env["g"], ctx.bias, ctx.dims)
 
 
 def _macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
@@ -251,10 +263,7 @@ def _macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
     positions: int = placements(env["n"], env["k"], env["s"], env["p"], env["d"]) ** ctx.dims
     if not positions:
         return None
-    if not _derivable(env, ctx):
-        return positions * _shape_entries(env, ctx)[0]
-    k_hat = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], False, ctx.dims).K_hat
-    return positions * sum(1 for e in k_hat if e != 0)
+    return positions * _nonzero_kernel(env, ctx)
 
 
 def _shortest(n: int, k: int, s: int, d: int) -> int:
@@ -339,7 +348,7 @@ def _transposed_padding(env: Mapping[str, int], ctx: Context) -> Truth | None:
 
 def _run_too_large(env: Mapping[str, int]) -> bool:
     """Whether the equivalence is read off the index map rather than found by running both."""
-    return env["k"] * (INPUTS + 2 * env["p"]) > MAX_RUN
+    return run_size(env["k"], env["s"], env["p"], env["d"]) > MAX_RUN
 
 
 RUN_TEXT = (f"beyond {MAX_RUN} products, read off the index map (inputs s apart; input 0's last tap at "
@@ -381,8 +390,7 @@ def _nonzero_kernel(env: Mapping[str, int], ctx: Context) -> int:
     """The non-zero entries of the derived K̂ (beyond the derivable size: W's layout)."""
     if not _derivable(env, ctx):
         return _shape_entries(env, ctx)[0]
-    k_hat = _smallest(env["k"], env["c_in"], env["c_out"], env["g"], False, ctx.dims).K_hat
-    return sum(1 for e in k_hat if e != 0)
+    return _derived_nonzeros(env["k"], env["c_in"], env["c_out"], env["g"], ctx.dims)
 
 
 def _grad_input_macs(env: Mapping[str, int], ctx: Context) -> Truth | None:
@@ -541,8 +549,9 @@ _add(ScalarQuantity(
     {"n": (1, 32), "k": (1, 5), "s": (1, 3), "d": (1, 3)},
     _same_padding,
     lambda ctx: (Piece(f"(floor({SAME_TOTAL}/2), {SAME_TOTAL} - floor({SAME_TOTAL}/2))"),),
-    "the fewest zeros giving one output per s inputs (placements counted), the odd one after",
-    "all (PyTorch's padding='same' takes s = 1 only; TensorFlow's 'SAME' any s)",
+    "the fewest zeros giving one output per s inputs (placements counted), the odd one after "
+    "(PyTorch's padding='same' takes s = 1 only; TensorFlow's 'SAME' any s)",
+    "all",
     arity=2,
     per_dimension=True,
 ))

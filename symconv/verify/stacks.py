@@ -182,7 +182,8 @@ def _reference(name: str, count: int) -> tuple[Callable[[Context], str], str, bo
     if count > LONG_STACK:
         def general(ctx: Context) -> str:
             term = _layer_term(single(ctx)[0].formula, "i", "o_(i-1)", "c_(i-1)")
-            return f"sum over i = 1…{count} of {term}, o_0 = n, c_0 = c_in, o_i = {_size('i', 'o_(i-1)')}"
+            sizes = f", o_0 = n, o_i = {_size('i', 'o_(i-1)')}" if "o_(i-1)" in term else ""
+            return f"sum over i = 1…{count} of {term}, c_0 = c_in{sizes}"
         return general, "", False
 
     def expanded(ctx: Context) -> str:

@@ -23,8 +23,16 @@ INPUTS = 3
 neighbours stay in sight."""
 
 
-MAX_RUN = 4096
-"""The most products a run of the two operations takes; beyond, :func:`by_index_map` answers."""
+MAX_RUN = 12_000
+"""The most products the runs of one search take (every count of zeros and padding tried, each run
+over every output and tap); beyond, :func:`by_index_map` answers."""
+
+
+def run_size(k: int, s: int, p: int, d: int) -> int:
+    """The products the search for (k, s, p, d) takes: zeros 0…s+1 times paddings 0…d(k−1)+1 candidates,
+    each a direct convolution of k taps over the scattered output's length."""
+    length = (INPUTS + 2 * p - 1) * s + d * (k - 1) + 1
+    return (s + 2) * (d * (k - 1) + 2) * k * length
 
 
 def by_index_map(k: int, s: int, p: int, d: int) -> tuple[int, int] | None:
@@ -42,8 +50,13 @@ def equivalent(k: int, s: int, p: int, d: int) -> tuple[int, int] | None:
     convolution (stride 1, dilation d, the kernel turned) equal to the transposed one with kernel
     ``k``, stride ``s``, padding ``p``, dilation ``d`` — or None when none pads (``p`` cuts more than
     the turned kernel reaches: the equivalent would crop instead)."""
-    if p > d * (k - 1) + 1 or k * (INPUTS + 2 * p) > MAX_RUN:
+    if p > d * (k - 1) + 1 or run_size(k, s, p, d) > MAX_RUN:
         return by_index_map(k, s, p, d)
+    return search(k, s, p, d)
+
+
+def search(k: int, s: int, p: int, d: int) -> tuple[int, int] | None:
+    """:func:`equivalent` found by running both operations (at any size: mind :func:`run_size`)."""
     n = INPUTS + 2 * p  # the cut takes at most p outputs from each end
     # the positions the scatter reaches before p is cut from both ends: through the last tap of the last input
     full = int(algebra.input_index(n - 1, k - 1, s, d, 0)) + 1
