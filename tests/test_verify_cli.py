@@ -200,7 +200,7 @@ BAD_INPUT = [
      "--padding same pads by an amount that depends on k"),
     (["verify", "params", "k", "--kernel", "3x5"], "--kernel 3x5 differs between dimensions"),
     (["verify", "output-size", "n", "--input", "1", "--kernel", "4", "--padding", "0"],
-     "no convolution fits n = 1, k = 4, p = 0"),
+     "no point fits n = 1, k = 4, p = 0"),
     (["verify", "output-size", "n", "--separable"], "--separable: verify checks one convolution"),
     (["verify", "output-size", "n", "--layers", "3"], "--layers 3: layers are for the stack quantities"),
     (["verify", "receptive-field", "L", "--layers", "3,a"],
@@ -223,7 +223,7 @@ BAD_INPUT = [
     (["verify", "output-size", "n", "--input", "5x5", "--dims", "1"],
      "--input 5x5 has 2 entries but --dims 1"),
     (["verify", "params", "k**99999999"],
-     "cannot evaluate k**99999999: exponents above 4096 are not evaluated"),
+     "cannot evaluate k**99999999: exponents above 10000 are not evaluated"),
     (["verify", "output-size", "1**99999999 * n + (k+1)**99999999"],
      "cannot evaluate (k+1)**99999999: exponents above"),
 ]
@@ -262,7 +262,7 @@ PARSE_ERRORS = [
     (["verify", "output-size", "x - 1"], "x is a tensor, but output-size is a number"),
     (["verify", "grad-input", "k - 1"], "grad-input is a tensor, but the formula is a size"),
     (["verify", "grad-input", "conv(x, W, groups=2)"], "conv() has no keyword 'groups'"),
-    (["verify", "im2col-shape", "n*k"], "im2col-shape is a shape"),
+    (["verify", "im2col-shape", "n*k"], "im2col-shape is a tuple: write it as a tuple of 2"),
     (["verify", "output-size", r"\sqrt{n}"], r"unknown LaTeX command \sqrt"),
 ]
 

@@ -200,8 +200,8 @@ def test_output_padding_follows_pytorch(capsys: pytest.CaptureFixture[str]) -> N
     code, out, err = run(capsys, "verify", "transposed-output-size", formula, "--output-padding", "2",
                          "--stride", "1", "--dilation", "2")
     assert_bad_input(code, out, err)
-    assert err.strip().endswith("transposed-output-size is defined where the size is ≥ 1 and a < max(s, d) "
-                                "(PyTorch's rule); change the fixed values")
+    assert ("no point fits s = 1, d = 2, a = 2 where transposed-output-size is defined (the size is ≥ 1 and "
+            "a < max(s, d) (PyTorch's rule)); change the fixed values") in err
 
 
 # -- the activation: δ^l = δ^{l+1} * rot180(W) ⊙ σ'(z^l) ---------------------------------------------

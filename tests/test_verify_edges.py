@@ -155,3 +155,58 @@ def test_huge_negative_values_keep_their_sign() -> None:
     result = verify("start", "0", L=300, s=2, p=1)
     c = result.counterexample
     assert isinstance(c, ScalarCounterexample) and c.true.startswith("a negative number of about")
+
+
+# -- a second pass ---------------------------------------------------------------------------------------
+
+
+def test_sizes_with_different_numbers_of_dimensions_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "verify", "macs", "1", "--input", "4x4x4", "--kernel", "3x3")
+    assert_bad_input(code, out, err)
+    assert "the sizes have different numbers of dimensions: --input 4x4x4, --kernel 3x3" in err
+
+
+def test_an_empty_domain_points_to_the_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 40-tap kernel fits no input of the built-in n = 1…32: the message says to widen the domain."""
+    code, out, err = run(capsys, "verify", "output-size", "n - 39", "--kernel", "40", "--padding", "0",
+                         "--dilation", "1", "--stride", "1")
+    assert_bad_input(code, out, err)
+    assert "widen the domain (n = 1…32) with --domain" in err
+    code, out, _ = run(capsys, "verify", "output-size", "n - 39", "--kernel", "40", "--padding", "0",
+                       "--dilation", "1", "--stride", "1", "--domain", "n=1..64")
+    assert code == 0 and placements(64, 40, 1, 0, 1) == 64 - 39
+
+
+def test_powers_reach_the_deepest_stack_of_equal_layers() -> None:
+    result = verify("jump", "s^L", where="L = 5000")
+    assert result.holds and result.domain.points == 4
+
+
+def test_same_padding_fixes_the_asymmetric_amounts() -> None:
+    """PyTorch's padding='same' with an even kernel pads unevenly (d(k−1) = 3: 1 before, 2 after)."""
+    from symconv.verify import verify_options
+    result = verify_options("asymmetric-output-size", "n", {"padding": "same", "kernel": 4})
+    assert result.holds and ("p_before", 1) in result.domain.fixed and ("p_after", 2) in result.domain.fixed
+    assert ("s", 1) in result.domain.fixed
+
+
+def test_left_out_points_are_noted_and_set_values_are_bounded() -> None:
+    half = verify("output-size", "n", where="p = (k-1)/2", s=1, d=1)
+    left_out = "64 points left out where p would not be a whole number"
+    assert half.holds and any(left_out in n for n in half.notes)
+    with pytest.raises(ClaimError, match="sets p beyond 2147483647"):
+        verify("output-size", "n", where="p = k^k^k")
+
+
+def test_per_dimension_values_in_json_are_lists(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "output-size", "n - k + 1", "--input", "7x9", "--kernel", "3x5",
+                       "--stride", "1", "--padding", "0", "--dilation", "1", "--format", "json")
+    assert code == 0 and json.loads(out)["domain"]["fixed"]["n"] == [7, 9]
+
+
+def test_claim_file_layers_show_as_the_option(tmp_path: Path) -> None:
+    claims = tmp_path / "c.toml"
+    claims.write_text('[[claim]]\nquantity = "receptive-field"\nformula = "1 + 2 + 2*2"\n'
+                      'spec = { layers = [[3, 2], [3, 1]] }\n', encoding="utf-8")
+    report = verify_claims(load_claims(claims))
+    assert report.holds and "--layers 3,2;3,1" in report.table()

@@ -57,10 +57,12 @@ def check_scalar(
     failures: list[ScalarCounterexample] = []
     failed = 0
     large = False  # a point whose truth is not derived but counted on the index map or W's layout
+    unset = 0  # points left out because a set variable has no valid value there
     for visited, env in enumerate(domain_points.walk()):
         if progress is not None and visited and visited % PROGRESS_EVERY == 0:
             progress(visited, total)
-        if env is None:  # a point the constraints leave out
+        if isinstance(env, str):  # a point the constraints leave out
+            unset += env == "set"
             continue
         truth = q.truth(env, ctx)
         if truth is None:
@@ -82,15 +84,15 @@ def check_scalar(
             failures.append(ScalarCounterexample(values, shown, _show(truth)))
     if not valid:
         fixed_text = ", ".join(f"{spelled[v]} = {x}" for v, x in fixed.items()) or "no fixed values"
+        defined = "" if q.validity == "all" else f" where {q.name} is defined ({q.validity})"
+        ranges_text = ", ".join(f"{spelled[v]} = {lo}…{hi}" for v, (lo, hi) in domain_points.free)
+        widen = f" or widen the domain ({ranges_text}) with --domain" if ranges_text else ""
         if where is not None:
             raise FormulaError(
-                f"no point of the domain meets {where.text!r} ({fixed_text}) where {q.name} is defined "
-                f"({q.validity}); change the constraints, the fixed values or the domain"
+                f"no point of the domain meets {where.text!r} ({fixed_text}){defined}; change the "
+                f"constraints or the fixed values{widen}"
             )
-        raise FormulaError(
-            f"no convolution fits {fixed_text}: {q.name} is defined where {q.validity}; change the "
-            "fixed values"
-        )
+        raise FormulaError(f"no point fits {fixed_text}{defined}; change the fixed values{widen}")
     domain = Domain(
         free=tuple((spelled[v], lo, hi) for v, (lo, hi) in domain_points.free),
         fixed=_shown_fixed(domain_points.fixed, spelled),
@@ -106,6 +108,10 @@ def check_scalar(
     order = ""
     if free:
         order = f"{' + '.join(free)}, then {', '.join(free)} in turn" if len(free) > 1 else free[0]
+    if unset and where is not None:
+        sets = ", ".join(f"{spelled.get(v, v)}" for v, _ in where.sets)
+        notes = (*notes, f"{unset} point{'s' * (unset != 1)} left out where {sets} would not be a whole "
+                         "number at least its smallest value")
     result = VerifyResult(
         quantity=q.name, formula=formula.parsed.formula, syntax=formula.parsed.syntax, holds=True,
         method="exhaustive" if free else "exact", domain=domain,

@@ -57,7 +57,8 @@ class Claim:
     def options_text(self) -> str:
         """The spec written as SPEC options, and the domain and constraints the claim gives:
         ``--input 3 --kernel 2``, ``--stride 1 --where "k odd, p = floor(k/2)"``."""
-        words = [cli_words(key.replace("_", "-"), value if value is not True else None)
+        words = [cli_words(key.replace("_", "-"), _layers_text(value) if key == "layers" else
+                           value if value is not True else None)
                  for key, value in self.spec.items() if value is not False]
         if isinstance(self.domain, str):
             words.append(f"--domain {self.domain}")
@@ -68,6 +69,14 @@ class Claim:
             text = self.where if isinstance(self.where, str) else ", ".join(self.where)
             words.append(f'--where "{text}"')
         return " ".join(words)
+
+
+def _layers_text(value: Any) -> Any:
+    """A claim file's layers as --layers writes them: [[3, 1], [3, 2]] → '3,1;3,2'."""
+    if isinstance(value, list):
+        return ";".join(",".join(str(v) for v in layer) if isinstance(layer, list) else str(layer)
+                        for layer in value)
+    return value
 
 
 def load_claims(path: str | Path) -> list[Claim]:

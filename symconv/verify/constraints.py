@@ -28,8 +28,8 @@ from symconv.verify.parsing import FormulaParseError, Name, parse
 
 RELATIONS = {"=": "=", "==": "=", "!=": "≠", "≠": "≠", "<=": "≤", "≤": "≤", ">=": "≥", "≥": "≥",
              "<": "<", ">": ">", r"\neq": "≠", r"\ne": "≠", r"\leq": "≤", r"\le": "≤", r"\geq": "≥",
-             r"\ge": "≥"}
-_RELATION = re.compile(r"==|!=|<=|>=|[=≠≤≥<>]|\\(?:neq|ne|leq|le|geq|ge)(?![A-Za-z])")
+             r"\ge": "≥", r"\lt": "<", r"\gt": ">"}
+_RELATION = re.compile(r"==|!=|<=|>=|[=≠≤≥<>]|\\(?:neq|ne|leq|le|geq|ge|lt|gt)(?![A-Za-z])")
 _PARITY = re.compile(r"^\s*([A-Za-z][A-Za-z_0-9]*)\s+(?:is\s+)?(odd|even)\s*$")
 EXAMPLE = 'e.g. "k odd, p = floor(k/2)"'
 
@@ -74,22 +74,27 @@ class Where:
     conditions: tuple[Parity | Relation, ...] = ()
     constants: Mapping[str, int] | None = None  # variables set to a number: fixed
 
-    def apply(self, env: dict[str, int], minimum: Mapping[str, int], tied: Mapping[str, str]) -> bool:
+    def apply(self, env: dict[str, int], minimum: Mapping[str, int], tied: Mapping[str, str]) -> str:
         """Set the variables the constraints compute (in ``env``), and those ``tied`` to another, and say
-        whether the point meets the constraints; a set variable must come out a whole number at least
-        its ``minimum``."""
+        whether the point meets the constraints: ``""`` if it does, ``"set"`` if a set variable has no
+        whole value at least its ``minimum`` there, ``"filter"`` if a condition fails. A set value beyond
+        2147483647 is refused, as a typed one is."""
         env.update({v: env[t] for v, t in tied.items() if t in env})
         for var, formula in self.sets:
             try:
                 value = formula.value(env)
             except Undefined:
-                return False
+                return "set"
             assert isinstance(value, Fraction)
             if value.denominator != 1 or value < minimum.get(var, 0):
-                return False
+                return "set"
+            if value > MAX_VALUE:
+                at = ", ".join(f"{v} = {env[v]}" for v in sorted(formula.uses))
+                raise ClaimError(f"{self.text!r} sets {var} beyond {MAX_VALUE}, the largest value symconv "
+                                 f"takes, at {at}: narrow the domain or the constraint")
             env[var] = int(value)
             env.update({v: env[t] for v, t in tied.items() if t == var})
-        return all(c.holds(env) for c in self.conditions)
+        return "" if all(c.holds(env) for c in self.conditions) else "filter"
 
     def substitutions(
         self, symbols: Mapping[str, sp.Symbol]

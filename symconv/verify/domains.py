@@ -42,9 +42,9 @@ class Points:
         """How many points the free ranges hold (before the constraints leave any out)."""
         return math.prod(hi - lo + 1 for _, (lo, hi) in self.free)
 
-    def walk(self) -> Iterator[dict[str, int] | None]:
-        """Every point of the free ranges, smallest first: its full assignment, or None where the
-        constraints leave it out."""
+    def walk(self) -> Iterator[dict[str, int] | str]:
+        """Every point of the free ranges, smallest first: its full assignment, or why the constraints
+        leave it out (``"set"``: a set variable has no valid value; ``"filter"``: a condition fails)."""
         names = [v for v, _ in self.free]
         grids = [range(lo, hi + 1) for _, (lo, hi) in self.free]
         minimum = {v: smallest(v) for v, _ in self.where.sets} if self.where is not None else {}
@@ -54,10 +54,11 @@ class Points:
                 env.update({v: env[t] for v, t in self.tied.items()})
                 yield env
             else:
-                yield env if self.where.apply(env, minimum, self.tied) else None
+                left_out = self.where.apply(env, minimum, self.tied)
+                yield left_out or env
 
     def __iter__(self) -> Iterator[dict[str, int]]:
-        return (env for env in self.walk() if env is not None)
+        return (env for env in self.walk() if not isinstance(env, str))
 
 
 MAX_POINTS = 1_000_000

@@ -24,10 +24,11 @@ from symconv.verify.parsing import BinOp, Call, Name, Neg, Node, Num, Parsed, Tu
 TENSOR_NAMES = ("x", "W", "b", "delta")
 SCALAR_FUNCTIONS = {"floor": (1, 1), "ceil": (1, 1), "ceiling": (1, 1), "max": (2, 99), "min": (2, 99),
                     "abs": (1, 1), "mod": (2, 2)}
-MAX_EXPONENT = 4096  # beyond this a power is refused rather than computed
-MAX_BITS = 1 << 12  # nor is a power whose result would have more bits than this
+MAX_EXPONENT = 10_000  # beyond this a power is refused rather than computed (s^L for 10,000 layers)
+MAX_BITS = 1 << 16  # nor is a power whose result would have more bits than this
 
 Value = Fraction | tuple[Fraction, ...]
+TUPLE_EXAMPLES = {"same-padding": "(before, after)"}  # what a tuple quantity's parts are
 
 
 class Undefined(Exception):
@@ -156,9 +157,8 @@ def scalar_formula(
 
     tree = parsed.tree
     if arity is not None and not isinstance(tree, Tuple):
-        raise parsed.error(
-            tree, f"{quantity} is a shape: write it as a tuple of {arity}, e.g. (rows, columns)"
-        )
+        example = TUPLE_EXAMPLES.get(quantity, "(rows, columns)")
+        raise parsed.error(tree, f"{quantity} is a tuple: write it as a tuple of {arity}, e.g. {example}")
     walk(tree, True)
     names = {name: aliases.get(name, name) for name in _names(tree)}
     return ScalarFormula(parsed, spelled, names, arity)
@@ -201,12 +201,13 @@ def _power(base: Fraction, exponent: Fraction) -> Fraction:
         return base**e
     # A rational power is rational only when both parts of the base are perfect powers.
     q = exponent.denominator
+    shown = f"({base})" if base < 0 else str(base)
     if base < 0 and q % 2 == 0:
-        raise Undefined(f"{base}^({exponent}) is not a real number")
+        raise Undefined(f"{shown}^({exponent}) is not a real number")
     sign = -1 if base < 0 else 1
     roots = [_integer_root(abs(part), q) for part in (base.numerator, base.denominator)]
     if roots[0] is None or roots[1] is None:
-        raise Undefined(f"{base}^({exponent}) is not a rational number")
+        raise Undefined(f"{shown}^({exponent}) is not a rational number")
     return _power(Fraction(sign * roots[0], roots[1]), Fraction(exponent.numerator))
 
 

@@ -338,8 +338,12 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
                          "stage (--depthwise) and the 1×1 stage (--kernel 1) separately")
     dims = values.get("dims")
     if dims is None:  # one value per dimension says how many there are (--input 4x4x4 is 3-D)
-        lengths = {len(v) for option in PER_DIMENSION if isinstance(v := values.get(option), tuple)}
-        dims = lengths.pop() if len(lengths) == 1 else None
+        sized = {option: v for option in PER_DIMENSION if isinstance(v := values.get(option), tuple)}
+        if len({len(v) for v in sized.values()}) > 1:
+            raise ClaimError("the sizes have different numbers of dimensions: "
+                             + ", ".join(words(o, values.typed[o]) for o in sized) + "; give as many "
+                             "values to each, or --dims")
+        dims = len(next(iter(sized.values()))) if sized else None
     if dims is not None:
         for option in PER_DIMENSION:
             given = values.get(option)
@@ -372,8 +376,16 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
         value = given[option]
         label = words(option, opts[option])
         if value == "same":
-            raise ClaimError(f"{label} pads by an amount that depends on k: give the padding as a "
-                             "number to fix p")
+            if quantity == "asymmetric-output-size":  # PyTorch's amounts, for stride 1
+                fixed.update(_same_amounts(given, label))
+                named.update({"p_before": label, "p_after": label})
+                for option, var in (("stride", "s"), ("dilation", "d")):  # the amounts are for these
+                    if option not in given:
+                        fixed[var], named[var] = 1, label
+                continue
+            raise ClaimError(f"{label} pads by an amount that depends on k and d: give the padding as a "
+                             "number to fix p, or check asymmetric-output-size, whose p_before and p_after "
+                             "it fixes")
         number = 0 if value == "valid" else value
         if isinstance(number, tuple) and len(set(number)) == 1:
             number = number[0]
@@ -385,6 +397,23 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
     bias = None if "no-bias" not in values.given else not values.given["no-bias"]
     return Setting(fixed, dims, bias, values.depthwise, layers, (), named, ranges, words("domain", None),
                    opts.get("where"), words("where", None))
+
+
+def _same_amounts(given: Mapping[str, Any], label: str) -> dict[str, int | tuple[int, ...]]:
+    """p_before and p_after of PyTorch's padding='same' for the kernel and dilation given (stride 1)."""
+    if "kernel" not in given:
+        raise ClaimError(f"{label} pads by an amount that depends on k: give --kernel with it")
+    stride = given.get("stride", 1)
+    if any(s != 1 for s in (stride if isinstance(stride, tuple) else (stride,))):
+        raise ClaimError(f"{label} needs stride 1 (as in PyTorch): give the padding as numbers")
+    kernel, dilation = given["kernel"], given.get("dilation", 1)
+    dims = max(len(v) if isinstance(v, tuple) else 1 for v in (kernel, dilation))
+    ks = kernel if isinstance(kernel, tuple) else (kernel,) * dims
+    ds = dilation if isinstance(dilation, tuple) else (dilation,) * dims
+    totals = [d * (k - 1) for k, d in zip(ks, ds)]
+    before = tuple(t // 2 for t in totals)
+    after = tuple(t - t // 2 for t in totals)
+    return {"p_before": _uniform(before), "p_after": _uniform(after)}
 
 
 def _spec_values_of(opts: Mapping[str, Any], words: Words) -> SpecValues:

@@ -45,7 +45,7 @@ class Domain:
             out["specs"] = list(self.specs)
         else:
             out["free"] = {v: [lo, hi] for v, lo, hi in self.free}
-            out["fixed"] = dict(self.fixed)
+            out["fixed"] = {v: _per_dimension(x) for v, x in self.fixed}
             out["tied"] = dict(self.tied)
             out["condition"] = self.condition
             out["where"] = self.where
@@ -121,6 +121,13 @@ class TensorCounterexample:
             "reason": self.reason,
             "correct": self.correct,
         }
+
+
+def _per_dimension(value: int | str) -> int | str | list[int]:
+    """A fixed value for JSON: one number, a list per dimension (``7x9`` → [7, 9]), or a description."""
+    if isinstance(value, str) and all(part.isdigit() for part in value.split("x")):
+        return [int(part) for part in value.split("x")]
+    return value
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
