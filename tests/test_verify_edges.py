@@ -210,3 +210,15 @@ def test_claim_file_layers_show_as_the_option(tmp_path: Path) -> None:
                       'spec = { layers = [[3, 2], [3, 1]] }\n', encoding="utf-8")
     report = verify_claims(load_claims(claims))
     assert report.holds and "--layers 3,2;3,1" in report.table()
+
+
+def test_a_long_check_reports_its_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    from symconv.verify import checking, verify_options
+
+    monkeypatch.setattr(checking, "PROGRESS_EVERY", 50)
+    heard: list[tuple[int, int]] = []
+    result = verify_options("output-size", "floor((n + 2*p - d*(k - 1) - 1)/s) + 1", {"domain": "n=1..20"},
+                            progress=lambda done, total: heard.append((done, total)))
+    assert result.holds
+    total = 20 * 4 * 3 * 3 * 3
+    assert heard == [(done, total) for done in range(50, total, 50)]
