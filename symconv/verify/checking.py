@@ -26,11 +26,11 @@ from symconv.verify.quantities import Context, Piece, ScalarQuantity, Truth
 from symconv.verify.result import Domain, ScalarCounterexample, VerifyResult
 
 SHOWN_COUNTEREXAMPLES = 4  # the smallest and the next three
+MAX_PROVED_EXPONENT = 64  # a formula with a larger integer power is not expanded for a proof
 PROGRESS_EVERY = 100_000  # points between two progress calls
 
 Progress = Callable[[int, int], None]
 """Told (points visited, points in all) while a long check runs."""
-MAX_PROVED_EXPONENT = 64  # a formula with a larger integer power is not expanded for a proof
 
 
 def check_scalar(

@@ -15,7 +15,7 @@ filters narrows the points further, which a proof for the wider set covers too.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -118,15 +118,23 @@ class Where:
                 [d.xreplace(parity) for d in divisors])
 
 
-def _split(text: str) -> list[tuple[int, str]]:
-    """The comma-separated parts of ``text`` outside parentheses and braces, with their offsets."""
-    parts, depth, start = [], 0, 0
+def _top_level(text: str) -> Iterator[int]:
+    """The positions in ``text`` outside parentheses, brackets and braces (the brackets left out)."""
+    depth = 0
     for i, c in enumerate(text):
         if c in "({[":
             depth += 1
         elif c in ")}]":
             depth -= 1
-        elif c in ",;" and depth == 0:
+        elif depth == 0:
+            yield i
+
+
+def _split(text: str) -> list[tuple[int, str]]:
+    """The comma-separated parts of ``text`` outside parentheses and braces, with their offsets."""
+    parts, start = [], 0
+    for i in _top_level(text):
+        if text[i] in ",;":
             parts.append((start, text[start:i]))
             start = i + 1
     parts.append((start, text[start:]))
@@ -196,21 +204,13 @@ def _relation(
     text: str, offset: int, part: str, quantity: str, variables: Sequence[str], aliases: Mapping[str, str],
     label: str,
 ) -> Relation:
-    depth, found = 0, []
-    i = 0
-    while i < len(part):
-        c = part[i]
-        if c in "({[":
-            depth += 1
-        elif c in ")}]":
-            depth -= 1
-        elif depth == 0:
-            m = _RELATION.match(part, i)
-            if m is not None:
-                found.append(m)
-                i = m.end()
-                continue
-        i += 1
+    found: list[re.Match[str]] = []
+    for i in _top_level(part):
+        if found and i < found[-1].end():
+            continue  # inside the relation just read
+        m = _RELATION.match(part, i)
+        if m is not None:
+            found.append(m)
     if len(found) != 1:
         why = "has no relation" if not found else "has more than one relation"
         raise ClaimError(f"{label}: '{part.strip()}' {why}: write one of =, !=, <, <=, >, >= between two "

@@ -57,9 +57,6 @@ class Points:
                 left_out = self.where.apply(env, minimum, self.tied)
                 yield left_out or env
 
-    def __iter__(self) -> Iterator[dict[str, int]]:
-        return (env for env in self.walk() if not isinstance(env, str))
-
 
 MAX_POINTS = 1_000_000
 """The most points of a domain a check visits (a wider --domain is refused before any work)."""

@@ -114,9 +114,8 @@ def _check(name: str, parsed: Any, setting: Setting, progress: Progress | None =
             raise ClaimError(f"{setting.named.get('p', 'p')} conflicts with p_before and p_after: give one")
         given["p_before"] = given["p_after"] = given.pop("p")
     layers_given = given.get("L")
-    if setting.layers is None and isinstance(layers_given, int) and layers_given > MAX_EQUAL_LAYERS:
-        raise ClaimError(f"L = {layers_given} is more than {MAX_EQUAL_LAYERS} layers, the most a stack of "
-                         "equal layers is followed through")
+    if setting.layers is None and isinstance(layers_given, int):
+        _equal_layers(f"L = {layers_given}", layers_given)
     for var, value in given.items():
         if var in q.variables:
             fixed[var] = value
@@ -162,9 +161,8 @@ def _check_point(
             if value < smallest(var):
                 raise ClaimError(f"{setting.where_label}: {var} = {value} is below {smallest(var)}, the "
                                  f"smallest {VARIABLES.get(var.split('_')[0], (var,))[0]}")
-            if var == "L" and setting.layers is None and value > MAX_EQUAL_LAYERS:
-                raise ClaimError(f"{setting.where_label}: L = {value} is more than {MAX_EQUAL_LAYERS} "
-                                 "layers, the most a stack of equal layers is followed through")
+            if var == "L" and setting.layers is None:
+                _equal_layers(f"{setting.where_label}: L = {value}", value)
         fixed.update(where.constants or {})
     ranges = _ranges(q, setting, fixed, where)
     return check_scalar(q, formula, fixed, ctx, tied, notes, ranges, where, progress)
@@ -189,8 +187,7 @@ def _by_dimension(
                            notes=(*result.notes, f"refuted in dimension {i + 1} of {count} "
                                                  f"(dimensions {values})"))
     methods = {r.method for r in results}
-    method = "symbolic" if methods == {"symbolic"} else "exhaustive" if "exhaustive" in methods or \
-        "symbolic" in methods else "exact"
+    method = "symbolic" if methods == {"symbolic"} else "exact" if methods == {"exact"} else "exhaustive"
     first = results[0]
     shown = {spelled.get(v, v): "x".join(map(str, x)) for v, x in by_dimension.items()}
     domain = replace(first.domain, points=sum(r.domain.points for r in results),
@@ -201,7 +198,14 @@ def _by_dimension(
 
 
 MAX_EQUAL_LAYERS = 10_000
-"""The most layers L a --domain lets a stack of equal layers have (each is followed through)."""
+"""The most layers L a stack of equal layers has (each is followed through)."""
+
+
+def _equal_layers(shown: str, layers: int) -> None:
+    """Refuse more equal layers than a check follows through (``shown``: the value as the user gave it)."""
+    if layers > MAX_EQUAL_LAYERS:
+        raise ClaimError(f"{shown} is more than {MAX_EQUAL_LAYERS} layers, the most a stack of equal "
+                         "layers is followed through")
 
 
 def _ranges(
@@ -221,9 +225,8 @@ def _ranges(
         if var in fixed:
             raise ClaimError(f"{label}: {var} is fixed to {fixed[var]} by the options, the layers or "
                              f"{setting.where_label}; leave it out of {label}")
-        if var == "L" and high > MAX_EQUAL_LAYERS:
-            raise ClaimError(f"{label}: L={low}..{high} goes past {MAX_EQUAL_LAYERS} layers, the most a "
-                             "stack of equal layers is followed through; narrow it")
+        if var == "L":
+            _equal_layers(f"{label}: L={low}..{high}", high)
         minimum = smallest(var)
         if low < minimum:
             raise ClaimError(f"{label}: {var}={low}..{high} starts below {minimum}, its smallest value")

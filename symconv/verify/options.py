@@ -387,8 +387,8 @@ def _setting_from_options(quantity: str, options: Mapping[str, Any], style: str)
                              "number to fix p, or check asymmetric-output-size, whose p_before and p_after "
                              "it fixes")
         number = 0 if value == "valid" else value
-        if isinstance(number, tuple) and len(set(number)) == 1:
-            number = number[0]
+        if isinstance(number, tuple):
+            number = _uniform(number)
         minimum = VARIABLES[var][1]
         if min(number if isinstance(number, tuple) else (number,)) < minimum:
             raise ClaimError(f"{label} must be ≥ {minimum}")
@@ -408,12 +408,8 @@ def _same_amounts(given: Mapping[str, Any], label: str) -> dict[str, int | tuple
         raise ClaimError(f"{label} needs stride 1 (as in PyTorch): give the padding as numbers")
     kernel, dilation = given["kernel"], given.get("dilation", 1)
     dims = max(len(v) if isinstance(v, tuple) else 1 for v in (kernel, dilation))
-    ks = kernel if isinstance(kernel, tuple) else (kernel,) * dims
-    ds = dilation if isinstance(dilation, tuple) else (dilation,) * dims
-    totals = [d * (k - 1) for k, d in zip(ks, ds)]
-    before = tuple(t // 2 for t in totals)
-    after = tuple(t - t // 2 for t in totals)
-    return {"p_before": _uniform(before), "p_after": _uniform(after)}
+    spec = ConvSpec(kernel_size=kernel, dilation=dilation, padding="same", dims=dims)  # its rule for 'same'
+    return {"p_before": _uniform(spec.pad_before), "p_after": _uniform(spec.pad_after)}
 
 
 def _spec_values_of(opts: Mapping[str, Any], words: Words) -> SpecValues:

@@ -145,14 +145,30 @@ def _layer_dependence(n_in: int, k: int, s: int, d: int) -> tuple[frozenset[int]
     )
 
 
+def through(layers: Sequence[tuple[int, int, int, int]], position: int, last_tap: bool = False) -> int:
+    """The input position output ``position`` of the last layer reads through its first tap (or its
+    last), layer by layer through the index map the spec uses (k, s, d, p per layer, from the input
+    on)."""
+    for k, s, d, p in reversed(layers):
+        position = int(algebra.input_index(position, k - 1 if last_tap else 0, s, d, p))
+    return position
+
+
 def _reach(layers: Sequence[tuple[int, int, int]]) -> tuple[int, int]:
-    """The first and last input positions the first output of the stack reads: its first tap reads
-    the smallest, its last the largest, layer by layer through the index map the spec uses."""
-    first, last = 0, 0
-    for k, s, d in reversed(layers):
-        first = int(algebra.input_index(first, 0, s, d, 0))
-        last = int(algebra.input_index(last, k - 1, s, d, 0))
-    return first, last
+    """The first and last input positions the first output of the unpadded stack reads: its first tap
+    reads the smallest, its last the largest."""
+    maps = [(k, s, d, 0) for k, s, d in layers]
+    return through(maps, 0), through(maps, 0, last_tap=True)
+
+
+def jump(layers: Sequence[tuple[int, int, int, int]]) -> int:
+    """The cumulative stride: how far apart neighbouring outputs' first taps read."""
+    return through(layers, 1) - through(layers, 0)
+
+
+def start(layers: Sequence[tuple[int, int, int, int]]) -> int:
+    """Where the first output's receptive field starts (negative: in the padding)."""
+    return through(layers, 0)
 
 
 @cache
@@ -415,21 +431,12 @@ def _activations(env: Mapping[str, int], ctx: Context) -> Truth | None:
     return env["N"] * env["c_out"] * positions or None
 
 
-def _through(layers: Sequence[tuple[int, int, int, int]], position: int) -> int:
-    """The input position the first tap of output ``position`` of the last layer reads, through each
-    layer's index map (k, s, d, p per layer, from the input on)."""
-    for _, s, d, p in reversed(layers):
-        position = int(algebra.input_index(position, 0, s, d, p))
-    return position
-
-
 def _jump(env: Mapping[str, int], ctx: Context) -> Truth | None:
-    layers = ((1, env["s"], 1, 0),) * env["L"]
-    return _through(layers, 1) - _through(layers, 0)
+    return jump(((1, env["s"], 1, 0),) * env["L"])
 
 
 def _start(env: Mapping[str, int], ctx: Context) -> Truth | None:
-    return _through(((1, env["s"], 1, env["p"]),) * env["L"], 0)
+    return start(((1, env["s"], 1, env["p"]),) * env["L"])
 
 
 # -- the reference formulas ---------------------------------------------------------------------
@@ -460,6 +467,7 @@ _add(ScalarQuantity(
     lambda ctx: (Piece(OUTPUT_SIZE),),
     "kernel placements counted along the padded input",
     "the kernel fits the padded input at least once",
+    per_dimension=True,
 ))
 _add(ScalarQuantity(
     "effective-kernel", "span of one dilated kernel (its receptive field in one layer)",
@@ -471,6 +479,7 @@ _add(ScalarQuantity(
     "all",
     large=lambda env, ctx: _span_large(((env["k"], 1, env["d"]),)),
     large_text=SPAN_TEXT,
+    per_dimension=True,
 ))
 _add(ScalarQuantity(
     "receptive-field", "span of the input one output of a stack of L equal layers depends on",
@@ -485,6 +494,7 @@ _add(ScalarQuantity(
     "all",
     large=lambda env, ctx: _span_large(((env["k"], env["s"], env["d"]),) * env["L"]),
     large_text=SPAN_TEXT,
+    per_dimension=True,
 ))
 _add(ScalarQuantity(
     "params", "learned parameters: weights and biases",
@@ -518,6 +528,7 @@ _add(ScalarQuantity(
     "the span the n inputs' kernels scatter over (the shortest input with n placements, counted), "
     "plus a, less the padding",
     "the size is ≥ 1 and a < max(s, d) (PyTorch's rule)",
+    per_dimension=True,
 ))
 _add(ScalarQuantity(
     "im2col-shape", "shape of X̂: (output positions, C_in · kernel taps)",
@@ -626,7 +637,6 @@ _add(ScalarQuantity(
     large=lambda env, ctx: _groups_fit(env) and not _derivable(env, ctx),
     large_text=LAYOUT_TEXT,
 ))
-_MACS_REFERENCE = SCALARS["macs"].reference
 for _name, _summary, _truth, _text in (
     ("grad-input-macs", "multiply-accumulates of ∂J/∂x for one sample (δ̂ K̂ᵀ, as the forward pass)",
      _grad_input_macs, "rows of δ̂ (kernel placements, counted) times the non-zero entries of the derived K̂ᵀ"),
@@ -672,5 +682,3 @@ _add(ScalarQuantity(
     "all",
     per_dimension=True,
 ))
-for _name in ("output-size", "effective-kernel", "receptive-field", "transposed-output-size"):
-    SCALARS[_name] = replace(SCALARS[_name], per_dimension=True)

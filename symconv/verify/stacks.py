@@ -33,9 +33,10 @@ from symconv.verify.quantities import (
     ScalarQuantity,
     Truth,
     _span_large,
-    _through,
     dependence_span,
+    jump,
     placements,
+    start,
 )
 
 
@@ -84,10 +85,6 @@ KINDS = {
 }
 
 
-def stack_quantities() -> tuple[str, ...]:
-    return tuple(KINDS)
-
-
 def layer_stack(layers: Sequence[Layer] | int, name: str = "receptive-field") -> ScalarQuantity:
     """``name`` for one stack: variables L, the per-layer ones numbered from 1 and the stack's own —
     fixed by the layers given, or free over :data:`FREE_LAYER`'s ranges when only their number is."""
@@ -134,9 +131,7 @@ def _truth(name: str, stack_of: Callable[[Mapping[str, int]], list[Layer]]) -> C
     if name in ("jump", "start"):
         def walk(env: Mapping[str, int], ctx: Context) -> Truth | None:
             maps = [(layer.k, layer.s, layer.d, layer.p) for layer in stack_of(env)]
-            if name == "start":
-                return _through(maps, 0)
-            return _through(maps, 1) - _through(maps, 0)
+            return start(maps) if name == "start" else jump(maps)
         return walk
     single = SCALARS[name].truth
 
